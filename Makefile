@@ -1,0 +1,71 @@
+# smime-milter build.  `make` builds everything into build/; `make check` runs every
+# test twice: once on the normal build, once on an AddressSanitizer+UBSan build in
+# build-asan/.  Sources are found by pattern, so adding a module, a tool or a test
+# is adding a file.
+
+BUILD    ?= build
+SAN      ?=
+CC       ?= cc
+PKGS     := gmime-3.0 gnutls
+OPTFLAGS ?= -O2
+
+CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+CFLAGS   += -std=c11 -Wall -Wextra -Werror -g $(OPTFLAGS) -fno-strict-aliasing \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRC   := $(sort $(wildcard src/*.c))
+LIB_OBJ   := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+LIB       := $(BUILD)/libsmime.a
+TOOL_SRC  := $(sort $(wildcard tools/*.c))
+TOOLS     := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRC))
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+HEADERS   := $(wildcard include/smime/*.h)
+
+.PHONY: all deps check check-build check-asan run clean bench sample-mail
+all: $(LIB) $(TOOLS) $(UNITS)
+
+$(BUILD)/obj/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%: tools/%.c $(LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+
+deps:
+	@sh tools/deps.sh
+
+# Runs the unit tests and tests/check-*.sh against one build directory.
+check-build: all
+	@sh tests/run.sh $(BUILD)
+
+check-asan:
+	$(MAKE) BUILD=build-asan SAN=1 OPTFLAGS=-O1 check-build
+
+check: deps
+	$(MAKE) check-build
+	$(MAKE) check-asan
+
+run: deps all
+	@sh tools/run.sh $(BUILD)
+
+sample-mail:
+	sh tools/make-sample-mail.sh sample-mail
+
+clean:
+	rm -rf build build-asan

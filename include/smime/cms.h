@@ -1,0 +1,58 @@
+/* cms - decode a CMS SignedData, pick each signer's certificate ourselves, and
+ * verify each SignerInfo over the signed bytes (GnuTLS).
+ *
+ * gnutls_pkcs7_verify() is not used: it may pick a signer by serial number alone,
+ * never hands the signer back, and loops on cross-signed CAs.  The signer is found
+ * here by issuerAndSerialNumber or subjectKeyIdentifier, then verified with
+ * gnutls_pkcs7_verify_direct(); key usage is decided here (RFC 8550 allows
+ * nonRepudiation alone), trust is for pki. */
+#ifndef SMIME_CMS_H
+#define SMIME_CMS_H
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "smime/report.h"
+
+typedef struct smime_cms smime_cms;
+
+/* Parses a ContentInfo holding SignedData.  Keeps at most max_certs certificates
+ * from it.  Returns 0, or -1 with a reason for people in err. */
+int  smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smime_cms **out,
+                    char *err, size_t errlen);
+void smime_cms_free(smime_cms *cms);
+unsigned smime_cms_signer_count(const smime_cms *cms);
+/* Certificates carried by the SignedData; owned by cms. */
+gnutls_x509_crt_t *smime_cms_certs(smime_cms *cms, size_t *n);
+/* The encapsulated content (opaque signed-data); the caller frees out->data with
+ * gnutls_free().  Returns 0, or -1 when there is none. */
+int smime_cms_content(smime_cms *cms, gnutls_datum_t *out);
+
+typedef enum smime_sig_status {
+    SMIME_SIG_OK = 0,
+    SMIME_SIG_NO_CERT,        /* signer certificate not in the message */
+    SMIME_SIG_BAD,            /* signature or message digest does not match */
+    SMIME_SIG_UNSUPPORTED,    /* algorithm we cannot verify */
+    SMIME_SIG_MALFORMED,      /* structure we cannot evaluate */
+    SMIME_SIG_WEAK_HASH,      /* verifies, but only with SHA-1 or weaker */
+    SMIME_SIG_KEY_USAGE,      /* verifies, but the key may not sign */
+} smime_sig_status;
+
+typedef struct smime_cms_signer {
+    smime_sig_status  status;
+    char              reason[SMIME_TEXT_MAX];
+    gnutls_x509_crt_t cert;            /* borrowed from the cms; NULL if not found */
+    char              digest_alg[32];
+    char              sig_alg[48];
+    int               has_signing_time;
+    int64_t           signing_time;
+    char              sid_serial[96];  /* signer id from the SignerInfo, hex */
+} smime_cms_signer;
+
+/* Verifies SignerInfo idx.  data/len are the detached signed bytes, or NULL for the
+ * encapsulated content.  Always fills out; returns out->status. */
+smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const void *data,
+                                         size_t len, smime_cms_signer *out);
+
+#endif

@@ -1,0 +1,81 @@
+/* mime - find every S/MIME object in a message and slice the exact signed bytes.
+ *
+ * GMime decides the structure (headers, parameters, transfer encodings); the raw byte
+ * range of every entity is tracked alongside by our own boundary scan over the
+ * message, because the bytes that were signed must be hashed as they arrived, never
+ * as GMime re-serialises them.  The walker reports each S/MIME object it finds to a
+ * visitor, in document order, an outer signature before what it signs.  The caller
+ * (verify) decides what to do with them and, for opaque signed-data, walks the
+ * encapsulated content again through smime_mime_walk_entity().
+ *
+ * Part identifiers follow IMAP section numbering: the top-level entity of a message
+ * is "1" unless it is a multipart, whose children are "1", "2", ...; children of a
+ * part P are "P.1", "P.2"; a message/rfc822 part P contains "P.1" (or "P.1", "P.2"
+ * ... when its own top level is multipart). */
+#ifndef SMIME_MIME_H
+#define SMIME_MIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SMIME_PART_ID_MAX   128
+#define SMIME_MAX_ADDRS     16
+#define SMIME_ADDR_MAX      320
+
+typedef enum smime_mime_kind {
+    SMIME_MIME_DETACHED,     /* multipart/signed: signed bytes + signature DER */
+    SMIME_MIME_OPAQUE,       /* pkcs7-mime signed-data: DER carries the content */
+    SMIME_MIME_ENVELOPED,    /* enveloped-data / authEnveloped-data: not decrypted */
+    SMIME_MIME_COMPRESSED,   /* compressed-data: not decompressed */
+    SMIME_MIME_MALFORMED,    /* an S/MIME object we could not take apart; see note */
+    SMIME_MIME_LIMIT         /* a cap stopped the walk here; see note */
+} smime_mime_kind;
+
+/* The addresses of the message (or forwarded message) that encloses an object. */
+typedef struct smime_mime_addrs {
+    size_t n_from;
+    char   from[SMIME_MAX_ADDRS][SMIME_ADDR_MAX];   /* addr-spec, as decoded by GMime */
+    char   sender[SMIME_ADDR_MAX];                   /* empty when there is no Sender */
+} smime_mime_addrs;
+
+/* One S/MIME object.  All pointers are borrowed and valid only during the visit. */
+typedef struct smime_mime_item {
+    smime_mime_kind kind;
+    char            part[SMIME_PART_ID_MAX];
+    unsigned        depth;             /* MIME nesting depth of the object */
+    const char     *signed_bytes;      /* DETACHED: exact signed entity, CRLF form */
+    size_t          signed_len;
+    const unsigned char *der;          /* DETACHED/OPAQUE: the CMS ContentInfo */
+    size_t          der_len;
+    const char     *note;              /* MALFORMED/LIMIT: what went wrong, for people */
+    const smime_mime_addrs *addrs;     /* enclosing message's From/Sender */
+} smime_mime_item;
+
+typedef struct smime_mime_limits {
+    unsigned max_depth;      /* nesting of multiparts and messages */
+    unsigned max_parts;      /* entities visited in one message, all levels */
+    unsigned max_items;      /* S/MIME objects reported */
+} smime_mime_limits;
+
+typedef struct smime_mime_walk smime_mime_walk;
+
+/* Return 0 to go on, non-zero to stop the walk (that value is returned). */
+typedef int (*smime_mime_visit_fn)(smime_mime_walk *walk, const smime_mime_item *item,
+                                   void *ctx);
+
+/* Converts bare LF (and lone CR) line ends to CRLF.  Returns a g_malloc'ed buffer
+ * the caller frees with g_free, or NULL when the result would exceed max_len. */
+char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out_len);
+
+/* Walks a whole message (CRLF form; the buffer is borrowed and must outlive the
+ * walk).  Returns 0 or the first non-zero visitor value; -1 on memory failure. */
+int smime_mime_walk_message(const char *msg, size_t len, const smime_mime_limits *lim,
+                            smime_mime_visit_fn visit, void *ctx);
+
+/* From inside a visit: walks a MIME entity (headers + body, e.g. the content of an
+ * opaque signed-data) as part `part` of the same walk, one level deeper, sharing the
+ * walk's caps.  `addrs` are the addresses that apply inside it. */
+int smime_mime_walk_entity(smime_mime_walk *walk, const char *entity, size_t len,
+                           const char *part, unsigned depth, const smime_mime_addrs *addrs);
+
+#endif

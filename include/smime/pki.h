@@ -1,0 +1,72 @@
+/* pki - trust anchors, certificate facts, chain building and validation, and the
+ * binding of a certificate to mail addresses.
+ *
+ * A trust store is loaded once and then only read, so one store can be shared by
+ * every thread; the milter swaps a whole new store in on reload.  Validation time is
+ * a parameter: GnuTLS's own clock checks are switched off and the validity of each
+ * certificate in the path is checked here against the time given. */
+#ifndef SMIME_PKI_H
+#define SMIME_PKI_H
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "smime/report.h"
+
+typedef struct smime_trust smime_trust;
+
+/* Loads PEM trust anchors from a file or from every *.pem / *.crt file of a
+ * directory.  Returns 0, or -1 with a message in err (no anchors found counts as an
+ * error: a store that trusts nothing is a configuration mistake). */
+int  smime_trust_load(const char *path, smime_trust **out, char *err, size_t errlen);
+void smime_trust_free(smime_trust *t);
+unsigned smime_trust_count(const smime_trust *t);
+
+typedef enum smime_chain_status {
+    SMIME_CHAIN_OK = 0,
+    SMIME_CHAIN_UNTRUSTED,       /* no path to an anchor */
+    SMIME_CHAIN_EXPIRED,
+    SMIME_CHAIN_NOT_YET_VALID,
+    SMIME_CHAIN_BAD_SIGNATURE,
+    SMIME_CHAIN_NOT_CA,
+    SMIME_CHAIN_PURPOSE,         /* not valid for email protection */
+    SMIME_CHAIN_INSECURE_ALG,
+    SMIME_CHAIN_CONSTRAINTS,
+    SMIME_CHAIN_REVOKED,
+    SMIME_CHAIN_INVALID,         /* any other reason GnuTLS gave */
+    SMIME_CHAIN_TOO_LONG,
+} smime_chain_status;
+
+typedef struct smime_chain_result {
+    smime_chain_status status;
+    char   reason[SMIME_TEXT_MAX];
+    size_t len;                              /* issuers above the signer */
+    smime_cert_summary issuers[SMIME_CHAIN_MAX];
+    int    anchored;                         /* last issuer is a trust anchor */
+} smime_chain_result;
+
+/* Builds the path signer -> issuers found in pool (certificates from the message;
+ * borrowed) -> trust anchor, validates it for emailProtection at time `now`, and
+ * fills out.  Returns the status (also in out->status). */
+smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_crt_t signer,
+                                        gnutls_x509_crt_t *pool, size_t n_pool,
+                                        int64_t now, unsigned max_chain,
+                                        smime_chain_result *out);
+
+/* Subject, issuer, serial, validity and key of a certificate. */
+void smime_cert_summarize(gnutls_x509_crt_t crt, smime_cert_summary *out);
+
+/* The mailbox addresses a certificate vouches for: SAN rfc822Name, SAN otherName
+ * id-on-SmtpUTF8Mailbox, then subject emailAddress.  Returns how many were stored. */
+size_t smime_cert_mailboxes(gnutls_x509_crt_t crt, char out[][SMIME_ADDR_MAX], size_t max);
+
+/* 1 when two mailbox addresses are the same: local parts equal byte for byte,
+ * domains equal after IDNA (A-label) mapping and ASCII case folding. */
+int smime_addr_equal(const char *a, const char *b);
+
+/* Key usage allows signing: no keyUsage extension, or digitalSignature or
+ * nonRepudiation set (RFC 8550 section 4.4.2). */
+int smime_cert_can_sign(gnutls_x509_crt_t crt);
+
+#endif

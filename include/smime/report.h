@@ -1,0 +1,91 @@
+/* report - the result model: what the pipeline found in one message.
+ *
+ * One smime_sig_report per signature (per SignerInfo), in document order, plus
+ * notes about S/MIME objects that carry no verifiable signature (encrypted or
+ * compressed parts).  Results are the RFC 7281 words; DESIGN.md section 4 says what
+ * each means.  Strings are fixed-size and always NUL-terminated: text from
+ * certificates is cut at the size given (a cut is marked with "...") and is kept
+ * verbatim otherwise; formatters clean it for their output. */
+#ifndef SMIME_REPORT_H
+#define SMIME_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "smime/mime.h"
+
+typedef enum smime_result {
+    SMIME_RESULT_NONE = 0,
+    SMIME_RESULT_PASS,
+    SMIME_RESULT_FAIL,
+    SMIME_RESULT_NEUTRAL,
+    SMIME_RESULT_POLICY,
+    SMIME_RESULT_TEMPERROR,
+    SMIME_RESULT_PERMERROR,
+} smime_result;
+
+#define SMIME_RESULT_COUNT 7
+#define SMIME_TEXT_MAX     512
+#define SMIME_CHAIN_MAX    12
+#define SMIME_MAILBOXES_MAX 8
+#define SMIME_NOTES_MAX    16
+
+const char *smime_result_name(smime_result r);
+/* Parses an RFC 7281 result word; -1 when unknown. */
+int smime_result_parse(const char *word);
+
+typedef struct smime_cert_summary {
+    char    subject[SMIME_TEXT_MAX];    /* RFC 4514 string */
+    char    issuer[SMIME_TEXT_MAX];
+    char    serial[96];                 /* upper-case hex, no separators */
+    int64_t not_before, not_after;
+    char    key[32];                    /* e.g. "RSA-2048", "EC-P256", "Ed25519" */
+} smime_cert_summary;
+
+typedef struct smime_sig_report {
+    smime_result result;
+    char     reason[SMIME_TEXT_MAX];
+    char     part[SMIME_PART_ID_MAX];
+    const char *form;                   /* "multipart/signed" or "pkcs7-mime"; static */
+    unsigned signer_index;              /* SignerInfo index within its SignedData */
+    char     identifier[SMIME_ADDR_MAX];/* the certificate mailbox that matched From */
+    int      has_signer;                /* signer certificate found */
+    smime_cert_summary signer;
+    size_t   n_mailboxes;
+    char     mailboxes[SMIME_MAILBOXES_MAX][SMIME_ADDR_MAX];
+    int      has_signing_time;
+    int64_t  signing_time;
+    char     digest_alg[32];
+    char     sig_alg[48];
+    size_t   chain_len;                 /* issuers above the signer, anchor last */
+    smime_cert_summary chain[SMIME_CHAIN_MAX];
+    int      chain_anchored;            /* the last chain entry is a trust anchor */
+} smime_sig_report;
+
+typedef struct smime_report_note {
+    char part[SMIME_PART_ID_MAX];
+    char text[160];
+} smime_report_note;
+
+typedef struct smime_report {
+    size_t            n_sigs;
+    size_t            sigs_alloc;
+    smime_sig_report *sigs;             /* owned */
+    size_t            n_notes;
+    smime_report_note notes[SMIME_NOTES_MAX];
+} smime_report;
+
+smime_report *smime_report_new(void);
+void smime_report_free(smime_report *r);
+/* Appends a zeroed signature report; NULL when out of memory. */
+smime_sig_report *smime_report_add_sig(smime_report *r);
+void smime_report_add_note(smime_report *r, const char *part, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Copies src into a fixed field, cutting at the field size with a "..." mark. */
+void smime_text_set(char *dst, size_t size, const char *src, size_t len);
+
+#include "smime/json.h"
+/* Writes "signatures" and "notes" members into the JSON object open in j. */
+void smime_report_json(const smime_report *r, smime_json *j);
+
+#endif

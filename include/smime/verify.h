@@ -1,0 +1,38 @@
+/* verify - the core pipeline: (message bytes, options, trust store, time) -> report.
+ *
+ * The milter, smime-verify and the tests all call smime_verify_message(), so any
+ * verdict the milter reaches can be reproduced offline.  Nothing here reads the
+ * clock, the environment or a file: time and trust come in as parameters. */
+#ifndef SMIME_VERIFY_H
+#define SMIME_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "smime/mime.h"
+#include "smime/pki.h"
+#include "smime/report.h"
+
+typedef struct smime_verify_options {
+    int64_t  now;                /* validation time, seconds since the epoch (UTC) */
+    size_t   max_message_size;   /* larger messages are not checked: one neutral result */
+    smime_mime_limits mime;
+    unsigned max_certs;          /* certificates taken from one SignedData */
+    unsigned max_chain;          /* certificates in a path, signer included */
+    int64_t  signing_time_skew;  /* tolerated clock skew of signingTime, seconds */
+} smime_verify_options;
+
+/* Process-wide library set-up (GMime); call once before any other function, from
+ * one thread.  Idempotent.  Returns 0 or -1. */
+int smime_init(void);
+
+/* Fills the documented defaults. */
+void smime_verify_options_default(smime_verify_options *opt, int64_t now);
+
+/* Verifies one message.  On success returns 0 and a report the caller frees with
+ * smime_report_free().  Returns -1 (message in err) only for failures of the
+ * machine itself, e.g. out of memory: any input, however bad, gets a report. */
+int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
+                         const smime_verify_options *opt, smime_report **out,
+                         char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,126 @@
+/* authres - Authentication-Results formatting (see include/smime/authres.h). */
+#include "smime/authres.h"
+
+#include <string.h>
+#include "smime/text.h"
+
+static int is_tspecial(unsigned char c)
+{
+    return strchr("()<>@,;:\\\"/[]?=", c) != NULL;
+}
+
+static int is_token(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || is_tspecial(*p))
+            return 0;
+    return 1;
+}
+
+/* local-part "@" domain as RFC 8601 allows bare: dot-atom local part, LDH domain. */
+static int is_plain_address(const char *s)
+{
+    const char *at = strrchr(s, '@');
+    if (!at || at == s || !at[1])
+        return 0;
+    for (const char *p = s; p < at; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (!(c > 0x20 && c < 0x7f && !strchr("()<>@,;:\\\"[]", c)))
+            return 0;
+    }
+    for (const char *p = at + 1; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static int quoted(smime_buf *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    int rc = smime_buf_putc(out, '"');
+    size_t i = 0;
+    while (i < n && rc == 0) {
+        unsigned char c = p[i];
+        if (c >= 0x80) {
+            uint32_t cp;
+            size_t k = smime_utf8_decode(p + i, n - i, &cp);
+            if (k == 0 || (cp >= 0x80 && cp < 0xa0) || cp == 0x2028 || cp == 0x2029) {
+                rc = smime_buf_putc(out, '?');
+                i += k ? k : 1;
+            } else {
+                rc = smime_buf_append(out, p + i, k);
+                i += k;
+            }
+            continue;
+        }
+        if (c < 0x20 || c == 0x7f)
+            rc = smime_buf_putc(out, ' ');
+        else if (c == '"' || c == '\\')
+            rc = smime_buf_putc(out, '\\') || smime_buf_putc(out, (char)c);
+        else
+            rc = smime_buf_putc(out, (char)c);
+        i++;
+    }
+    if (rc == 0)
+        rc = smime_buf_putc(out, '"');
+    return rc ? -1 : 0;
+}
+
+int smime_authres_value(smime_buf *out, const char *s)
+{
+    return is_token(s) ? smime_buf_puts(out, s) : quoted(out, s);
+}
+
+int smime_authres_valid_servid(const char *s)
+{
+    return is_token(s) && strlen(s) <= 255;
+}
+
+const char *smime_report_none_reason(const smime_report *r)
+{
+    return r->n_notes ? r->notes[0].text : "no S/MIME signature";
+}
+
+static int format_sig(smime_buf *out, const smime_sig_report *s)
+{
+    int rc = smime_buf_printf(out, "; smime=%s", smime_result_name(s->result));
+    if (s->reason[0]) {
+        rc |= smime_buf_puts(out, " reason=");
+        rc |= quoted(out, s->reason);
+    }
+    if (s->identifier[0]) {
+        rc |= smime_buf_puts(out, " body.smime-identifier=");
+        rc |= is_plain_address(s->identifier) ? smime_buf_puts(out, s->identifier)
+                                              : quoted(out, s->identifier);
+    }
+    if (s->part[0]) {
+        rc |= smime_buf_puts(out, " body.smime-part=");
+        rc |= smime_authres_value(out, s->part);
+    }
+    /* RFC 7281: serial and issuer come together or not at all. */
+    if (s->has_signer && s->signer.serial[0] && s->signer.issuer[0]) {
+        rc |= smime_buf_puts(out, " body.smime-serial=");
+        rc |= smime_authres_value(out, s->signer.serial);
+        rc |= smime_buf_puts(out, " body.smime-issuer=");
+        rc |= quoted(out, s->signer.issuer);
+    }
+    return rc ? -1 : 0;
+}
+
+int smime_authres_format(const smime_report *r, const char *authserv_id, smime_buf *out)
+{
+    int rc = smime_authres_value(out, authserv_id);
+    if (r->n_sigs == 0) {
+        rc |= smime_buf_puts(out, "; smime=none reason=");
+        rc |= quoted(out, smime_report_none_reason(r));
+    }
+    for (size_t i = 0; i < r->n_sigs; i++)
+        rc |= format_sig(out, &r->sigs[i]);
+    return rc || out->overflow ? -1 : 0;
+}

@@ -1,0 +1,316 @@
+/* cms - SignedData decoding, signer selection, signature verification
+ * (see include/smime/cms.h). */
+#include "smime/cms.h"
+
+#include <gnutls/pkcs7.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "smime/pki.h"
+
+#define OID_CONTENT_TYPE   "1.2.840.113549.1.9.3"
+#define OID_MESSAGE_DIGEST "1.2.840.113549.1.9.4"
+/* Nesting we follow when looking for BER indefinite lengths; ContentInfo nests a
+ * handful of levels, anything deeper is hostile. */
+#define BER_SCAN_DEPTH 24
+
+struct smime_cms {
+    gnutls_pkcs7_t     pkcs7;
+    gnutls_x509_crt_t *certs;
+    size_t             n_certs;
+    unsigned           n_signers;
+    int                ber_indefinite;   /* input used indefinite lengths somewhere */
+};
+
+/* 1 when the TLV tree in p[0..n) uses an indefinite length anywhere.  GnuTLS
+ * follows those only a few levels deep and then reports a plain signature
+ * failure, indistinguishable from tampering (DESIGN.md section 3). */
+static int ber_has_indefinite(const unsigned char *p, size_t n, unsigned depth)
+{
+    size_t i = 0;
+    while (i + 2 <= n) {
+        unsigned char tag = p[i];
+        if ((tag & 0x1f) == 0x1f)
+            return 0;            /* high tag numbers do not occur in CMS */
+        size_t len = p[i + 1], hdr = 2;
+        if (len == 0x80)
+            return 1;
+        if (len & 0x80) {
+            size_t k = len & 0x7f;
+            if (k > 4 || i + 2 + k > n)
+                return 0;
+            len = 0;
+            for (size_t j = 0; j < k; j++)
+                len = (len << 8) | p[i + 2 + j];
+            hdr = 2 + k;
+        }
+        if (len > n - i - hdr)
+            return 0;
+        if ((tag & 0x20) && depth < BER_SCAN_DEPTH &&
+            ber_has_indefinite(p + i + hdr, len, depth + 1))
+            return 1;
+        i += hdr + len;
+    }
+    return 0;
+}
+
+int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smime_cms **out,
+                   char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!der || len == 0) {
+        snprintf(err, errlen, "empty signature");
+        return -1;
+    }
+    if (len > UINT32_MAX) {
+        snprintf(err, errlen, "signature too large");
+        return -1;
+    }
+    smime_cms *cms = calloc(1, sizeof(*cms));
+    if (!cms || gnutls_pkcs7_init(&cms->pkcs7) < 0) {
+        free(cms);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    cms->ber_indefinite = ber_has_indefinite(der, len, 0);
+    gnutls_datum_t d = { (unsigned char *)der, (unsigned)len };
+    int rc = gnutls_pkcs7_import(cms->pkcs7, &d, GNUTLS_X509_FMT_DER);
+    if (rc < 0) {
+        snprintf(err, errlen, "signature is not a readable CMS SignedData (%s%s)",
+                 gnutls_strerror(rc), cms->ber_indefinite ? ", BER indefinite lengths" : "");
+        smime_cms_free(cms);
+        return -1;
+    }
+    int n = gnutls_pkcs7_get_signature_count(cms->pkcs7);
+    if (n <= 0) {
+        snprintf(err, errlen, "CMS SignedData has no SignerInfo");
+        smime_cms_free(cms);
+        return -1;
+    }
+    cms->n_signers = (unsigned)n;
+    int nc = gnutls_pkcs7_get_crt_count(cms->pkcs7);
+    size_t want = nc > 0 ? (size_t)nc : 0;
+    if (want > max_certs)
+        want = max_certs;
+    cms->certs = want ? calloc(want, sizeof(*cms->certs)) : NULL;
+    for (size_t i = 0; i < want && cms->certs; i++) {
+        gnutls_datum_t raw = { NULL, 0 };
+        if (gnutls_pkcs7_get_crt_raw2(cms->pkcs7, (unsigned)i, &raw) < 0)
+            continue;
+        gnutls_x509_crt_t c;
+        if (gnutls_x509_crt_init(&c) == 0) {
+            if (gnutls_x509_crt_import(c, &raw, GNUTLS_X509_FMT_DER) == 0)
+                cms->certs[cms->n_certs++] = c;
+            else
+                gnutls_x509_crt_deinit(c);
+        }
+        gnutls_free(raw.data);
+    }
+    *out = cms;
+    return 0;
+}
+
+void smime_cms_free(smime_cms *cms)
+{
+    if (!cms)
+        return;
+    for (size_t i = 0; i < cms->n_certs; i++)
+        gnutls_x509_crt_deinit(cms->certs[i]);
+    free(cms->certs);
+    if (cms->pkcs7)
+        gnutls_pkcs7_deinit(cms->pkcs7);
+    free(cms);
+}
+
+unsigned smime_cms_signer_count(const smime_cms *cms)
+{
+    return cms->n_signers;
+}
+
+gnutls_x509_crt_t *smime_cms_certs(smime_cms *cms, size_t *n)
+{
+    *n = cms->n_certs;
+    return cms->certs;
+}
+
+int smime_cms_content(smime_cms *cms, gnutls_datum_t *out)
+{
+    return gnutls_pkcs7_get_embedded_data(cms->pkcs7, 0, out) < 0 ? -1 : 0;
+}
+
+static int integer_bytes_equal(const unsigned char *a, size_t an, const unsigned char *b, size_t bn)
+{
+    while (an > 1 && a[0] == 0) {
+        a++;
+        an--;
+    }
+    while (bn > 1 && b[0] == 0) {
+        b++;
+        bn--;
+    }
+    return an == bn && memcmp(a, b, an) == 0;
+}
+
+static gnutls_x509_crt_t find_signer(smime_cms *cms, const gnutls_pkcs7_signature_info_st *info)
+{
+    for (size_t i = 0; i < cms->n_certs; i++) {
+        gnutls_x509_crt_t c = cms->certs[i];
+        if (info->issuer_dn.size > 0) {
+            gnutls_datum_t issuer;
+            if (gnutls_x509_crt_get_raw_issuer_dn(c, &issuer) < 0)
+                continue;
+            int same = issuer.size == info->issuer_dn.size &&
+                       memcmp(issuer.data, info->issuer_dn.data, issuer.size) == 0;
+            gnutls_free(issuer.data);
+            unsigned char serial[64];
+            size_t sn = sizeof(serial);
+            if (same && gnutls_x509_crt_get_serial(c, serial, &sn) == 0 &&
+                integer_bytes_equal(serial, sn, info->signer_serial.data, info->signer_serial.size))
+                return c;
+        } else if (info->issuer_keyid.size > 0) {
+            unsigned char ski[128];
+            size_t sn = sizeof(ski);
+            unsigned crit;
+            if (gnutls_x509_crt_get_subject_key_id(c, ski, &sn, &crit) == 0 &&
+                sn == info->issuer_keyid.size && memcmp(ski, info->issuer_keyid.data, sn) == 0)
+                return c;
+        }
+    }
+    return NULL;
+}
+
+static smime_sig_status signer_status(smime_cms_signer *out, smime_sig_status st, const char *fmt,
+                                      ...) __attribute__((format(printf, 3, 4)));
+static smime_sig_status signer_status(smime_cms_signer *out, smime_sig_status st, const char *fmt,
+                                      ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+    va_end(ap);
+    out->status = st;
+    return st;
+}
+
+/* CMS (RFC 5652 5.3): when signed attributes are present they must include
+ * contentType and messageDigest.  GnuTLS checks their values but not presence. */
+static int signed_attrs_complete(gnutls_pkcs7_attrs_t attrs)
+{
+    if (!attrs)
+        return 1;
+    int has_ct = 0, has_md = 0;
+    for (unsigned i = 0; i < 64; i++) {
+        char *oid = NULL;
+        gnutls_datum_t val = { NULL, 0 };
+        if (gnutls_pkcs7_get_attr(attrs, i, &oid, &val, 0) < 0)
+            break;
+        if (oid && strcmp(oid, OID_CONTENT_TYPE) == 0)
+            has_ct = 1;
+        if (oid && strcmp(oid, OID_MESSAGE_DIGEST) == 0)
+            has_md = 1;
+        gnutls_free(val.data);
+    }
+    return has_ct && has_md;
+}
+
+static void serial_hex(const gnutls_datum_t *d, char *out, size_t n)
+{
+    static const char hx[] = "0123456789ABCDEF";
+    const unsigned char *p = d->data;
+    size_t len = d->size, o = 0;
+    while (len > 1 && p[0] == 0) {
+        p++;
+        len--;
+    }
+    for (size_t i = 0; i < len && o + 2 < n; i++) {
+        out[o++] = hx[p[i] >> 4];
+        out[o++] = hx[p[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const void *data,
+                                         size_t len, smime_cms_signer *out)
+{
+    memset(out, 0, sizeof(*out));
+    gnutls_pkcs7_signature_info_st info;
+    memset(&info, 0, sizeof(info));
+    int rc = gnutls_pkcs7_get_signature_info(cms->pkcs7, idx, &info);
+    if (rc < 0)
+        return signer_status(out, SMIME_SIG_MALFORMED, "SignerInfo %u cannot be read (%s)", idx,
+                             gnutls_strerror(rc));
+    serial_hex(&info.signer_serial, out->sid_serial, sizeof(out->sid_serial));
+    if (info.signing_time != (time_t)-1) {
+        out->has_signing_time = 1;
+        out->signing_time = (int64_t)info.signing_time;
+    }
+    smime_sig_status st;
+    if (info.algo == GNUTLS_SIGN_UNKNOWN) {
+        st = signer_status(out, SMIME_SIG_UNSUPPORTED,
+                           "signature algorithm not supported (or RSA-PSS parameters other than "
+                           "hash = MGF hash, salt = hash length)");
+        goto done;
+    }
+    snprintf(out->sig_alg, sizeof(out->sig_alg), "%s", gnutls_sign_get_name(info.algo));
+    gnutls_digest_algorithm_t dig = gnutls_sign_get_hash_algorithm(info.algo);
+    snprintf(out->digest_alg, sizeof(out->digest_alg), "%s",
+             dig != GNUTLS_DIG_UNKNOWN ? gnutls_digest_get_name(dig) : "none");
+    out->cert = find_signer(cms, &info);
+    if (!out->cert) {
+        st = signer_status(out, SMIME_SIG_NO_CERT,
+                           "signer certificate (serial %s) is not included in the message",
+                           out->sid_serial[0] ? out->sid_serial : "by key identifier");
+        goto done;
+    }
+    if (!signed_attrs_complete(info.signed_attrs)) {
+        st = signer_status(out, SMIME_SIG_MALFORMED,
+                           "signed attributes lack contentType or messageDigest (RFC 5652 5.3)");
+        goto done;
+    }
+    gnutls_datum_t content = { (unsigned char *)data, (unsigned)len };
+    const unsigned base = GNUTLS_VERIFY_DISABLE_TIME_CHECKS | GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS;
+    rc = gnutls_pkcs7_verify_direct(cms->pkcs7, out->cert, idx, data ? &content : NULL, base);
+    int weak = 0;
+    if (rc == GNUTLS_E_INSUFFICIENT_SECURITY) {
+        rc = gnutls_pkcs7_verify_direct(cms->pkcs7, out->cert, idx, data ? &content : NULL,
+                                        base | GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1 |
+                                            GNUTLS_VERIFY_ALLOW_BROKEN);
+        weak = 1;
+    }
+    /* A positive value means the signature verified and GnuTLS then refused the
+     * key usage (it demands digitalSignature); that decision is ours. */
+    int crypto_ok = rc == 0 || rc == GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE;
+    if (crypto_ok) {
+        if (!smime_cert_can_sign(out->cert))
+            st = signer_status(out, SMIME_SIG_KEY_USAGE,
+                               "signer certificate key usage allows neither digitalSignature nor "
+                               "nonRepudiation");
+        else if (weak)
+            st = signer_status(out, SMIME_SIG_WEAK_HASH,
+                               "signature verifies only with an insecure algorithm (%s)", out->sig_alg);
+        else
+            st = signer_status(out, SMIME_SIG_OK, "signature verified");
+    } else if (rc == GNUTLS_E_PK_SIG_VERIFY_FAILED && cms->ber_indefinite) {
+        st = signer_status(out, SMIME_SIG_MALFORMED,
+                           "signature uses BER indefinite-length encoding that cannot be verified "
+                           "reliably; re-send with DER encoding");
+    } else if (rc == GNUTLS_E_PK_SIG_VERIFY_FAILED) {
+        st = signer_status(out, SMIME_SIG_BAD,
+                           "signature does not verify: the message was altered after signing or the "
+                           "signature is damaged");
+    } else if (rc == GNUTLS_E_NO_EMBEDDED_DATA || rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+        st = signer_status(out, SMIME_SIG_MALFORMED, "signed content is missing");
+    } else if (rc == GNUTLS_E_UNSUPPORTED_SIGNATURE_ALGORITHM || rc == GNUTLS_E_UNKNOWN_ALGORITHM ||
+               rc == GNUTLS_E_UNKNOWN_PK_ALGORITHM || rc == GNUTLS_E_UNKNOWN_HASH_ALGORITHM ||
+               rc == GNUTLS_E_CONSTRAINT_ERROR || rc == GNUTLS_E_ECC_UNSUPPORTED_CURVE) {
+        st = signer_status(out, SMIME_SIG_UNSUPPORTED, "cannot verify %s signatures (%s)",
+                           out->sig_alg, gnutls_strerror(rc));
+    } else {
+        st = signer_status(out, SMIME_SIG_MALFORMED, "signature cannot be evaluated (%s)",
+                           gnutls_strerror(rc));
+    }
+done:
+    gnutls_pkcs7_signature_info_deinit(&info);
+    return st;
+}

@@ -1,0 +1,584 @@
+/* mime - walk the MIME tree, find S/MIME objects, slice the exact signed bytes
+ * (see include/smime/mime.h). */
+#include "smime/mime.h"
+
+#include <gmime/gmime.h>
+#include <stdio.h>
+#include <string.h>
+
+struct smime_mime_walk {
+    const smime_mime_limits *lim;
+    smime_mime_visit_fn      visit;
+    void                    *ctx;
+    unsigned                 parts_seen;
+    unsigned                 items_seen;
+    int                      limit_reported;
+    int                      stop;          /* first non-zero visitor value */
+};
+
+/* A byte range [start, end) of the buffer being walked. */
+typedef struct span {
+    const char *base;
+    size_t      start, end;
+} span;
+
+char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out_len)
+{
+    size_t need = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (in[i] == '\n' && (i == 0 || in[i - 1] != '\r'))
+            need += 2;
+        else if (in[i] == '\r' && (i + 1 == len || in[i + 1] != '\n'))
+            need += 2;
+        else
+            need += 1;
+        if (need > max_len)
+            return NULL;
+    }
+    char *out = g_try_malloc(need + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = in[i];
+        if (c == '\n' && (i == 0 || in[i - 1] != '\r')) {
+            out[o++] = '\r';
+            out[o++] = '\n';
+        } else if (c == '\r' && (i + 1 == len || in[i + 1] != '\n')) {
+            out[o++] = '\r';
+            out[o++] = '\n';
+        } else {
+            out[o++] = c;
+        }
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
+/* Part ids deeper than the buffer (only past the depth cap's worth of digits) are
+ * cut and marked with a trailing "+" rather than silently truncated. */
+static void part_join(char *out, const char *parent, unsigned index)
+{
+    char tmp[SMIME_PART_ID_MAX + 16];
+    int n = parent[0] ? snprintf(tmp, sizeof(tmp), "%.*s.%u", SMIME_PART_ID_MAX, parent, index)
+                      : snprintf(tmp, sizeof(tmp), "%u", index);
+    if (n < 0 || (size_t)n >= SMIME_PART_ID_MAX) {
+        memcpy(out, tmp, SMIME_PART_ID_MAX - 2);
+        out[SMIME_PART_ID_MAX - 2] = '+';
+        out[SMIME_PART_ID_MAX - 1] = '\0';
+        return;
+    }
+    memcpy(out, tmp, (size_t)n + 1);
+}
+
+/* Offset of the first body byte of the entity in s: just after the blank line that
+ * ends the headers, or s->end when there is none. */
+static size_t entity_body_start(const span *s)
+{
+    const char *p = s->base + s->start;
+    size_t n = s->end - s->start;
+    if (n >= 2 && p[0] == '\r' && p[1] == '\n')
+        return s->start + 2;
+    for (size_t i = 0; i + 3 < n; i++) {
+        if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n')
+            return s->start + i + 4;
+    }
+    return s->end;
+}
+
+/* Splits the body [start, end) of a multipart at its delimiter lines (RFC 2046
+ * 5.1.1: "--boundary", optional "--", optional white space, CRLF).  Each child runs
+ * from after its delimiter line to before the CRLF that precedes the next one.
+ * Returns the number of children found (up to max stored in kids). */
+static size_t multipart_split(const span *body, const char *boundary, span *kids, size_t max)
+{
+    size_t blen = strlen(boundary);
+    size_t count = 0;
+    size_t child_start = 0;
+    int open = 0;
+    size_t pos = body->start;
+    const char *b = body->base;
+    while (pos < body->end) {
+        size_t line_end = pos;
+        while (line_end < body->end && !(b[line_end] == '\r' && line_end + 1 < body->end &&
+                                         b[line_end + 1] == '\n'))
+            line_end++;
+        size_t next = line_end < body->end ? line_end + 2 : body->end;
+        size_t n = line_end - pos;
+        if (n >= blen + 2 && b[pos] == '-' && b[pos + 1] == '-' &&
+            memcmp(b + pos + 2, boundary, blen) == 0) {
+            size_t q = pos + 2 + blen;
+            int closing = 0;
+            if (q + 1 < line_end + 1 && q + 2 <= line_end && b[q] == '-' && b[q + 1] == '-') {
+                closing = 1;
+                q += 2;
+            }
+            while (q < line_end && (b[q] == ' ' || b[q] == '\t'))
+                q++;
+            if (q == line_end) {
+                if (open) {
+                    size_t child_end = pos >= child_start + 2 ? pos - 2 : child_start;
+                    if (count < max)
+                        kids[count] = (span){ b, child_start, child_end };
+                    count++;
+                }
+                if (closing)
+                    return count;
+                open = 1;
+                child_start = next;
+            }
+        }
+        pos = next;
+    }
+    if (open) {
+        /* No closing delimiter: GMime ends the last child at the end of the data. */
+        if (count < max)
+            kids[count] = (span){ b, child_start, body->end };
+        count++;
+    }
+    return count;
+}
+
+static int mime_type_is(GMimeContentType *ct, const char *type, const char *subtype)
+{
+    return ct && g_mime_content_type_is_type(ct, type, subtype);
+}
+
+static int is_pkcs7_signature_type(GMimeContentType *ct)
+{
+    return mime_type_is(ct, "application", "pkcs7-signature") ||
+           mime_type_is(ct, "application", "x-pkcs7-signature");
+}
+
+static int is_pkcs7_mime_type(GMimeContentType *ct)
+{
+    return mime_type_is(ct, "application", "pkcs7-mime") ||
+           mime_type_is(ct, "application", "x-pkcs7-mime");
+}
+
+static int protocol_is_pkcs7(const char *protocol)
+{
+    return protocol && (!g_ascii_strcasecmp(protocol, "application/pkcs7-signature") ||
+                        !g_ascii_strcasecmp(protocol, "application/x-pkcs7-signature"));
+}
+
+/* Decoded content of a leaf part (transfer encoding undone).  Returns a GByteArray
+ * the caller unrefs; NULL if the part has no content. */
+static GByteArray *part_decoded(GMimePart *part)
+{
+    GMimeDataWrapper *content = g_mime_part_get_content(part);
+    if (!content)
+        return NULL;
+    GMimeStream *mem = g_mime_stream_mem_new();
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+    g_mime_data_wrapper_write_to_stream(content, mem);
+    GByteArray *arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+    g_object_unref(mem);
+    return arr;
+}
+
+/* CMS objects are DER; some senders armour them once more (base64 with no
+ * transfer-encoding header, or PEM).  Undo that so the CMS layer sees DER. */
+static void cms_unarmour(GByteArray *arr)
+{
+    if (arr->len == 0 || arr->data[0] == 0x30)
+        return;
+    GString *text = g_string_new_len((const char *)arr->data, arr->len);
+    char *begin = strstr(text->str, "-----BEGIN");
+    if (begin) {
+        char *nl = strchr(begin, '\n');
+        char *endm = nl ? strstr(nl, "-----END") : NULL;
+        if (nl && endm) {
+            g_string_truncate(text, (gsize)(endm - text->str));
+            g_string_erase(text, 0, (gssize)(nl + 1 - text->str));
+        }
+    }
+    gsize out_len = 0;
+    guchar *der = g_base64_decode(text->str, &out_len);
+    if (der && out_len > 0 && der[0] == 0x30) {
+        g_byte_array_set_size(arr, 0);
+        g_byte_array_append(arr, der, (guint)out_len);
+    }
+    g_free(der);
+    g_string_free(text, TRUE);
+}
+
+/* Content type OID of a CMS ContentInfo, sniffed from its first bytes: the DER of
+ * the OID value, so callers compare bytes. */
+static const unsigned char OID_SIGNED_DATA[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02 };
+static const unsigned char OID_ENVELOPED[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03 };
+static const unsigned char OID_AUTH_ENVELOPED[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
+                                                    0x09, 0x10, 0x01, 0x17 };
+static const unsigned char OID_COMPRESSED[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
+                                                0x09, 0x10, 0x01, 0x09 };
+
+static int der_skip_header(const unsigned char *p, size_t n, size_t *hdr)
+{
+    if (n < 2)
+        return -1;
+    size_t i = 2;
+    if (p[1] & 0x80) {
+        size_t k = p[1] & 0x7f;
+        if (k == 0) {            /* BER indefinite length: content follows */
+            *hdr = 2;
+            return 0;
+        }
+        if (k > 4 || n < 2 + k)
+            return -1;
+        i += k;
+    }
+    *hdr = i;
+    return 0;
+}
+
+static smime_mime_kind cms_kind(const unsigned char *der, size_t n)
+{
+    size_t h;
+    if (n < 2 || der[0] != 0x30 || der_skip_header(der, n, &h) < 0 || h + 2 > n ||
+        der[h] != 0x06)
+        return SMIME_MIME_MALFORMED;
+    size_t olen = der[h + 1];
+    const unsigned char *oid = der + h + 2;
+    if (olen > n - h - 2)
+        return SMIME_MIME_MALFORMED;
+#define OID_IS(c) (olen == sizeof(c) && memcmp(oid, c, sizeof(c)) == 0)
+    if (OID_IS(OID_SIGNED_DATA))
+        return SMIME_MIME_OPAQUE;
+    if (OID_IS(OID_ENVELOPED) || OID_IS(OID_AUTH_ENVELOPED))
+        return SMIME_MIME_ENVELOPED;
+    if (OID_IS(OID_COMPRESSED))
+        return SMIME_MIME_COMPRESSED;
+#undef OID_IS
+    return SMIME_MIME_MALFORMED;
+}
+
+static int emit(smime_mime_walk *w, smime_mime_item *item)
+{
+    if (w->stop)
+        return w->stop;
+    if (w->items_seen >= w->lim->max_items) {
+        if (!w->limit_reported) {
+            w->limit_reported = 1;
+            smime_mime_item cap = *item;
+            cap.kind = SMIME_MIME_LIMIT;
+            cap.der = NULL;
+            cap.der_len = 0;
+            cap.signed_bytes = NULL;
+            cap.signed_len = 0;
+            cap.note = "more S/MIME objects than the limit; the rest were not checked";
+            w->stop = w->visit(w, &cap, w->ctx);
+        }
+        return w->stop;
+    }
+    w->items_seen++;
+    w->stop = w->visit(w, item, w->ctx);
+    return w->stop;
+}
+
+static int emit_note(smime_mime_walk *w, smime_mime_kind kind, const char *part, unsigned depth,
+                     const smime_mime_addrs *addrs, const char *note)
+{
+    smime_mime_item item = { .kind = kind, .depth = depth, .note = note, .addrs = addrs };
+    snprintf(item.part, sizeof(item.part), "%s", part);
+    return emit(w, &item);
+}
+
+static void addrs_collect(GMimeMessage *msg, smime_mime_addrs *out)
+{
+    memset(out, 0, sizeof(*out));
+    InternetAddressList *from = g_mime_message_get_from(msg);
+    int n = from ? internet_address_list_length(from) : 0;
+    for (int i = 0; i < n && out->n_from < SMIME_MAX_ADDRS; i++) {
+        InternetAddress *ia = internet_address_list_get_address(from, i);
+        if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+            const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+            if (a && *a)
+                snprintf(out->from[out->n_from++], SMIME_ADDR_MAX, "%s", a);
+        } else if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+            InternetAddressList *members =
+                internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia));
+            int m = members ? internet_address_list_length(members) : 0;
+            for (int j = 0; j < m && out->n_from < SMIME_MAX_ADDRS; j++) {
+                InternetAddress *mi = internet_address_list_get_address(members, j);
+                if (!INTERNET_ADDRESS_IS_MAILBOX(mi))
+                    continue;
+                const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(mi));
+                if (a && *a)
+                    snprintf(out->from[out->n_from++], SMIME_ADDR_MAX, "%s", a);
+            }
+        }
+    }
+    InternetAddressList *sender = g_mime_message_get_sender(msg);
+    if (sender && internet_address_list_length(sender) > 0) {
+        InternetAddress *ia = internet_address_list_get_address(sender, 0);
+        if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+            const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+            if (a)
+                snprintf(out->sender, SMIME_ADDR_MAX, "%s", a);
+        }
+    }
+}
+
+static int walk_object(smime_mime_walk *w, GMimeObject *obj, span ent, const char *id,
+                       int message_root, unsigned depth, const smime_mime_addrs *addrs);
+static int walk_message(smime_mime_walk *w, GMimeMessage *msg, span ent, const char *prefix,
+                        unsigned depth);
+
+/* Re-parses a buffer we own (a transfer-decoded message/rfc822 body) and walks it. */
+static int walk_decoded_message(smime_mime_walk *w, GByteArray *arr, const char *prefix,
+                                unsigned depth)
+{
+    GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(arr);
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    g_mime_parser_set_persist_stream(parser, TRUE);
+    GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
+    int rc = 0;
+    if (msg) {
+        rc = walk_message(w, msg, (span){ (const char *)arr->data, 0, arr->len }, prefix, depth);
+        g_object_unref(msg);
+    }
+    g_object_unref(parser);
+    g_object_unref(stream);
+    return rc;
+}
+
+static GByteArray *transfer_decode(const span *body, GMimeContentEncoding enc)
+{
+    GMimeStream *out = g_mime_stream_mem_new();
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
+    GMimeStream *filtered = g_mime_stream_filter_new(out);
+    GMimeFilter *dec = g_mime_filter_basic_new(enc, FALSE);
+    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), dec);
+    g_object_unref(dec);
+    g_mime_stream_write(filtered, body->base + body->start, body->end - body->start);
+    g_mime_stream_flush(filtered);
+    g_object_unref(filtered);
+    GByteArray *arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+    g_object_unref(out);
+    /* The decoded message is parsed again; put it in canonical form too. */
+    size_t n = 0;
+    char *crlf = smime_mime_to_crlf((const char *)arr->data, arr->len, (size_t)arr->len * 2 + 2, &n);
+    g_byte_array_set_size(arr, 0);
+    if (crlf) {
+        g_byte_array_append(arr, (const guint8 *)crlf, (guint)n);
+        g_free(crlf);
+    }
+    return arr;
+}
+
+static int walk_multipart(smime_mime_walk *w, GMimeMultipart *mp, span ent, const char *id,
+                          unsigned depth, const smime_mime_addrs *addrs)
+{
+    int count = g_mime_multipart_get_count(mp);
+    const char *boundary = g_mime_multipart_get_boundary(mp);
+    int is_signed = GMIME_IS_MULTIPART_SIGNED(mp);
+    span body = { ent.base, entity_body_start(&ent), ent.end };
+    enum { MAX_KIDS = 4096 };
+    span *kids = NULL;
+    size_t found = 0;
+    if (boundary && count > 0) {
+        size_t want = (size_t)count < MAX_KIDS ? (size_t)count : MAX_KIDS;
+        kids = g_new0(span, want);
+        found = multipart_split(&body, boundary, kids, want);
+    }
+    int rc = 0;
+    char signed_id[SMIME_PART_ID_MAX];
+    part_join(signed_id, id, 1);
+    if (!kids || found != (size_t)count) {
+        /* Our delimiter scan and GMime disagree on the structure: never guess which
+         * bytes were signed.  Unsigned multiparts are still walked for structure. */
+        if (is_signed)
+            rc = emit_note(w, SMIME_MIME_MALFORMED, signed_id, depth, addrs,
+                           "multipart/signed whose parts could not be delimited exactly");
+        g_free(kids);
+        return rc;
+    }
+    if (is_signed) {
+        GMimeObject *sig_obj = count == 2 ? g_mime_multipart_get_part(mp, 1) : NULL;
+        GMimeContentType *sig_ct = sig_obj ? g_mime_object_get_content_type(sig_obj) : NULL;
+        const char *protocol =
+            g_mime_object_get_content_type_parameter(GMIME_OBJECT(mp), "protocol");
+        int smime_sig = sig_obj && GMIME_IS_PART(sig_obj) &&
+                        (is_pkcs7_signature_type(sig_ct) ||
+                         (protocol_is_pkcs7(protocol) &&
+                          mime_type_is(sig_ct, "application", "octet-stream")));
+        if (count != 2 && protocol_is_pkcs7(protocol)) {
+            rc = emit_note(w, SMIME_MIME_MALFORMED, signed_id, depth, addrs,
+                           "multipart/signed must have exactly two parts");
+        } else if (smime_sig) {
+            GByteArray *der = part_decoded(GMIME_PART(sig_obj));
+            if (der)
+                cms_unarmour(der);
+            smime_mime_item item = {
+                .kind = SMIME_MIME_DETACHED,
+                .depth = depth,
+                .signed_bytes = kids[0].base + kids[0].start,
+                .signed_len = kids[0].end - kids[0].start,
+                .der = der ? der->data : NULL,
+                .der_len = der ? der->len : 0,
+                .addrs = addrs,
+            };
+            snprintf(item.part, sizeof(item.part), "%s", signed_id);
+            rc = emit(w, &item);
+            if (der)
+                g_byte_array_unref(der);
+        }
+    }
+    for (int i = 0; i < count && rc == 0; i++) {
+        if (is_signed && i == 1)
+            break;              /* the signature itself holds no MIME */
+        char kid_id[SMIME_PART_ID_MAX];
+        part_join(kid_id, id, (unsigned)i + 1);
+        rc = walk_object(w, g_mime_multipart_get_part(mp, i), kids[i], kid_id, 0, depth + 1,
+                         addrs);
+    }
+    g_free(kids);
+    return rc;
+}
+
+static int walk_leaf(smime_mime_walk *w, GMimePart *part, const char *id, unsigned depth,
+                     const smime_mime_addrs *addrs)
+{
+    GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+    if (!is_pkcs7_mime_type(ct))
+        return 0;
+    GByteArray *der = part_decoded(part);
+    if (!der)
+        return emit_note(w, SMIME_MIME_MALFORMED, id, depth, addrs, "empty pkcs7-mime part");
+    cms_unarmour(der);
+    smime_mime_item item = {
+        .kind = cms_kind(der->data, der->len),
+        .depth = depth,
+        .der = der->data,
+        .der_len = der->len,
+        .addrs = addrs,
+    };
+    if (item.kind == SMIME_MIME_MALFORMED) {
+        const char *st = g_mime_content_type_get_parameter(ct, "smime-type");
+        if (st && !g_ascii_strcasecmp(st, "certs-only")) {
+            g_byte_array_unref(der);
+            return 0;
+        }
+        item.note = "pkcs7-mime part is not a CMS signed, enveloped or compressed object";
+    }
+    snprintf(item.part, sizeof(item.part), "%s", id);
+    int rc = emit(w, &item);
+    g_byte_array_unref(der);
+    return rc;
+}
+
+static int walk_object(smime_mime_walk *w, GMimeObject *obj, span ent, const char *id,
+                       int message_root, unsigned depth, const smime_mime_addrs *addrs)
+{
+    if (w->stop)
+        return w->stop;
+    char own_id[SMIME_PART_ID_MAX];
+    if (message_root && !GMIME_IS_MULTIPART(obj))
+        part_join(own_id, id, 1);
+    else
+        snprintf(own_id, sizeof(own_id), "%s", id);
+    if (++w->parts_seen > w->lim->max_parts || depth > w->lim->max_depth) {
+        if (w->limit_reported)
+            return 0;
+        w->limit_reported = 1;
+        return emit_note(w, SMIME_MIME_LIMIT, own_id[0] ? own_id : "1", depth, addrs,
+                         depth > w->lim->max_depth
+                             ? "MIME nesting deeper than the limit; deeper parts not checked"
+                             : "more MIME parts than the limit; the rest were not checked");
+    }
+    if (GMIME_IS_MULTIPART(obj))
+        return walk_multipart(w, GMIME_MULTIPART(obj), ent, own_id, depth, addrs);
+    if (GMIME_IS_MESSAGE_PART(obj)) {
+        GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+        if (!inner)
+            return 0;
+        span body = { ent.base, entity_body_start(&ent), ent.end };
+        const char *cte = g_mime_object_get_header(obj, "Content-Transfer-Encoding");
+        GMimeContentEncoding enc = cte ? g_mime_content_encoding_from_string(cte)
+                                       : GMIME_CONTENT_ENCODING_DEFAULT;
+        if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+            enc == GMIME_CONTENT_ENCODING_UUENCODE) {
+            GByteArray *dec = transfer_decode(&body, enc);
+            int rc = walk_decoded_message(w, dec, own_id, depth + 1);
+            g_byte_array_unref(dec);
+            return rc;
+        }
+        return walk_message(w, inner, body, own_id, depth + 1);
+    }
+    if (GMIME_IS_PART(obj))
+        return walk_leaf(w, GMIME_PART(obj), own_id, depth, addrs);
+    return 0;
+}
+
+static int walk_message(smime_mime_walk *w, GMimeMessage *msg, span ent, const char *prefix,
+                        unsigned depth)
+{
+    smime_mime_addrs *addrs = g_new(smime_mime_addrs, 1);
+    addrs_collect(msg, addrs);
+    GMimeObject *root = g_mime_message_get_mime_part(msg);
+    int rc = 0;
+    if (root)
+        rc = walk_object(w, root, ent, prefix, 1, depth, addrs);
+    g_free(addrs);
+    return rc;
+}
+
+static GMimeStream *stream_over(const char *buf, size_t len, GByteArray **arr_out)
+{
+    /* The stream must not copy or free our buffer: wrap it in a GByteArray that
+     * does not own it, and take the array back apart before it is freed. */
+    GByteArray *arr = g_byte_array_new_take((guint8 *)buf, len);
+    GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(arr);
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
+    *arr_out = arr;
+    return stream;
+}
+
+static void stream_release(GMimeStream *stream, GByteArray *arr)
+{
+    g_object_unref(stream);
+    /* Hand the borrowed bytes back without freeing them. */
+    (void)g_byte_array_steal(arr, NULL);
+    g_byte_array_unref(arr);
+}
+
+int smime_mime_walk_message(const char *msg, size_t len, const smime_mime_limits *lim,
+                            smime_mime_visit_fn visit, void *ctx)
+{
+    smime_mime_walk w = { .lim = lim, .visit = visit, .ctx = ctx };
+    GByteArray *arr;
+    GMimeStream *stream = stream_over(msg, len, &arr);
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    g_mime_parser_set_persist_stream(parser, TRUE);
+    GMimeMessage *message = g_mime_parser_construct_message(parser, NULL);
+    int rc = 0;
+    if (message) {
+        rc = walk_message(&w, message, (span){ msg, 0, len }, "", 0);
+        g_object_unref(message);
+    }
+    g_object_unref(parser);
+    stream_release(stream, arr);
+    return rc;
+}
+
+int smime_mime_walk_entity(smime_mime_walk *w, const char *entity, size_t len,
+                           const char *part, unsigned depth, const smime_mime_addrs *addrs)
+{
+    GByteArray *arr;
+    GMimeStream *stream = stream_over(entity, len, &arr);
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    g_mime_parser_set_persist_stream(parser, TRUE);
+    GMimeObject *obj = g_mime_parser_construct_part(parser, NULL);
+    int rc = 0;
+    if (obj) {
+        /* The encapsulated content is a MIME entity in the place of the pkcs7-mime
+         * part: number its parts as that part's content. */
+        rc = walk_object(w, obj, (span){ entity, 0, len }, part, 1, depth + 1, addrs);
+        g_object_unref(obj);
+    }
+    g_object_unref(parser);
+    stream_release(stream, arr);
+    return rc;
+}

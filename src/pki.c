@@ -1,0 +1,440 @@
+/* pki - trust anchors, chain validation, certificate facts, mailbox binding
+ * (see include/smime/pki.h). */
+#include "smime/pki.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "smime/text.h"
+
+struct smime_trust {
+    gnutls_x509_trust_list_t list;   /* read-only after load */
+    unsigned count;
+};
+
+int smime_trust_load(const char *path, smime_trust **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        snprintf(err, errlen, "trust anchors %s: cannot read (%s)", path, strerror(errno));
+        return -1;
+    }
+    smime_trust *t = calloc(1, sizeof(*t));
+    if (!t || gnutls_x509_trust_list_init(&t->list, 0) < 0) {
+        free(t);
+        snprintf(err, errlen, "trust anchors %s: out of memory", path);
+        return -1;
+    }
+    int n = S_ISDIR(st.st_mode)
+                ? gnutls_x509_trust_list_add_trust_dir(t->list, path, NULL, GNUTLS_X509_FMT_PEM, 0, 0)
+                : gnutls_x509_trust_list_add_trust_file(t->list, path, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+    if (n <= 0) {
+        snprintf(err, errlen, "trust anchors %s: %s", path,
+                 n < 0 ? gnutls_strerror(n) : "no PEM certificate found");
+        smime_trust_free(t);
+        return -1;
+    }
+    t->count = (unsigned)n;
+    *out = t;
+    return 0;
+}
+
+void smime_trust_free(smime_trust *t)
+{
+    if (!t)
+        return;
+    if (t->list)
+        gnutls_x509_trust_list_deinit(t->list, 1);
+    free(t);
+}
+
+unsigned smime_trust_count(const smime_trust *t)
+{
+    return t ? t->count : 0;
+}
+
+static void hex_of(const unsigned char *p, size_t n, char *out, size_t outlen)
+{
+    static const char hx[] = "0123456789ABCDEF";
+    /* The DER INTEGER may carry a sign-padding zero byte; people know serials
+     * without it. */
+    while (n > 1 && p[0] == 0) {
+        p++;
+        n--;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 2 < outlen; i++) {
+        out[o++] = hx[p[i] >> 4];
+        out[o++] = hx[p[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+static void datum_to_text(gnutls_datum_t *d, char *dst, size_t size)
+{
+    smime_text_set(dst, size, d->data ? (const char *)d->data : "", d->data ? d->size : 0);
+    gnutls_free(d->data);
+    d->data = NULL;
+}
+
+void smime_cert_summarize(gnutls_x509_crt_t crt, smime_cert_summary *out)
+{
+    memset(out, 0, sizeof(*out));
+    gnutls_datum_t d = { NULL, 0 };
+    if (gnutls_x509_crt_get_dn3(crt, &d, 0) >= 0)
+        datum_to_text(&d, out->subject, sizeof(out->subject));
+    if (gnutls_x509_crt_get_issuer_dn3(crt, &d, 0) >= 0)
+        datum_to_text(&d, out->issuer, sizeof(out->issuer));
+    unsigned char serial[64];
+    size_t sn = sizeof(serial);
+    if (gnutls_x509_crt_get_serial(crt, serial, &sn) >= 0)
+        hex_of(serial, sn, out->serial, sizeof(out->serial));
+    out->not_before = (int64_t)gnutls_x509_crt_get_activation_time(crt);
+    out->not_after = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
+    unsigned bits = 0;
+    int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+    switch (pk) {
+    case GNUTLS_PK_RSA:
+        snprintf(out->key, sizeof(out->key), "RSA-%u", bits);
+        break;
+    case GNUTLS_PK_RSA_PSS:
+        snprintf(out->key, sizeof(out->key), "RSA-PSS-%u", bits);
+        break;
+    case GNUTLS_PK_ECDSA:
+        snprintf(out->key, sizeof(out->key), "EC-P%u", bits);
+        break;
+    default:
+        snprintf(out->key, sizeof(out->key), "%s",
+                 pk >= 0 ? gnutls_pk_algorithm_get_name((gnutls_pk_algorithm_t)pk) : "unknown");
+    }
+}
+
+static void time_text(int64_t t, char *out, size_t n)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (gmtime_r(&tt, &tm))
+        strftime(out, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    else
+        snprintf(out, n, "%lld", (long long)t);
+}
+
+static int same_raw_dn(gnutls_x509_crt_t subject_of, gnutls_x509_crt_t issuer_of)
+{
+    gnutls_datum_t s, i;
+    if (gnutls_x509_crt_get_raw_dn(subject_of, &s) < 0)
+        return 0;
+    if (gnutls_x509_crt_get_raw_issuer_dn(issuer_of, &i) < 0) {
+        gnutls_free(s.data);
+        return 0;
+    }
+    int eq = s.size == i.size && memcmp(s.data, i.data, s.size) == 0;
+    gnutls_free(s.data);
+    gnutls_free(i.data);
+    return eq;
+}
+
+/* When both are present, the child's authorityKeyIdentifier must name the
+ * candidate's subjectKeyIdentifier: this tells apart CAs that share a name
+ * (re-keyed or cross-signed). */
+static int key_ids_compatible(gnutls_x509_crt_t child, gnutls_x509_crt_t candidate)
+{
+    unsigned char aki[128], ski[128];
+    size_t an = sizeof(aki), sn = sizeof(ski);
+    if (gnutls_x509_crt_get_authority_key_id(child, aki, &an, NULL) < 0)
+        return 1;
+    if (gnutls_x509_crt_get_subject_key_id(candidate, ski, &sn, NULL) < 0)
+        return 1;
+    return an == sn && memcmp(aki, ski, an) == 0;
+}
+
+static int in_path(gnutls_x509_crt_t *path, size_t n, gnutls_x509_crt_t c)
+{
+    for (size_t i = 0; i < n; i++)
+        if (path[i] == c || gnutls_x509_crt_equals(path[i], c))
+            return 1;
+    return 0;
+}
+
+static const char *cert_role(size_t index)
+{
+    return index == 0 ? "signer certificate" : "issuing CA certificate";
+}
+
+static smime_chain_status chain_fail(smime_chain_result *out, smime_chain_status st,
+                                     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static smime_chain_status chain_fail(smime_chain_result *out, smime_chain_status st,
+                                     const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+    va_end(ap);
+    out->status = st;
+    return st;
+}
+
+static smime_chain_status map_status(unsigned status, smime_chain_result *out)
+{
+    if (status & GNUTLS_CERT_SIGNER_NOT_FOUND)
+        return chain_fail(out, SMIME_CHAIN_UNTRUSTED,
+                          "certificate chain does not lead to a configured trust anchor");
+    if (status & GNUTLS_CERT_REVOKED)
+        return chain_fail(out, SMIME_CHAIN_REVOKED, "a certificate in the chain is revoked");
+    if (status & GNUTLS_CERT_SIGNATURE_FAILURE)
+        return chain_fail(out, SMIME_CHAIN_BAD_SIGNATURE,
+                          "a CA signature in the certificate chain does not verify");
+    if (status & GNUTLS_CERT_SIGNER_NOT_CA)
+        return chain_fail(out, SMIME_CHAIN_NOT_CA,
+                          "a certificate in the chain was issued by a certificate that is not a CA");
+    if (status & GNUTLS_CERT_INSECURE_ALGORITHM)
+        return chain_fail(out, SMIME_CHAIN_INSECURE_ALG,
+                          "a certificate in the chain is signed with an insecure algorithm (e.g. SHA-1)");
+    if (status & GNUTLS_CERT_PURPOSE_MISMATCH)
+        return chain_fail(out, SMIME_CHAIN_PURPOSE,
+                          "certificate is not valid for email protection (extended key usage)");
+    if (status & GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE)
+        return chain_fail(out, SMIME_CHAIN_CONSTRAINTS,
+                          "a CA constraint (path length or name constraints) is violated");
+    if (status & GNUTLS_CERT_UNKNOWN_CRIT_EXTENSIONS)
+        return chain_fail(out, SMIME_CHAIN_INVALID,
+                          "a certificate in the chain has an unknown critical extension");
+    return chain_fail(out, SMIME_CHAIN_INVALID, "certificate chain is invalid (GnuTLS status 0x%x)",
+                      status);
+}
+
+static smime_chain_status check_validity(gnutls_x509_crt_t crt, size_t index, int64_t now,
+                                         smime_chain_result *out)
+{
+    char when[40];
+    int64_t nb = (int64_t)gnutls_x509_crt_get_activation_time(crt);
+    int64_t na = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
+    if (now > na) {
+        time_text(na, when, sizeof(when));
+        return chain_fail(out, SMIME_CHAIN_EXPIRED, "%s expired on %s", cert_role(index), when);
+    }
+    if (now < nb) {
+        time_text(nb, when, sizeof(when));
+        return chain_fail(out, SMIME_CHAIN_NOT_YET_VALID, "%s is not valid before %s",
+                          cert_role(index), when);
+    }
+    return SMIME_CHAIN_OK;
+}
+
+smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_crt_t signer,
+                                        gnutls_x509_crt_t *pool, size_t n_pool,
+                                        int64_t now, unsigned max_chain,
+                                        smime_chain_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (max_chain < 1 || max_chain > SMIME_CHAIN_MAX)
+        max_chain = SMIME_CHAIN_MAX;
+    gnutls_x509_crt_t path[SMIME_CHAIN_MAX + 1];
+    size_t n = 0;
+    path[n++] = signer;
+    for (;;) {
+        gnutls_x509_crt_t cur = path[n - 1];
+        if (same_raw_dn(cur, cur))
+            break;                       /* self-issued: the top of what we can build */
+        gnutls_x509_crt_t next = NULL;
+        for (size_t i = 0; i < n_pool && !next; i++) {
+            if (!in_path(path, n, pool[i]) && same_raw_dn(pool[i], cur) &&
+                key_ids_compatible(cur, pool[i]))
+                next = pool[i];
+        }
+        if (!next)
+            break;
+        if (n >= max_chain)
+            return chain_fail(out, SMIME_CHAIN_TOO_LONG,
+                              "certificate chain longer than %u certificates", max_chain);
+        path[n++] = next;
+    }
+
+    gnutls_typed_vdata_st purpose = {
+        .type = GNUTLS_DT_KEY_PURPOSE_OID,
+        .data = (unsigned char *)GNUTLS_KP_EMAIL_PROTECTION,
+        .size = 0,
+    };
+    unsigned status = 0;
+    unsigned flags = GNUTLS_VERIFY_DISABLE_TIME_CHECKS | GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS |
+                     GNUTLS_VERIFY_DO_NOT_ALLOW_UNSORTED_CHAIN;
+    int rc = gnutls_x509_trust_list_verify_crt2(trust->list, path, (unsigned)n, &purpose, 1, flags,
+                                                &status, NULL);
+    for (size_t i = 1; i < n; i++)
+        smime_cert_summarize(path[i], &out->issuers[out->len++]);
+    if (rc < 0)
+        return chain_fail(out, SMIME_CHAIN_INVALID, "certificate chain could not be checked: %s",
+                          gnutls_strerror(rc));
+    if (status != 0)
+        return map_status(status, out);
+
+    gnutls_x509_crt_t anchor = NULL;
+    int own_anchor = 0;
+    if (same_raw_dn(path[n - 1], path[n - 1])) {
+        anchor = path[n - 1];           /* the message carried the anchor itself */
+    } else if (gnutls_x509_trust_list_get_issuer(trust->list, path[n - 1], &anchor,
+                                                 GNUTLS_TL_GET_COPY) >= 0) {
+        own_anchor = 1;
+        if (out->len < SMIME_CHAIN_MAX)
+            smime_cert_summarize(anchor, &out->issuers[out->len++]);
+    }
+    out->anchored = anchor != NULL;
+    smime_chain_status st = SMIME_CHAIN_OK;
+    for (size_t i = 0; i < n && st == SMIME_CHAIN_OK; i++)
+        st = check_validity(path[i], i, now, out);
+    if (st == SMIME_CHAIN_OK && own_anchor)
+        st = check_validity(anchor, n, now, out);
+    if (own_anchor)
+        gnutls_x509_crt_deinit(anchor);
+    return st;
+}
+
+static int mailbox_seen(char out[][SMIME_ADDR_MAX], size_t n, const char *a)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(out[i], a) == 0)
+            return 1;
+    return 0;
+}
+
+static void mailbox_add(char out[][SMIME_ADDR_MAX], size_t *n, size_t max, const char *p,
+                        size_t len)
+{
+    if (*n >= max || len == 0 || len >= SMIME_ADDR_MAX || memchr(p, '\0', len))
+        return;
+    char tmp[SMIME_ADDR_MAX];
+    memcpy(tmp, p, len);
+    tmp[len] = '\0';
+    if (!mailbox_seen(out, *n, tmp))
+        memcpy(out[(*n)++], tmp, len + 1);
+}
+
+#define OID_SMTPUTF8_MAILBOX "1.3.6.1.5.5.7.8.9"
+
+/* The value of an otherName is [0] EXPLICIT ANY; for SmtpUTF8Mailbox the ANY is a
+ * UTF8String.  GnuTLS hands back the value with or without the explicit tag
+ * depending on version, so accept both. */
+static int utf8_mailbox_value(const unsigned char *p, size_t n, const unsigned char **s, size_t *sl)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        if (n < 2)
+            return -1;
+        size_t len = p[1], hdr = 2;
+        if (len & 0x80) {
+            size_t k = len & 0x7f;
+            if (k == 0 || k > 2 || n < 2 + k)
+                return -1;
+            len = 0;
+            for (size_t i = 0; i < k; i++)
+                len = (len << 8) | p[2 + i];
+            hdr = 2 + k;
+        }
+        if (len > n - hdr)
+            return -1;
+        if (p[0] == 0x0C) {
+            *s = p + hdr;
+            *sl = len;
+            return 0;
+        }
+        if (p[0] != 0xA0)
+            return -1;
+        p += hdr;
+        n = len;
+    }
+    return -1;
+}
+
+size_t smime_cert_mailboxes(gnutls_x509_crt_t crt, char out[][SMIME_ADDR_MAX], size_t max)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < 256 && n < max; i++) {
+        unsigned char buf[1024];
+        size_t size = sizeof(buf);
+        unsigned type = 0, critical = 0;
+        int rc = gnutls_x509_crt_get_subject_alt_name2(crt, i, buf, &size, &type, &critical);
+        if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+            break;
+        if (rc < 0)
+            continue;
+        if (type == GNUTLS_SAN_RFC822NAME) {
+            mailbox_add(out, &n, max, (const char *)buf, size);
+        } else if (type == GNUTLS_SAN_OTHERNAME) {
+            char oid[128];
+            size_t olen = sizeof(oid);
+            if (gnutls_x509_crt_get_subject_alt_othername_oid(crt, i, oid, &olen) < 0 ||
+                strcmp(oid, OID_SMTPUTF8_MAILBOX) != 0)
+                continue;
+            const unsigned char *s;
+            size_t sl;
+            if (utf8_mailbox_value(buf, size, &s, &sl) == 0 && smime_utf8_valid(s, sl))
+                mailbox_add(out, &n, max, (const char *)s, sl);
+        }
+    }
+    for (unsigned i = 0; i < 16 && n < max; i++) {
+        char buf[SMIME_ADDR_MAX];
+        size_t size = sizeof(buf);
+        if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_PKCS9_EMAIL, i, 0, buf, &size) < 0)
+            break;
+        mailbox_add(out, &n, max, buf, strnlen(buf, size));
+    }
+    return n;
+}
+
+/* Maps a domain to its ASCII (A-label) form, lower-cased, into out. */
+static int domain_canonical(const char *d, size_t len, char *out, size_t outlen)
+{
+    int ascii = 1;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)d[i] >= 0x80)
+            ascii = 0;
+    const char *src = d;
+    size_t srclen = len;
+    gnutls_datum_t mapped = { NULL, 0 };
+    if (!ascii) {
+        if (gnutls_idna_map(d, (unsigned)len, &mapped, 0) < 0)
+            return -1;
+        src = (const char *)mapped.data;
+        srclen = mapped.size;
+    }
+    int rc = -1;
+    if (srclen < outlen) {
+        for (size_t i = 0; i < srclen; i++)
+            out[i] = (char)smime_ascii_tolower((unsigned char)src[i]);
+        out[srclen] = '\0';
+        rc = 0;
+    }
+    gnutls_free(mapped.data);
+    return rc;
+}
+
+int smime_addr_equal(const char *a, const char *b)
+{
+    const char *at_a = strrchr(a, '@');
+    const char *at_b = strrchr(b, '@');
+    if (!at_a || !at_b)
+        return 0;
+    size_t la = (size_t)(at_a - a), lb = (size_t)(at_b - b);
+    if (la != lb || memcmp(a, b, la) != 0)
+        return 0;
+    char da[SMIME_ADDR_MAX * 2], db[SMIME_ADDR_MAX * 2];
+    if (domain_canonical(at_a + 1, strlen(at_a + 1), da, sizeof(da)) < 0 ||
+        domain_canonical(at_b + 1, strlen(at_b + 1), db, sizeof(db)) < 0)
+        return 0;
+    return strcmp(da, db) == 0;
+}
+
+int smime_cert_can_sign(gnutls_x509_crt_t crt)
+{
+    unsigned usage = 0, critical = 0;
+    int rc = gnutls_x509_crt_get_key_usage(crt, &usage, &critical);
+    if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+        return 1;
+    if (rc < 0)
+        return 0;
+    return (usage & (GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_NON_REPUDIATION)) != 0;
+}

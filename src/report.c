@@ -1,0 +1,82 @@
+/* report - the result model (see include/smime/report.h). */
+#include "smime/report.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const result_names[SMIME_RESULT_COUNT] = {
+    "none", "pass", "fail", "neutral", "policy", "temperror", "permerror",
+};
+
+const char *smime_result_name(smime_result r)
+{
+    return (unsigned)r < SMIME_RESULT_COUNT ? result_names[r] : "permerror";
+}
+
+int smime_result_parse(const char *word)
+{
+    for (int i = 0; i < SMIME_RESULT_COUNT; i++)
+        if (strcmp(word, result_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+smime_report *smime_report_new(void)
+{
+    return calloc(1, sizeof(smime_report));
+}
+
+void smime_report_free(smime_report *r)
+{
+    if (!r)
+        return;
+    free(r->sigs);
+    free(r);
+}
+
+smime_sig_report *smime_report_add_sig(smime_report *r)
+{
+    if (r->n_sigs == r->sigs_alloc) {
+        size_t n = r->sigs_alloc ? r->sigs_alloc * 2 : 4;
+        smime_sig_report *p = realloc(r->sigs, n * sizeof(*p));
+        if (!p)
+            return NULL;
+        r->sigs = p;
+        r->sigs_alloc = n;
+    }
+    smime_sig_report *s = &r->sigs[r->n_sigs++];
+    memset(s, 0, sizeof(*s));
+    return s;
+}
+
+void smime_report_add_note(smime_report *r, const char *part, const char *fmt, ...)
+{
+    if (r->n_notes >= SMIME_NOTES_MAX)
+        return;
+    smime_report_note *n = &r->notes[r->n_notes++];
+    smime_text_set(n->part, sizeof(n->part), part, strlen(part));
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(n->text, sizeof(n->text), fmt, ap);
+    va_end(ap);
+}
+
+void smime_text_set(char *dst, size_t size, const char *src, size_t len)
+{
+    if (size == 0)
+        return;
+    if (len < size) {
+        memcpy(dst, src, len);
+        dst[len] = '\0';
+        return;
+    }
+    /* Cut on a UTF-8 character boundary so the kept text stays well-formed. */
+    size_t keep = size >= 4 ? size - 4 : 0;
+    while (keep > 0 && ((unsigned char)src[keep] & 0xC0) == 0x80)
+        keep--;
+    memcpy(dst, src, keep);
+    memcpy(dst + keep, "...", size >= 4 ? 4 : 0);
+    dst[size - 1] = '\0';
+}

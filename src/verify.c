@@ -1,0 +1,284 @@
+/* verify - the core pipeline (see include/smime/verify.h): walk the MIME tree, and
+ * for each signature answer integrity (cms), trust (pki) and binding, then combine
+ * the answers into an RFC 7281 result with a reason. */
+#include "smime/verify.h"
+
+#include <gmime/gmime.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include "smime/cms.h"
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void init_libraries(void)
+{
+    g_mime_init();
+}
+
+int smime_init(void)
+{
+    return pthread_once(&init_once, init_libraries) == 0 ? 0 : -1;
+}
+
+void smime_verify_options_default(smime_verify_options *opt, int64_t now)
+{
+    memset(opt, 0, sizeof(*opt));
+    opt->now = now;
+    opt->max_message_size = 64u << 20;
+    opt->mime.max_depth = 32;
+    opt->mime.max_parts = 2000;
+    opt->mime.max_items = 32;
+    opt->max_certs = 32;
+    opt->max_chain = 10;
+    opt->signing_time_skew = 3600;
+}
+
+typedef struct verify_ctx {
+    const smime_trust          *trust;
+    const smime_verify_options *opt;
+    smime_report               *report;
+    int                         oom;
+} verify_ctx;
+
+static smime_sig_report *new_sig(verify_ctx *vc, const smime_mime_item *item)
+{
+    smime_sig_report *s = smime_report_add_sig(vc->report);
+    if (!s) {
+        vc->oom = 1;
+        return NULL;
+    }
+    snprintf(s->part, sizeof(s->part), "%s", item->part);
+    s->form = item->kind == SMIME_MIME_DETACHED ? "multipart/signed" : "pkcs7-mime";
+    return s;
+}
+
+static void sig_set(smime_sig_report *s, smime_result r, const char *reason)
+{
+    s->result = r;
+    snprintf(s->reason, sizeof(s->reason), "%s", reason);
+}
+
+/* RFC 8550 section 3: the From (every From mailbox) or the Sender must be one of
+ * the certificate's addresses.  Returns the matched certificate address or NULL. */
+static const char *binding_match(const smime_sig_report *s, const smime_mime_addrs *addrs,
+                                 const char **which)
+{
+    const char *match = NULL;
+    for (size_t i = 0; i < addrs->n_from; i++) {
+        const char *m = NULL;
+        for (size_t k = 0; k < s->n_mailboxes && !m; k++)
+            if (smime_addr_equal(addrs->from[i], s->mailboxes[k]))
+                m = s->mailboxes[k];
+        if (!m) {
+            match = NULL;
+            break;
+        }
+        if (!match)
+            match = m;
+    }
+    if (match) {
+        *which = "From";
+        return match;
+    }
+    if (addrs->sender[0]) {
+        for (size_t k = 0; k < s->n_mailboxes; k++)
+            if (smime_addr_equal(addrs->sender, s->mailboxes[k])) {
+                *which = "Sender";
+                return s->mailboxes[k];
+            }
+    }
+    return NULL;
+}
+
+static void describe_binding_failure(smime_sig_report *s, const smime_mime_addrs *addrs)
+{
+    const char *from = addrs->n_from ? addrs->from[0] : NULL;
+    if (!from)
+        snprintf(s->reason, sizeof(s->reason), "message has no From address to match the signer");
+    else if (s->n_mailboxes == 0)
+        snprintf(s->reason, sizeof(s->reason),
+                 "signer certificate names no mailbox address; From %.200s cannot be matched", from);
+    else
+        snprintf(s->reason, sizeof(s->reason),
+                 "From address %.200s is not in the signer certificate (it names %.200s%s)", from,
+                 s->mailboxes[0], s->n_mailboxes > 1 ? " and others" : "");
+    s->result = SMIME_RESULT_POLICY;
+}
+
+static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer *cs,
+                         const smime_mime_item *item, smime_sig_report *s)
+{
+    const smime_verify_options *opt = vc->opt;
+    snprintf(s->digest_alg, sizeof(s->digest_alg), "%s", cs->digest_alg);
+    snprintf(s->sig_alg, sizeof(s->sig_alg), "%s", cs->sig_alg);
+    s->has_signing_time = cs->has_signing_time;
+    s->signing_time = cs->signing_time;
+    if (cs->cert) {
+        s->has_signer = 1;
+        smime_cert_summarize(cs->cert, &s->signer);
+        s->n_mailboxes = smime_cert_mailboxes(cs->cert, s->mailboxes, SMIME_MAILBOXES_MAX);
+        if (s->n_mailboxes)
+            snprintf(s->identifier, sizeof(s->identifier), "%s", s->mailboxes[0]);
+    } else if (item->addrs->n_from) {
+        snprintf(s->identifier, sizeof(s->identifier), "%s", item->addrs->from[0]);
+    }
+    switch (cs->status) {
+    case SMIME_SIG_MALFORMED:
+    case SMIME_SIG_UNSUPPORTED:
+        sig_set(s, SMIME_RESULT_NEUTRAL, cs->reason);
+        return;
+    case SMIME_SIG_NO_CERT:
+        sig_set(s, SMIME_RESULT_PERMERROR, cs->reason);
+        return;
+    case SMIME_SIG_BAD:
+    case SMIME_SIG_KEY_USAGE:
+        sig_set(s, SMIME_RESULT_FAIL, cs->reason);
+        return;
+    case SMIME_SIG_OK:
+    case SMIME_SIG_WEAK_HASH:
+        break;
+    }
+    size_t n_pool;
+    gnutls_x509_crt_t *pool = smime_cms_certs(cms, &n_pool);
+    smime_chain_result chain;
+    smime_chain_validate(vc->trust, cs->cert, pool, n_pool, opt->now, opt->max_chain, &chain);
+    s->chain_len = chain.len;
+    memcpy(s->chain, chain.issuers, chain.len * sizeof(chain.issuers[0]));
+    s->chain_anchored = chain.anchored;
+    if (chain.status != SMIME_CHAIN_OK) {
+        sig_set(s, SMIME_RESULT_FAIL, chain.reason);
+        return;
+    }
+    if (cs->has_signing_time && (cs->signing_time + opt->signing_time_skew < s->signer.not_before ||
+                                 cs->signing_time - opt->signing_time_skew > s->signer.not_after)) {
+        sig_set(s, SMIME_RESULT_FAIL,
+                "signing time lies outside the validity period of the signer certificate");
+        return;
+    }
+    if (cs->status == SMIME_SIG_WEAK_HASH) {
+        sig_set(s, SMIME_RESULT_POLICY, cs->reason);
+        return;
+    }
+    const char *which = NULL;
+    const char *match = binding_match(s, item->addrs, &which);
+    if (!match) {
+        describe_binding_failure(s, item->addrs);
+        return;
+    }
+    snprintf(s->identifier, sizeof(s->identifier), "%s", match);
+    s->result = SMIME_RESULT_PASS;
+    snprintf(s->reason, sizeof(s->reason),
+             "signature verified, certificate chain trusted, %s address in certificate", which);
+}
+
+static void verify_signed(verify_ctx *vc, smime_mime_walk *walk, const smime_mime_item *item)
+{
+    char err[SMIME_TEXT_MAX];
+    smime_cms *cms = NULL;
+    if (smime_cms_open(item->der, item->der_len, vc->opt->max_certs, &cms, err, sizeof(err)) < 0) {
+        smime_sig_report *s = new_sig(vc, item);
+        if (s) {
+            sig_set(s, SMIME_RESULT_NEUTRAL, err);
+            if (item->addrs->n_from)
+                snprintf(s->identifier, sizeof(s->identifier), "%s", item->addrs->from[0]);
+        }
+        return;
+    }
+    unsigned n = smime_cms_signer_count(cms);
+    if (n > vc->opt->mime.max_items)
+        n = vc->opt->mime.max_items;
+    const void *data = item->kind == SMIME_MIME_DETACHED ? item->signed_bytes : NULL;
+    for (unsigned i = 0; i < n; i++) {
+        smime_sig_report *s = new_sig(vc, item);
+        if (!s)
+            break;
+        s->signer_index = i;
+        smime_cms_signer cs;
+        smime_cms_verify_signer(cms, i, data, item->signed_len, &cs);
+        judge_signer(vc, cms, &cs, item, s);
+    }
+    if (item->kind == SMIME_MIME_OPAQUE) {
+        gnutls_datum_t content = { NULL, 0 };
+        if (smime_cms_content(cms, &content) == 0 && content.size > 0) {
+            smime_mime_walk_entity(walk, (const char *)content.data, content.size, item->part,
+                                   item->depth, item->addrs);
+        }
+        gnutls_free(content.data);
+    }
+    smime_cms_free(cms);
+}
+
+static int on_item(smime_mime_walk *walk, const smime_mime_item *item, void *ctx)
+{
+    verify_ctx *vc = ctx;
+    switch (item->kind) {
+    case SMIME_MIME_ENVELOPED:
+        smime_report_add_note(vc->report, item->part,
+                              "encrypted S/MIME part (enveloped-data); not decrypted");
+        break;
+    case SMIME_MIME_COMPRESSED:
+        smime_report_add_note(vc->report, item->part,
+                              "compressed S/MIME part (compressed-data); not decompressed");
+        break;
+    case SMIME_MIME_MALFORMED:
+    case SMIME_MIME_LIMIT: {
+        smime_sig_report *s = new_sig(vc, item);
+        if (s) {
+            s->form = "mime";
+            sig_set(s, SMIME_RESULT_NEUTRAL, item->note);
+        }
+        break;
+    }
+    case SMIME_MIME_DETACHED:
+    case SMIME_MIME_OPAQUE:
+        verify_signed(vc, walk, item);
+        break;
+    }
+    return vc->oom ? -1 : 0;
+}
+
+int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
+                         const smime_verify_options *opt, smime_report **out,
+                         char *err, size_t errlen)
+{
+    *out = NULL;
+    smime_report *report = smime_report_new();
+    if (!report) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (len > opt->max_message_size) {
+        smime_sig_report *s = smime_report_add_sig(report);
+        if (!s) {
+            smime_report_free(report);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        snprintf(s->part, sizeof(s->part), "1");
+        s->form = "mime";
+        s->result = SMIME_RESULT_NEUTRAL;
+        snprintf(s->reason, sizeof(s->reason), "message larger than %zu bytes; not checked",
+                 opt->max_message_size);
+        *out = report;
+        return 0;
+    }
+    size_t crlf_len = 0;
+    /* CRLF form may add one byte per line end; its cap is twice the message cap. */
+    char *crlf = smime_mime_to_crlf(msg, len, opt->max_message_size * 2 + 2, &crlf_len);
+    if (!crlf) {
+        smime_report_free(report);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    verify_ctx vc = { .trust = trust, .opt = opt, .report = report };
+    int rc = smime_mime_walk_message(crlf, crlf_len, &opt->mime, on_item, &vc);
+    g_free(crlf);
+    if (rc < 0 || vc.oom) {
+        smime_report_free(report);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    *out = report;
+    return 0;
+}

@@ -1,0 +1,205 @@
+/* smime-verify - verify S/MIME messages offline with the same core the milter
+ * uses, printing the Authentication-Results header (or JSON) for each file.
+ *
+ * Exit status: 0 every message was checked and every result is pass or none;
+ * 1 every message was checked and some result is something else; 2 usage error;
+ * 3 a file or the trust anchors could not be read, or the verifier failed. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "smime/authres.h"
+#include "smime/buf.h"
+#include "smime/json.h"
+#include "smime/timeutil.h"
+#include "smime/verify.h"
+
+#define EXIT_RESULTS 1
+#define EXIT_USAGE   2
+#define EXIT_INPUT   3
+#define HEADER_CAP   (64u << 10)
+#define JSON_CAP     (4u << 20)
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: smime-verify --trust-anchors PEM|DIR [--authserv-id ID] [--at TIME]\n"
+            "                    [--max-size BYTES] [--json] FILE.eml...\n"
+            "  --trust-anchors  PEM file or directory of PEM files with S/MIME trust anchors\n"
+            "  --authserv-id    authserv-id of the header (default: localhost)\n"
+            "  --at             validation time: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @EPOCH\n"
+            "                   (default: now)\n"
+            "  --max-size       larger messages are not checked (default 67108864)\n"
+            "  --json           one JSON object per file instead of the header\n"
+            "  FILE '-' reads standard input.\n"
+            "exit: 0 all pass/none, 1 some other result, 2 usage, 3 unreadable input\n");
+}
+
+/* Reads a file (or stdin for "-"), keeping at most cap bytes: a longer input is
+ * cut there, which the core then reports as too large to check.  Returns a
+ * malloc'ed buffer, or NULL with errno set. */
+static char *read_file(const char *path, size_t cap, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f)
+        return NULL;
+    smime_buf b;
+    smime_buf_init(&b, cap);
+    char chunk[65536];
+    int err = 0;
+    while (b.len < cap) {
+        size_t want = cap - b.len < sizeof(chunk) ? cap - b.len : sizeof(chunk);
+        size_t n = fread(chunk, 1, want, f);
+        if (n == 0)
+            break;
+        if (smime_buf_append(&b, chunk, n) < 0) {
+            err = ENOMEM;
+            break;
+        }
+    }
+    if (!err && ferror(f))
+        err = EIO;
+    if (f != stdin)
+        fclose(f);
+    if (err) {
+        smime_buf_free(&b);
+        errno = err;
+        return NULL;
+    }
+    return smime_buf_steal(&b, len);
+}
+
+static int all_good(const smime_report *r)
+{
+    for (size_t i = 0; i < r->n_sigs; i++)
+        if (r->sigs[i].result != SMIME_RESULT_PASS && r->sigs[i].result != SMIME_RESULT_NONE)
+            return 0;
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *anchors = NULL, *servid = "localhost", *at = NULL;
+    int json = 0;
+    unsigned long long max_size = 0;
+    static const struct option opts[] = {
+        { "trust-anchors", required_argument, NULL, 't' },
+        { "authserv-id", required_argument, NULL, 'a' },
+        { "at", required_argument, NULL, 'T' },
+        { "max-size", required_argument, NULL, 's' },
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "t:a:T:s:jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 't': anchors = optarg; break;
+        case 'a': servid = optarg; break;
+        case 'T': at = optarg; break;
+        case 'j': json = 1; break;
+        case 's': {
+            char *end;
+            errno = 0;
+            max_size = strtoull(optarg, &end, 10);
+            if (errno || *end || max_size == 0) {
+                fprintf(stderr, "smime-verify: --max-size: not a positive number: %s\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (!anchors || optind >= argc) {
+        fprintf(stderr, "smime-verify: %s\n",
+                !anchors ? "--trust-anchors is required" : "no message file given");
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!smime_authres_valid_servid(servid)) {
+        fprintf(stderr, "smime-verify: --authserv-id must be a token (no spaces or specials): %s\n",
+                servid);
+        return EXIT_USAGE;
+    }
+    int64_t now = (int64_t)time(NULL);
+    if (at && smime_time_parse(at, &now) < 0) {
+        fprintf(stderr, "smime-verify: --at: not a time (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, @EPOCH): %s\n",
+                at);
+        return EXIT_USAGE;
+    }
+    if (smime_init() < 0) {
+        fprintf(stderr, "smime-verify: library initialisation failed\n");
+        return EXIT_INPUT;
+    }
+    char err[512];
+    smime_trust *trust = NULL;
+    if (smime_trust_load(anchors, &trust, err, sizeof(err)) < 0) {
+        fprintf(stderr, "smime-verify: %s\n", err);
+        return EXIT_INPUT;
+    }
+    smime_verify_options opt;
+    smime_verify_options_default(&opt, now);
+    if (max_size)
+        opt.max_message_size = (size_t)max_size;
+
+    int status = 0;
+    for (int i = optind; i < argc; i++) {
+        const char *path = argv[i];
+        size_t len = 0;
+        /* One byte past the cap is enough for the core to see that the message is
+         * too large to check. */
+        char *msg = read_file(path, opt.max_message_size + 1, &len);
+        if (!msg) {
+            fprintf(stderr, "smime-verify: %s: %s\n", path, strerror(errno));
+            status = EXIT_INPUT;
+            continue;
+        }
+        smime_report *report = NULL;
+        int rc = smime_verify_message(msg, len, trust, &opt, &report, err, sizeof(err));
+        free(msg);
+        if (rc < 0) {
+            fprintf(stderr, "smime-verify: %s: %s\n", path, err);
+            status = EXIT_INPUT;
+            continue;
+        }
+        smime_buf out;
+        smime_buf_init(&out, json ? JSON_CAP : HEADER_CAP);
+        int fmt_rc;
+        if (json) {
+            smime_buf header;
+            smime_buf_init(&header, HEADER_CAP);
+            smime_authres_format(report, servid, &header);
+            smime_json j;
+            smime_json_init(&j, &out);
+            smime_json_begin_object(&j, NULL);
+            smime_json_string(&j, "file", path);
+            smime_json_string(&j, "authentication_results", header.data ? header.data : "");
+            smime_report_json(report, &j);
+            smime_json_end_object(&j);
+            fmt_rc = smime_json_ok(&j) ? 0 : -1;
+            smime_buf_free(&header);
+        } else {
+            fmt_rc = smime_buf_puts(&out, SMIME_AUTHRES_NAME ": ") ||
+                     smime_authres_format(report, servid, &out);
+        }
+        if (fmt_rc != 0) {
+            fprintf(stderr, "smime-verify: %s: output larger than its limit\n", path);
+            status = EXIT_INPUT;
+        } else {
+            if (!json && argc - optind > 1)
+                printf("%s: ", path);
+            printf("%s\n", out.data);
+            if (!all_good(report) && status == 0)
+                status = EXIT_RESULTS;
+        }
+        smime_buf_free(&out);
+        smime_report_free(report);
+    }
+    smime_trust_free(trust);
+    return status;
+}
