@@ -27,9 +27,12 @@ TOOLS     := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRC))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HEADERS   := $(wildcard include/smime/*.h)
+# The daemon: every milter/*.c is linked into one binary with libmilter.
+MILTER_SRC := $(sort $(wildcard milter/*.c))
+MILTER     := $(if $(MILTER_SRC),$(BUILD)/smime-milter)
 
 .PHONY: all deps check check-build check-asan run clean bench sample-mail
-all: $(LIB) $(TOOLS) $(UNITS)
+all: $(LIB) $(TOOLS) $(MILTER) $(UNITS)
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -42,6 +45,10 @@ $(LIB): $(LIB_OBJ)
 $(BUILD)/%: tools/%.c $(LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/smime-milter: $(MILTER_SRC) $(wildcard milter/*.h) $(LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Imilter $(CFLAGS) $(LDFLAGS) -o $@ $(MILTER_SRC) $(LIB) $(LDLIBS) -lmilter
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HEADERS)
 	@mkdir -p $(dir $@)

@@ -344,30 +344,6 @@ static int walk_decoded_message(smime_mime_walk *w, GByteArray *arr, const char 
     return rc;
 }
 
-static GByteArray *transfer_decode(const span *body, GMimeContentEncoding enc)
-{
-    GMimeStream *out = g_mime_stream_mem_new();
-    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
-    GMimeStream *filtered = g_mime_stream_filter_new(out);
-    GMimeFilter *dec = g_mime_filter_basic_new(enc, FALSE);
-    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), dec);
-    g_object_unref(dec);
-    g_mime_stream_write(filtered, body->base + body->start, body->end - body->start);
-    g_mime_stream_flush(filtered);
-    g_object_unref(filtered);
-    GByteArray *arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
-    g_object_unref(out);
-    /* The decoded message is parsed again; put it in canonical form too. */
-    size_t n = 0;
-    char *crlf = smime_mime_to_crlf((const char *)arr->data, arr->len, (size_t)arr->len * 2 + 2, &n);
-    g_byte_array_set_size(arr, 0);
-    if (crlf) {
-        g_byte_array_append(arr, (const guint8 *)crlf, (guint)n);
-        g_free(crlf);
-    }
-    return arr;
-}
-
 static int walk_multipart(smime_mime_walk *w, GMimeMultipart *mp, span ent, const char *id,
                           unsigned depth, const smime_mime_addrs *addrs)
 {
@@ -438,10 +414,32 @@ static int walk_multipart(smime_mime_walk *w, GMimeMultipart *mp, span ent, cons
     return rc;
 }
 
+/* message/rfc822 must not carry a transfer encoding (RFC 2046 5.2.1), but mail in
+ * the wild does, and GMime then leaves it a leaf part: decode it and walk the
+ * decoded message, in canonical CRLF form. */
+static int walk_encoded_message(smime_mime_walk *w, GMimePart *part, const char *id,
+                                unsigned depth)
+{
+    GByteArray *dec = part_decoded(part);
+    if (!dec)
+        return 0;
+    size_t n = 0;
+    char *crlf = smime_mime_to_crlf((const char *)dec->data, dec->len, (size_t)dec->len * 2 + 2, &n);
+    g_byte_array_unref(dec);
+    if (!crlf)
+        return -1;
+    GByteArray *arr = g_byte_array_new_take((guint8 *)crlf, n);
+    int rc = walk_decoded_message(w, arr, id, depth + 1);
+    g_byte_array_unref(arr);
+    return rc;
+}
+
 static int walk_leaf(smime_mime_walk *w, GMimePart *part, const char *id, unsigned depth,
                      const smime_mime_addrs *addrs)
 {
     GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+    if (mime_type_is(ct, "message", "rfc822"))
+        return walk_encoded_message(w, part, id, depth);
     if (!is_pkcs7_mime_type(ct))
         return 0;
     GByteArray *der = part_decoded(part);
@@ -491,21 +489,9 @@ static int walk_object(smime_mime_walk *w, GMimeObject *obj, span ent, const cha
     if (GMIME_IS_MULTIPART(obj))
         return walk_multipart(w, GMIME_MULTIPART(obj), ent, own_id, depth, addrs);
     if (GMIME_IS_MESSAGE_PART(obj)) {
-        GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
-        if (!inner)
-            return 0;
         span body = { ent.base, entity_body_start(&ent), ent.end };
-        const char *cte = g_mime_object_get_header(obj, "Content-Transfer-Encoding");
-        GMimeContentEncoding enc = cte ? g_mime_content_encoding_from_string(cte)
-                                       : GMIME_CONTENT_ENCODING_DEFAULT;
-        if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
-            enc == GMIME_CONTENT_ENCODING_UUENCODE) {
-            GByteArray *dec = transfer_decode(&body, enc);
-            int rc = walk_decoded_message(w, dec, own_id, depth + 1);
-            g_byte_array_unref(dec);
-            return rc;
-        }
-        return walk_message(w, inner, body, own_id, depth + 1);
+        GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+        return inner ? walk_message(w, inner, body, own_id, depth + 1) : 0;
     }
     if (GMIME_IS_PART(obj))
         return walk_leaf(w, GMIME_PART(obj), own_id, depth, addrs);

@@ -1,0 +1,223 @@
+/* Unit tests of cms: SignedData decoding, signer selection by issuer+serial and by
+ * subjectKeyIdentifier, verification over the signed bytes, algorithm coverage. */
+#define _GNU_SOURCE /* memmem */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <gmime/gmime.h>
+
+#include "smime/cms.h"
+#include "smime/mime.h"
+#include "smime/verify.h"
+#include "testutil.h"
+
+typedef struct first_object {
+    unsigned char *der;
+    size_t der_len;
+    char *signed_bytes;
+    size_t signed_len;
+} first_object;
+
+static int take_first(smime_mime_walk *w, const smime_mime_item *item, void *ctx)
+{
+    (void)w;
+    first_object *f = ctx;
+    if (f->der || !item->der)
+        return 0;
+    f->der = malloc(item->der_len);
+    memcpy(f->der, item->der, item->der_len);
+    f->der_len = item->der_len;
+    if (item->signed_bytes) {
+        f->signed_bytes = malloc(item->signed_len + 1);
+        memcpy(f->signed_bytes, item->signed_bytes, item->signed_len);
+        f->signed_len = item->signed_len;
+    }
+    return 0;
+}
+
+static first_object sample_object(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof(path), SAMPLE_DIR "%s", name);
+    size_t len, n;
+    char *raw = test_read_file(path, &len);
+    char *crlf = smime_mime_to_crlf(raw, len, len * 2 + 2, &n);
+    first_object f = { 0 };
+    smime_mime_limits lim = { 32, 2000, 32 };
+    assert_int_equal(smime_mime_walk_message(crlf, n, &lim, take_first, &f), 0);
+    assert_non_null(f.der);
+    g_free(crlf);
+    free(raw);
+    return f;
+}
+
+static void object_free(first_object *f)
+{
+    free(f->der);
+    free(f->signed_bytes);
+}
+
+static smime_cms *open_ok(const first_object *f, unsigned max_certs)
+{
+    smime_cms *cms = NULL;
+    char err[256] = "";
+    assert_int_equal(smime_cms_open(f->der, f->der_len, max_certs, &cms, err, sizeof(err)), 0);
+    return cms;
+}
+
+static void test_open_rejects_garbage(void **state)
+{
+    (void)state;
+    smime_cms *cms = NULL;
+    char err[256] = "";
+    const unsigned char junk[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
+    assert_int_equal(smime_cms_open(junk, sizeof(junk), 8, &cms, err, sizeof(err)), -1);
+    assert_null(cms);
+    assert_true(strlen(err) > 0);
+    assert_int_equal(smime_cms_open(junk, 0, 8, &cms, err, sizeof(err)), -1);
+    assert_int_equal(smime_cms_open(NULL, 0, 8, &cms, err, sizeof(err)), -1);
+}
+
+static void test_detached_rsa(void **state)
+{
+    (void)state;
+    first_object f = sample_object("01-multipart-signed-rsa2048.eml");
+    smime_cms *cms = open_ok(&f, 32);
+    assert_int_equal(smime_cms_signer_count(cms), 1);
+    size_t n;
+    smime_cms_certs(cms, &n);
+    assert_int_equal(n, 2);                 /* signer and intermediate */
+    smime_cms_signer s;
+    assert_int_equal(smime_cms_verify_signer(cms, 0, f.signed_bytes, f.signed_len, &s), SMIME_SIG_OK);
+    assert_non_null(s.cert);
+    assert_string_equal(s.sig_alg, "RSA-SHA256");
+    assert_string_equal(s.digest_alg, "SHA256");
+    assert_true(s.has_signing_time);
+    /* One changed byte of the content: the message digest no longer matches. */
+    f.signed_bytes[f.signed_len / 2] ^= 0x01;
+    assert_int_equal(smime_cms_verify_signer(cms, 0, f.signed_bytes, f.signed_len, &s), SMIME_SIG_BAD);
+    assert_non_null(strstr(s.reason, "altered"));
+    /* A signer index that does not exist is reported, not crashed on. */
+    assert_int_equal(smime_cms_verify_signer(cms, 5, f.signed_bytes, f.signed_len, &s),
+                     SMIME_SIG_MALFORMED);
+    smime_cms_free(cms);
+    object_free(&f);
+}
+
+static void test_certificate_cap(void **state)
+{
+    (void)state;
+    first_object f = sample_object("01-multipart-signed-rsa2048.eml");
+    smime_cms *cms = open_ok(&f, 1);
+    size_t n;
+    smime_cms_certs(cms, &n);
+    assert_int_equal(n, 1);
+    smime_cms_free(cms);
+    object_free(&f);
+}
+
+static void expect_ok(const char *name, const char *sig_alg)
+{
+    first_object f = sample_object(name);
+    smime_cms *cms = open_ok(&f, 32);
+    smime_cms_signer s;
+    smime_sig_status st = smime_cms_verify_signer(cms, 0, f.signed_bytes, f.signed_len, &s);
+    if (st != SMIME_SIG_OK)
+        fprintf(stderr, "%s: %s\n", name, s.reason);
+    assert_int_equal(st, SMIME_SIG_OK);
+    assert_string_equal(s.sig_alg, sig_alg);
+    smime_cms_free(cms);
+    object_free(&f);
+}
+
+static void test_algorithms(void **state)
+{
+    (void)state;
+    expect_ok("08-rsa3072-sha384.eml", "RSA-SHA384");
+    expect_ok("09-rsa4096-sha512.eml", "RSA-SHA512");
+    expect_ok("10-rsa-pss.eml", "RSA-PSS-SHA256");
+    expect_ok("11-ecdsa-p256.eml", "ECDSA-SHA256");
+    expect_ok("12-ecdsa-p384.eml", "ECDSA-SHA384");
+    expect_ok("13-ecdsa-p521.eml", "ECDSA-SHA512");
+    expect_ok("14-ed25519.eml", "EdDSA-Ed25519");
+}
+
+static void test_signer_selection(void **state)
+{
+    (void)state;
+    /* By subjectKeyIdentifier. */
+    expect_ok("16-signer-by-ski.eml", "RSA-SHA256");
+    /* Without signed attributes: no signing time. */
+    first_object f = sample_object("15-no-signed-attributes.eml");
+    smime_cms *cms = open_ok(&f, 32);
+    smime_cms_signer s;
+    assert_int_equal(smime_cms_verify_signer(cms, 0, f.signed_bytes, f.signed_len, &s), SMIME_SIG_OK);
+    assert_false(s.has_signing_time);
+    smime_cms_free(cms);
+    object_free(&f);
+    /* Two SignerInfos, each with its own certificate. */
+    f = sample_object("17-two-signers.eml");
+    cms = open_ok(&f, 32);
+    assert_int_equal(smime_cms_signer_count(cms), 2);
+    smime_cms_signer a, b;
+    assert_int_equal(smime_cms_verify_signer(cms, 0, f.signed_bytes, f.signed_len, &a), SMIME_SIG_OK);
+    assert_int_equal(smime_cms_verify_signer(cms, 1, f.signed_bytes, f.signed_len, &b), SMIME_SIG_OK);
+    assert_ptr_not_equal(a.cert, b.cert);
+    smime_cms_free(cms);
+    object_free(&f);
+}
+
+static void test_missing_certificate(void **state)
+{
+    (void)state;
+    first_object f = sample_object("36-cert-not-included.eml");
+    smime_cms *cms = open_ok(&f, 32);
+    smime_cms_signer s;
+    assert_int_equal(smime_cms_verify_signer(cms, 0, f.signed_bytes, f.signed_len, &s),
+                     SMIME_SIG_NO_CERT);
+    assert_null(s.cert);
+    assert_true(strlen(s.sid_serial) > 0);
+    smime_cms_free(cms);
+    object_free(&f);
+}
+
+static void test_nonrepudiation_only_may_sign(void **state)
+{
+    (void)state;
+    /* GnuTLS demands digitalSignature; RFC 8550 allows nonRepudiation alone. */
+    expect_ok("20-nonrepudiation-only.eml", "RSA-SHA256");
+}
+
+static void test_opaque_content(void **state)
+{
+    (void)state;
+    first_object f = sample_object("03-opaque-signed-data.eml");
+    assert_null(f.signed_bytes);
+    smime_cms *cms = open_ok(&f, 32);
+    smime_cms_signer s;
+    assert_int_equal(smime_cms_verify_signer(cms, 0, NULL, 0, &s), SMIME_SIG_OK);
+    gnutls_datum_t content = { NULL, 0 };
+    assert_int_equal(smime_cms_content(cms, &content), 0);
+    assert_non_null(memmem(content.data, content.size, "Content-Type:", 13));
+    gnutls_free(content.data);
+    smime_cms_free(cms);
+    object_free(&f);
+}
+
+int main(void)
+{
+    smime_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_rejects_garbage),
+        cmocka_unit_test(test_detached_rsa),
+        cmocka_unit_test(test_certificate_cap),
+        cmocka_unit_test(test_algorithms),
+        cmocka_unit_test(test_signer_selection),
+        cmocka_unit_test(test_missing_certificate),
+        cmocka_unit_test(test_nonrepudiation_only_may_sign),
+        cmocka_unit_test(test_opaque_content),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

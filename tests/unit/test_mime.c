@@ -1,0 +1,382 @@
+/* Unit tests of mime: structure walk, part ids, exact signed-byte slicing, caps. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <gmime/gmime.h>
+
+#include "smime/mime.h"
+#include "smime/verify.h"
+#include "testutil.h"
+
+#define MAX_SEEN 64
+
+typedef struct seen_item {
+    smime_mime_kind kind;
+    char part[SMIME_PART_ID_MAX];
+    char *signed_bytes;     /* copy */
+    size_t signed_len;
+    size_t der_len;
+    unsigned char der0;
+    char from0[SMIME_ADDR_MAX];
+    char sender[SMIME_ADDR_MAX];
+    char note[160];
+} seen_item;
+
+typedef struct seen {
+    size_t n;
+    seen_item items[MAX_SEEN];
+} seen;
+
+static int collect(smime_mime_walk *w, const smime_mime_item *item, void *ctx)
+{
+    (void)w;
+    seen *s = ctx;
+    if (s->n >= MAX_SEEN)
+        return 1;
+    seen_item *it = &s->items[s->n++];
+    memset(it, 0, sizeof(*it));
+    it->kind = item->kind;
+    snprintf(it->part, sizeof(it->part), "%s", item->part);
+    if (item->signed_bytes) {
+        it->signed_bytes = malloc(item->signed_len + 1);
+        memcpy(it->signed_bytes, item->signed_bytes, item->signed_len);
+        it->signed_bytes[item->signed_len] = '\0';
+        it->signed_len = item->signed_len;
+    }
+    it->der_len = item->der_len;
+    it->der0 = item->der_len ? item->der[0] : 0;
+    if (item->addrs->n_from)
+        snprintf(it->from0, sizeof(it->from0), "%s", item->addrs->from[0]);
+    snprintf(it->sender, sizeof(it->sender), "%s", item->addrs->sender);
+    if (item->note)
+        snprintf(it->note, sizeof(it->note), "%s", item->note);
+    return 0;
+}
+
+static void seen_free(seen *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->items[i].signed_bytes);
+}
+
+static const smime_mime_limits default_limits = { 32, 2000, 32 };
+
+static void walk_text(const char *text, const smime_mime_limits *lim, seen *out)
+{
+    size_t n = 0;
+    char *crlf = smime_mime_to_crlf(text, strlen(text), strlen(text) * 2 + 2, &n);
+    assert_non_null(crlf);
+    memset(out, 0, sizeof(*out));
+    assert_int_equal(smime_mime_walk_message(crlf, n, lim, collect, out), 0);
+    g_free(crlf);
+}
+
+/* A small valid-looking DER blob (SEQUENCE { OID signedData }) as base64. */
+#define FAKE_SIGNED_DATA_B64 "MAsGCSqGSIb3DQEHAg=="
+#define FAKE_ENVELOPED_B64   "MAsGCSqGSIb3DQEHAw=="
+
+static const char SIGNED_ROOT[] =
+    "From: Alice <alice@example.test>\n"
+    "Sender: list@example.test\n"
+    "To: bob@example.test\n"
+    "Subject: t\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256;\n"
+    " boundary=\"BB\"\n"
+    "\n"
+    "preamble\n"
+    "--BB\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "hello\n"
+    "\n"
+    "--BB \t\n"
+    "Content-Type: application/x-pkcs7-signature\n"
+    "Content-Transfer-Encoding: base64\n"
+    "\n"
+    FAKE_SIGNED_DATA_B64 "\n"
+    "--BB--\n"
+    "epilogue\n";
+
+static void test_crlf_conversion(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    char *out = smime_mime_to_crlf("a\nb\r\nc\rd", 8, 100, &n);
+    assert_non_null(out);
+    assert_int_equal(n, 10);
+    assert_memory_equal(out, "a\r\nb\r\nc\r\nd", 10);
+    g_free(out);
+    /* The cap counts the converted length. */
+    assert_null(smime_mime_to_crlf("a\nb\n", 4, 5, &n));
+    out = smime_mime_to_crlf("a\nb\n", 4, 6, &n);
+    assert_non_null(out);
+    g_free(out);
+}
+
+static void test_signed_root_slice(void **state)
+{
+    (void)state;
+    seen s;
+    walk_text(SIGNED_ROOT, &default_limits, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.items[0].kind, SMIME_MIME_DETACHED);
+    assert_string_equal(s.items[0].part, "1");
+    /* From after the first delimiter line to before the CRLF of the next one,
+     * delimiter with trailing white space included. */
+    assert_string_equal(s.items[0].signed_bytes, "Content-Type: text/plain\r\n\r\nhello\r\n");
+    assert_int_equal(s.items[0].der0, 0x30);
+    assert_string_equal(s.items[0].from0, "alice@example.test");
+    assert_string_equal(s.items[0].sender, "list@example.test");
+    seen_free(&s);
+}
+
+static void test_nested_mixed_and_forwarded(void **state)
+{
+    (void)state;
+    const char *msg =
+        "From: carol@example.test\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: multipart/mixed; boundary=outer\n"
+        "\n"
+        "--outer\n"
+        "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=in1\n"
+        "\n"
+        "--in1\n"
+        "Content-Type: text/plain\n"
+        "\n"
+        "first\n"
+        "--in1\n"
+        "Content-Type: application/pkcs7-signature\n"
+        "Content-Transfer-Encoding: base64\n"
+        "\n"
+        FAKE_SIGNED_DATA_B64 "\n"
+        "--in1--\n"
+        "\n"
+        "--outer\n"
+        "Content-Type: message/rfc822\n"
+        "\n"
+        "From: dave@example.test\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=in2\n"
+        "\n"
+        "--in2\n"
+        "Content-Type: text/plain\n"
+        "\n"
+        "second\n"
+        "--in2\n"
+        "Content-Type: application/pkcs7-signature\n"
+        "\n"
+        FAKE_SIGNED_DATA_B64 "\n"
+        "--in2--\n"
+        "\n"
+        "--outer\n"
+        "Content-Type: application/pkcs7-mime; smime-type=enveloped-data\n"
+        "Content-Transfer-Encoding: base64\n"
+        "\n"
+        FAKE_ENVELOPED_B64 "\n"
+        "--outer--\n";
+    seen s;
+    walk_text(msg, &default_limits, &s);
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.items[0].kind, SMIME_MIME_DETACHED);
+    assert_string_equal(s.items[0].part, "1.1");
+    assert_string_equal(s.items[0].signed_bytes, "Content-Type: text/plain\r\n\r\nfirst");
+    assert_string_equal(s.items[0].from0, "carol@example.test");
+    assert_int_equal(s.items[1].kind, SMIME_MIME_DETACHED);
+    assert_string_equal(s.items[1].part, "2.1");
+    assert_string_equal(s.items[1].signed_bytes, "Content-Type: text/plain\r\n\r\nsecond");
+    /* A forwarded message binds to its own From. */
+    assert_string_equal(s.items[1].from0, "dave@example.test");
+    assert_int_equal(s.items[2].kind, SMIME_MIME_ENVELOPED);
+    assert_string_equal(s.items[2].part, "3");
+    seen_free(&s);
+}
+
+static void test_opaque_without_smime_type_is_sniffed(void **state)
+{
+    (void)state;
+    const char *msg =
+        "From: a@example.test\n"
+        "Content-Type: application/x-pkcs7-mime; name=smime.p7m\n"
+        "Content-Transfer-Encoding: base64\n"
+        "\n"
+        FAKE_ENVELOPED_B64 "\n";
+    seen s;
+    walk_text(msg, &default_limits, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.items[0].kind, SMIME_MIME_ENVELOPED);
+    assert_string_equal(s.items[0].part, "1");
+    seen_free(&s);
+}
+
+static void test_not_smime_ignored(void **state)
+{
+    (void)state;
+    const char *msg =
+        "From: a@example.test\n"
+        "Content-Type: multipart/signed; protocol=\"application/pgp-signature\"; boundary=b\n"
+        "\n"
+        "--b\n"
+        "Content-Type: text/plain\n"
+        "\n"
+        "x\n"
+        "--b\n"
+        "Content-Type: application/pgp-signature\n"
+        "\n"
+        "-----BEGIN PGP SIGNATURE-----\n"
+        "--b--\n";
+    seen s;
+    walk_text(msg, &default_limits, &s);
+    assert_int_equal(s.n, 0);
+    seen_free(&s);
+}
+
+static void test_signed_with_three_parts_is_malformed(void **state)
+{
+    (void)state;
+    const char *msg =
+        "From: a@example.test\n"
+        "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=b\n"
+        "\n"
+        "--b\n\nx\n--b\n\ny\n--b\nContent-Type: application/pkcs7-signature\n\nAAAA\n--b--\n";
+    seen s;
+    walk_text(msg, &default_limits, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.items[0].kind, SMIME_MIME_MALFORMED);
+    seen_free(&s);
+}
+
+/* Builds a message with `depth` nested multipart/mixed levels around a
+ * multipart/signed. */
+static char *deep_message(unsigned depth)
+{
+    size_t cap = 256 + (size_t)depth * 128 + sizeof(SIGNED_ROOT);
+    char *m = malloc(cap);
+    size_t o = (size_t)snprintf(m, cap, "From: a@example.test\nMIME-Version: 1.0\n");
+    for (unsigned i = 0; i < depth; i++)
+        o += (size_t)snprintf(m + o, cap - o,
+                              "Content-Type: multipart/mixed; boundary=\"L%u\"\n\n--L%u\n", i, i);
+    o += (size_t)snprintf(m + o, cap - o,
+                          "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\";"
+                          " boundary=S\n\n--S\n\nbody\n--S\nContent-Type: application/pkcs7-signature"
+                          "\n\n" FAKE_SIGNED_DATA_B64 "\n--S--\n");
+    for (unsigned i = depth; i-- > 0;)
+        o += (size_t)snprintf(m + o, cap - o, "--L%u--\n", i);
+    return m;
+}
+
+static void test_depth_cap(void **state)
+{
+    (void)state;
+    smime_mime_limits lim = { 8, 2000, 32 };
+    char *shallow = deep_message(5);
+    seen s;
+    walk_text(shallow, &lim, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.items[0].kind, SMIME_MIME_DETACHED);
+    assert_string_equal(s.items[0].part, "1.1.1.1.1.1");
+    seen_free(&s);
+    free(shallow);
+
+    char *deep = deep_message(40);
+    walk_text(deep, &lim, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.items[0].kind, SMIME_MIME_LIMIT);
+    assert_non_null(strstr(s.items[0].note, "nesting"));
+    seen_free(&s);
+    free(deep);
+}
+
+static void test_item_cap(void **state)
+{
+    (void)state;
+    smime_mime_limits lim = { 32, 2000, 3 };
+    char msg[8192];
+    size_t o = (size_t)snprintf(msg, sizeof(msg),
+                                "From: a@example.test\nContent-Type: multipart/mixed; boundary=m\n\n");
+    for (int i = 0; i < 6; i++)
+        o += (size_t)snprintf(msg + o, sizeof(msg) - o,
+                              "--m\nContent-Type: application/pkcs7-mime\n"
+                              "Content-Transfer-Encoding: base64\n\n" FAKE_ENVELOPED_B64 "\n");
+    snprintf(msg + o, sizeof(msg) - o, "--m--\n");
+    seen s;
+    walk_text(msg, &lim, &s);
+    assert_int_equal(s.n, 4);           /* three objects and one limit note */
+    assert_int_equal(s.items[3].kind, SMIME_MIME_LIMIT);
+    seen_free(&s);
+}
+
+static void test_base64_forwarded_message(void **state)
+{
+    (void)state;
+    /* message/rfc822 must not be transfer-encoded, but mail in the wild is; the
+     * decoded message is walked. */
+    const char *inner =
+        "From: e@example.test\r\n"
+        "Content-Type: application/pkcs7-mime; smime-type=enveloped-data\r\n"
+        "Content-Transfer-Encoding: base64\r\n"
+        "\r\n" FAKE_ENVELOPED_B64 "\r\n";
+    gchar *b64 = g_base64_encode((const guchar *)inner, strlen(inner));
+    char msg[4096];
+    snprintf(msg, sizeof(msg),
+             "From: a@example.test\nContent-Type: multipart/mixed; boundary=m\n\n"
+             "--m\n\ntext\n--m\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n"
+             "%s\n--m--\n", b64);
+    g_free(b64);
+    seen s;
+    walk_text(msg, &default_limits, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.items[0].kind, SMIME_MIME_ENVELOPED);
+    assert_string_equal(s.items[0].part, "2.1");
+    seen_free(&s);
+}
+
+static void test_lf_and_crlf_slices_agree(void **state)
+{
+    (void)state;
+    size_t n1, n2;
+    char *crlf_file = test_read_file(SAMPLE_DIR "01-multipart-signed-rsa2048.eml", &n1);
+    char *lf_file = test_read_file(SAMPLE_DIR "18-lf-line-endings.eml", &n2);
+    seen a, b;
+    size_t c1, c2;
+    char *x = smime_mime_to_crlf(crlf_file, n1, n1 * 2, &c1);
+    char *y = smime_mime_to_crlf(lf_file, n2, n2 * 2, &c2);
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    assert_int_equal(smime_mime_walk_message(x, c1, &default_limits, collect, &a), 0);
+    assert_int_equal(smime_mime_walk_message(y, c2, &default_limits, collect, &b), 0);
+    assert_int_equal(a.n, 1);
+    assert_int_equal(b.n, 1);
+    assert_true(a.items[0].signed_len > 0);
+    /* Every line end of the slice is CRLF. */
+    for (size_t i = 0; i < b.items[0].signed_len; i++)
+        if (b.items[0].signed_bytes[i] == '\n')
+            assert_true(i > 0 && b.items[0].signed_bytes[i - 1] == '\r');
+    seen_free(&a);
+    seen_free(&b);
+    g_free(x);
+    g_free(y);
+    free(crlf_file);
+    free(lf_file);
+}
+
+int main(void)
+{
+    smime_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crlf_conversion),
+        cmocka_unit_test(test_signed_root_slice),
+        cmocka_unit_test(test_nested_mixed_and_forwarded),
+        cmocka_unit_test(test_opaque_without_smime_type_is_sniffed),
+        cmocka_unit_test(test_not_smime_ignored),
+        cmocka_unit_test(test_signed_with_three_parts_is_malformed),
+        cmocka_unit_test(test_depth_cap),
+        cmocka_unit_test(test_item_cap),
+        cmocka_unit_test(test_base64_forwarded_message),
+        cmocka_unit_test(test_lf_and_crlf_slices_agree),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

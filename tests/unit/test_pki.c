@@ -1,0 +1,219 @@
+/* Unit tests of pki: trust store loading, chain validation at a given time, status
+ * mapping, mailbox extraction and address comparison. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "smime/pki.h"
+#include "smime/timeutil.h"
+#include "smime/verify.h"
+#include "testutil.h"
+
+static gnutls_x509_crt_t load_crt(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "sample-mail/pki/%s.pem", name);
+    size_t len;
+    char *pem = test_read_file(path, &len);
+    gnutls_x509_crt_t c;
+    assert_int_equal(gnutls_x509_crt_init(&c), 0);
+    gnutls_datum_t d = { (unsigned char *)pem, (unsigned)len };
+    assert_int_equal(gnutls_x509_crt_import(c, &d, GNUTLS_X509_FMT_PEM), 0);
+    free(pem);
+    return c;
+}
+
+static smime_trust *load_anchors(void)
+{
+    smime_trust *t = NULL;
+    char err[256];
+    assert_int_equal(smime_trust_load(SAMPLE_ANCHORS, &t, err, sizeof(err)), 0);
+    return t;
+}
+
+static void test_trust_load_errors(void **state)
+{
+    (void)state;
+    smime_trust *t = NULL;
+    char err[256];
+    assert_int_equal(smime_trust_load("/nonexistent/anchors.pem", &t, err, sizeof(err)), -1);
+    assert_null(t);
+    assert_non_null(strstr(err, "/nonexistent/anchors.pem"));
+    /* A file with no certificate is refused: trusting nothing is a mistake. */
+    assert_int_equal(smime_trust_load("sample-mail/MANIFEST", &t, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "sample-mail/MANIFEST"));
+}
+
+static void test_trust_load_file_and_dir(void **state)
+{
+    (void)state;
+    smime_trust *t = load_anchors();
+    assert_int_equal(smime_trust_count(t), 1);
+    smime_trust_free(t);
+
+    char dir[] = "/tmp/smime-anchors-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof(path), "%s/root.pem", dir);
+    size_t len;
+    char *pem = test_read_file(SAMPLE_ANCHORS, &len);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fwrite(pem, 1, len, f);
+    fclose(f);
+    free(pem);
+    char err[256];
+    assert_int_equal(smime_trust_load(dir, &t, err, sizeof(err)), 0);
+    assert_int_equal(smime_trust_count(t), 1);
+    smime_trust_free(t);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void test_chain_ok_and_times(void **state)
+{
+    (void)state;
+    smime_trust *t = load_anchors();
+    gnutls_x509_crt_t alice = load_crt("alice"), ca = load_crt("smime-ca");
+    gnutls_x509_crt_t pool[] = { ca };
+    smime_chain_result r;
+    assert_int_equal(smime_chain_validate(t, alice, pool, 1, SAMPLE_NOW, 10, &r), SMIME_CHAIN_OK);
+    assert_int_equal(r.len, 2);           /* the intermediate, then the anchor */
+    assert_true(r.anchored);
+    assert_non_null(strstr(r.issuers[0].subject, "Test S/MIME CA"));
+    assert_non_null(strstr(r.issuers[1].subject, "Test Root CA"));
+
+    int64_t later = smime_time_from_utc(2060, 1, 1, 0, 0, 0);
+    assert_int_equal(smime_chain_validate(t, alice, pool, 1, later, 10, &r), SMIME_CHAIN_EXPIRED);
+    assert_non_null(strstr(r.reason, "expired"));
+    int64_t earlier = smime_time_from_utc(2024, 6, 1, 0, 0, 0);
+    assert_int_equal(smime_chain_validate(t, alice, pool, 1, earlier, 10, &r),
+                     SMIME_CHAIN_NOT_YET_VALID);
+    /* Without the intermediate there is no path. */
+    assert_int_equal(smime_chain_validate(t, alice, NULL, 0, SAMPLE_NOW, 10, &r),
+                     SMIME_CHAIN_UNTRUSTED);
+    /* A path longer than the cap is refused before GnuTLS sees it. */
+    assert_int_equal(smime_chain_validate(t, alice, pool, 1, SAMPLE_NOW, 1, &r),
+                     SMIME_CHAIN_TOO_LONG);
+    gnutls_x509_crt_deinit(alice);
+    gnutls_x509_crt_deinit(ca);
+    smime_trust_free(t);
+}
+
+static void test_chain_failures(void **state)
+{
+    (void)state;
+    smime_trust *t = load_anchors();
+    gnutls_x509_crt_t ca = load_crt("smime-ca"), uroot = load_crt("untrusted-root");
+    gnutls_x509_crt_t wrong = load_crt("wrongeku"), untrusted = load_crt("untrusted");
+    gnutls_x509_crt_t expired = load_crt("expired");
+    gnutls_x509_crt_t pool[] = { ca, uroot };
+    smime_chain_result r;
+    assert_int_equal(smime_chain_validate(t, wrong, pool, 2, SAMPLE_NOW, 10, &r), SMIME_CHAIN_PURPOSE);
+    assert_non_null(strstr(r.reason, "email protection"));
+    assert_int_equal(smime_chain_validate(t, untrusted, pool, 2, SAMPLE_NOW, 10, &r),
+                     SMIME_CHAIN_UNTRUSTED);
+    assert_int_equal(smime_chain_validate(t, expired, pool, 2, SAMPLE_NOW, 10, &r),
+                     SMIME_CHAIN_EXPIRED);
+    assert_non_null(strstr(r.reason, "signer certificate expired on 2021-01-01"));
+    /* Inside the signer's validity the issuing CA (from 2025) is not yet valid:
+     * every certificate of the path is checked at the time given. */
+    assert_int_equal(smime_chain_validate(t, expired, pool, 2,
+                                          smime_time_from_utc(2020, 6, 1, 0, 0, 0), 10, &r),
+                     SMIME_CHAIN_NOT_YET_VALID);
+    assert_non_null(strstr(r.reason, "issuing CA certificate is not valid before 2025-01-01"));
+    gnutls_x509_crt_deinit(ca);
+    gnutls_x509_crt_deinit(uroot);
+    gnutls_x509_crt_deinit(wrong);
+    gnutls_x509_crt_deinit(untrusted);
+    gnutls_x509_crt_deinit(expired);
+    smime_trust_free(t);
+}
+
+static void test_summary(void **state)
+{
+    (void)state;
+    gnutls_x509_crt_t p384 = load_crt("p384"), alice = load_crt("alice"), ed = load_crt("ed25519");
+    smime_cert_summary s;
+    smime_cert_summarize(p384, &s);
+    assert_string_equal(s.key, "EC-P384");
+    assert_non_null(strstr(s.issuer, "CN=smime-milter Test S/MIME CA"));
+    assert_true(strlen(s.serial) >= 2 && strspn(s.serial, "0123456789ABCDEF") == strlen(s.serial));
+    smime_cert_summarize(alice, &s);
+    assert_string_equal(s.key, "RSA-2048");
+    assert_true(s.not_after > s.not_before);
+    smime_cert_summarize(ed, &s);
+    assert_string_equal(s.key, "EdDSA (Ed25519)");
+    gnutls_x509_crt_deinit(p384);
+    gnutls_x509_crt_deinit(alice);
+    gnutls_x509_crt_deinit(ed);
+}
+
+static void test_mailboxes(void **state)
+{
+    (void)state;
+    gnutls_x509_crt_t u = load_crt("smtputf8"), alice = load_crt("alice");
+    char boxes[SMIME_MAILBOXES_MAX][SMIME_ADDR_MAX];
+    size_t n = smime_cert_mailboxes(u, boxes, SMIME_MAILBOXES_MAX);
+    int has_utf8 = 0, has_ascii = 0;
+    for (size_t i = 0; i < n; i++) {
+        has_utf8 |= strcmp(boxes[i], "j\xc3\xb6rg@example.test") == 0;
+        has_ascii |= strcmp(boxes[i], "joerg@example.test") == 0;
+    }
+    assert_true(has_utf8);
+    assert_true(has_ascii);
+    n = smime_cert_mailboxes(alice, boxes, SMIME_MAILBOXES_MAX);
+    assert_int_equal(n, 1);             /* SAN and CN/emailAddress de-duplicated */
+    assert_string_equal(boxes[0], "alice@example.test");
+    /* The cap holds. */
+    assert_int_equal(smime_cert_mailboxes(u, boxes, 1), 1);
+    gnutls_x509_crt_deinit(u);
+    gnutls_x509_crt_deinit(alice);
+}
+
+static void test_addr_equal(void **state)
+{
+    (void)state;
+    assert_true(smime_addr_equal("alice@example.test", "alice@example.test"));
+    assert_true(smime_addr_equal("alice@Example.TEST", "alice@example.test"));
+    assert_false(smime_addr_equal("Alice@example.test", "alice@example.test"));
+    assert_false(smime_addr_equal("alice@example.test", "alice@example.tes"));
+    assert_false(smime_addr_equal("alice", "alice"));
+    assert_false(smime_addr_equal("alice@a.test", "alicf@a.test"));
+    /* IDNA: a U-label domain equals its A-label form. */
+    assert_true(smime_addr_equal("x@b\xc3\xbc" "cher.example", "x@xn--bcher-kva.example"));
+    assert_true(smime_addr_equal("j\xc3\xb6rg@example.test", "j\xc3\xb6rg@EXAMPLE.test"));
+    assert_false(smime_addr_equal("j\xc3\xb6rg@example.test", "joerg@example.test"));
+}
+
+static void test_can_sign(void **state)
+{
+    (void)state;
+    gnutls_x509_crt_t nonrep = load_crt("nonrep"), alice = load_crt("alice"), ca = load_crt("smime-ca");
+    assert_true(smime_cert_can_sign(nonrep));
+    assert_true(smime_cert_can_sign(alice));
+    assert_false(smime_cert_can_sign(ca));   /* keyCertSign + cRLSign only */
+    gnutls_x509_crt_deinit(nonrep);
+    gnutls_x509_crt_deinit(alice);
+    gnutls_x509_crt_deinit(ca);
+}
+
+int main(void)
+{
+    smime_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trust_load_errors),
+        cmocka_unit_test(test_trust_load_file_and_dir),
+        cmocka_unit_test(test_chain_ok_and_times),
+        cmocka_unit_test(test_chain_failures),
+        cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_mailboxes),
+        cmocka_unit_test(test_addr_equal),
+        cmocka_unit_test(test_can_sign),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

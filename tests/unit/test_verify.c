@@ -1,0 +1,231 @@
+/* Unit tests of verify: the whole pipeline on sample mail and on variations of it
+ * (binding through Sender, several From addresses, size cap, hostile input). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "smime/authres.h"
+#include "smime/verify.h"
+#include "testutil.h"
+
+static smime_trust *trust;
+
+static int setup(void **state)
+{
+    (void)state;
+    char err[256];
+    return smime_trust_load(SAMPLE_ANCHORS, &trust, err, sizeof(err));
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    smime_trust_free(trust);
+    return 0;
+}
+
+static smime_report *verify_bytes(const char *msg, size_t len)
+{
+    smime_verify_options opt;
+    smime_verify_options_default(&opt, SAMPLE_NOW);
+    smime_report *r = NULL;
+    char err[256];
+    assert_int_equal(smime_verify_message(msg, len, trust, &opt, &r, err, sizeof(err)), 0);
+    assert_non_null(r);
+    return r;
+}
+
+static smime_report *verify_sample(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof(path), SAMPLE_DIR "%s", name);
+    size_t len;
+    char *raw = test_read_file(path, &len);
+    smime_report *r = verify_bytes(raw, len);
+    free(raw);
+    return r;
+}
+
+/* The sample message with its first header line replaced by `header`. */
+static smime_report *verify_with_header(const char *name, const char *from_header)
+{
+    char path[256];
+    snprintf(path, sizeof(path), SAMPLE_DIR "%s", name);
+    size_t len;
+    char *raw = test_read_file(path, &len);
+    char *from = strstr(raw, "From: ");
+    assert_non_null(from);
+    char *eol = strchr(from, '\n');
+    size_t head = (size_t)(from - raw), tail = len - (size_t)(eol + 1 - raw);
+    size_t hl = strlen(from_header);
+    char *msg = malloc(head + hl + tail + 1);
+    memcpy(msg, raw, head);
+    memcpy(msg + head, from_header, hl);
+    memcpy(msg + head + hl, eol + 1, tail);
+    smime_report *r = verify_bytes(msg, head + hl + tail);
+    free(msg);
+    free(raw);
+    return r;
+}
+
+static void test_pass_report_fields(void **state)
+{
+    (void)state;
+    smime_report *r = verify_sample("01-multipart-signed-rsa2048.eml");
+    assert_int_equal(r->n_sigs, 1);
+    smime_sig_report *s = &r->sigs[0];
+    assert_int_equal(s->result, SMIME_RESULT_PASS);
+    assert_string_equal(s->identifier, "alice@example.test");
+    assert_string_equal(s->part, "1");
+    assert_true(s->has_signer);
+    assert_int_equal(s->chain_len, 2);
+    assert_true(s->chain_anchored);
+    assert_string_equal(s->digest_alg, "SHA256");
+    smime_report_free(r);
+}
+
+static void test_signed_inside_signed(void **state)
+{
+    (void)state;
+    smime_report *r = verify_sample("07-signed-inside-signed.eml");
+    assert_int_equal(r->n_sigs, 2);
+    assert_string_equal(r->sigs[0].part, "1");
+    assert_string_equal(r->sigs[0].identifier, "alice@example.test");
+    assert_int_equal(r->sigs[1].result, SMIME_RESULT_PASS);
+    assert_string_equal(r->sigs[1].identifier, "bob@example.test");
+    assert_true(strlen(r->sigs[1].part) > 1);  /* inside part 1 */
+    assert_true(strncmp(r->sigs[1].part, "1.", 2) == 0);
+    smime_report_free(r);
+}
+
+static void test_binding_variants(void **state)
+{
+    (void)state;
+    /* Display name and domain case do not matter. */
+    smime_report *r = verify_with_header("01-multipart-signed-rsa2048.eml",
+                                         "From: \"Alice A.\" <alice@EXAMPLE.Test>\r\n");
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_PASS);
+    smime_report_free(r);
+    /* Local part case does. */
+    r = verify_with_header("01-multipart-signed-rsa2048.eml", "From: Alice@example.test\r\n");
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_POLICY);
+    smime_report_free(r);
+    /* Every From mailbox must be the signer's. */
+    r = verify_with_header("01-multipart-signed-rsa2048.eml",
+                           "From: alice@example.test, mallory@example.test\r\nSender: x@example.test\r\n");
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_POLICY);
+    assert_non_null(strstr(r->sigs[0].reason, "not in the signer certificate"));
+    smime_report_free(r);
+    /* ... or the Sender (RFC 8550 section 3). */
+    r = verify_with_header("32-from-not-in-cert.eml",
+                           "From: mallory@example.test\r\nSender: alice@example.test\r\n");
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_PASS);
+    assert_non_null(strstr(r->sigs[0].reason, "Sender"));
+    smime_report_free(r);
+    /* No From at all. */
+    r = verify_with_header("01-multipart-signed-rsa2048.eml", "X-No-From: 1\r\n");
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_POLICY);
+    assert_non_null(strstr(r->sigs[0].reason, "no From"));
+    smime_report_free(r);
+}
+
+static void test_lf_equals_crlf(void **state)
+{
+    (void)state;
+    smime_report *a = verify_sample("01-multipart-signed-rsa2048.eml");
+    smime_report *b = verify_sample("18-lf-line-endings.eml");
+    assert_int_equal(a->n_sigs, b->n_sigs);
+    assert_int_equal(a->sigs[0].result, b->sigs[0].result);
+    assert_string_equal(a->sigs[0].reason, b->sigs[0].reason);
+    smime_report_free(a);
+    smime_report_free(b);
+}
+
+static void test_size_cap(void **state)
+{
+    (void)state;
+    size_t len;
+    char *raw = test_read_file(SAMPLE_DIR "01-multipart-signed-rsa2048.eml", &len);
+    smime_verify_options opt;
+    smime_verify_options_default(&opt, SAMPLE_NOW);
+    opt.max_message_size = len - 1;
+    smime_report *r = NULL;
+    char err[256];
+    assert_int_equal(smime_verify_message(raw, len, trust, &opt, &r, err, sizeof(err)), 0);
+    assert_int_equal(r->n_sigs, 1);
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_NEUTRAL);
+    assert_non_null(strstr(r->sigs[0].reason, "larger than"));
+    smime_report_free(r);
+    opt.max_message_size = len;
+    assert_int_equal(smime_verify_message(raw, len, trust, &opt, &r, err, sizeof(err)), 0);
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_PASS);
+    smime_report_free(r);
+    free(raw);
+}
+
+static void test_hostile_bytes(void **state)
+{
+    (void)state;
+    /* Empty input, NUL bytes, random bytes and a lone header: a verdict, no crash. */
+    smime_report *r = verify_bytes("", 0);
+    assert_int_equal(r->n_sigs, 0);
+    smime_report_free(r);
+    char junk[4096];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof(junk); i++) {
+        x = x * 1103515245u + 12345u;
+        junk[i] = (char)(x >> 16);
+    }
+    r = verify_bytes(junk, sizeof(junk));
+    smime_report_free(r);
+    const char *trunc = "From: a@example.test\r\nContent-Type: multipart/signed; "
+                        "protocol=\"application/pkcs7-signature\"; boundary=x\r\n\r\n--x\r\n";
+    r = verify_bytes(trunc, strlen(trunc));
+    for (size_t i = 0; i < r->n_sigs; i++)
+        assert_int_not_equal(r->sigs[i].result, SMIME_RESULT_PASS);
+    smime_report_free(r);
+}
+
+static void test_truncated_signature_is_not_pass(void **state)
+{
+    (void)state;
+    size_t len;
+    char *raw = test_read_file(SAMPLE_DIR "01-multipart-signed-rsa2048.eml", &len);
+    /* Cut the message in the middle of the base64 signature. */
+    char *sig = strstr(raw, "S/MIME Cryptographic Signature\r\n\r\n");
+    assert_non_null(sig);
+    size_t cut = (size_t)(sig - raw) + 200;
+    smime_report *r = verify_bytes(raw, cut);
+    assert_int_equal(r->n_sigs, 1);
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_NEUTRAL);
+    smime_report_free(r);
+    free(raw);
+}
+
+static void test_encrypted_note(void **state)
+{
+    (void)state;
+    smime_report *r = verify_sample("39-encrypted-only.eml");
+    assert_int_equal(r->n_sigs, 0);
+    assert_int_equal(r->n_notes, 1);
+    assert_non_null(strstr(smime_report_none_reason(r), "enveloped-data"));
+    smime_report_free(r);
+}
+
+int main(void)
+{
+    smime_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pass_report_fields),
+        cmocka_unit_test(test_signed_inside_signed),
+        cmocka_unit_test(test_binding_variants),
+        cmocka_unit_test(test_lf_equals_crlf),
+        cmocka_unit_test(test_size_cap),
+        cmocka_unit_test(test_hostile_bytes),
+        cmocka_unit_test(test_truncated_signature_is_not_pass),
+        cmocka_unit_test(test_encrypted_note),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
