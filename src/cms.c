@@ -230,6 +230,13 @@ static void serial_hex(const gnutls_datum_t *d, char *out, size_t n)
     out[o] = '\0';
 }
 
+static int weak_key(gnutls_x509_crt_t crt)
+{
+    unsigned bits = 0;
+    int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+    return (pk == GNUTLS_PK_RSA || pk == GNUTLS_PK_RSA_PSS) && bits < 2048;
+}
+
 smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const void *data,
                                          size_t len, smime_cms_signer *out)
 {
@@ -281,14 +288,21 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
     /* A positive value means the signature verified and GnuTLS then refused the
      * key usage (it demands digitalSignature); that decision is ours. */
     int crypto_ok = rc == 0 || rc == GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE;
+    /* GnuTLS 3.7 still accepts SHA-1 here; a signature it makes is forgeable. */
+    if (dig == GNUTLS_DIG_SHA1 || dig == GNUTLS_DIG_MD5 || dig == GNUTLS_DIG_MD2 ||
+        !gnutls_sign_is_secure2(info.algo, 0))
+        weak = 1;
     if (crypto_ok) {
         if (!smime_cert_can_sign(out->cert))
             st = signer_status(out, SMIME_SIG_KEY_USAGE,
                                "signer certificate key usage allows neither digitalSignature nor "
                                "nonRepudiation");
         else if (weak)
-            st = signer_status(out, SMIME_SIG_WEAK_HASH,
-                               "signature verifies only with an insecure algorithm (%s)", out->sig_alg);
+            st = signer_status(out, SMIME_SIG_WEAK,
+                               "signature made with an insecure algorithm (%s)", out->sig_alg);
+        else if (weak_key(out->cert))
+            st = signer_status(out, SMIME_SIG_WEAK,
+                               "signer key is too weak (RSA below 2048 bits)");
         else
             st = signer_status(out, SMIME_SIG_OK, "signature verified");
     } else if (rc == GNUTLS_E_PK_SIG_VERIFY_FAILED && cms->ber_indefinite) {

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include "smime/text.h"
+#include "smime/timeutil.h"
 
 struct smime_trust {
     gnutls_x509_trust_list_t list;   /* read-only after load */
@@ -114,16 +114,6 @@ void smime_cert_summarize(gnutls_x509_crt_t crt, smime_cert_summary *out)
     }
 }
 
-static void time_text(int64_t t, char *out, size_t n)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (gmtime_r(&tt, &tm))
-        strftime(out, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
-    else
-        snprintf(out, n, "%lld", (long long)t);
-}
-
 static int same_raw_dn(gnutls_x509_crt_t subject_of, gnutls_x509_crt_t issuer_of)
 {
     gnutls_datum_t s, i;
@@ -200,7 +190,7 @@ static smime_chain_status map_status(unsigned status, smime_chain_result *out)
                           "certificate is not valid for email protection (extended key usage)");
     if (status & GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE)
         return chain_fail(out, SMIME_CHAIN_CONSTRAINTS,
-                          "a CA constraint (path length or name constraints) is violated");
+                          "an issuing certificate may not issue this one (not a CA, key usage, path length or name constraints)");
     if (status & GNUTLS_CERT_UNKNOWN_CRIT_EXTENSIONS)
         return chain_fail(out, SMIME_CHAIN_INVALID,
                           "a certificate in the chain has an unknown critical extension");
@@ -215,11 +205,11 @@ static smime_chain_status check_validity(gnutls_x509_crt_t crt, size_t index, in
     int64_t nb = (int64_t)gnutls_x509_crt_get_activation_time(crt);
     int64_t na = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
     if (now > na) {
-        time_text(na, when, sizeof(when));
+        smime_time_format(na, when, sizeof(when));
         return chain_fail(out, SMIME_CHAIN_EXPIRED, "%s expired on %s", cert_role(index), when);
     }
     if (now < nb) {
-        time_text(nb, when, sizeof(when));
+        smime_time_format(nb, when, sizeof(when));
         return chain_fail(out, SMIME_CHAIN_NOT_YET_VALID, "%s is not valid before %s",
                           cert_role(index), when);
     }

@@ -136,7 +136,7 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
         sig_set(s, SMIME_RESULT_FAIL, cs->reason);
         return;
     case SMIME_SIG_OK:
-    case SMIME_SIG_WEAK_HASH:
+    case SMIME_SIG_WEAK:
         break;
     }
     size_t n_pool;
@@ -156,7 +156,7 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
                 "signing time lies outside the validity period of the signer certificate");
         return;
     }
-    if (cs->status == SMIME_SIG_WEAK_HASH) {
+    if (cs->status == SMIME_SIG_WEAK) {
         sig_set(s, SMIME_RESULT_POLICY, cs->reason);
         return;
     }

@@ -35,7 +35,7 @@ typedef enum smime_sig_status {
     SMIME_SIG_BAD,            /* signature or message digest does not match */
     SMIME_SIG_UNSUPPORTED,    /* algorithm we cannot verify */
     SMIME_SIG_MALFORMED,      /* structure we cannot evaluate */
-    SMIME_SIG_WEAK_HASH,      /* verifies, but only with SHA-1 or weaker */
+    SMIME_SIG_WEAK,      /* verifies, but with SHA-1 or weaker, or an RSA key < 2048 bits */
     SMIME_SIG_KEY_USAGE,      /* verifies, but the key may not sign */
 } smime_sig_status;
 
