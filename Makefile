@@ -50,6 +50,10 @@ $(BUILD)/smime-milter: $(MILTER_SRC) $(wildcard milter/*.h) $(LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Imilter $(CFLAGS) $(LDFLAGS) -o $@ $(MILTER_SRC) $(LIB) $(LDLIBS) -lmilter
 
+$(BUILD)/bench/%: bench/%.c $(LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
@@ -70,6 +74,9 @@ check: deps
 
 run: deps all
 	@sh tools/run.sh $(BUILD)
+
+bench: deps all $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+	@sh bench/run.sh $(BUILD)
 
 sample-mail:
 	sh tools/make-sample-mail.sh sample-mail

@@ -102,5 +102,6 @@ char *smime_buf_steal(smime_buf *b, size_t *len)
         *len = b->len;
     b->data = NULL;
     b->len = b->alloc = 0;
+    b->overflow = 0;
     return p;
 }

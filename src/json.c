@@ -61,7 +61,11 @@ static int json_prefix(smime_json *j, const char *key)
 {
     if (j->failed)
         return -1;
-    if (j->depth > 0) {
+    if (j->depth == 0) {
+        if (j->top_done || key)
+            goto fail;        /* JSON text is one value; a key needs an object */
+        j->top_done = 1;
+    } else {
         if (j->has_items[j->depth - 1] && smime_buf_putc(j->out, ',') < 0)
             goto fail;
         j->has_items[j->depth - 1] = 1;
@@ -84,6 +88,7 @@ static void json_open(smime_json *j, const char *key, char c)
         j->failed = 1;
         return;
     }
+    j->closer[j->depth] = c == '{' ? '}' : ']';
     j->has_items[j->depth++] = 0;
 }
 
@@ -91,7 +96,7 @@ static void json_close(smime_json *j, char c)
 {
     if (j->failed)
         return;
-    if (j->depth == 0 || smime_buf_putc(j->out, c) < 0) {
+    if (j->depth == 0 || j->closer[j->depth - 1] != c || smime_buf_putc(j->out, c) < 0) {
         j->failed = 1;
         return;
     }

@@ -1,5 +1,6 @@
 /* mime - walk the MIME tree, find S/MIME objects, slice the exact signed bytes
  * (see include/smime/mime.h). */
+#define _GNU_SOURCE /* memmem */
 #include "smime/mime.h"
 
 #include <gmime/gmime.h>
@@ -22,29 +23,39 @@ typedef struct span {
     size_t      start, end;
 } span;
 
+size_t smime_mime_crlf_length(const char *in, size_t len)
+{
+    size_t need = len;
+    const char *p = in, *end = in + len;
+    /* Line ends are found with memchr: this runs over every byte of every message. */
+    while (p < end) {
+        const char *lf = memchr(p, '\n', (size_t)(end - p));
+        const char *cr = memchr(p, '\r', (size_t)((lf ? lf : end) - p));
+        for (; cr; cr = memchr(cr + 1, '\r', (size_t)((lf ? lf : end) - cr - 1)))
+            if (cr + 1 == end || cr[1] != '\n')
+                need++;                       /* lone CR becomes CRLF */
+        if (!lf)
+            break;
+        if (lf == in || lf[-1] != '\r')
+            need++;                           /* bare LF becomes CRLF */
+        p = lf + 1;
+    }
+    return need;
+}
+
 char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out_len)
 {
-    size_t need = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (in[i] == '\n' && (i == 0 || in[i - 1] != '\r'))
-            need += 2;
-        else if (in[i] == '\r' && (i + 1 == len || in[i + 1] != '\n'))
-            need += 2;
-        else
-            need += 1;
-        if (need > max_len)
-            return NULL;
-    }
+    size_t need = smime_mime_crlf_length(in, len);
+    if (need > max_len)
+        return NULL;
     char *out = g_try_malloc(need + 1);
     if (!out)
         return NULL;
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         char c = in[i];
-        if (c == '\n' && (i == 0 || in[i - 1] != '\r')) {
-            out[o++] = '\r';
-            out[o++] = '\n';
-        } else if (c == '\r' && (i + 1 == len || in[i + 1] != '\n')) {
+        if ((c == '\n' && (i == 0 || in[i - 1] != '\r')) ||
+            (c == '\r' && (i + 1 == len || in[i + 1] != '\n'))) {
             out[o++] = '\r';
             out[o++] = '\n';
         } else {
@@ -80,11 +91,8 @@ static size_t entity_body_start(const span *s)
     size_t n = s->end - s->start;
     if (n >= 2 && p[0] == '\r' && p[1] == '\n')
         return s->start + 2;
-    for (size_t i = 0; i + 3 < n; i++) {
-        if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n')
-            return s->start + i + 4;
-    }
-    return s->end;
+    const char *blank = memmem(p, n, "\r\n\r\n", 4);
+    return blank ? s->start + (size_t)(blank - p) + 4 : s->end;
 }
 
 /* Splits the body [start, end) of a multipart at its delimiter lines (RFC 2046
@@ -100,11 +108,16 @@ static size_t multipart_split(const span *body, const char *boundary, span *kids
     size_t pos = body->start;
     const char *b = body->base;
     while (pos < body->end) {
-        size_t line_end = pos;
-        while (line_end < body->end && !(b[line_end] == '\r' && line_end + 1 < body->end &&
-                                         b[line_end + 1] == '\n'))
-            line_end++;
-        size_t next = line_end < body->end ? line_end + 2 : body->end;
+        /* The text is in CRLF form: a line ends at the first LF (after its CR). */
+        const char *lf = memchr(b + pos, '\n', body->end - pos);
+        size_t line_end = !lf ? body->end
+                          : (size_t)(lf - b) > pos && lf[-1] == '\r' ? (size_t)(lf - b) - 1
+                                                                     : (size_t)(lf - b);
+        size_t next = lf ? (size_t)(lf - b) + 1 : body->end;
+        if (b[pos] != '-') {
+            pos = next;
+            continue;
+        }
         size_t n = line_end - pos;
         if (n >= blen + 2 && b[pos] == '-' && b[pos + 1] == '-' &&
             memcmp(b + pos + 2, boundary, blen) == 0) {
@@ -552,6 +565,14 @@ int smime_mime_walk_message(const char *msg, size_t len, const smime_mime_limits
 int smime_mime_walk_entity(smime_mime_walk *w, const char *entity, size_t len,
                            const char *part, unsigned depth, const smime_mime_addrs *addrs)
 {
+    /* Encapsulated content is canonical CRLF by RFC 8551; make sure of it, as for
+     * the message itself. */
+    size_t crlf_len = 0;
+    char *crlf = smime_mime_to_crlf(entity, len, len * 2 + 2, &crlf_len);
+    if (!crlf)
+        return -1;
+    entity = crlf;
+    len = crlf_len;
     GByteArray *arr;
     GMimeStream *stream = stream_over(entity, len, &arr);
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
@@ -566,5 +587,6 @@ int smime_mime_walk_entity(smime_mime_walk *w, const char *entity, size_t len,
     }
     g_object_unref(parser);
     stream_release(stream, arr);
+    g_free(crlf);
     return rc;
 }

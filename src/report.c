@@ -72,11 +72,13 @@ void smime_text_set(char *dst, size_t size, const char *src, size_t len)
         dst[len] = '\0';
         return;
     }
-    /* Cut on a UTF-8 character boundary so the kept text stays well-formed. */
-    size_t keep = size >= 4 ? size - 4 : 0;
+    /* Cut on a UTF-8 character boundary so the kept text stays well-formed, and
+     * mark the cut with "..." when the field has room for it. */
+    size_t mark = size >= 8 ? 3 : 0;
+    size_t keep = size - 1 - mark;
     while (keep > 0 && ((unsigned char)src[keep] & 0xC0) == 0x80)
         keep--;
     memcpy(dst, src, keep);
-    memcpy(dst + keep, "...", size >= 4 ? 4 : 0);
-    dst[size - 1] = '\0';
+    memcpy(dst + keep, "...", mark);
+    dst[keep + mark] = '\0';
 }

@@ -263,16 +263,22 @@ int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
         *out = report;
         return 0;
     }
-    size_t crlf_len = 0;
-    /* CRLF form may add one byte per line end; its cap is twice the message cap. */
-    char *crlf = smime_mime_to_crlf(msg, len, opt->max_message_size * 2 + 2, &crlf_len);
-    if (!crlf) {
-        smime_report_free(report);
-        snprintf(err, errlen, "out of memory");
-        return -1;
+    /* Most mail arrives in CRLF form already: walk it in place; convert only
+     * when a bare LF or CR is present. */
+    char *crlf = NULL;
+    size_t crlf_len = smime_mime_crlf_length(msg, len);
+    const char *canon = msg;
+    if (crlf_len != len) {
+        crlf = smime_mime_to_crlf(msg, len, crlf_len, &crlf_len);
+        if (!crlf) {
+            smime_report_free(report);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        canon = crlf;
     }
     verify_ctx vc = { .trust = trust, .opt = opt, .report = report };
-    int rc = smime_mime_walk_message(crlf, crlf_len, &opt->mime, on_item, &vc);
+    int rc = smime_mime_walk_message(canon, crlf_len, &opt->mime, on_item, &vc);
     g_free(crlf);
     if (rc < 0 || vc.oom) {
         smime_report_free(report);

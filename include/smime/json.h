@@ -18,7 +18,9 @@ typedef struct smime_json {
     smime_buf *out;              /* borrowed */
     int        depth;
     int        failed;
+    int        top_done;         /* the one top-level value was written */
     unsigned char has_items[SMIME_JSON_MAX_DEPTH];
+    char       closer[SMIME_JSON_MAX_DEPTH];   /* '}' or ']' expected at each level */
 } smime_json;
 
 void smime_json_init(smime_json *j, smime_buf *out);

@@ -1,0 +1,353 @@
+/* bench - throughput and memory figures for `make bench` (bench/run.sh prints the
+ * table and writes bench/results.json).
+ *
+ *   bench pipeline SECONDS FILE...   in-process smime_verify_message over the mix
+ *   bench crypto SECONDS FILE...     only the work no verifier can skip, same mix
+ *   bench rss FILE                   peak resident memory of verifying one message
+ *
+ * Each prints "name value" lines.  One thread: the figures are per core. */
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gmime/gmime.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "smime/cms.h"
+#include "smime/mime.h"
+#include "smime/verify.h"
+
+#define ANCHORS "sample-mail/pki/trust-anchors.pem"
+#define ROOT    "sample-mail/pki/root-ca.pem"
+#define MAX_MIX 32
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    if (!b || fread(b, 1, (size_t)n, f) != (size_t)n) {
+        fprintf(stderr, "%s: read failed\n", path);
+        exit(2);
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static smime_trust *load_trust(void)
+{
+    smime_trust *t;
+    char err[256];
+    if (smime_trust_load(ANCHORS, &t, err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s\n", err);
+        exit(2);
+    }
+    return t;
+}
+
+static int bench_pipeline(double seconds, int nfiles, char **files)
+{
+    smime_trust *trust = load_trust();
+    char *msg[MAX_MIX];
+    size_t len[MAX_MIX];
+    for (int i = 0; i < nfiles; i++)
+        msg[i] = slurp(files[i], &len[i]);
+    smime_verify_options opt;
+    smime_verify_options_default(&opt, (int64_t)time(NULL));
+    long count = 0;
+    double start = now_s(), elapsed = 0;
+    do {
+        for (int i = 0; i < nfiles; i++) {
+            smime_report *r;
+            char err[256];
+            if (smime_verify_message(msg[i], len[i], trust, &opt, &r, err, sizeof(err)) < 0 ||
+                r->n_sigs == 0 || r->sigs[0].result != SMIME_RESULT_PASS) {
+                fprintf(stderr, "%s: did not pass\n", files[i]);
+                return 1;
+            }
+            smime_report_free(r);
+            count++;
+        }
+        elapsed = now_s() - start;
+    } while (elapsed < seconds);
+    printf("pipeline_msgs_per_s %.1f\n", (double)count / elapsed);
+    for (int i = 0; i < nfiles; i++)
+        free(msg[i]);
+    smime_trust_free(trust);
+    return 0;
+}
+
+/* The irreducible work for one message, with every key already parsed. */
+typedef struct crypto_case {
+    gnutls_digest_algorithm_t content_digest;
+    char *content;
+    size_t content_len;
+    gnutls_sign_algorithm_t sig_algo;
+    gnutls_pubkey_t signer_pub;
+    gnutls_datum_t attrs, attrs_sig;       /* stands for the signed attributes */
+    size_t n_links;
+    struct {
+        gnutls_pubkey_t issuer_pub;
+        gnutls_sign_algorithm_t algo;
+        gnutls_datum_t tbs, sig;
+    } links[4];
+} crypto_case;
+
+typedef struct first_object {
+    unsigned char *der;
+    size_t der_len;
+    char *signed_bytes;
+    size_t signed_len;
+} first_object;
+
+static int take_first(smime_mime_walk *w, const smime_mime_item *item, void *ctx)
+{
+    (void)w;
+    first_object *f = ctx;
+    if (f->der || !item->der)
+        return 0;
+    f->der = malloc(item->der_len);
+    memcpy(f->der, item->der, item->der_len);
+    f->der_len = item->der_len;
+    f->signed_bytes = malloc(item->signed_len + 1);
+    memcpy(f->signed_bytes, item->signed_bytes ? item->signed_bytes : "", item->signed_len);
+    f->signed_len = item->signed_len;
+    return 0;
+}
+
+/* TBSCertificate: the first element inside the Certificate SEQUENCE. */
+static gnutls_datum_t tbs_of(gnutls_x509_crt_t crt)
+{
+    gnutls_datum_t der, out = { NULL, 0 };
+    if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) < 0)
+        exit(2);
+    const unsigned char *p = der.data;
+    size_t i = 1;
+    size_t l = p[i++];
+    if (l & 0x80)
+        i += l & 0x7f;
+    size_t start = i;
+    i++;
+    l = p[i++];
+    if (l & 0x80) {
+        size_t k = l & 0x7f;
+        l = 0;
+        while (k--)
+            l = (l << 8) | p[i++];
+    }
+    out.size = (unsigned)(i + l - start);
+    out.data = gnutls_malloc(out.size);
+    memcpy(out.data, p + start, out.size);
+    gnutls_free(der.data);
+    return out;
+}
+
+static gnutls_pubkey_t pub_of(gnutls_x509_crt_t crt)
+{
+    gnutls_pubkey_t pub;
+    gnutls_pubkey_init(&pub);
+    if (gnutls_pubkey_import_x509(pub, crt, 0) < 0)
+        exit(2);
+    return pub;
+}
+
+static gnutls_x509_crt_t crt_from_file(const char *path)
+{
+    size_t n;
+    char *pem = slurp(path, &n);
+    gnutls_x509_crt_t c;
+    gnutls_x509_crt_init(&c);
+    gnutls_datum_t d = { (unsigned char *)pem, (unsigned)n };
+    if (gnutls_x509_crt_import(c, &d, GNUTLS_X509_FMT_PEM) < 0)
+        exit(2);
+    free(pem);
+    return c;
+}
+
+static void add_link(crypto_case *cc, gnutls_x509_crt_t child, gnutls_x509_crt_t issuer)
+{
+    unsigned char sig[1024];
+    size_t sn = sizeof(sig);
+    if (gnutls_x509_crt_get_signature(child, (char *)sig, &sn) < 0)
+        exit(2);
+    cc->links[cc->n_links].issuer_pub = pub_of(issuer);
+    cc->links[cc->n_links].algo = (gnutls_sign_algorithm_t)gnutls_x509_crt_get_signature_algorithm(child);
+    cc->links[cc->n_links].tbs = tbs_of(child);
+    cc->links[cc->n_links].sig.data = gnutls_malloc(sn);
+    memcpy(cc->links[cc->n_links].sig.data, sig, sn);
+    cc->links[cc->n_links].sig.size = (unsigned)sn;
+    cc->n_links++;
+}
+
+/* The signer's key file: sample-mail/pki/NAME.key next to the certificate whose
+ * SAN is NAME@example.test. */
+static gnutls_privkey_t signer_key(const char *mailbox)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "sample-mail/pki/%.*s.key", (int)strcspn(mailbox, "@"), mailbox);
+    size_t n;
+    char *pem = slurp(path, &n);
+    gnutls_x509_privkey_t xk;
+    gnutls_x509_privkey_init(&xk);
+    gnutls_datum_t d = { (unsigned char *)pem, (unsigned)n };
+    if (gnutls_x509_privkey_import2(xk, &d, GNUTLS_X509_FMT_PEM, NULL, 0) < 0)
+        exit(2);
+    gnutls_privkey_t k;
+    gnutls_privkey_init(&k);
+    gnutls_privkey_import_x509(k, xk, GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE);
+    free(pem);
+    return k;
+}
+
+static void crypto_setup(const char *file, crypto_case *cc, gnutls_x509_crt_t root)
+{
+    memset(cc, 0, sizeof(*cc));
+    size_t len, n;
+    char *raw = slurp(file, &len);
+    char *crlf = smime_mime_to_crlf(raw, len, len * 2 + 2, &n);
+    first_object f = { 0 };
+    smime_mime_limits lim = { 32, 2000, 32 };
+    smime_mime_walk_message(crlf, n, &lim, take_first, &f);
+    smime_cms *cms;
+    char err[256];
+    if (!f.der || smime_cms_open(f.der, f.der_len, 32, &cms, err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s: no signature\n", file);
+        exit(2);
+    }
+    smime_cms_signer s;
+    if (smime_cms_verify_signer(cms, 0, f.signed_bytes, f.signed_len, &s) != SMIME_SIG_OK) {
+        fprintf(stderr, "%s: %s\n", file, s.reason);
+        exit(2);
+    }
+    cc->sig_algo = gnutls_sign_get_id(s.sig_alg);
+    cc->content_digest = gnutls_digest_get_id(s.digest_alg);
+    cc->content = f.signed_bytes;
+    cc->content_len = f.signed_len;
+    cc->signer_pub = pub_of(s.cert);
+    /* Signed attributes are about 100-200 bytes; sign a buffer of that size with
+     * the signer's own key so the verification is real. */
+    cc->attrs.size = 160;
+    cc->attrs.data = gnutls_malloc(cc->attrs.size);
+    memset(cc->attrs.data, 0x31, cc->attrs.size);
+    char mbox[SMIME_ADDR_MAX];
+    char boxes[1][SMIME_ADDR_MAX];
+    if (smime_cert_mailboxes(s.cert, boxes, 1) != 1)
+        exit(2);
+    snprintf(mbox, sizeof(mbox), "%s", boxes[0]);
+    gnutls_privkey_t key = signer_key(mbox);
+    if (gnutls_privkey_sign_data2(key, cc->sig_algo, 0, &cc->attrs, &cc->attrs_sig) < 0) {
+        fprintf(stderr, "%s: cannot sign with %s\n", file, s.sig_alg);
+        exit(2);
+    }
+    gnutls_privkey_deinit(key);
+    size_t npool;
+    gnutls_x509_crt_t *pool = smime_cms_certs(cms, &npool);
+    gnutls_x509_crt_t inter = NULL;
+    for (size_t i = 0; i < npool; i++)
+        if (pool[i] != s.cert)
+            inter = pool[i];
+    if (!inter)
+        exit(2);
+    add_link(cc, s.cert, inter);
+    add_link(cc, inter, root);
+    smime_cms_free(cms);
+    free(f.der);
+    g_free(crlf);
+    free(raw);
+}
+
+static int crypto_once(const crypto_case *cc)
+{
+    unsigned char digest[64];
+    if (gnutls_hash_fast(cc->content_digest, cc->content, cc->content_len, digest) < 0)
+        return -1;
+    if (gnutls_pubkey_verify_data2(cc->signer_pub, cc->sig_algo, 0, &cc->attrs, &cc->attrs_sig) < 0)
+        return -1;
+    for (size_t i = 0; i < cc->n_links; i++)
+        if (gnutls_pubkey_verify_data2(cc->links[i].issuer_pub, cc->links[i].algo, 0,
+                                       &cc->links[i].tbs, &cc->links[i].sig) < 0)
+            return -1;
+    return 0;
+}
+
+static int bench_crypto(double seconds, int nfiles, char **files)
+{
+    gnutls_x509_crt_t root = crt_from_file(ROOT);
+    crypto_case *cases = calloc((size_t)nfiles, sizeof(*cases));
+    for (int i = 0; i < nfiles; i++)
+        crypto_setup(files[i], &cases[i], root);
+    long count = 0;
+    double start = now_s(), elapsed = 0;
+    do {
+        for (int i = 0; i < nfiles; i++) {
+            if (crypto_once(&cases[i]) < 0) {
+                fprintf(stderr, "%s: crypto bound verification failed\n", files[i]);
+                return 1;
+            }
+            count++;
+        }
+        elapsed = now_s() - start;
+    } while (elapsed < seconds);
+    printf("crypto_bound_msgs_per_s %.1f\n", (double)count / elapsed);
+    return 0;
+}
+
+static int bench_rss(const char *file)
+{
+    struct rusage before;
+    getrusage(RUSAGE_SELF, &before);
+    smime_trust *trust = load_trust();
+    size_t len;
+    char *msg = slurp(file, &len);
+    smime_verify_options opt;
+    smime_verify_options_default(&opt, (int64_t)time(NULL));
+    opt.max_message_size = len + 1;
+    smime_report *r;
+    char err[256];
+    double t0 = now_s();
+    if (smime_verify_message(msg, len, trust, &opt, &r, err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    double t1 = now_s();
+    struct rusage after;
+    getrusage(RUSAGE_SELF, &after);
+    printf("rss_message_mb %.1f\n", (double)len / (1024.0 * 1024.0));
+    printf("rss_result %s\n", r->n_sigs ? smime_result_name(r->sigs[0].result) : "none");
+    printf("pipeline_peak_rss_mb %.1f\n", (double)after.ru_maxrss / 1024.0);
+    printf("rss_baseline_mb %.1f\n", (double)before.ru_maxrss / 1024.0);
+    printf("rss_verify_seconds %.3f\n", t1 - t0);
+    smime_report_free(r);
+    free(msg);
+    smime_trust_free(trust);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    smime_init();
+    if (argc >= 4 && strcmp(argv[1], "pipeline") == 0)
+        return bench_pipeline(atof(argv[2]), argc - 3 > MAX_MIX ? MAX_MIX : argc - 3, argv + 3);
+    if (argc >= 4 && strcmp(argv[1], "crypto") == 0)
+        return bench_crypto(atof(argv[2]), argc - 3 > MAX_MIX ? MAX_MIX : argc - 3, argv + 3);
+    if (argc == 3 && strcmp(argv[1], "rss") == 0)
+        return bench_rss(argv[2]);
+    fprintf(stderr, "usage: bench pipeline|crypto SECONDS FILE... | bench rss FILE\n");
+    return 2;
+}
