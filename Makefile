@@ -30,9 +30,10 @@ HEADERS   := $(wildcard include/smime/*.h)
 # The daemon: every milter/*.c is linked into one binary with libmilter.
 MILTER_SRC := $(sort $(wildcard milter/*.c))
 MILTER     := $(if $(MILTER_SRC),$(BUILD)/smime-milter)
+BENCHES    := $(patsubst bench/%.c,$(BUILD)/bench/%,$(sort $(wildcard bench/*.c)))
 
 .PHONY: all deps check check-build check-asan run clean bench sample-mail
-all: $(LIB) $(TOOLS) $(MILTER) $(UNITS)
+all: $(LIB) $(TOOLS) $(MILTER) $(UNITS) $(BENCHES)
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -75,7 +76,7 @@ check: deps
 run: deps all
 	@sh tools/run.sh $(BUILD)
 
-bench: deps all $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+bench: deps all
 	@sh bench/run.sh $(BUILD)
 
 sample-mail:

@@ -3,6 +3,8 @@
 #include "smime/pki.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <gnutls/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +13,29 @@
 #include "smime/text.h"
 #include "smime/timeutil.h"
 
+/* Validated paths are remembered by the SHA-256 of their certificates, so a
+ * sender's second message costs one signature check instead of three: the CA
+ * signatures along the path are what a cold verification spends most of its time
+ * on.  Only paths GnuTLS accepted are kept, with the validity period of each
+ * certificate, so the time check still runs on every message.  Direct-mapped:
+ * a colliding path replaces the old one; the size is fixed at load. */
+#define CHAIN_CACHE_SLOTS 128
+
+typedef struct chain_entry {
+    int      used;
+    unsigned char key[32];
+    size_t   n_certs;                           /* path incl. signer and anchor */
+    int64_t  not_before[SMIME_CHAIN_MAX + 1];
+    int64_t  not_after[SMIME_CHAIN_MAX + 1];
+    smime_chain_result result;                  /* status OK; issuers, anchored */
+} chain_entry;
+
 struct smime_trust {
     gnutls_x509_trust_list_t list;   /* read-only after load */
     unsigned count;
+    pthread_mutex_t cache_lock;      /* guards the fields below */
+    chain_entry *cache;              /* CHAIN_CACHE_SLOTS entries */
+    unsigned long cache_hits, cache_misses;
 };
 
 int smime_trust_load(const char *path, smime_trust **out, char *err, size_t errlen)
@@ -25,8 +47,10 @@ int smime_trust_load(const char *path, smime_trust **out, char *err, size_t errl
         return -1;
     }
     smime_trust *t = calloc(1, sizeof(*t));
-    if (!t || gnutls_x509_trust_list_init(&t->list, 0) < 0) {
+    chain_entry *cache = calloc(CHAIN_CACHE_SLOTS, sizeof(*cache));
+    if (!t || !cache || gnutls_x509_trust_list_init(&t->list, 0) < 0) {
         free(t);
+        free(cache);
         snprintf(err, errlen, "trust anchors %s: out of memory", path);
         return -1;
     }
@@ -40,6 +64,8 @@ int smime_trust_load(const char *path, smime_trust **out, char *err, size_t errl
         return -1;
     }
     t->count = (unsigned)n;
+    t->cache = cache;
+    pthread_mutex_init(&t->cache_lock, NULL);
     *out = t;
     return 0;
 }
@@ -50,12 +76,71 @@ void smime_trust_free(smime_trust *t)
         return;
     if (t->list)
         gnutls_x509_trust_list_deinit(t->list, 1);
+    if (t->cache) {
+        pthread_mutex_destroy(&t->cache_lock);
+        free(t->cache);
+    }
     free(t);
 }
 
 unsigned smime_trust_count(const smime_trust *t)
 {
     return t ? t->count : 0;
+}
+
+void smime_trust_cache_stats(smime_trust *t, unsigned long *hits, unsigned long *misses)
+{
+    pthread_mutex_lock(&t->cache_lock);
+    *hits = t->cache_hits;
+    *misses = t->cache_misses;
+    pthread_mutex_unlock(&t->cache_lock);
+}
+
+/* SHA-256 over the SHA-256 fingerprints of the path's certificates. */
+static int chain_key(gnutls_x509_crt_t *path, size_t n, unsigned char key[32])
+{
+    gnutls_hash_hd_t h;
+    if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char fp[32];
+        size_t fl = sizeof(fp);
+        if (gnutls_x509_crt_get_fingerprint(path[i], GNUTLS_DIG_SHA256, fp, &fl) < 0) {
+            gnutls_hash_deinit(h, NULL);
+            return -1;
+        }
+        gnutls_hash(h, fp, fl);
+    }
+    gnutls_hash_deinit(h, key);
+    return 0;
+}
+
+static size_t chain_slot(const unsigned char key[32])
+{
+    return ((size_t)key[0] | (size_t)key[1] << 8) % CHAIN_CACHE_SLOTS;
+}
+
+/* Copies a remembered path into *hit; returns 1 on a hit. */
+static int chain_cache_get(smime_trust *t, const unsigned char key[32], chain_entry *hit)
+{
+    pthread_mutex_lock(&t->cache_lock);
+    chain_entry *e = &t->cache[chain_slot(key)];
+    int found = e->used && memcmp(e->key, key, 32) == 0;
+    if (found)
+        *hit = *e;
+    if (found)
+        t->cache_hits++;
+    else
+        t->cache_misses++;
+    pthread_mutex_unlock(&t->cache_lock);
+    return found;
+}
+
+static void chain_cache_put(smime_trust *t, const chain_entry *entry)
+{
+    pthread_mutex_lock(&t->cache_lock);
+    t->cache[chain_slot(entry->key)] = *entry;
+    pthread_mutex_unlock(&t->cache_lock);
 }
 
 static void hex_of(const unsigned char *p, size_t n, char *out, size_t outlen)
@@ -198,29 +283,33 @@ static smime_chain_status map_status(unsigned status, smime_chain_result *out)
                       status);
 }
 
-static smime_chain_status check_validity(gnutls_x509_crt_t crt, size_t index, int64_t now,
-                                         smime_chain_result *out)
+/* Every certificate of the path (signer first, anchor last) must be valid at now. */
+static smime_chain_status check_validity(const int64_t *not_before, const int64_t *not_after,
+                                         size_t n, int64_t now, smime_chain_result *out)
 {
     char when[40];
-    int64_t nb = (int64_t)gnutls_x509_crt_get_activation_time(crt);
-    int64_t na = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
-    if (now > na) {
-        smime_time_format(na, when, sizeof(when));
-        return chain_fail(out, SMIME_CHAIN_EXPIRED, "%s expired on %s", cert_role(index), when);
+    for (size_t i = 0; i < n; i++) {
+        if (now > not_after[i]) {
+            smime_time_format(not_after[i], when, sizeof(when));
+            return chain_fail(out, SMIME_CHAIN_EXPIRED, "%s expired on %s", cert_role(i), when);
+        }
+        if (now < not_before[i]) {
+            smime_time_format(not_before[i], when, sizeof(when));
+            return chain_fail(out, SMIME_CHAIN_NOT_YET_VALID, "%s is not valid before %s",
+                              cert_role(i), when);
+        }
     }
-    if (now < nb) {
-        smime_time_format(nb, when, sizeof(when));
-        return chain_fail(out, SMIME_CHAIN_NOT_YET_VALID, "%s is not valid before %s",
-                          cert_role(index), when);
-    }
+    out->status = SMIME_CHAIN_OK;
     return SMIME_CHAIN_OK;
 }
 
 smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_crt_t signer,
                                         gnutls_x509_crt_t *pool, size_t n_pool,
-                                        int64_t now, unsigned max_chain,
+                                        int64_t now, unsigned max_chain, int use_cache,
                                         smime_chain_result *out)
 {
+    /* The cache is the one mutable part of a trust store, behind its lock. */
+    smime_trust *t = (smime_trust *)trust;
     memset(out, 0, sizeof(*out));
     if (max_chain < 1 || max_chain > SMIME_CHAIN_MAX)
         max_chain = SMIME_CHAIN_MAX;
@@ -245,6 +334,14 @@ smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_cr
         path[n++] = next;
     }
 
+    chain_entry entry;
+    memset(&entry, 0, sizeof(entry));
+    int keyed = use_cache && chain_key(path, n, entry.key) == 0;
+    if (keyed && chain_cache_get(t, entry.key, &entry)) {
+        *out = entry.result;
+        return check_validity(entry.not_before, entry.not_after, entry.n_certs, now, out);
+    }
+
     gnutls_typed_vdata_st purpose = {
         .type = GNUTLS_DT_KEY_PURPOSE_OID,
         .data = (unsigned char *)GNUTLS_KP_EMAIL_PROTECTION,
@@ -263,25 +360,30 @@ smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_cr
     if (status != 0)
         return map_status(status, out);
 
+    for (size_t i = 0; i < n; i++) {
+        entry.not_before[i] = (int64_t)gnutls_x509_crt_get_activation_time(path[i]);
+        entry.not_after[i] = (int64_t)gnutls_x509_crt_get_expiration_time(path[i]);
+    }
+    entry.n_certs = n;
     gnutls_x509_crt_t anchor = NULL;
-    int own_anchor = 0;
     if (same_raw_dn(path[n - 1], path[n - 1])) {
-        anchor = path[n - 1];           /* the message carried the anchor itself */
+        out->anchored = 1;              /* the message carried the anchor itself */
     } else if (gnutls_x509_trust_list_get_issuer(trust->list, path[n - 1], &anchor,
                                                  GNUTLS_TL_GET_COPY) >= 0) {
-        own_anchor = 1;
+        out->anchored = 1;
         if (out->len < SMIME_CHAIN_MAX)
             smime_cert_summarize(anchor, &out->issuers[out->len++]);
-    }
-    out->anchored = anchor != NULL;
-    smime_chain_status st = SMIME_CHAIN_OK;
-    for (size_t i = 0; i < n && st == SMIME_CHAIN_OK; i++)
-        st = check_validity(path[i], i, now, out);
-    if (st == SMIME_CHAIN_OK && own_anchor)
-        st = check_validity(anchor, n, now, out);
-    if (own_anchor)
+        entry.not_before[n] = (int64_t)gnutls_x509_crt_get_activation_time(anchor);
+        entry.not_after[n] = (int64_t)gnutls_x509_crt_get_expiration_time(anchor);
+        entry.n_certs = n + 1;
         gnutls_x509_crt_deinit(anchor);
-    return st;
+    }
+    if (keyed) {
+        entry.used = 1;
+        entry.result = *out;
+        chain_cache_put(t, &entry);
+    }
+    return check_validity(entry.not_before, entry.not_after, entry.n_certs, now, out);
 }
 
 static int mailbox_seen(char out[][SMIME_ADDR_MAX], size_t n, const char *a)

@@ -32,6 +32,7 @@ void smime_verify_options_default(smime_verify_options *opt, int64_t now)
     opt->max_certs = 32;
     opt->max_chain = 10;
     opt->signing_time_skew = 3600;
+    opt->chain_cache = 1;
 }
 
 typedef struct verify_ctx {
@@ -142,7 +143,8 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
     size_t n_pool;
     gnutls_x509_crt_t *pool = smime_cms_certs(cms, &n_pool);
     smime_chain_result chain;
-    smime_chain_validate(vc->trust, cs->cert, pool, n_pool, opt->now, opt->max_chain, &chain);
+    smime_chain_validate(vc->trust, cs->cert, pool, n_pool, opt->now, opt->max_chain,
+                         opt->chain_cache, &chain);
     s->chain_len = chain.len;
     memcpy(s->chain, chain.issuers, chain.len * sizeof(chain.issuers[0]));
     s->chain_anchored = chain.anchored;

@@ -2,7 +2,9 @@
  * binding of a certificate to mail addresses.
  *
  * A trust store is loaded once and then only read, so one store can be shared by
- * every thread; the milter swaps a whole new store in on reload.  Validation time is
+ * every thread; the milter swaps a whole new store in on reload.  The one thing
+ * that changes inside a store is its cache of validated paths, behind a lock, so
+ * a reload also starts a fresh cache.  Validation time is
  * a parameter: GnuTLS's own clock checks are switched off and the validity of each
  * certificate in the path is checked here against the time given. */
 #ifndef SMIME_PKI_H
@@ -22,6 +24,9 @@ typedef struct smime_trust smime_trust;
 int  smime_trust_load(const char *path, smime_trust **out, char *err, size_t errlen);
 void smime_trust_free(smime_trust *t);
 unsigned smime_trust_count(const smime_trust *t);
+/* Paths validated with this store are remembered (by their certificates) for as
+ * long as the store lives; these count lookups that found or missed one. */
+void smime_trust_cache_stats(smime_trust *t, unsigned long *hits, unsigned long *misses);
 
 typedef enum smime_chain_status {
     SMIME_CHAIN_OK = 0,
@@ -48,10 +53,11 @@ typedef struct smime_chain_result {
 
 /* Builds the path signer -> issuers found in pool (certificates from the message;
  * borrowed) -> trust anchor, validates it for emailProtection at time `now`, and
- * fills out.  Returns the status (also in out->status). */
+ * fills out.  With use_cache, a path this store validated before is not verified
+ * again (its validity times are).  Returns the status (also in out->status). */
 smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_crt_t signer,
                                         gnutls_x509_crt_t *pool, size_t n_pool,
-                                        int64_t now, unsigned max_chain,
+                                        int64_t now, unsigned max_chain, int use_cache,
                                         smime_chain_result *out);
 
 /* Subject, issuer, serial, validity and key of a certificate. */

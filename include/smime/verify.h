@@ -19,6 +19,7 @@ typedef struct smime_verify_options {
     unsigned max_certs;          /* certificates taken from one SignedData */
     unsigned max_chain;          /* certificates in a path, signer included */
     int64_t  signing_time_skew;  /* tolerated clock skew of signingTime, seconds */
+    int      chain_cache;        /* reuse paths the trust store validated before */
 } smime_verify_options;
 
 /* Process-wide library set-up (GMime); call once before any other function, from

@@ -81,23 +81,23 @@ static void test_chain_ok_and_times(void **state)
     gnutls_x509_crt_t alice = load_crt("alice"), ca = load_crt("smime-ca");
     gnutls_x509_crt_t pool[] = { ca };
     smime_chain_result r;
-    assert_int_equal(smime_chain_validate(t, alice, pool, 1, SAMPLE_NOW, 10, &r), SMIME_CHAIN_OK);
+    assert_int_equal(smime_chain_validate(t, alice, pool, 1, SAMPLE_NOW, 10, 1, &r), SMIME_CHAIN_OK);
     assert_int_equal(r.len, 2);           /* the intermediate, then the anchor */
     assert_true(r.anchored);
     assert_non_null(strstr(r.issuers[0].subject, "Test S/MIME CA"));
     assert_non_null(strstr(r.issuers[1].subject, "Test Root CA"));
 
     int64_t later = smime_time_from_utc(2060, 1, 1, 0, 0, 0);
-    assert_int_equal(smime_chain_validate(t, alice, pool, 1, later, 10, &r), SMIME_CHAIN_EXPIRED);
+    assert_int_equal(smime_chain_validate(t, alice, pool, 1, later, 10, 1, &r), SMIME_CHAIN_EXPIRED);
     assert_non_null(strstr(r.reason, "expired"));
     int64_t earlier = smime_time_from_utc(2024, 6, 1, 0, 0, 0);
-    assert_int_equal(smime_chain_validate(t, alice, pool, 1, earlier, 10, &r),
+    assert_int_equal(smime_chain_validate(t, alice, pool, 1, earlier, 10, 1, &r),
                      SMIME_CHAIN_NOT_YET_VALID);
     /* Without the intermediate there is no path. */
-    assert_int_equal(smime_chain_validate(t, alice, NULL, 0, SAMPLE_NOW, 10, &r),
+    assert_int_equal(smime_chain_validate(t, alice, NULL, 0, SAMPLE_NOW, 10, 1, &r),
                      SMIME_CHAIN_UNTRUSTED);
     /* A path longer than the cap is refused before GnuTLS sees it. */
-    assert_int_equal(smime_chain_validate(t, alice, pool, 1, SAMPLE_NOW, 1, &r),
+    assert_int_equal(smime_chain_validate(t, alice, pool, 1, SAMPLE_NOW, 1, 1, &r),
                      SMIME_CHAIN_TOO_LONG);
     gnutls_x509_crt_deinit(alice);
     gnutls_x509_crt_deinit(ca);
@@ -113,17 +113,17 @@ static void test_chain_failures(void **state)
     gnutls_x509_crt_t expired = load_crt("expired");
     gnutls_x509_crt_t pool[] = { ca, uroot };
     smime_chain_result r;
-    assert_int_equal(smime_chain_validate(t, wrong, pool, 2, SAMPLE_NOW, 10, &r), SMIME_CHAIN_PURPOSE);
+    assert_int_equal(smime_chain_validate(t, wrong, pool, 2, SAMPLE_NOW, 10, 1, &r), SMIME_CHAIN_PURPOSE);
     assert_non_null(strstr(r.reason, "email protection"));
-    assert_int_equal(smime_chain_validate(t, untrusted, pool, 2, SAMPLE_NOW, 10, &r),
+    assert_int_equal(smime_chain_validate(t, untrusted, pool, 2, SAMPLE_NOW, 10, 1, &r),
                      SMIME_CHAIN_UNTRUSTED);
-    assert_int_equal(smime_chain_validate(t, expired, pool, 2, SAMPLE_NOW, 10, &r),
+    assert_int_equal(smime_chain_validate(t, expired, pool, 2, SAMPLE_NOW, 10, 1, &r),
                      SMIME_CHAIN_EXPIRED);
     assert_non_null(strstr(r.reason, "signer certificate expired on 2021-01-01"));
     /* Inside the signer's validity the issuing CA (from 2025) is not yet valid:
      * every certificate of the path is checked at the time given. */
     assert_int_equal(smime_chain_validate(t, expired, pool, 2,
-                                          smime_time_from_utc(2020, 6, 1, 0, 0, 0), 10, &r),
+                                          smime_time_from_utc(2020, 6, 1, 0, 0, 0), 10, 1, &r),
                      SMIME_CHAIN_NOT_YET_VALID);
     assert_non_null(strstr(r.reason, "issuing CA certificate is not valid before 2025-01-01"));
     gnutls_x509_crt_deinit(ca);
@@ -131,6 +131,48 @@ static void test_chain_failures(void **state)
     gnutls_x509_crt_deinit(wrong);
     gnutls_x509_crt_deinit(untrusted);
     gnutls_x509_crt_deinit(expired);
+    smime_trust_free(t);
+}
+
+static void test_chain_cache(void **state)
+{
+    (void)state;
+    smime_trust *t = load_anchors();
+    gnutls_x509_crt_t alice = load_crt("alice"), ca = load_crt("smime-ca");
+    gnutls_x509_crt_t untrusted = load_crt("untrusted"), uroot = load_crt("untrusted-root");
+    gnutls_x509_crt_t pool[] = { ca, uroot };
+    smime_chain_result cold, warm;
+    unsigned long hits, misses;
+    assert_int_equal(smime_chain_validate(t, alice, pool, 2, SAMPLE_NOW, 10, 1, &cold), SMIME_CHAIN_OK);
+    smime_trust_cache_stats(t, &hits, &misses);
+    assert_int_equal(hits, 0);
+    assert_int_equal(misses, 1);
+    assert_int_equal(smime_chain_validate(t, alice, pool, 2, SAMPLE_NOW, 10, 1, &warm), SMIME_CHAIN_OK);
+    smime_trust_cache_stats(t, &hits, &misses);
+    assert_int_equal(hits, 1);
+    /* A hit reports the same path as the verification that filled it. */
+    assert_int_equal(warm.len, cold.len);
+    assert_true(warm.anchored);
+    assert_string_equal(warm.issuers[1].subject, cold.issuers[1].subject);
+    /* Times are checked on every hit. */
+    assert_int_equal(smime_chain_validate(t, alice, pool, 2, smime_time_from_utc(2060, 1, 1, 0, 0, 0),
+                                          10, 1, &warm), SMIME_CHAIN_EXPIRED);
+    /* A rejected path is never remembered. */
+    assert_int_equal(smime_chain_validate(t, untrusted, pool, 2, SAMPLE_NOW, 10, 1, &warm),
+                     SMIME_CHAIN_UNTRUSTED);
+    assert_int_equal(smime_chain_validate(t, untrusted, pool, 2, SAMPLE_NOW, 10, 1, &warm),
+                     SMIME_CHAIN_UNTRUSTED);
+    smime_trust_cache_stats(t, &hits, &misses);
+    assert_int_equal(hits, 2);
+    assert_int_equal(misses, 3);
+    /* Without the cache nothing is looked up. */
+    assert_int_equal(smime_chain_validate(t, alice, pool, 2, SAMPLE_NOW, 10, 0, &warm), SMIME_CHAIN_OK);
+    smime_trust_cache_stats(t, &hits, &misses);
+    assert_int_equal(hits + misses, 5);
+    gnutls_x509_crt_deinit(alice);
+    gnutls_x509_crt_deinit(ca);
+    gnutls_x509_crt_deinit(untrusted);
+    gnutls_x509_crt_deinit(uroot);
     smime_trust_free(t);
 }
 
@@ -210,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_trust_load_file_and_dir),
         cmocka_unit_test(test_chain_ok_and_times),
         cmocka_unit_test(test_chain_failures),
+        cmocka_unit_test(test_chain_cache),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_mailboxes),
         cmocka_unit_test(test_addr_equal),
