@@ -54,6 +54,8 @@ int smime_trust_load(const char *path, smime_trust **out, char *err, size_t errl
         snprintf(err, errlen, "trust anchors %s: out of memory", path);
         return -1;
     }
+    t->cache = cache;
+    pthread_mutex_init(&t->cache_lock, NULL);
     int n = S_ISDIR(st.st_mode)
                 ? gnutls_x509_trust_list_add_trust_dir(t->list, path, NULL, GNUTLS_X509_FMT_PEM, 0, 0)
                 : gnutls_x509_trust_list_add_trust_file(t->list, path, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
@@ -64,8 +66,6 @@ int smime_trust_load(const char *path, smime_trust **out, char *err, size_t errl
         return -1;
     }
     t->count = (unsigned)n;
-    t->cache = cache;
-    pthread_mutex_init(&t->cache_lock, NULL);
     *out = t;
     return 0;
 }

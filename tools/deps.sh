@@ -1,9 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages the build and the tests need.  Quick when they are
 # already there: dpkg is asked first, apt only when something is missing.
+# Postfix (for the integration test, which runs its own private instance) is
+# preseeded to "No configuration" so installing it asks nothing and sets up no
+# system mail service.
 set -eu
 PKGS="build-essential pkg-config libgmime-3.0-dev libgnutls28-dev gnutls-bin libmilter-dev
-libcmocka-dev openssl valgrind"
+libcmocka-dev openssl valgrind bc postfix swaks"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -12,5 +15,6 @@ done
 echo "deps: installing$missing"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
