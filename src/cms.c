@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "smime/pki.h"
+#include "smime/text.h"
 
 #define OID_CONTENT_TYPE   "1.2.840.113549.1.9.3"
 #define OID_MESSAGE_DIGEST "1.2.840.113549.1.9.4"
@@ -53,6 +54,20 @@ static int ber_has_indefinite(const unsigned char *p, size_t n, unsigned depth)
         i += hdr + len;
     }
     return 0;
+}
+
+const char *smime_sig_status_code(smime_sig_status st)
+{
+    static const char *const codes[] = {
+        [SMIME_SIG_OK] = "ok",
+        [SMIME_SIG_NO_CERT] = "signer-cert-missing",
+        [SMIME_SIG_BAD] = "bad-signature",
+        [SMIME_SIG_UNSUPPORTED] = "unsupported-algorithm",
+        [SMIME_SIG_MALFORMED] = "malformed-cms",
+        [SMIME_SIG_WEAK] = "weak-algorithm",
+        [SMIME_SIG_KEY_USAGE] = "key-usage",
+    };
+    return (unsigned)st < sizeof(codes) / sizeof(codes[0]) && codes[st] ? codes[st] : "malformed-cms";
 }
 
 int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smime_cms **out,
@@ -214,22 +229,6 @@ static int signed_attrs_complete(gnutls_pkcs7_attrs_t attrs)
     return has_ct && has_md;
 }
 
-static void serial_hex(const gnutls_datum_t *d, char *out, size_t n)
-{
-    static const char hx[] = "0123456789ABCDEF";
-    const unsigned char *p = d->data;
-    size_t len = d->size, o = 0;
-    while (len > 1 && p[0] == 0) {
-        p++;
-        len--;
-    }
-    for (size_t i = 0; i < len && o + 2 < n; i++) {
-        out[o++] = hx[p[i] >> 4];
-        out[o++] = hx[p[i] & 15];
-    }
-    out[o] = '\0';
-}
-
 static int weak_key(gnutls_x509_crt_t crt)
 {
     unsigned bits = 0;
@@ -247,7 +246,8 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
     if (rc < 0)
         return signer_status(out, SMIME_SIG_MALFORMED, "SignerInfo %u cannot be read (%s)", idx,
                              gnutls_strerror(rc));
-    serial_hex(&info.signer_serial, out->sid_serial, sizeof(out->sid_serial));
+    smime_integer_hex(info.signer_serial.data, info.signer_serial.size, out->sid_serial,
+                      sizeof(out->sid_serial));
     if (info.signing_time != (time_t)-1) {
         out->has_signing_time = 1;
         out->signing_time = (int64_t)info.signing_time;

@@ -322,6 +322,11 @@ static void addrs_collect(GMimeMessage *msg, smime_mime_addrs *out)
             }
         }
     }
+    const char *client = g_mime_object_get_header(GMIME_OBJECT(msg), "User-Agent");
+    if (!client)
+        client = g_mime_object_get_header(GMIME_OBJECT(msg), "X-Mailer");
+    if (client)
+        snprintf(out->client, sizeof(out->client), "%s", client);
     InternetAddressList *sender = g_mime_message_get_sender(msg);
     if (sender && internet_address_list_length(sender) > 0) {
         InternetAddress *ia = internet_address_list_get_address(sender, 0);

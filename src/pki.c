@@ -143,21 +143,23 @@ static void chain_cache_put(smime_trust *t, const chain_entry *entry)
     pthread_mutex_unlock(&t->cache_lock);
 }
 
-static void hex_of(const unsigned char *p, size_t n, char *out, size_t outlen)
+const char *smime_chain_status_code(smime_chain_status st)
 {
-    static const char hx[] = "0123456789ABCDEF";
-    /* The DER INTEGER may carry a sign-padding zero byte; people know serials
-     * without it. */
-    while (n > 1 && p[0] == 0) {
-        p++;
-        n--;
-    }
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 2 < outlen; i++) {
-        out[o++] = hx[p[i] >> 4];
-        out[o++] = hx[p[i] & 15];
-    }
-    out[o] = '\0';
+    static const char *const codes[] = {
+        [SMIME_CHAIN_OK] = "ok",
+        [SMIME_CHAIN_UNTRUSTED] = "untrusted",
+        [SMIME_CHAIN_EXPIRED] = "expired",
+        [SMIME_CHAIN_NOT_YET_VALID] = "not-yet-valid",
+        [SMIME_CHAIN_BAD_SIGNATURE] = "bad-ca-signature",
+        [SMIME_CHAIN_NOT_CA] = "not-ca",
+        [SMIME_CHAIN_PURPOSE] = "wrong-purpose",
+        [SMIME_CHAIN_INSECURE_ALG] = "insecure-chain-algorithm",
+        [SMIME_CHAIN_CONSTRAINTS] = "ca-constraints",
+        [SMIME_CHAIN_REVOKED] = "revoked",
+        [SMIME_CHAIN_INVALID] = "invalid-chain",
+        [SMIME_CHAIN_TOO_LONG] = "chain-too-long",
+    };
+    return (unsigned)st < sizeof(codes) / sizeof(codes[0]) && codes[st] ? codes[st] : "invalid-chain";
 }
 
 static void datum_to_text(gnutls_datum_t *d, char *dst, size_t size)
@@ -178,7 +180,11 @@ void smime_cert_summarize(gnutls_x509_crt_t crt, smime_cert_summary *out)
     unsigned char serial[64];
     size_t sn = sizeof(serial);
     if (gnutls_x509_crt_get_serial(crt, serial, &sn) >= 0)
-        hex_of(serial, sn, out->serial, sizeof(out->serial));
+        smime_integer_hex(serial, sn, out->serial, sizeof(out->serial));
+    unsigned char aki[32];
+    size_t an = sizeof(aki);
+    if (gnutls_x509_crt_get_authority_key_id(crt, aki, &an, NULL) >= 0)
+        smime_hex(aki, an, out->issuer_key_id, sizeof(out->issuer_key_id));
     out->not_before = (int64_t)gnutls_x509_crt_get_activation_time(crt);
     out->not_after = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
     unsigned bits = 0;

@@ -51,11 +51,13 @@ smime_sig_report *smime_report_add_sig(smime_report *r)
     return s;
 }
 
-void smime_report_add_note(smime_report *r, const char *part, const char *fmt, ...)
+void smime_report_add_note(smime_report *r, const char *part, const char *code,
+                           const char *fmt, ...)
 {
     if (r->n_notes >= SMIME_NOTES_MAX)
         return;
     smime_report_note *n = &r->notes[r->n_notes++];
+    n->code = code;
     smime_text_set(n->part, sizeof(n->part), part, strlen(part));
     va_list ap;
     va_start(ap, fmt);

@@ -21,6 +21,7 @@ static void json_cert(smime_json *j, const char *key, const smime_cert_summary *
     json_time(j, "not_before", c->not_before);
     json_time(j, "not_after", c->not_after);
     smime_json_string(j, "key", c->key);
+    smime_json_string(j, "issuer_key_id", c->issuer_key_id[0] ? c->issuer_key_id : NULL);
     smime_json_end_object(j);
 }
 
@@ -34,8 +35,10 @@ void smime_report_json(const smime_report *r, smime_json *j)
         smime_json_string(j, "form", s->form);
         smime_json_int(j, "signer_index", s->signer_index);
         smime_json_string(j, "result", smime_result_name(s->result));
+        smime_json_string(j, "code", s->code);
         smime_json_string(j, "reason", s->reason);
         smime_json_string(j, "identifier", s->identifier[0] ? s->identifier : NULL);
+        smime_json_string(j, "client", s->client[0] ? s->client : NULL);
         if (s->has_signer) {
             json_cert(j, "signer", &s->signer);
         } else {
@@ -63,6 +66,7 @@ void smime_report_json(const smime_report *r, smime_json *j)
     for (size_t i = 0; i < r->n_notes; i++) {
         smime_json_begin_object(j, NULL);
         smime_json_string(j, "part", r->notes[i].part);
+        smime_json_string(j, "code", r->notes[i].code);
         smime_json_string(j, "note", r->notes[i].text);
         smime_json_end_object(j);
     }

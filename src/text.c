@@ -63,3 +63,25 @@ int smime_ascii_casecmp_n(const char *a, size_t an, const char *b, size_t bn)
     }
     return an == bn ? 0 : (an < bn ? -1 : 1);
 }
+
+void smime_hex(const unsigned char *p, size_t n, char *out, size_t outlen)
+{
+    static const char hx[] = "0123456789ABCDEF";
+    size_t o = 0;
+    if (outlen == 0)
+        return;
+    for (size_t i = 0; i < n && o + 2 < outlen; i++) {
+        out[o++] = hx[p[i] >> 4];
+        out[o++] = hx[p[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+void smime_integer_hex(const unsigned char *p, size_t n, char *out, size_t outlen)
+{
+    while (n > 1 && p[0] == 0) {
+        p++;
+        n--;
+    }
+    smime_hex(p, n, out, outlen);
+}

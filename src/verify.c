@@ -50,13 +50,15 @@ static smime_sig_report *new_sig(verify_ctx *vc, const smime_mime_item *item)
         return NULL;
     }
     snprintf(s->part, sizeof(s->part), "%s", item->part);
+    snprintf(s->client, sizeof(s->client), "%s", item->addrs->client);
     s->form = item->kind == SMIME_MIME_DETACHED ? "multipart/signed" : "pkcs7-mime";
     return s;
 }
 
-static void sig_set(smime_sig_report *s, smime_result r, const char *reason)
+static void sig_set(smime_sig_report *s, smime_result r, const char *code, const char *reason)
 {
     s->result = r;
+    s->code = code;
     snprintf(s->reason, sizeof(s->reason), "%s", reason);
 }
 
@@ -105,6 +107,7 @@ static void describe_binding_failure(smime_sig_report *s, const smime_mime_addrs
                  "From address %.200s is not in the signer certificate (it names %.200s%s)", from,
                  s->mailboxes[0], s->n_mailboxes > 1 ? " and others" : "");
     s->result = SMIME_RESULT_POLICY;
+    s->code = from ? "from-mismatch" : "no-from";
 }
 
 static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer *cs,
@@ -127,14 +130,14 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
     switch (cs->status) {
     case SMIME_SIG_MALFORMED:
     case SMIME_SIG_UNSUPPORTED:
-        sig_set(s, SMIME_RESULT_NEUTRAL, cs->reason);
+        sig_set(s, SMIME_RESULT_NEUTRAL, smime_sig_status_code(cs->status), cs->reason);
         return;
     case SMIME_SIG_NO_CERT:
-        sig_set(s, SMIME_RESULT_PERMERROR, cs->reason);
+        sig_set(s, SMIME_RESULT_PERMERROR, smime_sig_status_code(cs->status), cs->reason);
         return;
     case SMIME_SIG_BAD:
     case SMIME_SIG_KEY_USAGE:
-        sig_set(s, SMIME_RESULT_FAIL, cs->reason);
+        sig_set(s, SMIME_RESULT_FAIL, smime_sig_status_code(cs->status), cs->reason);
         return;
     case SMIME_SIG_OK:
     case SMIME_SIG_WEAK:
@@ -149,17 +152,17 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
     memcpy(s->chain, chain.issuers, chain.len * sizeof(chain.issuers[0]));
     s->chain_anchored = chain.anchored;
     if (chain.status != SMIME_CHAIN_OK) {
-        sig_set(s, SMIME_RESULT_FAIL, chain.reason);
+        sig_set(s, SMIME_RESULT_FAIL, smime_chain_status_code(chain.status), chain.reason);
         return;
     }
     if (cs->has_signing_time && (cs->signing_time + opt->signing_time_skew < s->signer.not_before ||
                                  cs->signing_time - opt->signing_time_skew > s->signer.not_after)) {
-        sig_set(s, SMIME_RESULT_FAIL,
+        sig_set(s, SMIME_RESULT_FAIL, "signing-time",
                 "signing time lies outside the validity period of the signer certificate");
         return;
     }
     if (cs->status == SMIME_SIG_WEAK) {
-        sig_set(s, SMIME_RESULT_POLICY, cs->reason);
+        sig_set(s, SMIME_RESULT_POLICY, smime_sig_status_code(cs->status), cs->reason);
         return;
     }
     const char *which = NULL;
@@ -170,6 +173,7 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
     }
     snprintf(s->identifier, sizeof(s->identifier), "%s", match);
     s->result = SMIME_RESULT_PASS;
+    s->code = "ok";
     snprintf(s->reason, sizeof(s->reason),
              "signature verified, certificate chain trusted, %s address in certificate", which);
 }
@@ -181,7 +185,7 @@ static void verify_signed(verify_ctx *vc, smime_mime_walk *walk, const smime_mim
     if (smime_cms_open(item->der, item->der_len, vc->opt->max_certs, &cms, err, sizeof(err)) < 0) {
         smime_sig_report *s = new_sig(vc, item);
         if (s) {
-            sig_set(s, SMIME_RESULT_NEUTRAL, err);
+            sig_set(s, SMIME_RESULT_NEUTRAL, "malformed-cms", err);
             if (item->addrs->n_from)
                 snprintf(s->identifier, sizeof(s->identifier), "%s", item->addrs->from[0]);
         }
@@ -216,11 +220,11 @@ static int on_item(smime_mime_walk *walk, const smime_mime_item *item, void *ctx
     verify_ctx *vc = ctx;
     switch (item->kind) {
     case SMIME_MIME_ENVELOPED:
-        smime_report_add_note(vc->report, item->part,
+        smime_report_add_note(vc->report, item->part, "encrypted",
                               "encrypted S/MIME part (enveloped-data); not decrypted");
         break;
     case SMIME_MIME_COMPRESSED:
-        smime_report_add_note(vc->report, item->part,
+        smime_report_add_note(vc->report, item->part, "compressed",
                               "compressed S/MIME part (compressed-data); not decompressed");
         break;
     case SMIME_MIME_MALFORMED:
@@ -228,7 +232,8 @@ static int on_item(smime_mime_walk *walk, const smime_mime_item *item, void *ctx
         smime_sig_report *s = new_sig(vc, item);
         if (s) {
             s->form = "mime";
-            sig_set(s, SMIME_RESULT_NEUTRAL, item->note);
+            sig_set(s, SMIME_RESULT_NEUTRAL,
+                    item->kind == SMIME_MIME_LIMIT ? "limit" : "malformed-mime", item->note);
         }
         break;
     }
@@ -260,6 +265,7 @@ int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
         snprintf(s->part, sizeof(s->part), "1");
         s->form = "mime";
         s->result = SMIME_RESULT_NEUTRAL;
+        s->code = "too-large";
         snprintf(s->reason, sizeof(s->reason), "message larger than %zu bytes; not checked",
                  opt->max_message_size);
         *out = report;

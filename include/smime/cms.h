@@ -39,6 +39,9 @@ typedef enum smime_sig_status {
     SMIME_SIG_KEY_USAGE,      /* verifies, but the key may not sign */
 } smime_sig_status;
 
+/* A short stable name of a status ("bad-signature", ...), for logs and telemetry. */
+const char *smime_sig_status_code(smime_sig_status st);
+
 typedef struct smime_cms_signer {
     smime_sig_status  status;
     char              reason[SMIME_TEXT_MAX];

@@ -31,11 +31,14 @@ typedef enum smime_mime_kind {
     SMIME_MIME_LIMIT         /* a cap stopped the walk here; see note */
 } smime_mime_kind;
 
-/* The addresses of the message (or forwarded message) that encloses an object. */
+#define SMIME_CLIENT_MAX 160
+
+/* Facts about the message (or forwarded message) that encloses an object. */
 typedef struct smime_mime_addrs {
     size_t n_from;
     char   from[SMIME_MAX_ADDRS][SMIME_ADDR_MAX];   /* addr-spec, as decoded by GMime */
     char   sender[SMIME_ADDR_MAX];                   /* empty when there is no Sender */
+    char   client[SMIME_CLIENT_MAX];                 /* User-Agent, else X-Mailer; "" */
 } smime_mime_addrs;
 
 /* One S/MIME object.  All pointers are borrowed and valid only during the visit. */

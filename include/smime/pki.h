@@ -43,6 +43,10 @@ typedef enum smime_chain_status {
     SMIME_CHAIN_TOO_LONG,
 } smime_chain_status;
 
+/* A short stable name of a status ("untrusted", "expired", ...), for logs and
+ * telemetry, where the reason text is for people. */
+const char *smime_chain_status_code(smime_chain_status st);
+
 typedef struct smime_chain_result {
     smime_chain_status status;
     char   reason[SMIME_TEXT_MAX];

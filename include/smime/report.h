@@ -39,15 +39,21 @@ typedef struct smime_cert_summary {
     char    serial[96];                 /* upper-case hex, no separators */
     int64_t not_before, not_after;
     char    key[32];                    /* e.g. "RSA-2048", "EC-P256", "Ed25519" */
+    char    issuer_key_id[72];          /* authorityKeyIdentifier, hex; "" if absent */
 } smime_cert_summary;
 
 typedef struct smime_sig_report {
     smime_result result;
+    const char *code;                   /* static short reason class: "ok",
+                                         * "bad-signature", "untrusted",
+                                         * "from-mismatch", ... (logs, telemetry) */
     char     reason[SMIME_TEXT_MAX];
     char     part[SMIME_PART_ID_MAX];
     const char *form;                   /* "multipart/signed" or "pkcs7-mime"; static */
     unsigned signer_index;              /* SignerInfo index within its SignedData */
     char     identifier[SMIME_ADDR_MAX];/* the certificate mailbox that matched From */
+    char     client[SMIME_CLIENT_MAX];  /* User-Agent / X-Mailer of the enclosing
+                                         * message, verbatim (cut); "" if none */
     int      has_signer;                /* signer certificate found */
     smime_cert_summary signer;
     size_t   n_mailboxes;
@@ -63,6 +69,7 @@ typedef struct smime_sig_report {
 
 typedef struct smime_report_note {
     char part[SMIME_PART_ID_MAX];
+    const char *code;                   /* static: "encrypted", "compressed" */
     char text[160];
 } smime_report_note;
 
@@ -78,8 +85,8 @@ smime_report *smime_report_new(void);
 void smime_report_free(smime_report *r);
 /* Appends a zeroed signature report; NULL when out of memory. */
 smime_sig_report *smime_report_add_sig(smime_report *r);
-void smime_report_add_note(smime_report *r, const char *part, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void smime_report_add_note(smime_report *r, const char *part, const char *code,
+                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Copies src into a fixed field, cutting at the field size with a "..." mark. */
 void smime_text_set(char *dst, size_t size, const char *src, size_t len);

@@ -19,4 +19,10 @@ int smime_ascii_tolower(int c);
 /* ASCII-only case-insensitive comparison of two byte strings of known length. */
 int smime_ascii_casecmp_n(const char *a, size_t an, const char *b, size_t bn);
 
+/* Upper-case hex of n bytes into out (NUL-terminated, cut to fit outlen). */
+void smime_hex(const unsigned char *p, size_t n, char *out, size_t outlen);
+/* The same for a DER INTEGER's content: leading zero bytes (sign padding) are
+ * dropped, as people write serial numbers. */
+void smime_integer_hex(const unsigned char *p, size_t n, char *out, size_t outlen);
+
 #endif

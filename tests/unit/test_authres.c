@@ -160,8 +160,8 @@ static void test_no_signature_first_note_is_reason(void **state)
 {
     (void)state;
     smime_report *r = smime_report_new();
-    smime_report_add_note(r, "2", "encrypted part %s not verified", "2");
-    smime_report_add_note(r, "3", "second note");
+    smime_report_add_note(r, "2", "encrypted", "encrypted part %s not verified", "2");
+    smime_report_add_note(r, "3", "encrypted", "second note");
     assert_string_equal(smime_report_none_reason(r), "encrypted part 2 not verified");
     assert_string_equal(format(r, SERVID),
         "mx.example.org; smime=none reason=\"encrypted part 2 not verified\"");
@@ -172,7 +172,7 @@ static void test_notes_ignored_when_signatures_present(void **state)
 {
     (void)state;
     smime_report *r = smime_report_new();
-    smime_report_add_note(r, "2", "compressed part");
+    smime_report_add_note(r, "2", "encrypted", "compressed part");
     smime_sig_report *s = smime_report_add_sig(r);
     s->result = SMIME_RESULT_NEUTRAL;
     assert_string_equal(format(r, SERVID), "mx.example.org; smime=neutral");
@@ -183,7 +183,7 @@ static void test_note_reason_is_cleaned(void **state)
 {
     (void)state;
     smime_report *r = smime_report_new();
-    smime_report_add_note(r, "1", "part \"%s\"\r\nX-Injected: \\yes\x01", "1\xff");
+    smime_report_add_note(r, "1", "encrypted", "part \"%s\"\r\nX-Injected: \\yes\x01", "1\xff");
     const char *h = format(r, SERVID);
     assert_string_equal(h,
         "mx.example.org; smime=none reason=\"part \\\"1?\\\"  X-Injected: \\\\yes \"");
@@ -358,7 +358,7 @@ static void test_injection_every_control_byte(void **state)
 
         /* And as the reason taken from a note. */
         r = smime_report_new();
-        smime_report_add_note(r, "1", "%s", v);
+        smime_report_add_note(r, "1", "encrypted", "%s", v);
         assert_string_equal(format(r, SERVID),
                             "mx.example.org; smime=none reason=\"a b\"");
         smime_report_free(r);
@@ -556,7 +556,7 @@ static void test_every_cap_below_length_fails(void **state)
     (void)state;
     smime_report *r = smime_report_new();
     check_every_cap(r);                              /* none, default reason */
-    smime_report_add_note(r, "1", "a \"quoted\" note");
+    smime_report_add_note(r, "1", "encrypted", "a \"quoted\" note");
     check_every_cap(r);                              /* none, note reason */
     smime_sig_report *s = add_pass(r);
     SET(s->reason, "r\\e\"a\rson\xff");

@@ -41,7 +41,7 @@ static void test_notes_capped(void **state)
     (void)state;
     smime_report *r = smime_report_new();
     for (int i = 0; i < SMIME_NOTES_MAX + 5; i++)
-        smime_report_add_note(r, "1.2", "note %d", i);
+        smime_report_add_note(r, "1.2", "encrypted", "note %d", i);
     assert_int_equal(r->n_notes, SMIME_NOTES_MAX);
     assert_string_equal(r->notes[0].text, "note 0");
     assert_string_equal(r->notes[0].part, "1.2");

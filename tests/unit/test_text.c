@@ -189,9 +189,25 @@ static void test_casecmp(void **state)
     assert_true(smime_ascii_casecmp_n("a", 1, "\x80", 1) < 0);
 }
 
+static void test_hex(void **state)
+{
+    (void)state;
+    const unsigned char b[] = { 0x00, 0x00, 0xAB, 0x01 };
+    char out[16];
+    smime_hex(b, sizeof(b), out, sizeof(out));
+    assert_string_equal(out, "0000AB01");
+    smime_integer_hex(b, sizeof(b), out, sizeof(out));
+    assert_string_equal(out, "AB01");
+    smime_integer_hex(b, 1, out, sizeof(out));
+    assert_string_equal(out, "00");          /* zero keeps one byte */
+    smime_hex(b, sizeof(b), out, 5);
+    assert_string_equal(out, "0000");        /* cut to fit, whole bytes only */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hex),
         cmocka_unit_test(test_decode_one_byte),
         cmocka_unit_test(test_decode_two_bytes),
         cmocka_unit_test(test_decode_three_bytes),

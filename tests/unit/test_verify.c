@@ -214,6 +214,47 @@ static void test_encrypted_note(void **state)
     smime_report_free(r);
 }
 
+/* Each outcome carries a stable short code for logs and telemetry. */
+static void test_reason_codes(void **state)
+{
+    (void)state;
+    static const struct { const char *file; const char *code; } cases[] = {
+        { "01-multipart-signed-rsa2048.eml", "ok" },
+        { "30-tampered-body.eml", "bad-signature" },
+        { "32-from-not-in-cert.eml", "from-mismatch" },
+        { "33-expired.eml", "expired" },
+        { "34-untrusted-root.eml", "untrusted" },
+        { "35-wrong-eku.eml", "wrong-purpose" },
+        { "36-cert-not-included.eml", "signer-cert-missing" },
+        { "37-garbage-cms.eml", "malformed-cms" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        smime_report *r = verify_sample(cases[i].file);
+        assert_int_equal(r->n_sigs, 1);
+        assert_non_null(r->sigs[0].code);
+        assert_string_equal(r->sigs[0].code, cases[i].code);
+        smime_report_free(r);
+    }
+    smime_report *r = verify_sample("39-encrypted-only.eml");
+    assert_string_equal(r->notes[0].code, "encrypted");
+    smime_report_free(r);
+}
+
+static void test_client_and_issuer_key_id(void **state)
+{
+    (void)state;
+    smime_report *r = verify_with_header("01-multipart-signed-rsa2048.eml",
+                                         "From: alice@example.test\r\nUser-Agent: Mozilla/5.0 Thunderbird/115.3\r\n");
+    assert_string_equal(r->sigs[0].client, "Mozilla/5.0 Thunderbird/115.3");
+    /* The signer's authorityKeyIdentifier is the issuing CA's key id. */
+    assert_true(strlen(r->sigs[0].signer.issuer_key_id) == 40);
+    smime_report_free(r);
+    r = verify_with_header("01-multipart-signed-rsa2048.eml",
+                           "From: alice@example.test\r\nX-Mailer: Microsoft Outlook 16.0\r\n");
+    assert_string_equal(r->sigs[0].client, "Microsoft Outlook 16.0");
+    smime_report_free(r);
+}
+
 int main(void)
 {
     smime_init();
@@ -226,6 +267,8 @@ int main(void)
         cmocka_unit_test(test_hostile_bytes),
         cmocka_unit_test(test_truncated_signature_is_not_pass),
         cmocka_unit_test(test_encrypted_note),
+        cmocka_unit_test(test_reason_codes),
+        cmocka_unit_test(test_client_and_issuer_key_id),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
