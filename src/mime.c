@@ -30,14 +30,10 @@ size_t smime_mime_crlf_length(const char *in, size_t len)
     /* Line ends are found with memchr: this runs over every byte of every message. */
     while (p < end) {
         const char *lf = memchr(p, '\n', (size_t)(end - p));
-        const char *cr = memchr(p, '\r', (size_t)((lf ? lf : end) - p));
-        for (; cr; cr = memchr(cr + 1, '\r', (size_t)((lf ? lf : end) - cr - 1)))
-            if (cr + 1 == end || cr[1] != '\n')
-                need++;                       /* lone CR becomes CRLF */
         if (!lf)
             break;
         if (lf == in || lf[-1] != '\r')
-            need++;                           /* bare LF becomes CRLF */
+            need++;
         p = lf + 1;
     }
     return need;
@@ -52,15 +48,18 @@ char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out
     if (!out)
         return NULL;
     size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = in[i];
-        if ((c == '\n' && (i == 0 || in[i - 1] != '\r')) ||
-            (c == '\r' && (i + 1 == len || in[i + 1] != '\n'))) {
+    const char *p = in, *end = in + len;
+    while (p < end) {
+        const char *lf = memchr(p, '\n', (size_t)(end - p));
+        size_t n = (size_t)((lf ? lf : end) - p);
+        memcpy(out + o, p, n);
+        o += n;
+        if (!lf)
+            break;
+        if (lf == in || lf[-1] != '\r')
             out[o++] = '\r';
-            out[o++] = '\n';
-        } else {
-            out[o++] = c;
-        }
+        out[o++] = '\n';
+        p = lf + 1;
     }
     out[o] = '\0';
     *out_len = o;

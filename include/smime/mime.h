@@ -69,7 +69,8 @@ typedef int (*smime_mime_visit_fn)(smime_mime_walk *walk, const smime_mime_item 
 /* Length of the CRLF form of in: equal to len when it is already canonical. */
 size_t smime_mime_crlf_length(const char *in, size_t len);
 
-/* Converts bare LF (and lone CR) line ends to CRLF.  Returns a g_malloc'ed buffer
+/* Converts bare LF line ends to CRLF.  A lone CR is content, not a line end, and
+ * is kept: converting it would change bytes a sender signed.  Returns a g_malloc'ed buffer
  * the caller frees with g_free, or NULL when the result would exceed max_len. */
 char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out_len);
 

@@ -104,10 +104,13 @@ static void test_crlf_conversion(void **state)
 {
     (void)state;
     size_t n = 0;
-    char *out = smime_mime_to_crlf("a\nb\r\nc\rd", 8, 100, &n);
+    char *out = smime_mime_to_crlf("a\nb\r\nc\rd\n", 9, 100, &n);
     assert_non_null(out);
-    assert_int_equal(n, 10);
-    assert_memory_equal(out, "a\r\nb\r\nc\r\nd", 10);
+    assert_int_equal(n, 11);
+    assert_memory_equal(out, "a\r\nb\r\nc\rd\r\n", 11);   /* lone CR kept */
+    assert_int_equal(smime_mime_crlf_length("a\nb\r\nc\rd\n", 9), 11);
+    assert_int_equal(smime_mime_crlf_length("\n\n", 2), 4);
+    assert_int_equal(smime_mime_crlf_length("a\r\n", 3), 3);
     g_free(out);
     /* The cap counts the converted length. */
     assert_null(smime_mime_to_crlf("a\nb\n", 4, 5, &n));
