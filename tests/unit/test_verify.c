@@ -6,6 +6,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <glib.h>
+#include <gnutls/abstract.h>
+#include <gnutls/pkcs7.h>
+#include <time.h>
+
 #include "smime/authres.h"
 #include "smime/verify.h"
 #include "testutil.h"
@@ -255,6 +260,104 @@ static void test_client_and_issuer_key_id(void **state)
     smime_report_free(r);
 }
 
+/* Messages signed here with GnuTLS (a second implementation next to the
+ * OpenSSL-made sample mail), at a signing time chosen through GnuTLS's clock. */
+static time_t fake_now;
+static time_t fake_time(time_t *t)
+{
+    if (t)
+        *t = fake_now;
+    return fake_now;
+}
+
+static gnutls_datum_t pem_file(const char *path)
+{
+    size_t n;
+    char *pem = test_read_file(path, &n);
+    gnutls_datum_t d = { gnutls_malloc(n), (unsigned)n };
+    memcpy(d.data, pem, n);
+    free(pem);
+    return d;
+}
+
+static char *gnutls_signed_message(const char *name, time_t signing_time, size_t *len)
+{
+    char path[128];
+    gnutls_x509_crt_t crt, ca;
+    gnutls_privkey_t key;
+    gnutls_x509_crt_init(&crt);
+    gnutls_x509_crt_init(&ca);
+    gnutls_privkey_init(&key);
+    snprintf(path, sizeof(path), "sample-mail/pki/%s.pem", name);
+    gnutls_datum_t d = pem_file(path);
+    assert_int_equal(gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM), 0);
+    gnutls_free(d.data);
+    d = pem_file("sample-mail/pki/smime-ca.pem");
+    assert_int_equal(gnutls_x509_crt_import(ca, &d, GNUTLS_X509_FMT_PEM), 0);
+    gnutls_free(d.data);
+    snprintf(path, sizeof(path), "sample-mail/pki/%s.key", name);
+    d = pem_file(path);
+    assert_int_equal(gnutls_privkey_import_x509_raw(key, &d, GNUTLS_X509_FMT_PEM, NULL, 0), 0);
+    gnutls_free(d.data);
+
+    static const char content[] = "Content-Type: text/plain\r\n\r\nsigned by GnuTLS\r\n";
+    gnutls_datum_t data = { (unsigned char *)content, sizeof(content) - 1 };
+    gnutls_pkcs7_t p7;
+    gnutls_pkcs7_init(&p7);
+    fake_now = signing_time;
+    gnutls_global_set_time_function(fake_time);
+    int rc = gnutls_pkcs7_sign(p7, crt, key, &data, NULL, NULL, GNUTLS_DIG_SHA256,
+                               GNUTLS_PKCS7_INCLUDE_TIME | GNUTLS_PKCS7_INCLUDE_CERT);
+    gnutls_global_set_time_function(time);
+    assert_int_equal(rc, 0);
+    assert_int_equal(gnutls_pkcs7_set_crt(p7, ca), 0);
+    gnutls_datum_t der;
+    assert_int_equal(gnutls_pkcs7_export2(p7, GNUTLS_X509_FMT_DER, &der), 0);
+    gchar *b64 = g_base64_encode(der.data, der.size);
+    char *msg = g_strdup_printf(
+        "From: %s@example.test\r\nTo: carol@example.test\r\nSubject: gnutls\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; "
+        "micalg=sha-256; boundary=\"b\"\r\n\r\n--b\r\n%s\r\n--b\r\n"
+        "Content-Type: application/pkcs7-signature\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        "%s\r\n--b--\r\n",
+        name, content, b64);
+    g_free(b64);
+    gnutls_free(der.data);
+    gnutls_pkcs7_deinit(p7);
+    gnutls_x509_crt_deinit(crt);
+    gnutls_x509_crt_deinit(ca);
+    gnutls_privkey_deinit(key);
+    *len = strlen(msg);
+    return msg;
+}
+
+static void test_signing_time_honoured(void **state)
+{
+    (void)state;
+    size_t len;
+    /* Inside the certificate's validity (2025..2055): pass. */
+    char *msg = gnutls_signed_message("alice", (time_t)SAMPLE_NOW - 86400, &len);
+    smime_report *r = verify_bytes(msg, len);
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_PASS);
+    assert_true(r->sigs[0].has_signing_time);
+    assert_int_equal(r->sigs[0].signing_time, SAMPLE_NOW - 86400);
+    smime_report_free(r);
+    g_free(msg);
+    /* Claims to be signed before the certificate existed: fail. */
+    msg = gnutls_signed_message("alice", (time_t)1546300800 /* 2019-01-01 */, &len);
+    r = verify_bytes(msg, len);
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_FAIL);
+    assert_string_equal(r->sigs[0].code, "signing-time");
+    smime_report_free(r);
+    g_free(msg);
+    /* One hour of clock skew is tolerated at the edges. */
+    msg = gnutls_signed_message("alice", (time_t)1735689600 - 600 /* 2025-01-01 - 10 min */, &len);
+    r = verify_bytes(msg, len);
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_PASS);
+    smime_report_free(r);
+    g_free(msg);
+}
+
 int main(void)
 {
     smime_init();
@@ -269,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_encrypted_note),
         cmocka_unit_test(test_reason_codes),
         cmocka_unit_test(test_client_and_issuer_key_id),
+        cmocka_unit_test(test_signing_time_honoured),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
