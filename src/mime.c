@@ -341,25 +341,8 @@ static int walk_object(smime_mime_walk *w, GMimeObject *obj, span ent, const cha
                        int message_root, unsigned depth, const smime_mime_addrs *addrs);
 static int walk_message(smime_mime_walk *w, GMimeMessage *msg, span ent, const char *prefix,
                         unsigned depth);
-
-/* Re-parses a buffer we own (a transfer-decoded message/rfc822 body) and walks it. */
-static int walk_decoded_message(smime_mime_walk *w, GByteArray *arr, const char *prefix,
-                                unsigned depth)
-{
-    GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(arr);
-    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
-    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-    g_mime_parser_set_persist_stream(parser, TRUE);
-    GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
-    int rc = 0;
-    if (msg) {
-        rc = walk_message(w, msg, (span){ (const char *)arr->data, 0, arr->len }, prefix, depth);
-        g_object_unref(msg);
-    }
-    g_object_unref(parser);
-    g_object_unref(stream);
-    return rc;
-}
+static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int as_message,
+                          const char *id, unsigned depth, const smime_mime_addrs *addrs);
 
 static int walk_multipart(smime_mime_walk *w, GMimeMultipart *mp, span ent, const char *id,
                           unsigned depth, const smime_mime_addrs *addrs)
@@ -445,9 +428,8 @@ static int walk_encoded_message(smime_mime_walk *w, GMimePart *part, const char 
     g_byte_array_unref(dec);
     if (!crlf)
         return -1;
-    GByteArray *arr = g_byte_array_new_take((guint8 *)crlf, n);
-    int rc = walk_decoded_message(w, arr, id, depth + 1);
-    g_byte_array_unref(arr);
+    int rc = parse_and_walk(w, crlf, n, 1, id, depth + 1, NULL);
+    g_free(crlf);
     return rc;
 }
 
@@ -547,23 +529,41 @@ static void stream_release(GMimeStream *stream, GByteArray *arr)
     g_byte_array_unref(arr);
 }
 
-int smime_mime_walk_message(const char *msg, size_t len, const smime_mime_limits *lim,
-                            smime_mime_visit_fn visit, void *ctx)
+/* Parses buf (borrowed, CRLF form, must outlive the call) with GMime and walks it:
+ * as a whole message whose parts are numbered under id, or as a MIME entity that
+ * takes the place of part id (the content of an opaque signed-data). */
+static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int as_message,
+                          const char *id, unsigned depth, const smime_mime_addrs *addrs)
 {
-    smime_mime_walk w = { .lim = lim, .visit = visit, .ctx = ctx };
     GByteArray *arr;
-    GMimeStream *stream = stream_over(msg, len, &arr);
+    GMimeStream *stream = stream_over(buf, len, &arr);
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
     g_mime_parser_set_persist_stream(parser, TRUE);
-    GMimeMessage *message = g_mime_parser_construct_message(parser, NULL);
     int rc = 0;
-    if (message) {
-        rc = walk_message(&w, message, (span){ msg, 0, len }, "", 0);
-        g_object_unref(message);
+    span whole = { buf, 0, len };
+    if (as_message) {
+        GMimeMessage *message = g_mime_parser_construct_message(parser, NULL);
+        if (message) {
+            rc = walk_message(w, message, whole, id, depth);
+            g_object_unref(message);
+        }
+    } else {
+        GMimeObject *obj = g_mime_parser_construct_part(parser, NULL);
+        if (obj) {
+            rc = walk_object(w, obj, whole, id, 1, depth, addrs);
+            g_object_unref(obj);
+        }
     }
     g_object_unref(parser);
     stream_release(stream, arr);
     return rc;
+}
+
+int smime_mime_walk_message(const char *msg, size_t len, const smime_mime_limits *lim,
+                            smime_mime_visit_fn visit, void *ctx)
+{
+    smime_mime_walk w = { .lim = lim, .visit = visit, .ctx = ctx };
+    return parse_and_walk(&w, msg, len, 1, "", 0, NULL);
 }
 
 int smime_mime_walk_entity(smime_mime_walk *w, const char *entity, size_t len,
@@ -575,22 +575,7 @@ int smime_mime_walk_entity(smime_mime_walk *w, const char *entity, size_t len,
     char *crlf = smime_mime_to_crlf(entity, len, len * 2 + 2, &crlf_len);
     if (!crlf)
         return -1;
-    entity = crlf;
-    len = crlf_len;
-    GByteArray *arr;
-    GMimeStream *stream = stream_over(entity, len, &arr);
-    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-    g_mime_parser_set_persist_stream(parser, TRUE);
-    GMimeObject *obj = g_mime_parser_construct_part(parser, NULL);
-    int rc = 0;
-    if (obj) {
-        /* The encapsulated content is a MIME entity in the place of the pkcs7-mime
-         * part: number its parts as that part's content. */
-        rc = walk_object(w, obj, (span){ entity, 0, len }, part, 1, depth + 1, addrs);
-        g_object_unref(obj);
-    }
-    g_object_unref(parser);
-    stream_release(stream, arr);
+    int rc = parse_and_walk(w, crlf, crlf_len, 0, part, depth + 1, addrs);
     g_free(crlf);
     return rc;
 }

@@ -6,7 +6,8 @@
 # system mail service.
 set -eu
 PKGS="build-essential pkg-config libgmime-3.0-dev libgnutls28-dev gnutls-bin libmilter-dev
-libcmocka-dev openssl valgrind bc postfix swaks"
+libcmocka-dev openssl valgrind bc postfix swaks
+libcurl4-gnutls-dev python3"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
