@@ -299,6 +299,16 @@ static int emit_note(smime_mime_walk *w, smime_mime_kind kind, const char *part,
 static void addrs_collect(GMimeMessage *msg, smime_mime_addrs *out)
 {
     memset(out, 0, sizeof(*out));
+    /* GMime reads only one From; a second one is what a spoofer adds, so count. */
+    GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+    int nh = headers ? g_mime_header_list_get_count(headers) : 0;
+    for (int i = 0; i < nh; i++) {
+        const char *name = g_mime_header_get_name(g_mime_header_list_get_header_at(headers, i));
+        if (name && !g_ascii_strcasecmp(name, "From"))
+            out->from_headers++;
+        else if (name && !g_ascii_strcasecmp(name, "Sender"))
+            out->sender_headers++;
+    }
     InternetAddressList *from = g_mime_message_get_from(msg);
     int n = from ? internet_address_list_length(from) : 0;
     for (int i = 0; i < n && out->n_from < SMIME_MAX_ADDRS; i++) {

@@ -67,6 +67,9 @@ static void sig_set(smime_sig_report *s, smime_result r, const char *code, const
 static const char *binding_match(const smime_sig_report *s, const smime_mime_addrs *addrs,
                                  const char **which)
 {
+    /* With two From (or Sender) headers, readers may show either: no binding. */
+    if (addrs->from_headers > 1 || addrs->sender_headers > 1)
+        return NULL;
     const char *match = NULL;
     for (size_t i = 0; i < addrs->n_from; i++) {
         const char *m = NULL;
@@ -97,6 +100,13 @@ static const char *binding_match(const smime_sig_report *s, const smime_mime_add
 static void describe_binding_failure(smime_sig_report *s, const smime_mime_addrs *addrs)
 {
     const char *from = addrs->n_from ? addrs->from[0] : NULL;
+    if (addrs->from_headers > 1 || addrs->sender_headers > 1) {
+        snprintf(s->reason, sizeof(s->reason), "message has several %s headers; the author is ambiguous",
+                 addrs->from_headers > 1 ? "From" : "Sender");
+        s->result = SMIME_RESULT_POLICY;
+        s->code = "ambiguous-from";
+        return;
+    }
     if (!from)
         snprintf(s->reason, sizeof(s->reason), "message has no From address to match the signer");
     else if (s->n_mailboxes == 0)

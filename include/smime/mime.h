@@ -39,6 +39,7 @@ typedef struct smime_mime_addrs {
     char   from[SMIME_MAX_ADDRS][SMIME_ADDR_MAX];   /* addr-spec, as decoded by GMime */
     char   sender[SMIME_ADDR_MAX];                   /* empty when there is no Sender */
     char   client[SMIME_CLIENT_MAX];                 /* User-Agent, else X-Mailer; "" */
+    unsigned from_headers, sender_headers;           /* how many of each (RFC 5322: <= 1) */
 } smime_mime_addrs;
 
 /* One S/MIME object.  All pointers are borrowed and valid only during the visit. */

@@ -129,6 +129,24 @@ static void test_binding_variants(void **state)
     assert_int_equal(r->sigs[0].result, SMIME_RESULT_PASS);
     assert_non_null(strstr(r->sigs[0].reason, "Sender"));
     smime_report_free(r);
+    /* Two From headers: whichever the reader shows, the binding is ambiguous. */
+    r = verify_with_header("01-multipart-signed-rsa2048.eml",
+                           "From: alice@example.test\r\nFrom: mallory@example.test\r\n");
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_POLICY);
+    assert_string_equal(r->sigs[0].code, "ambiguous-from");
+    smime_report_free(r);
+    r = verify_with_header("01-multipart-signed-rsa2048.eml",
+                           "From: mallory@example.test\r\nFrom: alice@example.test\r\n");
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_POLICY);
+    smime_report_free(r);
+    /* A From with no address (group syntax, or only a display name). */
+    r = verify_with_header("01-multipart-signed-rsa2048.eml", "From: undisclosed-senders:;\r\n");
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_POLICY);
+    assert_string_equal(r->sigs[0].code, "no-from");
+    smime_report_free(r);
+    r = verify_with_header("01-multipart-signed-rsa2048.eml", "From: Alice Example\r\n");
+    assert_int_not_equal(r->sigs[0].result, SMIME_RESULT_PASS);
+    smime_report_free(r);
     /* No From at all. */
     r = verify_with_header("01-multipart-signed-rsa2048.eml", "X-No-From: 1\r\n");
     assert_int_equal(r->sigs[0].result, SMIME_RESULT_POLICY);
