@@ -21,6 +21,7 @@ struct smime_cms {
     gnutls_x509_crt_t *certs;
     size_t             n_certs;
     unsigned           n_signers;
+    size_t             n_certs_carried;  /* in the SignedData, read or not */
     int                ber_indefinite;   /* input used indefinite lengths somewhere */
 };
 
@@ -66,6 +67,7 @@ const char *smime_sig_status_code(smime_sig_status st)
         [SMIME_SIG_MALFORMED] = "malformed-cms",
         [SMIME_SIG_WEAK] = "weak-algorithm",
         [SMIME_SIG_KEY_USAGE] = "key-usage",
+        [SMIME_SIG_LIMIT] = "limit",
     };
     return (unsigned)st < sizeof(codes) / sizeof(codes[0]) && codes[st] ? codes[st] : "malformed-cms";
 }
@@ -106,6 +108,7 @@ int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smi
     cms->n_signers = (unsigned)n;
     int nc = gnutls_pkcs7_get_crt_count(cms->pkcs7);
     size_t want = nc > 0 ? (size_t)nc : 0;
+    cms->n_certs_carried = want;
     if (want > max_certs)
         want = max_certs;
     cms->certs = want ? calloc(want, sizeof(*cms->certs)) : NULL;
@@ -264,6 +267,13 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
     snprintf(out->digest_alg, sizeof(out->digest_alg), "%s",
              dig != GNUTLS_DIG_UNKNOWN ? gnutls_digest_get_name(dig) : "none");
     out->cert = find_signer(cms, &info);
+    if (!out->cert && cms->n_certs_carried > cms->n_certs) {
+        st = signer_status(out, SMIME_SIG_LIMIT,
+                           "the signature carries %zu certificates, more than the %zu read; the "
+                           "signer's is not among them",
+                           cms->n_certs_carried, cms->n_certs);
+        goto done;
+    }
     if (!out->cert) {
         st = signer_status(out, SMIME_SIG_NO_CERT,
                            "signer certificate (serial %s) is not included in the message",

@@ -361,13 +361,20 @@ static int walk_multipart(smime_mime_walk *w, GMimeMultipart *mp, span ent, cons
     const char *boundary = g_mime_multipart_get_boundary(mp);
     int is_signed = GMIME_IS_MULTIPART_SIGNED(mp);
     span body = { ent.base, entity_body_start(&ent), ent.end };
-    enum { MAX_KIDS = 4096 };
+    /* More children than the walk may visit at all: report the limit rather than
+     * split a body we will not walk. */
+    if (count > 0 && (unsigned)count > w->lim->max_parts) {
+        if (w->limit_reported)
+            return 0;
+        w->limit_reported = 1;
+        return emit_note(w, SMIME_MIME_LIMIT, id[0] ? id : "1", depth, addrs,
+                         "more MIME parts than the limit; the rest were not checked");
+    }
     span *kids = NULL;
     size_t found = 0;
     if (boundary && count > 0) {
-        size_t want = (size_t)count < MAX_KIDS ? (size_t)count : MAX_KIDS;
-        kids = g_new0(span, want);
-        found = multipart_split(&body, boundary, kids, want);
+        kids = g_new0(span, (size_t)count);
+        found = multipart_split(&body, boundary, kids, (size_t)count);
     }
     int rc = 0;
     char signed_id[SMIME_PART_ID_MAX];

@@ -392,26 +392,6 @@ smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_cr
     return check_validity(entry.not_before, entry.not_after, entry.n_certs, now, out);
 }
 
-static int mailbox_seen(char out[][SMIME_ADDR_MAX], size_t n, const char *a)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(out[i], a) == 0)
-            return 1;
-    return 0;
-}
-
-static void mailbox_add(char out[][SMIME_ADDR_MAX], size_t *n, size_t max, const char *p,
-                        size_t len)
-{
-    if (*n >= max || len == 0 || len >= SMIME_ADDR_MAX || memchr(p, '\0', len))
-        return;
-    char tmp[SMIME_ADDR_MAX];
-    memcpy(tmp, p, len);
-    tmp[len] = '\0';
-    if (!mailbox_seen(out, *n, tmp))
-        memcpy(out[(*n)++], tmp, len + 1);
-}
-
 #define OID_SMTPUTF8_MAILBOX "1.3.6.1.5.5.7.8.9"
 
 /* The value of an otherName is [0] EXPLICIT ANY; for SmtpUTF8Mailbox the ANY is a
@@ -447,10 +427,9 @@ static int utf8_mailbox_value(const unsigned char *p, size_t n, const unsigned c
     return -1;
 }
 
-size_t smime_cert_mailboxes(gnutls_x509_crt_t crt, char out[][SMIME_ADDR_MAX], size_t max)
+int smime_cert_each_mailbox(gnutls_x509_crt_t crt, smime_mailbox_fn fn, void *ctx)
 {
-    size_t n = 0;
-    for (unsigned i = 0; i < 256 && n < max; i++) {
+    for (unsigned i = 0; i < SMIME_SAN_SCAN_MAX; i++) {
         unsigned char buf[1024];
         size_t size = sizeof(buf);
         unsigned type = 0, critical = 0;
@@ -459,28 +438,79 @@ size_t smime_cert_mailboxes(gnutls_x509_crt_t crt, char out[][SMIME_ADDR_MAX], s
             break;
         if (rc < 0)
             continue;
+        const unsigned char *s = NULL;
+        size_t sl = 0;
         if (type == GNUTLS_SAN_RFC822NAME) {
-            mailbox_add(out, &n, max, (const char *)buf, size);
+            s = buf;
+            sl = size;
         } else if (type == GNUTLS_SAN_OTHERNAME) {
             char oid[128];
             size_t olen = sizeof(oid);
             if (gnutls_x509_crt_get_subject_alt_othername_oid(crt, i, oid, &olen) < 0 ||
-                strcmp(oid, OID_SMTPUTF8_MAILBOX) != 0)
-                continue;
-            const unsigned char *s;
-            size_t sl;
-            if (utf8_mailbox_value(buf, size, &s, &sl) == 0 && smime_utf8_valid(s, sl))
-                mailbox_add(out, &n, max, (const char *)s, sl);
+                strcmp(oid, OID_SMTPUTF8_MAILBOX) != 0 || utf8_mailbox_value(buf, size, &s, &sl) < 0 ||
+                !smime_utf8_valid(s, sl))
+                s = NULL;
+        }
+        if (s && sl > 0 && sl < SMIME_ADDR_MAX && !memchr(s, '\0', sl)) {
+            char addr[SMIME_ADDR_MAX];
+            memcpy(addr, s, sl);
+            addr[sl] = '\0';
+            if (fn(addr, ctx))
+                return 1;
         }
     }
-    for (unsigned i = 0; i < 16 && n < max; i++) {
-        char buf[SMIME_ADDR_MAX];
-        size_t size = sizeof(buf);
-        if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_PKCS9_EMAIL, i, 0, buf, &size) < 0)
+    for (unsigned i = 0; i < 16; i++) {
+        char addr[SMIME_ADDR_MAX];
+        size_t size = sizeof(addr);
+        if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_PKCS9_EMAIL, i, 0, addr, &size) < 0)
             break;
-        mailbox_add(out, &n, max, buf, strnlen(buf, size));
+        if (size > 0 && size < SMIME_ADDR_MAX && !memchr(addr, '\0', size) && fn(addr, ctx))
+            return 1;
     }
-    return n;
+    return 0;
+}
+
+typedef struct mailbox_list {
+    char (*out)[SMIME_ADDR_MAX];
+    size_t n, max;
+} mailbox_list;
+
+static int mailbox_collect(const char *addr, void *ctx)
+{
+    mailbox_list *l = ctx;
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->out[i], addr) == 0)
+            return 0;
+    snprintf(l->out[l->n++], SMIME_ADDR_MAX, "%s", addr);
+    return l->n >= l->max;
+}
+
+size_t smime_cert_mailboxes(gnutls_x509_crt_t crt, char out[][SMIME_ADDR_MAX], size_t max)
+{
+    mailbox_list l = { out, 0, max };
+    if (max > 0)
+        smime_cert_each_mailbox(crt, mailbox_collect, &l);
+    return l.n;
+}
+
+typedef struct mailbox_search {
+    const char *want;
+    char *found;
+} mailbox_search;
+
+static int mailbox_equal(const char *addr, void *ctx)
+{
+    mailbox_search *m = ctx;
+    if (!smime_addr_equal(m->want, addr))
+        return 0;
+    snprintf(m->found, SMIME_ADDR_MAX, "%s", addr);
+    return 1;
+}
+
+int smime_cert_has_mailbox(gnutls_x509_crt_t crt, const char *addr, char found[SMIME_ADDR_MAX])
+{
+    mailbox_search m = { addr, found };
+    return smime_cert_each_mailbox(crt, mailbox_equal, &m);
 }
 
 /* Maps a domain to its ASCII (A-label) form, lower-cased, into out. */

@@ -63,38 +63,32 @@ static void sig_set(smime_sig_report *s, smime_result r, const char *code, const
 }
 
 /* RFC 8550 section 3: the From (every From mailbox) or the Sender must be one of
- * the certificate's addresses.  Returns the matched certificate address or NULL. */
-static const char *binding_match(const smime_sig_report *s, const smime_mime_addrs *addrs,
-                                 const char **which)
+ * the certificate's addresses.  Returns 1 with the certificate's spelling of the
+ * matched address in match, and which header matched. */
+static int binding_match(gnutls_x509_crt_t cert, const smime_mime_addrs *addrs,
+                         char match[SMIME_ADDR_MAX], const char **which)
 {
     /* With two From (or Sender) headers, readers may show either: no binding. */
     if (addrs->from_headers > 1 || addrs->sender_headers > 1)
-        return NULL;
-    const char *match = NULL;
+        return 0;
+    char first[SMIME_ADDR_MAX], found[SMIME_ADDR_MAX];
+    size_t matched = 0;
     for (size_t i = 0; i < addrs->n_from; i++) {
-        const char *m = NULL;
-        for (size_t k = 0; k < s->n_mailboxes && !m; k++)
-            if (smime_addr_equal(addrs->from[i], s->mailboxes[k]))
-                m = s->mailboxes[k];
-        if (!m) {
-            match = NULL;
+        if (!smime_cert_has_mailbox(cert, addrs->from[i], found))
             break;
-        }
-        if (!match)
-            match = m;
+        if (matched++ == 0)
+            memcpy(first, found, sizeof(first));
     }
-    if (match) {
+    if (addrs->n_from > 0 && matched == addrs->n_from) {
+        memcpy(match, first, SMIME_ADDR_MAX);
         *which = "From";
-        return match;
+        return 1;
     }
-    if (addrs->sender[0]) {
-        for (size_t k = 0; k < s->n_mailboxes; k++)
-            if (smime_addr_equal(addrs->sender, s->mailboxes[k])) {
-                *which = "Sender";
-                return s->mailboxes[k];
-            }
+    if (addrs->sender[0] && smime_cert_has_mailbox(cert, addrs->sender, match)) {
+        *which = "Sender";
+        return 1;
     }
-    return NULL;
+    return 0;
 }
 
 static void describe_binding_failure(smime_sig_report *s, const smime_mime_addrs *addrs)
@@ -140,6 +134,7 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
     switch (cs->status) {
     case SMIME_SIG_MALFORMED:
     case SMIME_SIG_UNSUPPORTED:
+    case SMIME_SIG_LIMIT:
         sig_set(s, SMIME_RESULT_NEUTRAL, smime_sig_status_code(cs->status), cs->reason);
         return;
     case SMIME_SIG_NO_CERT:
@@ -176,8 +171,8 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
         return;
     }
     const char *which = NULL;
-    const char *match = binding_match(s, item->addrs, &which);
-    if (!match) {
+    char match[SMIME_ADDR_MAX];
+    if (!binding_match(cs->cert, item->addrs, match, &which)) {
         describe_binding_failure(s, item->addrs);
         return;
     }

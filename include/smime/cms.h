@@ -37,6 +37,7 @@ typedef enum smime_sig_status {
     SMIME_SIG_MALFORMED,      /* structure we cannot evaluate */
     SMIME_SIG_WEAK,      /* verifies, but with SHA-1 or weaker, or an RSA key < 2048 bits */
     SMIME_SIG_KEY_USAGE,      /* verifies, but the key may not sign */
+    SMIME_SIG_LIMIT,          /* signer not among the certificates read (cap) */
 } smime_sig_status;
 
 /* A short stable name of a status ("bad-signature", ...), for logs and telemetry. */

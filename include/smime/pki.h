@@ -67,9 +67,20 @@ smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_cr
 /* Subject, issuer, serial, validity and key of a certificate. */
 void smime_cert_summarize(gnutls_x509_crt_t crt, smime_cert_summary *out);
 
-/* The mailbox addresses a certificate vouches for: SAN rfc822Name, SAN otherName
- * id-on-SmtpUTF8Mailbox, then subject emailAddress.  Returns how many were stored. */
+/* SAN entries looked at, at most: a certificate may carry thousands. */
+#define SMIME_SAN_SCAN_MAX 1024
+
+/* Calls fn for each mailbox address a certificate vouches for: SAN rfc822Name,
+ * SAN otherName id-on-SmtpUTF8Mailbox, then subject emailAddress, in that order.
+ * fn returns non-zero to stop; the function then returns 1, else 0. */
+typedef int (*smime_mailbox_fn)(const char *addr, void *ctx);
+int smime_cert_each_mailbox(gnutls_x509_crt_t crt, smime_mailbox_fn fn, void *ctx);
+
+/* The first max distinct addresses, for reports.  Returns how many were stored. */
 size_t smime_cert_mailboxes(gnutls_x509_crt_t crt, char out[][SMIME_ADDR_MAX], size_t max);
+
+/* 1 and the certificate's spelling in found when addr is one of its addresses. */
+int smime_cert_has_mailbox(gnutls_x509_crt_t crt, const char *addr, char found[SMIME_ADDR_MAX]);
 
 /* 1 when two mailbox addresses are the same: local parts equal byte for byte,
  * domains equal after IDNA (A-label) mapping and ASCII case folding. */
