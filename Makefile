@@ -32,7 +32,7 @@ MILTER_SRC := $(sort $(wildcard milter/*.c))
 MILTER     := $(if $(MILTER_SRC),$(BUILD)/smime-milter)
 BENCHES    := $(patsubst bench/%.c,$(BUILD)/bench/%,$(sort $(wildcard bench/*.c)))
 
-.PHONY: all deps check check-build check-asan run clean bench sample-mail
+.PHONY: all deps check check-build check-asan run clean bench fuzz sample-mail
 all: $(LIB) $(TOOLS) $(MILTER) $(UNITS) $(BENCHES)
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS)
@@ -79,8 +79,13 @@ run: deps all
 bench: deps all
 	@sh bench/run.sh $(BUILD)
 
+# libFuzzer targets (clang, ASan+UBSan) in build-fuzz/: FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 sample-mail:
 	sh tools/make-sample-mail.sh sample-mail
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

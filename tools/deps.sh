@@ -6,7 +6,7 @@
 # system mail service.
 set -eu
 PKGS="build-essential pkg-config libgmime-3.0-dev libgnutls28-dev gnutls-bin libmilter-dev
-libcmocka-dev openssl valgrind bc postfix swaks
+libcmocka-dev openssl valgrind bc clang libclang-rt-14-dev postfix swaks
 libcurl4-gnutls-dev python3"
 missing=""
 for p in $PKGS; do
