@@ -189,6 +189,7 @@ void smime_cert_summarize(gnutls_x509_crt_t crt, smime_cert_summary *out)
     out->not_after = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
     unsigned bits = 0;
     int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+    gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
     switch (pk) {
     case GNUTLS_PK_RSA:
         snprintf(out->key, sizeof(out->key), "RSA-%u", bits);
@@ -197,7 +198,19 @@ void smime_cert_summarize(gnutls_x509_crt_t crt, smime_cert_summary *out)
         snprintf(out->key, sizeof(out->key), "RSA-PSS-%u", bits);
         break;
     case GNUTLS_PK_ECDSA:
-        snprintf(out->key, sizeof(out->key), "EC-P%u", bits);
+        /* Named by curve: GnuTLS counts P-521 as 528 bits (whole bytes). */
+        gnutls_x509_crt_get_pk_ecc_raw(crt, &curve, NULL, NULL);
+        snprintf(out->key, sizeof(out->key), "%s",
+                 curve == GNUTLS_ECC_CURVE_SECP256R1   ? "EC-P256"
+                 : curve == GNUTLS_ECC_CURVE_SECP384R1 ? "EC-P384"
+                 : curve == GNUTLS_ECC_CURVE_SECP521R1 ? "EC-P521"
+                                                       : "EC-other");
+        break;
+    case GNUTLS_PK_EDDSA_ED25519:
+        snprintf(out->key, sizeof(out->key), "Ed25519");
+        break;
+    case GNUTLS_PK_EDDSA_ED448:
+        snprintf(out->key, sizeof(out->key), "Ed448");
         break;
     default:
         snprintf(out->key, sizeof(out->key), "%s",
