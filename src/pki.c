@@ -322,6 +322,12 @@ static smime_chain_status check_validity(const int64_t *not_before, const int64_
     return SMIME_CHAIN_OK;
 }
 
+static void set_path(smime_chain_result *out, gnutls_x509_crt_t *path, size_t n)
+{
+    out->n_path = n;
+    memcpy(out->path, path, n * sizeof(path[0]));
+}
+
 smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_crt_t signer,
                                         gnutls_x509_crt_t *pool, size_t n_pool,
                                         int64_t now, unsigned max_chain, int use_cache,
@@ -358,8 +364,10 @@ smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_cr
     int keyed = use_cache && chain_key(path, n, entry.key) == 0;
     if (keyed && chain_cache_get(t, entry.key, &entry)) {
         *out = entry.result;
+        set_path(out, path, n);
         return check_validity(entry.not_before, entry.not_after, entry.n_certs, now, out);
     }
+    set_path(out, path, n);
 
     gnutls_typed_vdata_st purpose = {
         .type = GNUTLS_DT_KEY_PURPOSE_OID,

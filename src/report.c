@@ -1,6 +1,8 @@
 /* report - the result model (see include/smime/report.h). */
 #include "smime/report.h"
 
+#include "smime/lint.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,8 @@ void smime_report_free(smime_report *r)
 {
     if (!r)
         return;
+    for (size_t i = 0; i < r->n_sigs; i++)
+        smime_lint_result_free(r->sigs[i].lint);
     free(r->sigs);
     free(r);
 }

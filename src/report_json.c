@@ -2,6 +2,7 @@
 #include "smime/report.h"
 
 #include "smime/json.h"
+#include "smime/lint.h"
 #include "smime/authres.h"
 #include "smime/timeutil.h"
 
@@ -59,6 +60,13 @@ void smime_report_json(const smime_report *r, smime_json *j)
             json_cert(j, NULL, &s->chain[k]);
         smime_json_end_array(j);
         smime_json_bool(j, "chain_anchored", s->chain_anchored);
+        if (s->lint) {
+            smime_json_begin_object(j, "lint");
+            smime_lint_result_json(s->lint, j);
+            smime_json_end_object(j);
+        } else {
+            smime_json_null(j, "lint");
+        }
         smime_json_end_object(j);
     }
     smime_json_end_array(j);

@@ -6,8 +6,10 @@
 #include <gmime/gmime.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "smime/cms.h"
+#include "smime/lint.h"
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -19,6 +21,21 @@ static void init_libraries(void)
 int smime_init(void)
 {
     return pthread_once(&init_once, init_libraries) == 0 ? 0 : -1;
+}
+
+static const char *const lint_mode_names[] = { "off", "report", "enforce" };
+
+int smime_lint_mode_parse(const char *word)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(word, lint_mode_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *smime_lint_mode_name(smime_lint_mode mode)
+{
+    return (unsigned)mode < 3 ? lint_mode_names[mode] : "report";
 }
 
 void smime_verify_options_default(smime_verify_options *opt, int64_t now)
@@ -33,6 +50,7 @@ void smime_verify_options_default(smime_verify_options *opt, int64_t now)
     opt->max_chain = 10;
     opt->signing_time_skew = 3600;
     opt->chain_cache = 1;
+    opt->lint_mode = SMIME_LINT_REPORT;
 }
 
 typedef struct verify_ctx {
@@ -114,8 +132,89 @@ static void describe_binding_failure(smime_sig_report *s, const smime_mime_addrs
     s->code = from ? "from-mismatch" : "no-from";
 }
 
-static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer *cs,
-                         const smime_mime_item *item, smime_sig_report *s)
+/* Lints the signer certificate with the issuers of its path (as far as the path
+ * was built; the anchor is not linted).  Returns 0, or -1 when memory ran out. */
+static int lint_signer(const smime_verify_options *opt, gnutls_x509_crt_t *path, size_t n_path,
+                       smime_sig_report *s)
+{
+    gnutls_datum_t der[SMIME_CHAIN_MAX + 1];
+    smime_span issuers[SMIME_CHAIN_MAX];
+    size_t n = 0;
+    int rc = 0;
+    for (; n < n_path; n++) {
+        if (gnutls_x509_crt_export2(path[n], GNUTLS_X509_FMT_DER, &der[n]) < 0)
+            break;
+        if (n > 0)
+            issuers[n - 1] = (smime_span){ der[n].data, der[n].size };
+    }
+    if (n > 0) {
+        /* The chain validation has already checked (or failed on) the CA signatures;
+         * the linter need not verify them again (SIG-04). */
+        smime_lint_options lo = { .now = opt->now, .no_signature_check = 1 };
+        rc = smime_lint_cert(der[0].data, der[0].size, issuers, n - 1, &lo, &s->lint);
+    }
+    for (size_t i = 0; i < n; i++)
+        gnutls_free(der[i].data);
+    return rc;
+}
+
+/* "SBR mailbox-strict: 2 errors (SAN-MBX-02, VAL-02)": the gist of the findings,
+ * for the reason of the result. */
+static void lint_summary(const smime_lint_result *lint, char *out, size_t n)
+{
+    const char *type = smime_lint_type_name(lint->type), *gen = smime_lint_gen_name(lint->generation);
+    size_t errors = smime_lint_count(lint, SMIME_SEV_ERROR);
+    int o = snprintf(out, n, "SBR %s%s%s: ", type ? type : "unclassified", gen ? "-" : "", gen ? gen : "");
+    if (!(lint->scope & SMIME_SCOPE_IN_SBR)) {
+        snprintf(out, n, "SBR: certificate out of scope");
+        return;
+    }
+    if (lint->scope & SMIME_SCOPE_PRE_SBR) {
+        snprintf(out, n, "SBR: issued before 2023-09-01, not linted");
+        return;
+    }
+    if (errors == 0) {
+        snprintf(out + o, n - (size_t)o, "no errors");
+        return;
+    }
+    o += snprintf(out + o, n - (size_t)o, "%zu error%s (", errors, errors == 1 ? "" : "s");
+    size_t shown = 0;
+    for (size_t i = 0; i < lint->nfindings && (size_t)o + 16 < n; i++) {
+        const smime_lint_finding *f = &lint->findings[i];
+        if (f->severity != SMIME_SEV_ERROR)
+            continue;
+        if (shown == 3) {
+            o += snprintf(out + o, n - (size_t)o, ", ...");
+            break;
+        }
+        o += snprintf(out + o, n - (size_t)o, "%s%s", shown ? ", " : "", f->id);
+        shown++;
+    }
+    snprintf(out + o, n - (size_t)o, ")");
+}
+
+/* Report mode adds the summary to the reason; enforce mode turns a pass with
+ * error findings into policy. */
+static void apply_lint(const smime_verify_options *opt, smime_sig_report *s)
+{
+    if (!s->lint)
+        return;
+    char summary[160];
+    lint_summary(s->lint, summary, sizeof(summary));
+    if (opt->lint_mode == SMIME_LINT_ENFORCE && s->result == SMIME_RESULT_PASS &&
+        smime_lint_count(s->lint, SMIME_SEV_ERROR) > 0) {
+        s->result = SMIME_RESULT_POLICY;
+        s->code = "sbr-violation";
+        snprintf(s->reason, sizeof(s->reason), "signer certificate breaks the S/MIME BR (%s)", summary);
+        return;
+    }
+    size_t len = strlen(s->reason);
+    snprintf(s->reason + len, sizeof(s->reason) - len, "; %s", summary);
+}
+
+static void judge_signer_core(verify_ctx *vc, smime_cms *cms, const smime_cms_signer *cs,
+                              const smime_mime_item *item, smime_sig_report *s,
+                              smime_chain_result *chain)
 {
     const smime_verify_options *opt = vc->opt;
     snprintf(s->digest_alg, sizeof(s->digest_alg), "%s", cs->digest_alg);
@@ -150,14 +249,13 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
     }
     size_t n_pool;
     gnutls_x509_crt_t *pool = smime_cms_certs(cms, &n_pool);
-    smime_chain_result chain;
     smime_chain_validate(vc->trust, cs->cert, pool, n_pool, opt->now, opt->max_chain,
-                         opt->chain_cache, &chain);
-    s->chain_len = chain.len;
-    memcpy(s->chain, chain.issuers, chain.len * sizeof(chain.issuers[0]));
-    s->chain_anchored = chain.anchored;
-    if (chain.status != SMIME_CHAIN_OK) {
-        sig_set(s, SMIME_RESULT_FAIL, smime_chain_status_code(chain.status), chain.reason);
+                         opt->chain_cache, chain);
+    s->chain_len = chain->len;
+    memcpy(s->chain, chain->issuers, chain->len * sizeof(chain->issuers[0]));
+    s->chain_anchored = chain->anchored;
+    if (chain->status != SMIME_CHAIN_OK) {
+        sig_set(s, SMIME_RESULT_FAIL, smime_chain_status_code(chain->status), chain->reason);
         return;
     }
     if (cs->has_signing_time && (cs->signing_time + opt->signing_time_skew < s->signer.not_before ||
@@ -181,6 +279,29 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
     s->code = "ok";
     snprintf(s->reason, sizeof(s->reason),
              "signature verified, certificate chain trusted, %s address in certificate", which);
+}
+
+static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer *cs,
+                         const smime_mime_item *item, smime_sig_report *s)
+{
+    /* The chain result is large (a summary per certificate): one per signer is
+     * kept off the stack of the MIME walk, which recurses. */
+    smime_chain_result *chain = calloc(1, sizeof(*chain));
+    if (!chain) {
+        vc->oom = 1;
+        return;
+    }
+    judge_signer_core(vc, cms, cs, item, s, chain);
+    if (vc->opt->lint_mode != SMIME_LINT_OFF && cs->cert) {
+        gnutls_x509_crt_t leaf_only = cs->cert;
+        int rc = chain->n_path > 0 ? lint_signer(vc->opt, chain->path, chain->n_path, s)
+                                   : lint_signer(vc->opt, &leaf_only, 1, s);
+        if (rc < 0)
+            vc->oom = 1;
+        else
+            apply_lint(vc->opt, s);
+    }
+    free(chain);
 }
 
 static void verify_signed(verify_ctx *vc, smime_mime_walk *walk, const smime_mime_item *item)

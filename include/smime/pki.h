@@ -53,6 +53,9 @@ typedef struct smime_chain_result {
     size_t len;                              /* issuers above the signer */
     smime_cert_summary issuers[SMIME_CHAIN_MAX];
     int    anchored;                         /* last issuer is a trust anchor */
+    size_t n_path;                           /* signer and the issuers found for it */
+    gnutls_x509_crt_t path[SMIME_CHAIN_MAX + 1];  /* borrowed from the caller's
+                                              * signer and pool; anchor not included */
 } smime_chain_result;
 
 /* Builds the path signer -> issuers found in pool (certificates from the message;

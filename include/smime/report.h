@@ -65,6 +65,8 @@ typedef struct smime_sig_report {
     size_t   chain_len;                 /* issuers above the signer, anchor last */
     smime_cert_summary chain[SMIME_CHAIN_MAX];
     int      chain_anchored;            /* the last chain entry is a trust anchor */
+    struct smime_lint_result *lint;     /* owned; SBR lint of the signer certificate
+                                         * (NULL: lint off, or no certificate) */
 } smime_sig_report;
 
 typedef struct smime_report_note {

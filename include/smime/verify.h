@@ -12,6 +12,19 @@
 #include "smime/pki.h"
 #include "smime/report.h"
 
+/* What the SBR linter's findings do to a result (issue #3): nothing is linted
+ * (off), the findings are reported in the reason and the JSON (report, the
+ * default), or error findings turn a pass into policy (enforce). */
+typedef enum smime_lint_mode {
+    SMIME_LINT_OFF = 0,
+    SMIME_LINT_REPORT,
+    SMIME_LINT_ENFORCE,
+} smime_lint_mode;
+
+/* "off", "report", "enforce" -> mode; -1 when the word is none of them. */
+int smime_lint_mode_parse(const char *word);
+const char *smime_lint_mode_name(smime_lint_mode mode);
+
 typedef struct smime_verify_options {
     int64_t  now;                /* validation time, seconds since the epoch (UTC) */
     size_t   max_message_size;   /* larger messages are not checked: one neutral result */
@@ -20,6 +33,7 @@ typedef struct smime_verify_options {
     unsigned max_chain;          /* certificates in a path, signer included */
     int64_t  signing_time_skew;  /* tolerated clock skew of signingTime, seconds */
     int      chain_cache;        /* reuse paths the trust store validated before */
+    smime_lint_mode lint_mode;   /* default SMIME_LINT_REPORT */
 } smime_verify_options;
 
 /* Process-wide library set-up (GMime); call once before any other function, from

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "smime/authres.h"
+#include "smime/lint.h"
 #include "smime/verify.h"
 #include "testutil.h"
 
@@ -31,10 +32,13 @@ static int teardown(void **state)
     return 0;
 }
 
+static smime_lint_mode lint_mode = SMIME_LINT_REPORT;
+
 static smime_report *verify_bytes(const char *msg, size_t len)
 {
     smime_verify_options opt;
     smime_verify_options_default(&opt, SAMPLE_NOW);
+    opt.lint_mode = lint_mode;
     smime_report *r = NULL;
     char err[256];
     assert_int_equal(smime_verify_message(msg, len, trust, &opt, &r, err, sizeof(err)), 0);
@@ -376,6 +380,49 @@ static void test_signing_time_honoured(void **state)
     g_free(msg);
 }
 
+/* The SBR lint of the signer rides along with every result (issue #3). */
+static void test_lint_modes(void **state)
+{
+    (void)state;
+    assert_int_equal(smime_lint_mode_parse("enforce"), SMIME_LINT_ENFORCE);
+    assert_int_equal(smime_lint_mode_parse("Report"), -1);
+    /* report: the result stands, the reason gains the summary, the lint is kept */
+    smime_report *r = verify_sample("01-multipart-signed-rsa2048.eml");
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_PASS);
+    assert_non_null(r->sigs[0].lint);
+    assert_int_equal(r->sigs[0].lint->type, SMIME_TYPE_MAILBOX);
+    assert_int_equal(r->sigs[0].lint->generation, SMIME_GEN_STRICT);
+    /* the sample certificates are valid for 30 years: VAL-02 */
+    assert_non_null(strstr(r->sigs[0].reason, "SBR mailbox-strict: "));
+    assert_non_null(strstr(r->sigs[0].reason, "VAL-02"));
+    smime_report_free(r);
+    /* enforce: error findings turn the pass into policy */
+    lint_mode = SMIME_LINT_ENFORCE;
+    r = verify_sample("01-multipart-signed-rsa2048.eml");
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_POLICY);
+    assert_string_equal(r->sigs[0].code, "sbr-violation");
+    smime_report_free(r);
+    /* ... and leave a fail a fail */
+    r = verify_sample("30-tampered-body.eml");
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_FAIL);
+    smime_report_free(r);
+    /* off: nothing linted */
+    lint_mode = SMIME_LINT_OFF;
+    r = verify_sample("01-multipart-signed-rsa2048.eml");
+    assert_null(r->sigs[0].lint);
+    assert_null(strstr(r->sigs[0].reason, "SBR"));
+    smime_report_free(r);
+    /* no certificate, no lint */
+    lint_mode = SMIME_LINT_REPORT;
+    r = verify_sample("36-cert-not-included.eml");
+    assert_null(r->sigs[0].lint);
+    smime_report_free(r);
+    /* a certificate issued before the SBR is named as such */
+    r = verify_sample("33-expired.eml");
+    assert_non_null(strstr(r->sigs[0].reason, "issued before 2023-09-01"));
+    smime_report_free(r);
+}
+
 int main(void)
 {
     smime_init();
@@ -391,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_reason_codes),
         cmocka_unit_test(test_client_and_issuer_key_id),
         cmocka_unit_test(test_signing_time_honoured),
+        cmocka_unit_test(test_lint_modes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

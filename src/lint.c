@@ -1,0 +1,411 @@
+/* lint - the engine: decode, classify, run the table, report (see smime/lint.h). */
+#include "smime/lint.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "smime/lint_internal.h"
+#include "smime/x509.h"
+
+static const char *const type_names[] = { NULL, "mailbox", "organization", "sponsor", "individual" };
+static const char *const gen_names[] = { NULL, "legacy", "multipurpose", "strict" };
+static const char *const sev_names[] = { "info", "notice", "warning", "error" };
+
+const char *smime_lint_type_name(smime_lint_type t)
+{
+    return (unsigned)t <= SMIME_TYPE_INDIVIDUAL ? type_names[t] : NULL;
+}
+
+const char *smime_lint_gen_name(smime_lint_gen g)
+{
+    return (unsigned)g <= SMIME_GEN_STRICT ? gen_names[g] : NULL;
+}
+
+const char *smime_lint_severity_name(smime_lint_severity s)
+{
+    return (unsigned)s <= SMIME_SEV_ERROR ? sev_names[s] : "?";
+}
+
+int smime_lint_parse_profile(const char *s, smime_lint_type *t, smime_lint_gen *g)
+{
+    const char *dash = strchr(s, '-');
+    if (dash == NULL)
+        return -1;
+    size_t tl = (size_t)(dash - s);
+    *t = SMIME_TYPE_NONE;
+    *g = SMIME_GEN_NONE;
+    for (int i = 1; i <= SMIME_TYPE_INDIVIDUAL; i++)
+        if (strlen(type_names[i]) == tl && strncmp(s, type_names[i], tl) == 0)
+            *t = (smime_lint_type)i;
+    /* pkilint's corpus calls the sponsor type "sponsored". */
+    if (tl == 9 && strncmp(s, "sponsored", 9) == 0)
+        *t = SMIME_TYPE_SPONSOR;
+    for (int i = 1; i <= SMIME_GEN_STRICT; i++)
+        if (strcmp(dash + 1, gen_names[i]) == 0)
+            *g = (smime_lint_gen)i;
+    return (*t == SMIME_TYPE_NONE || *g == SMIME_GEN_NONE) ? -1 : 0;
+}
+
+/* ---- reporting ---- */
+
+static void add_finding(smime_lint_ctx *c, smime_lint_severity sev, const char *field,
+                        const char *fmt, va_list ap)
+{
+    smime_lint_result *r = c->res;
+    if (r->nfindings == SMIME_LINT_MAX_FINDINGS) {
+        r->dropped++;
+        return;
+    }
+    if (r->nfindings == r->alloc) {
+        size_t na = r->alloc ? r->alloc * 2 : 16;
+        if (na > SMIME_LINT_MAX_FINDINGS)
+            na = SMIME_LINT_MAX_FINDINGS;
+        smime_lint_finding *nf = realloc(r->findings, na * sizeof(*nf));
+        if (nf == NULL) {
+            c->oom = 1;
+            return;
+        }
+        r->findings = nf;
+        r->alloc = na;
+    }
+    smime_lint_finding *f = &r->findings[r->nfindings++];
+    f->id = c->def->id;
+    f->section = c->def->section;
+    f->severity = sev;
+    f->cert = c->cert_index;
+    snprintf(f->field, sizeof(f->field), "%s", field ? field : "");
+    vsnprintf(f->message, sizeof(f->message), fmt, ap);
+}
+
+void lint_report(smime_lint_ctx *c, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_finding(c, c->def->severity, field, fmt, ap);
+    va_end(ap);
+}
+
+void lint_report_sev(smime_lint_ctx *c, smime_lint_severity sev, const char *field,
+                     const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_finding(c, sev, field, fmt, ap);
+    va_end(ap);
+}
+
+int lint_after(const smime_lint_ctx *c, int64_t t)
+{
+    return c->opt->all_dates || c->cert->not_before >= t;
+}
+
+const char *lint_text(smime_span v, char *out, size_t outsz)
+{
+    size_t n = v.len < outsz - 1 ? v.len : outsz - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = v.p[i];
+        out[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+const char *lint_oid(smime_span oid, char *out, size_t outsz)
+{
+    if (smime_der_oid_to_text(oid, out, outsz) != 0)
+        snprintf(out, outsz, "(bad OID)");
+    return out;
+}
+
+/* ---- classification ---- */
+
+static void classify_policies(smime_lint_ctx *c)
+{
+    const smime_x509_ext *cp = SMIME_X509_EXT(c->leaf, OID_CP);
+    if (cp == NULL)
+        return;
+    smime_der_tlv seq, pi, oid;
+    smime_der_reader r, pr;
+    if (smime_der_parse_one(cp->value, &seq) != 0 || seq.tag != SMIME_DER_SEQUENCE)
+        return;
+    smime_der_reader_init(&r, seq.val);
+    while (smime_der_next(&r, &pi) == 1) {
+        smime_der_reader_init(&pr, pi.val);
+        if (pi.tag != SMIME_DER_SEQUENCE || smime_der_expect(&pr, SMIME_DER_OID, &oid) != 0)
+            continue;
+        smime_span o = oid.val;
+        if (SMIME_OID_EQ(o, OID_ANY_POLICY)) {
+            c->any_policy = 1;
+            continue;
+        }
+        if (o.len < 5 || memcmp(o.p, OID_SMIME_ARC, 5) != 0)
+            continue;
+        if (o.len == 7 && o.p[5] >= 1 && o.p[5] <= 4 && o.p[6] >= 1 && o.p[6] <= 3) {
+            if (c->n_reserved < sizeof(c->reserved) / sizeof(c->reserved[0]))
+                c->reserved[c->n_reserved++] = o;
+        } else if (c->n_unknown_arc < sizeof(c->unknown_arc) / sizeof(c->unknown_arc[0])) {
+            c->unknown_arc[c->n_unknown_arc++] = o;
+        }
+    }
+}
+
+static int has_attr(const smime_name *n, const char *oid, size_t len)
+{
+    for (size_t i = 0; i < n->n; i++)
+        if (smime_der_oid_eq(n->a[i].oid, oid, len))
+            return 1;
+    return 0;
+}
+#define HAS_ATTR(n, lit) has_attr((n), (lit), sizeof(lit) - 1)
+
+/* pkilint's guess when no reserved OID is present (REQUIREMENTS §2 CLS-NONE). */
+static smime_lint_type guess_type(const smime_lint_ctx *c)
+{
+    const smime_name *n = &c->subject;
+    if (!c->subject_ok)
+        return SMIME_TYPE_MAILBOX;
+    int has_o = HAS_ATTR(n, OID_AT_O);
+    int has_person = HAS_ATTR(n, OID_AT_GIVEN) || HAS_ATTR(n, OID_AT_SURNAME);
+    if (has_o) {
+        if (has_person)
+            return SMIME_TYPE_SPONSOR;
+        for (size_t i = 0; i < n->n; i++) {
+            if (!SMIME_OID_EQ(n->a[i].oid, OID_AT_CN))
+                continue;
+            smime_span cn = n->a[i].value;
+            if (memchr(cn.p, '@', cn.len))
+                continue;
+            int same_as_o = 0;
+            for (size_t k = 0; k < n->n; k++)
+                if (SMIME_OID_EQ(n->a[k].oid, OID_AT_O) && n->a[k].value.len == cn.len
+                    && memcmp(n->a[k].value.p, cn.p, cn.len) == 0)
+                    same_as_o = 1;
+            if (!same_as_o)
+                return SMIME_TYPE_SPONSOR;
+        }
+        return SMIME_TYPE_ORGANIZATION;
+    }
+    return has_person ? SMIME_TYPE_INDIVIDUAL : SMIME_TYPE_MAILBOX;
+}
+
+static unsigned compute_scope(const smime_x509 *leaf)
+{
+    unsigned s = 0;
+    const smime_x509_ext *eku = SMIME_X509_EXT(leaf, OID_EKU);
+    smime_der_tlv seq, o;
+    smime_der_reader r;
+    if (eku && smime_der_parse_one(eku->value, &seq) == 0) {
+        smime_der_reader_init(&r, seq.val);
+        while (smime_der_next(&r, &o) == 1)
+            if (o.tag == SMIME_DER_OID && SMIME_OID_EQ(o.val, OID_KP_EMAIL))
+                s |= SMIME_SCOPE_EKU_EMAIL;
+    }
+    lint_gn gn[64];
+    int n = 0;
+    if (lint_san(leaf, gn, 64, &n) == 0)
+        for (int i = 0; i < n; i++)
+            if (gn[i].tag == SMIME_DER_CTX(1)
+                || (gn[i].tag == SMIME_DER_CTXC(0) && gn[i].other_ok
+                    && SMIME_OID_EQ(gn[i].other_oid, OID_ON_SMTPUTF8)))
+                s |= SMIME_SCOPE_SAN_MAILBOX;
+    if ((s & SMIME_SCOPE_EKU_EMAIL) && (s & SMIME_SCOPE_SAN_MAILBOX))
+        s |= SMIME_SCOPE_IN_SBR;
+    return s;
+}
+
+/* ---- running the table ---- */
+
+static int entry_applies(const smime_lint_ctx *c, const smime_lint_def *d, const smime_x509 *cert)
+{
+    if (d->target == SMIME_LINT_ON_LEAF || d->target == SMIME_LINT_ON_PAIR) {
+        if (!(d->types & (1u << c->type)) || !(d->gens & (1u << c->gen)))
+            return 0;
+    }
+    int ignore_dates = c->opt->all_dates && !d->date_fixed;
+    if (!ignore_dates) {
+        if (d->from && cert->not_before < d->from)
+            return 0;
+        if (d->until && cert->not_before >= d->until)
+            return 0;
+    }
+    return 1;
+}
+
+static void run_entry(smime_lint_ctx *c, const smime_lint_def *d, const smime_x509 *cert, int idx)
+{
+    c->def = d;
+    c->cert = cert;
+    c->cert_index = idx;
+    if (entry_applies(c, d, cert))
+        d->check(c);
+}
+
+static smime_lint_result *result_new(void)
+{
+    smime_lint_result *r = calloc(1, sizeof(*r));
+    return r;
+}
+
+void smime_lint_result_free(smime_lint_result *r)
+{
+    if (r == NULL)
+        return;
+    free(r->findings);
+    free(r);
+}
+
+/* The table entry used to report decoding failures (GEN-DER). */
+static const smime_lint_def *find_def(const char *id)
+{
+    size_t n;
+    const smime_lint_def *t = smime_lint_table(&n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(t[i].id, id) == 0)
+            return &t[i];
+    return NULL;
+}
+
+int smime_lint_cert(const uint8_t *leaf_der, size_t leaf_len,
+                    const smime_span *issuers, size_t nissuers,
+                    const smime_lint_options *opt, smime_lint_result **out)
+{
+    *out = NULL;
+    smime_lint_result *res = result_new();
+    /* The parsed certificates are large (extension table): keep them off the stack. */
+    if (nissuers > SMIME_LINT_MAX_ISSUERS)
+        nissuers = SMIME_LINT_MAX_ISSUERS;
+    smime_x509 *certs = calloc(1 + nissuers, sizeof(*certs));
+    smime_lint_ctx *c = calloc(1, sizeof(*c));
+    if (res == NULL || certs == NULL || c == NULL) {
+        free(res);
+        free(certs);
+        free(c);
+        return -1;
+    }
+    c->opt = opt;
+    c->res = res;
+    char err[128];
+    const smime_lint_def *gen_der = find_def("GEN-DER");
+    if (smime_x509_parse(leaf_der, leaf_len, &certs[0], err, sizeof(err)) != 0) {
+        res->scope |= SMIME_SCOPE_UNPARSABLE;
+        c->def = gen_der;
+        c->cert_index = 0;
+        lint_report(c, "certificate", "the certificate cannot be decoded: %s", err);
+        goto done;
+    }
+    c->leaf = c->cert = &certs[0];
+    size_t ncas = 0;
+    for (size_t i = 0; i < nissuers; i++) {
+        if (smime_x509_parse(issuers[i].p, issuers[i].len, &certs[1 + ncas], err, sizeof(err)) != 0) {
+            c->def = gen_der;
+            c->cert_index = (int)(i + 1);
+            lint_report(c, "certificate", "issuer certificate %zu cannot be decoded: %s", i + 1, err);
+            continue;
+        }
+        ncas++;
+    }
+    if (certs[0].critical_false_encoded) {
+        c->def = gen_der;
+        c->cert_index = 0;
+        lint_report(c, "extensions", "an extension encodes critical FALSE explicitly (DER omits the DEFAULT)");
+    }
+    c->cas = &certs[1];
+    c->ncas = ncas;
+    c->issuer = ncas ? &certs[1] : NULL;
+    c->subject_ok = smime_name_parse(c->leaf->subject, &c->subject) == 0;
+
+    classify_policies(c);
+    if (c->n_reserved > 0) {
+        smime_der_oid_to_text(c->reserved[0], res->policy_oid, sizeof(res->policy_oid));
+        c->type = (smime_lint_type)c->reserved[0].p[5];
+        c->gen = (smime_lint_gen)c->reserved[0].p[6];
+    }
+    if (opt->force_type != SMIME_TYPE_NONE && opt->force_gen != SMIME_GEN_NONE) {
+        c->type = opt->force_type;
+        c->gen = opt->force_gen;
+        res->scope |= SMIME_SCOPE_FORCED;
+    } else if (c->n_reserved == 0) {
+        c->type = guess_type(c);
+        c->gen = SMIME_GEN_LEGACY;
+        c->guessed = 1;
+        res->scope |= SMIME_SCOPE_GUESSED;
+    }
+    res->type = c->type;
+    res->generation = c->gen;
+    res->scope |= compute_scope(c->leaf);
+    int pre_sbr = c->leaf->not_before < T_2023_09_01;
+    if (pre_sbr)
+        res->scope |= SMIME_SCOPE_PRE_SBR;
+    int in_scope = (res->scope & SMIME_SCOPE_IN_SBR) || (res->scope & SMIME_SCOPE_FORCED);
+    int run_sbr = in_scope && (!pre_sbr || opt->all_dates);
+
+    size_t n;
+    const smime_lint_def *tab = smime_lint_table(&n);
+    for (size_t i = 0; i < n && !c->oom; i++) {
+        const smime_lint_def *d = &tab[i];
+        if (d->check == NULL)
+            continue;
+        /* The two scope entries always run: they explain why nothing else did. */
+        int meta = d->check == lint_cls_scope || d->check == lint_cls_date;
+        if (!meta && !run_sbr)
+            continue;
+        if (d->target == SMIME_LINT_ON_CA) {
+            for (size_t k = 0; k < c->ncas; k++)
+                run_entry(c, d, &c->cas[k], (int)(k + 1));
+        } else if (d->target == SMIME_LINT_ON_PAIR) {
+            if (c->issuer)
+                run_entry(c, d, c->leaf, 0);
+        } else {
+            run_entry(c, d, c->leaf, 0);
+        }
+    }
+done:
+    free(certs);
+    int oom = c->oom;
+    free(c);
+    if (oom) {
+        smime_lint_result_free(res);
+        return -1;
+    }
+    *out = res;
+    return 0;
+}
+
+size_t smime_lint_count(const smime_lint_result *r, smime_lint_severity sev)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nfindings; i++)
+        n += r->findings[i].severity == sev;
+    return n;
+}
+
+void smime_lint_result_json(const smime_lint_result *r, smime_json *j)
+{
+    smime_json_string(j, "type", smime_lint_type_name(r->type));
+    smime_json_string(j, "generation", smime_lint_gen_name(r->generation));
+    smime_json_string(j, "policy_oid", r->policy_oid[0] ? r->policy_oid : NULL);
+    smime_json_begin_object(j, "scope");
+    smime_json_bool(j, "email_protection_eku", !!(r->scope & SMIME_SCOPE_EKU_EMAIL));
+    smime_json_bool(j, "mailbox_in_san", !!(r->scope & SMIME_SCOPE_SAN_MAILBOX));
+    smime_json_bool(j, "in_sbr_scope", !!(r->scope & SMIME_SCOPE_IN_SBR));
+    smime_json_bool(j, "pre_sbr", !!(r->scope & SMIME_SCOPE_PRE_SBR));
+    smime_json_bool(j, "profile_forced", !!(r->scope & SMIME_SCOPE_FORCED));
+    smime_json_bool(j, "type_guessed", !!(r->scope & SMIME_SCOPE_GUESSED));
+    smime_json_end_object(j);
+    smime_json_begin_array(j, "findings");
+    for (size_t i = 0; i < r->nfindings; i++) {
+        const smime_lint_finding *f = &r->findings[i];
+        smime_json_begin_object(j, NULL);
+        smime_json_string(j, "id", f->id);
+        smime_json_string(j, "severity", smime_lint_severity_name(f->severity));
+        smime_json_string(j, "section", f->section);
+        smime_json_string(j, "message", f->message);
+        smime_json_string(j, "field", f->field);
+        smime_json_int(j, "cert", f->cert);
+        smime_json_end_object(j);
+    }
+    smime_json_end_array(j);
+    if (r->dropped)
+        smime_json_int(j, "findings_dropped", (long long)r->dropped);
+}
