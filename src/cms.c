@@ -2,6 +2,7 @@
  * (see include/smime/cms.h). */
 #include "smime/cms.h"
 
+#include <gnutls/abstract.h>
 #include <gnutls/pkcs7.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -283,6 +284,21 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
     if (!signed_attrs_complete(info.signed_attrs)) {
         st = signer_status(out, SMIME_SIG_MALFORMED,
                            "signed attributes lack contentType or messageDigest (RFC 5652 5.3)");
+        goto done;
+    }
+    /* GnuTLS 3.7 leaks its key object when the signer's public key cannot be
+     * imported inside gnutls_pkcs7_verify_direct (found by fuzz_verify): read the
+     * key here first, and never hand it a certificate whose key it cannot read. */
+    gnutls_pubkey_t probe;
+    if (gnutls_pubkey_init(&probe) < 0) {
+        st = signer_status(out, SMIME_SIG_MALFORMED, "out of memory");
+        goto done;
+    }
+    rc = gnutls_pubkey_import_x509(probe, out->cert, 0);
+    gnutls_pubkey_deinit(probe);
+    if (rc < 0) {
+        st = signer_status(out, SMIME_SIG_UNSUPPORTED, "signer public key cannot be read (%s)",
+                           gnutls_strerror(rc));
         goto done;
     }
     gnutls_datum_t content = { (unsigned char *)data, (unsigned)len };
