@@ -6,7 +6,7 @@
 BUILD    ?= build
 SAN      ?=
 CC       ?= cc
-PKGS     := gmime-3.0 gnutls
+PKGS     := gmime-3.0 gnutls sqlite3 libpq
 OPTFLAGS ?= -O2
 
 CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE

@@ -14,6 +14,7 @@
 #include "smime/authres.h"
 #include "smime/buf.h"
 #include "smime/json.h"
+#include "smime/telemetry.h"
 #include "smime/timeutil.h"
 #include "smime/verify.h"
 
@@ -27,13 +28,17 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: smime-verify --trust-anchors PEM|DIR [--authserv-id ID] [--at TIME]\n"
-            "                    [--max-size BYTES] [--json] FILE.eml...\n"
+            "                    [--max-size BYTES] [--lint-mode off|report|enforce] [--json]\n"
+            "                    [--telemetry URI] FILE.eml...\n"
             "  --trust-anchors  PEM file or directory of PEM files with S/MIME trust anchors\n"
             "  --authserv-id    authserv-id of the header (default: localhost)\n"
             "  --at             validation time: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @EPOCH\n"
             "                   (default: now)\n"
             "  --max-size       larger messages are not checked (default 67108864)\n"
+            "  --lint-mode      SBR lint of signer certificates: off, report (default: in\n"
+            "                   the reason and the JSON), enforce (errors make pass policy)\n"
             "  --json           one JSON object per file instead of the header\n"
+            "  --telemetry      also record each signature: sqlite:PATH or postgresql://...\n"
             "  FILE '-' reads standard input.\n"
             "exit: 0 all pass/none, 1 some other result, 2 usage, 3 unreadable input\n");
 }
@@ -72,6 +77,15 @@ static char *read_file(const char *path, size_t cap, size_t *len)
     return smime_buf_steal(&b, len);
 }
 
+/* Telemetry problems (sink errors, losses) go to stderr. */
+static void telemetry_log(void *ctx, smime_telemetry_log_level level, const char *msg)
+{
+    (void)ctx;
+    if (level == SMIME_TELEMETRY_LOG_INFO)
+        return;   /* the closing totals of a run without losses */
+    fprintf(stderr, "smime-verify: %s%s\n", level == SMIME_TELEMETRY_LOG_ERR ? "error: " : "", msg);
+}
+
 static int all_good(const smime_report *r)
 {
     for (size_t i = 0; i < r->n_sigs; i++)
@@ -82,7 +96,8 @@ static int all_good(const smime_report *r)
 
 int main(int argc, char **argv)
 {
-    const char *anchors = NULL, *servid = "localhost", *at = NULL;
+    const char *anchors = NULL, *servid = "localhost", *at = NULL, *lint_mode = "report";
+    const char *telemetry_uri = NULL;
     int json = 0;
     unsigned long long max_size = 0;
     static const struct option opts[] = {
@@ -91,16 +106,20 @@ int main(int argc, char **argv)
         { "at", required_argument, NULL, 'T' },
         { "max-size", required_argument, NULL, 's' },
         { "json", no_argument, NULL, 'j' },
+        { "lint-mode", required_argument, NULL, 'l' },
+        { "telemetry", required_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, "t:a:T:s:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:a:T:s:l:jR:h", opts, NULL)) != -1) {
         switch (c) {
         case 't': anchors = optarg; break;
         case 'a': servid = optarg; break;
         case 'T': at = optarg; break;
         case 'j': json = 1; break;
+        case 'l': lint_mode = optarg; break;
+        case 'R': telemetry_uri = optarg; break;
         case 's': {
             char *end;
             errno = 0;
@@ -126,6 +145,11 @@ int main(int argc, char **argv)
                 servid);
         return EXIT_USAGE;
     }
+    int mode = smime_lint_mode_parse(lint_mode);
+    if (mode < 0) {
+        fprintf(stderr, "smime-verify: --lint-mode must be off, report or enforce: %s\n", lint_mode);
+        return EXIT_USAGE;
+    }
     int64_t now = (int64_t)time(NULL);
     if (at && smime_time_parse(at, &now) < 0) {
         fprintf(stderr, "smime-verify: --at: not a time (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, @EPOCH): %s\n",
@@ -142,10 +166,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "smime-verify: %s\n", err);
         return EXIT_INPUT;
     }
+    /* Records are written by the telemetry writer thread while files are checked;
+     * close (below) waits for them. */
+    smime_telemetry *tel = NULL;
+    if (telemetry_uri) {
+        smime_telemetry_options topt;
+        smime_telemetry_options_default(&topt);
+        topt.log = telemetry_log;
+        topt.wait_when_full = 1;   /* offline: every signature of the files is recorded */
+        if (smime_telemetry_open(telemetry_uri, &topt, &tel, err, sizeof(err)) < 0) {
+            fprintf(stderr, "smime-verify: --telemetry: %s\n", err);
+            smime_trust_free(trust);
+            return EXIT_INPUT;
+        }
+    }
     smime_verify_options opt;
     smime_verify_options_default(&opt, now);
     if (max_size)
         opt.max_message_size = (size_t)max_size;
+    opt.lint_mode = (smime_lint_mode)mode;
 
     int status = 0;
     for (int i = optind; i < argc; i++) {
@@ -167,6 +206,8 @@ int main(int argc, char **argv)
             status = EXIT_INPUT;
             continue;
         }
+        for (size_t i = 0; tel && i < report->n_sigs; i++)
+            smime_telemetry_submit_sig(tel, &report->sigs[i], report->sigs[i].lint, now);
         smime_buf out;
         smime_buf_init(&out, json ? JSON_CAP : HEADER_CAP);
         int fmt_rc;
@@ -200,6 +241,10 @@ int main(int argc, char **argv)
         smime_buf_free(&out);
         smime_report_free(report);
     }
+    /* A record that could not be stored is an error of this run (the writer has
+     * said why on stderr); the verdicts printed above stand. */
+    if (tel && smime_telemetry_close(tel, 60000, NULL) < 0)
+        status = EXIT_INPUT;
     smime_trust_free(trust);
     return status;
 }
