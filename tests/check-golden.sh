@@ -34,6 +34,9 @@ run verify-39.json "$V" --trust-anchors "$A" --at 2026-06-01 --json sample-mail/
 run usage-no-args.txt "$V"
 run usage-bad-time.txt "$V" --trust-anchors "$A" --at yesterday sample-mail/01-multipart-signed-rsa2048.eml
 run usage-bad-servid.txt "$V" --trust-anchors "$A" --authserv-id "a b" sample-mail/01-multipart-signed-rsa2048.eml
+run usage-bad-lint-mode.txt "$V" --trust-anchors "$A" --lint-mode strict sample-mail/01-multipart-signed-rsa2048.eml
+run verify-enforce.txt "$V" --trust-anchors "$A" --authserv-id mx.test --at 2026-06-01 --lint-mode enforce \
+    sample-mail/01-multipart-signed-rsa2048.eml sample-mail/30-tampered-body.eml
 run missing-anchors.txt "$V" --trust-anchors /nonexistent/anchors.pem sample-mail/01-multipart-signed-rsa2048.eml
 run missing-message.txt "$V" --trust-anchors "$A" --at 2026-06-01 /nonexistent/message.eml
 run oversize.txt "$V" --trust-anchors "$A" --at 2026-06-01 --max-size 100 sample-mail/01-multipart-signed-rsa2048.eml
