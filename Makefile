@@ -6,7 +6,7 @@
 BUILD    ?= build
 SAN      ?=
 CC       ?= cc
-PKGS     := gmime-3.0 gnutls sqlite3 libpq
+PKGS     := gmime-3.0 gnutls sqlite3 libpq libcurl
 OPTFLAGS ?= -O2
 
 CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE

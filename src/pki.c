@@ -328,6 +328,17 @@ static void set_path(smime_chain_result *out, gnutls_x509_crt_t *path, size_t n)
     memcpy(out->path, path, n * sizeof(path[0]));
 }
 
+/* The anchor above the path, borrowed from the trust list (no copy: the list is
+ * read-only while the store lives), for revocation checks of the last issuer. */
+static void set_anchor(const smime_trust *trust, smime_chain_result *out)
+{
+    gnutls_x509_crt_t last = out->path[out->n_path - 1];
+    out->anchor = NULL;
+    if (!same_raw_dn(last, last) &&
+        gnutls_x509_trust_list_get_issuer(trust->list, last, &out->anchor, 0) < 0)
+        out->anchor = NULL;
+}
+
 smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_crt_t signer,
                                         gnutls_x509_crt_t *pool, size_t n_pool,
                                         int64_t now, unsigned max_chain, int use_cache,
@@ -365,6 +376,7 @@ smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_cr
     if (keyed && chain_cache_get(t, entry.key, &entry)) {
         *out = entry.result;
         set_path(out, path, n);
+        set_anchor(trust, out);
         return check_validity(entry.not_before, entry.not_after, entry.n_certs, now, out);
     }
     set_path(out, path, n);
@@ -410,6 +422,7 @@ smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_cr
         entry.result = *out;
         chain_cache_put(t, &entry);
     }
+    set_anchor(trust, out);
     return check_validity(entry.not_before, entry.not_after, entry.n_certs, now, out);
 }
 

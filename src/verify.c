@@ -292,6 +292,21 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
         return;
     }
     judge_signer_core(vc, cms, cs, item, s, chain);
+    const smime_verify_options *opt = vc->opt;
+    if (opt->revocation && opt->revocation_mode != SMIME_REV_MODE_OFF &&
+        chain->n_path > 0 && chain->status == SMIME_CHAIN_OK) {
+        smime_rev_result *rev = malloc(sizeof(*rev));  /* large, like chain */
+        if (!rev) {
+            vc->oom = 1;
+            free(chain);
+            return;
+        }
+        smime_revocation_check_path(opt->revocation, chain->path, chain->n_path, chain->anchor,
+                                    opt->now, opt->revocation_deadline_ms, rev);
+        smime_rev_apply(rev, opt->revocation_mode, &s->result, &s->code, s->reason,
+                        sizeof(s->reason));
+        free(rev);
+    }
     if (vc->opt->lint_mode != SMIME_LINT_OFF && cs->cert) {
         gnutls_x509_crt_t leaf_only = cs->cert;
         int rc = chain->n_path > 0 ? lint_signer(vc->opt, chain->path, chain->n_path, s)

@@ -13,6 +13,7 @@
 
 #include "smime/authres.h"
 #include "smime/buf.h"
+#include "smime/http.h"
 #include "smime/json.h"
 #include "smime/telemetry.h"
 #include "smime/timeutil.h"
@@ -29,7 +30,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: smime-verify --trust-anchors PEM|DIR [--authserv-id ID] [--at TIME]\n"
             "                    [--max-size BYTES] [--lint-mode off|report|enforce] [--json]\n"
-            "                    [--telemetry URI] FILE.eml...\n"
+            "                    [--telemetry URI] [--revocation off|soft|hard]\n"
+            "                    [--revocation-timeout SECONDS] [--revocation-cache DIR]\n"
+            "                    [--crl-dir DIR] [--offline] FILE.eml...\n"
             "  --trust-anchors  PEM file or directory of PEM files with S/MIME trust anchors\n"
             "  --authserv-id    authserv-id of the header (default: localhost)\n"
             "  --at             validation time: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @EPOCH\n"
@@ -39,6 +42,12 @@ static void usage(FILE *f)
             "                   the reason and the JSON), enforce (errors make pass policy)\n"
             "  --json           one JSON object per file instead of the header\n"
             "  --telemetry      also record each signature: sqlite:PATH or postgresql://...\n"
+            "  --revocation     OCSP/CRL checks: off (default), soft (unknown status noted in\n"
+            "                   the reason), hard (unknown status gives temperror)\n"
+            "  --revocation-timeout  seconds for all revocation fetches of a message (5)\n"
+            "  --revocation-cache    directory of cached responses and CRLs\n"
+            "  --crl-dir        directory of mirrored CRLs\n"
+            "  --offline        never fetch: only --crl-dir and the cache answer\n"
             "  FILE '-' reads standard input.\n"
             "exit: 0 all pass/none, 1 some other result, 2 usage, 3 unreadable input\n");
 }
@@ -100,6 +109,11 @@ int main(int argc, char **argv)
     const char *telemetry_uri = NULL;
     int json = 0;
     unsigned long long max_size = 0;
+    int rev_mode = SMIME_REV_MODE_OFF;
+    int64_t rev_timeout_ms = 5000;
+    smime_revocation_config rev_cfg;
+    smime_revocation_config_default(&rev_cfg);
+    rev_cfg.fetch = smime_http_fetch;
     static const struct option opts[] = {
         { "trust-anchors", required_argument, NULL, 't' },
         { "authserv-id", required_argument, NULL, 'a' },
@@ -108,6 +122,11 @@ int main(int argc, char **argv)
         { "json", no_argument, NULL, 'j' },
         { "lint-mode", required_argument, NULL, 'l' },
         { "telemetry", required_argument, NULL, 'R' },
+        { "revocation", required_argument, NULL, 'V' },
+        { "revocation-timeout", required_argument, NULL, 'W' },
+        { "revocation-cache", required_argument, NULL, 'K' },
+        { "crl-dir", required_argument, NULL, 'D' },
+        { "offline", no_argument, NULL, 'O' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -120,6 +139,26 @@ int main(int argc, char **argv)
         case 'j': json = 1; break;
         case 'l': lint_mode = optarg; break;
         case 'R': telemetry_uri = optarg; break;
+        case 'V':
+            rev_mode = smime_rev_mode_parse(optarg);
+            if (rev_mode < 0) {
+                fprintf(stderr, "smime-verify: --revocation must be off, soft or hard: %s\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'W': {
+            char *end;
+            double sec = strtod(optarg, &end);
+            if (end == optarg || *end || !(sec > 0 && sec <= 600)) {
+                fprintf(stderr, "smime-verify: --revocation-timeout: seconds, 0 to 600: %s\n", optarg);
+                return EXIT_USAGE;
+            }
+            rev_timeout_ms = (int64_t)(sec * 1000);
+            break;
+        }
+        case 'K': rev_cfg.cache_dir = optarg; break;
+        case 'D': rev_cfg.crl_dir = optarg; break;
+        case 'O': rev_cfg.fetch = NULL; break;
         case 's': {
             char *end;
             errno = 0;
@@ -185,6 +224,21 @@ int main(int argc, char **argv)
     if (max_size)
         opt.max_message_size = (size_t)max_size;
     opt.lint_mode = (smime_lint_mode)mode;
+    smime_revocation *rev = NULL;
+    if (rev_mode != SMIME_REV_MODE_OFF) {
+        if (smime_http_init() < 0)
+            snprintf(err, sizeof(err), "libcurl could not be initialised");
+        else if (smime_revocation_new(&rev_cfg, &rev, err, sizeof(err)) < 0)
+            rev = NULL;
+        if (!rev) {
+            fprintf(stderr, "smime-verify: --revocation: %s\n", err);
+            smime_telemetry_close(tel, 60000, NULL);
+            smime_trust_free(trust);
+            return EXIT_INPUT;
+        }
+        opt.revocation = rev;
+        opt.revocation_mode = (smime_rev_mode)rev_mode;
+    }
 
     int status = 0;
     for (int i = optind; i < argc; i++) {
@@ -199,6 +253,7 @@ int main(int argc, char **argv)
             continue;
         }
         smime_report *report = NULL;
+        opt.revocation_deadline_ms = smime_rev_clock_ms() + rev_timeout_ms;   /* per message */
         int rc = smime_verify_message(msg, len, trust, &opt, &report, err, sizeof(err));
         free(msg);
         if (rc < 0) {
@@ -245,6 +300,7 @@ int main(int argc, char **argv)
      * said why on stderr); the verdicts printed above stand. */
     if (tel && smime_telemetry_close(tel, 60000, NULL) < 0)
         status = EXIT_INPUT;
+    smime_revocation_free(rev);
     smime_trust_free(trust);
     return status;
 }

@@ -56,6 +56,10 @@ typedef struct smime_chain_result {
     size_t n_path;                           /* signer and the issuers found for it */
     gnutls_x509_crt_t path[SMIME_CHAIN_MAX + 1];  /* borrowed from the caller's
                                               * signer and pool; anchor not included */
+    gnutls_x509_crt_t anchor;                /* the trust anchor path[n_path - 1] was
+                                              * validated to, owned by the trust store
+                                              * (valid while it lives); NULL when the
+                                              * path ends self-issued */
 } smime_chain_result;
 
 /* Builds the path signer -> issuers found in pool (certificates from the message;

@@ -11,6 +11,7 @@
 #include "smime/mime.h"
 #include "smime/pki.h"
 #include "smime/report.h"
+#include "smime/revocation.h"
 
 /* What the SBR linter's findings do to a result (issue #3): nothing is linted
  * (off), the findings are reported in the reason and the JSON (report, the
@@ -34,6 +35,10 @@ typedef struct smime_verify_options {
     int64_t  signing_time_skew;  /* tolerated clock skew of signingTime, seconds */
     int      chain_cache;        /* reuse paths the trust store validated before */
     smime_lint_mode lint_mode;   /* default SMIME_LINT_REPORT */
+    smime_revocation *revocation;     /* the shared checker; NULL: not checked */
+    smime_rev_mode revocation_mode;   /* what an unknown status does (default off) */
+    int64_t  revocation_deadline_ms;  /* absolute, smime_rev_clock_ms() clock: set it
+                                       * per message, e.g. now + RevocationTimeout */
 } smime_verify_options;
 
 /* Process-wide library set-up (GMime); call once before any other function, from
