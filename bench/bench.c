@@ -5,6 +5,8 @@
  *   bench pipeline-cold SECONDS FILE...   the same without the validated-path cache
  *   bench crypto SECONDS FILE...     only the work no verifier can skip, same mix
  *   bench rss FILE                   peak resident memory of verifying one message
+ *   bench lint SECONDS DIR           the SBR linter alone over every certificate
+ *                                    (*.crttest, PEM first) below DIR
  *
  * Each prints "name value" lines.  One thread: the figures are per core. */
 #include <gnutls/abstract.h>
@@ -16,7 +18,11 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include <dirent.h>
+
 #include "smime/cms.h"
+#include "smime/lint.h"
+#include "smime/pem.h"
 #include "smime/mime.h"
 #include "smime/verify.h"
 
@@ -342,6 +348,71 @@ static int bench_rss(const char *file)
     return 0;
 }
 
+#define MAX_CERTS 4096
+
+typedef struct cert_set {
+    smime_span certs[MAX_CERTS];
+    char *texts[MAX_CERTS];      /* the file texts the spans point into */
+    int n, n_texts;
+} cert_set;
+
+static void collect_certs(const char *dir, cert_set *set, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d || depth > 6)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && set->n < MAX_CERTS) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        size_t len = strlen(e->d_name);
+        if (len > 9 && strcmp(e->d_name + len - 9, ".crttest") == 0) {
+            size_t n;
+            char *text = slurp(path, &n);
+            int got = smime_pem_certs(text, n, &set->certs[set->n], 1);
+            if (got > 0) {
+                set->n += got;
+                set->texts[set->n_texts++] = text;
+            } else {
+                free(text);
+            }
+        } else {
+            collect_certs(path, set, depth + 1);
+        }
+    }
+    closedir(d);
+}
+
+static int bench_lint(double seconds, const char *dir)
+{
+    static cert_set set;
+    collect_certs(dir, &set, 0);
+    if (set.n == 0) {
+        fprintf(stderr, "%s: no certificates\n", dir);
+        return 1;
+    }
+    smime_lint_options opt = { .now = (int64_t)time(NULL), .all_dates = 1 };
+    long count = 0;
+    double start = now_s(), elapsed = 0;
+    do {
+        for (int i = 0; i < set.n; i++) {
+            smime_lint_result *r;
+            if (smime_lint_cert(set.certs[i].p, set.certs[i].len, NULL, 0, &opt, &r) < 0)
+                return 1;
+            smime_lint_result_free(r);
+            count++;
+        }
+        elapsed = now_s() - start;
+    } while (elapsed < seconds);
+    printf("lint_certs_per_s %.1f\n", (double)count / elapsed);
+    printf("lint_corpus_certs %d\n", set.n);
+    for (int i = 0; i < set.n_texts; i++)
+        free(set.texts[i]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     smime_init();
@@ -353,6 +424,9 @@ int main(int argc, char **argv)
         return bench_crypto(atof(argv[2]), argc - 3 > MAX_MIX ? MAX_MIX : argc - 3, argv + 3);
     if (argc == 3 && strcmp(argv[1], "rss") == 0)
         return bench_rss(argv[2]);
-    fprintf(stderr, "usage: bench pipeline|pipeline-cold|crypto SECONDS FILE... | bench rss FILE\n");
+    if (argc == 4 && strcmp(argv[1], "lint") == 0)
+        return bench_lint(atof(argv[2]), argv[3]);
+    fprintf(stderr, "usage: bench pipeline|pipeline-cold|crypto SECONDS FILE... | bench rss FILE | "
+                    "bench lint SECONDS DIR\n");
     return 2;
 }

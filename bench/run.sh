@@ -22,6 +22,12 @@ echo "bench: pipeline ($SECONDS_EACH s, one core)..."
 pipeline=$("$BUILD/bench/bench" pipeline "$SECONDS_EACH" $MIX | awk '{print $2}')
 echo "bench: pipeline without the validated-path cache ($SECONDS_EACH s, one core)..."
 cold=$("$BUILD/bench/bench" pipeline-cold "$SECONDS_EACH" $MIX | awk '{print $2}')
+echo "bench: SBR linter over ../shared/corpus ($SECONDS_EACH s, one core)..."
+lint_rate=null
+if [ -d ../shared/corpus/pkilint-smime ]; then
+    lint_rate=$("$BUILD/bench/bench" lint "$SECONDS_EACH" ../shared/corpus/pkilint-smime |
+                awk '/^lint_certs_per_s/ {print $2}')
+fi
 echo "bench: crypto bound ($SECONDS_EACH s, one core)..."
 crypto=$("$BUILD/bench/bench" crypto "$SECONDS_EACH" $MIX | awk '{print $2}')
 
@@ -115,7 +121,7 @@ cat >"$OUT" <<JSON
   "big_message_rss_over_size": $r_rss,
   "big_message_result": "$big_result",
   "big_message_verify_s": $big_secs,
-  "lint_certs_per_s": null,
+  "lint_certs_per_s": $lint_rate,
   "milter_msgs_per_s": $milter_rate,
   "milter_p50_ms": $milter_p50,
   "milter_p99_ms": $milter_p99,
@@ -137,7 +143,7 @@ printf '%-34s %14s   %s\n' "  without path cache" "$r_cold" ""
 printf '%-34s %14s   %s\n' "pipeline / openssl CLI" "$r_openssl" ">= 15"
 printf '%-34s %14s   %s\n' "peak RSS, ${big_size} MB message (MB)" "$rss" ""
 printf '%-34s %14s   %s\n' "peak RSS / message size" "$r_rss" "< 3"
-printf '%-34s %14s   %s\n' "lint certs/s" "n/a" "linter not integrated yet"
+printf '%-34s %14s   %s\n' "lint certs/s (1 core, corpus)" "$lint_rate" ">= 20000"
 printf '%-34s %14s   %s\n' "milter msgs/s (16 conns, 2 cores)" "$milter_rate" ">= 2000"
 printf '%-34s %14s   %s\n' "milter p50 / p99 ms" "$milter_p50 / $milter_p99" "p99 < 10"
 printf '%-34s %14s   %s\n' "milter peak RSS (MB)" "$milter_rss" ""
