@@ -368,7 +368,7 @@ static void collect_certs(const char *dir, cert_set *set, int depth)
         char path[1024];
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
         size_t len = strlen(e->d_name);
-        if (len > 9 && strcmp(e->d_name + len - 9, ".crttest") == 0) {
+        if (len > 8 && strcmp(e->d_name + len - 8, ".crttest") == 0) {
             size_t n;
             char *text = slurp(path, &n);
             int got = smime_pem_certs(text, n, &set->certs[set->n], 1);
