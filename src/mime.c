@@ -25,6 +25,8 @@ typedef struct span {
 
 size_t smime_mime_crlf_length(const char *in, size_t len)
 {
+    if (len == 0)
+        return 0;          /* in may be NULL then (an empty decoded part) */
     size_t need = len;
     const char *p = in, *end = in + len;
     /* Line ends are found with memchr: this runs over every byte of every message. */
@@ -48,7 +50,7 @@ char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out
     if (!out)
         return NULL;
     size_t o = 0;
-    const char *p = in, *end = in + len;
+    const char *p = in, *end = len ? in + len : in;
     while (p < end) {
         const char *lf = memchr(p, '\n', (size_t)(end - p));
         size_t n = (size_t)((lf ? lf : end) - p);

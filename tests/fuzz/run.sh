@@ -23,6 +23,12 @@ seed_dir() { # TARGET -> a directory of seed inputs
         for f in sample-mail/*.eml; do
             openssl smime -pk7out -in "$f" -outform DER -out "$d/$(basename "$f" .eml).p7" 2>/dev/null || true
         done ;;
+    fuzz_lint)
+        for f in ../shared/corpus/pkilint-smime/smime_br/*/*/*.crttest tests/lint/certs/*.pem; do
+            [ -f "$f" ] || continue
+            sed -n '/BEGIN CERT/,/END CERT/p' "$f" | openssl x509 -outform DER \
+                -out "$d/$(basename "$f" | tr . _).der" 2>/dev/null || true
+        done ;;
     fuzz_authres) printf 'reason\377alice@example.test\3771.2\377AB\377CN=x' >"$d/basic" ;;
     *) [ -d "tests/fuzz/seeds/$1" ] && cp "tests/fuzz/seeds/$1/"* "$d/" ;;
     esac
