@@ -1,13 +1,21 @@
 #!/bin/sh
-# `make run`: the main job on embedded defaults.  Until the milter daemon lands this
-# verifies every message in sample-mail/ against the sample trust anchors and
-# prints the Authentication-Results header each would get.
+# `make run`: the milter in the foreground on inet:8894@127.0.0.1, trusting the
+# sample-mail anchors, logging to the terminal.  First every sample message is
+# checked offline (-t) so the headers it would add are on screen; then the daemon
+# starts and waits for an MTA (see README.md, "The milter").  Ctrl-C stops it.
 set -u
 BUILD=${1:-build}
-for f in sample-mail/*.eml; do
-    "$BUILD/smime-verify" --trust-anchors sample-mail/pki/trust-anchors.pem \
-        --authserv-id smime-milter.localhost "$f"
-    rc=$?
-    [ $rc -le 1 ] || exit $rc
-done
-exit 0
+CONF="$BUILD/smime-milter-run.conf"
+cat > "$CONF" <<EOF_CONF
+# written by tools/run.sh
+Socket              inet:8894@127.0.0.1
+AuthservID          smime-milter.localhost
+TrustAnchors        $(pwd)/sample-mail/pki/trust-anchors.pem
+Syslog              no
+LogWhy              yes
+TemporaryDirectory  /tmp
+EOF_CONF
+"$BUILD/smime-milter" -c "$CONF" -n || exit 1
+"$BUILD/smime-milter" -c "$CONF" -t sample-mail/*.eml || exit 1
+echo "== smime-milter listening on inet:8894@127.0.0.1 (Ctrl-C stops it)"
+exec "$BUILD/smime-milter" -f -c "$CONF"

@@ -1,0 +1,66 @@
+/* config - the smime-milter configuration file: parse and validate.
+ *
+ * The file has one "Key value" per line, as admins know from OpenDKIM: keys are
+ * case-insensitive, the value is the rest of the line with surrounding blanks
+ * removed, '#' starts a comment anywhere on a line, blank lines are ignored.
+ * Unknown keys, repeated keys and bad values are errors that name the file and the
+ * line.  smime_config_parse() is pure (text in, struct out); smime_config_load()
+ * only adds reading the file.  smime-milter.conf(5) documents every key. */
+#ifndef SMIME_CONFIG_H
+#define SMIME_CONFIG_H
+
+#include <stddef.h>
+#include "smime/policy.h"
+#include "smime/revocation.h" /* smime_rev_mode */
+#include "smime/verify.h"     /* smime_lint_mode */
+
+#define SMIME_CONFIG_PATH_MAX  1024
+#define SMIME_CONFIG_NAME_MAX  256
+#define SMIME_CONFIG_FILE_MAX  (1u << 20)   /* larger configuration files are refused */
+#define SMIME_CONFIG_LINE_MAX  4096
+
+typedef struct smime_config {
+    char   socket[SMIME_CONFIG_PATH_MAX];        /* libmilter connection spec */
+    char   authserv_id[SMIME_CONFIG_NAME_MAX];   /* "" = the host name, found at start */
+    char   trust_anchors[SMIME_CONFIG_PATH_MAX]; /* required */
+    char   user_id[SMIME_CONFIG_NAME_MAX];       /* "user" or "user:group"; "" = stay */
+    char   pid_file[SMIME_CONFIG_PATH_MAX];      /* "" = none */
+    int    has_umask;
+    unsigned umask;
+    int    syslog;                               /* log to syslog (else stderr) */
+    char   syslog_facility[16];                  /* "mail", "daemon", "local0".. */
+    int    log_why;                              /* reasons in the log line */
+    char   peer_list[SMIME_CONFIG_PATH_MAX];     /* "" = none */
+    int    skip_authenticated;                   /* SMTP AUTH clients are not checked */
+    size_t max_message_size;                     /* larger: not checked, neutral */
+    size_t memory_limit;                         /* per message in memory, then a file */
+    char   temp_dir[SMIME_CONFIG_PATH_MAX];
+    int    remove_forged;                        /* drop A-R headers claiming our id */
+    int    detail_headers;                       /* add X-SMIME-* headers */
+    smime_lint_mode lint_mode;                   /* passed to the core (verify.h) */
+    unsigned max_depth;                          /* MIME nesting followed */
+    smime_rev_mode revocation;                   /* OCSP/CRL checks: off, soft, hard */
+    unsigned revocation_timeout;                 /* seconds for all fetches of a message */
+    char   revocation_cache[SMIME_CONFIG_PATH_MAX];  /* "" = memory only */
+    char   crl_dir[SMIME_CONFIG_PATH_MAX];       /* "" = none */
+    char   telemetry[SMIME_CONFIG_PATH_MAX];     /* sink URI; "" = no telemetry */
+    smime_policy policy;
+} smime_config;
+
+/* Fills every default (see smime-milter.conf(5)). */
+void smime_config_default(smime_config *c);
+
+/* Parses configuration text (len bytes, need not be NUL-terminated) over the
+ * defaults.  `source` names the text in errors ("FILE:LINE: problem").  Returns 0,
+ * or -1 with the message in err (out is then unspecified). */
+int smime_config_parse(const char *text, size_t len, const char *source, smime_config *out,
+                       char *err, size_t errlen);
+
+/* Reads the file (at most SMIME_CONFIG_FILE_MAX bytes) and parses it. */
+int smime_config_load(const char *path, smime_config *out, char *err, size_t errlen);
+
+/* 1 when spec is a socket smime-milter can listen on: inet:PORT[@HOST],
+ * inet6:PORT[@[ADDR]] or local:/absolute/path (unix: is an alias of local:). */
+int smime_config_socket_valid(const char *spec);
+
+#endif

@@ -1,0 +1,94 @@
+/* milter.h - what the parts of the smime-milter daemon share.
+ *
+ * The daemon is a thin shell around the core library: main.c (options, start-up,
+ * signals, reload), gen.c (one loaded configuration + trust store, swapped whole on
+ * reload), spool.c (one message's bytes, in memory then in a temporary file),
+ * callbacks.c (the libmilter callbacks), log.c (syslog or stderr). */
+#ifndef SMIME_MILTER_H
+#define SMIME_MILTER_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <syslog.h>
+
+#include "smime/config.h"
+#include "smime/peerlist.h"
+#include "smime/pki.h"
+#include "smime/revocation.h"
+
+#define SMIME_MILTER_NAME    "smime-milter"
+#define SMIME_MILTER_VERSION "0.1.0"
+#define SMIME_MILTER_DEFAULT_CONF "/etc/smime-milter.conf"
+
+/* ---- gen.c: a generation of settings ----
+ * Everything a reload may change, loaded together.  Each message holds a reference
+ * to the generation that was current when it started, so a reload never changes
+ * the settings under a message in flight; the last reference frees it. */
+typedef struct milter_gen {
+    smime_config   cfg;
+    smime_trust   *trust;             /* owned; read-only, shared by threads */
+    smime_peerlist peers;             /* owned */
+    smime_revocation *revocation;     /* owned; NULL when Revocation is off */
+    char           servid[256];       /* AuthservID, or the host name */
+    unsigned long  serial;            /* 1 for the first load, +1 per reload */
+    unsigned       refs;              /* guarded by the generation lock */
+} milter_gen;
+
+/* Loads the configuration file, the trust anchors and the peer list.  Returns a new
+ * generation with one reference (the caller's), or NULL with the reason in err. */
+milter_gen *gen_load(const char *conf_path, char *err, size_t errlen);
+/* Makes g the current generation, taking over the caller's reference, and drops
+ * the reference the previous current generation held. */
+void gen_install(milter_gen *g);
+/* A new reference to the current generation; never NULL after the first install. */
+milter_gen *gen_acquire(void);
+void gen_release(milter_gen *g);
+
+/* ---- spool.c: one message's bytes ---- */
+typedef struct milter_spool {
+    char       *mem;                  /* owned; in-memory bytes until spilled */
+    size_t      mem_alloc;
+    size_t      len;                  /* bytes stored (memory or file) */
+    size_t      memory_limit;         /* past it the bytes move to a file */
+    size_t      max_size;             /* past it nothing more is stored */
+    int         too_big;              /* max_size was exceeded */
+    int         fd;                   /* temporary file (already unlinked), or -1 */
+    const char *dir;                  /* borrowed: TemporaryDirectory */
+    void       *map;                  /* mmap of the file after spool_map() */
+    char        error[160];           /* the first failure; "" when none */
+} milter_spool;
+
+void spool_init(milter_spool *s, size_t memory_limit, size_t max_size, const char *dir);
+/* Stores n bytes; past max_size sets too_big and drops them.  Returns 0, or -1 with
+ * the reason in s->error (then every later call fails too). */
+int  spool_append(milter_spool *s, const void *p, size_t n);
+/* The whole message as one read-only range, valid until spool_free(). */
+int  spool_view(milter_spool *s, const char **data, size_t *len);
+void spool_free(milter_spool *s);
+
+/* ---- telemetry (main.c) ----
+ * Opened once after start-up (the sink is process-wide: its URI takes a restart to
+ * change).  libmilter does not wait for its connection threads when it stops, so
+ * a thread borrows the handle with telemetry_acquire() (NULL when there is none or
+ * the daemon is stopping) and gives it back with telemetry_release(); the handle
+ * is closed only when no thread holds it. */
+struct smime_telemetry;
+struct smime_telemetry *telemetry_acquire(void);
+void telemetry_release(void);
+
+/* ---- log.c ---- */
+/* Opens syslog when `use_syslog` (with the facility name of the configuration),
+ * else logs to stderr.  May be called again on reload. */
+void log_open(int use_syslog, const char *facility);
+void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- callbacks.c ---- */
+struct smfiDesc;
+/* The filter description registered with libmilter. */
+struct smfiDesc *callbacks_desc(void);
+
+/* -t: verifies one file as the milter would and prints the headers it would add
+ * and the action.  Returns 0 on success, -1 when the file could not be checked. */
+int callbacks_test_file(const milter_gen *g, const char *path);
+
+#endif

@@ -1,0 +1,493 @@
+/* config - parse and validate the smime-milter configuration file.
+ *
+ * One table lists every key with its kind and where its value goes, so adding a key
+ * is adding a row (and a paragraph in smime-milter.conf(5)). */
+#include "smime/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "smime/authres.h"
+#include "smime/buf.h"
+#include "smime/telemetry.h"
+#include "smime/text.h"
+
+typedef enum key_kind {
+    K_PATH,        /* absolute path */
+    K_SOCKET,
+    K_SERVID,
+    K_USERID,
+    K_UMASK,
+    K_BOOL,
+    K_SIZE,
+    K_FACILITY,
+    K_LINTMODE,
+    K_DEPTH,
+    K_REVMODE,
+    K_SECONDS,     /* 0..600 */
+    K_TELEMETRY,   /* sink URI */
+    K_ACTION,      /* arg: result index, or -1 for On-InternalError */
+    K_REPLY,       /* arg: '4' or '5' */
+} key_kind;
+
+typedef struct key_def {
+    const char *name;
+    key_kind    kind;
+    size_t      offset;    /* of the field in smime_config */
+    size_t      size;      /* of a string field */
+    int         arg;
+} key_def;
+
+#define STR(field) offsetof(smime_config, field), sizeof(((smime_config *)0)->field)
+#define FLD(field) offsetof(smime_config, field), 0
+#define ACT(i)     offsetof(smime_config, policy.on_result) + (i) * sizeof(smime_action), 0
+
+static const key_def keys[] = {
+    { "Socket",              K_SOCKET,   STR(socket), 0 },
+    { "AuthservID",          K_SERVID,   STR(authserv_id), 0 },
+    { "TrustAnchors",        K_PATH,     STR(trust_anchors), 0 },
+    { "UserID",              K_USERID,   STR(user_id), 0 },
+    { "PidFile",             K_PATH,     STR(pid_file), 0 },
+    { "UMask",               K_UMASK,    FLD(umask), 0 },
+    { "Syslog",              K_BOOL,     FLD(syslog), 0 },
+    { "SyslogFacility",      K_FACILITY, STR(syslog_facility), 0 },
+    { "LogWhy",              K_BOOL,     FLD(log_why), 0 },
+    { "PeerList",            K_PATH,     STR(peer_list), 0 },
+    { "SkipAuthenticated",   K_BOOL,     FLD(skip_authenticated), 0 },
+    { "MaximumMessageSize",  K_SIZE,     FLD(max_message_size), 0 },
+    { "MessageMemoryLimit",  K_SIZE,     FLD(memory_limit), 0 },
+    { "TemporaryDirectory",  K_PATH,     STR(temp_dir), 0 },
+    { "RemoveForgedResults", K_BOOL,     FLD(remove_forged), 0 },
+    { "DetailHeaders",       K_BOOL,     FLD(detail_headers), 0 },
+    { "LintMode",            K_LINTMODE, FLD(lint_mode), 0 },
+    { "MaximumDepth",        K_DEPTH,    FLD(max_depth), 0 },
+    { "Revocation",          K_REVMODE,  FLD(revocation), 0 },
+    { "RevocationTimeout",   K_SECONDS,  FLD(revocation_timeout), 0 },
+    { "RevocationCache",     K_PATH,     STR(revocation_cache), 0 },
+    { "CRLDirectory",        K_PATH,     STR(crl_dir), 0 },
+    { "Telemetry",           K_TELEMETRY, STR(telemetry), 0 },
+    { "On-None",             K_ACTION,   ACT(SMIME_RESULT_NONE), 0 },
+    { "On-Pass",             K_ACTION,   ACT(SMIME_RESULT_PASS), 0 },
+    { "On-Fail",             K_ACTION,   ACT(SMIME_RESULT_FAIL), 0 },
+    { "On-Neutral",          K_ACTION,   ACT(SMIME_RESULT_NEUTRAL), 0 },
+    { "On-Policy",           K_ACTION,   ACT(SMIME_RESULT_POLICY), 0 },
+    { "On-TempError",        K_ACTION,   ACT(SMIME_RESULT_TEMPERROR), 0 },
+    { "On-PermError",        K_ACTION,   ACT(SMIME_RESULT_PERMERROR), 0 },
+    { "On-InternalError",    K_ACTION,   FLD(policy.on_internal_error), 0 },
+    { "RejectReply",         K_REPLY,    STR(policy.reject_reply), '5' },
+    { "TempfailReply",       K_REPLY,    STR(policy.tempfail_reply), '4' },
+};
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const char *const facilities[] = {
+    "mail", "daemon", "user", "local0", "local1", "local2", "local3",
+    "local4", "local5", "local6", "local7",
+};
+
+void smime_config_default(smime_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->socket, sizeof(c->socket), "inet:8894@127.0.0.1");
+    c->syslog = 1;
+    snprintf(c->syslog_facility, sizeof(c->syslog_facility), "mail");
+    c->max_message_size = 64u << 20;
+    c->memory_limit = 1u << 20;
+    snprintf(c->temp_dir, sizeof(c->temp_dir), "/var/tmp");
+    c->remove_forged = 1;
+    c->lint_mode = SMIME_LINT_REPORT;
+    c->max_depth = 32;
+    c->revocation = SMIME_REV_MODE_OFF;
+    c->revocation_timeout = 5;
+    smime_policy_default(&c->policy);
+}
+
+static int word_is(const char *s, const char *word)
+{
+    return smime_ascii_casecmp_n(s, strlen(s), word, strlen(word)) == 0;
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Parses a decimal port 1..65535 ending at `end` (exclusive). */
+static int port_valid(const char *p, const char *end)
+{
+    if (p == end || end - p > 5)
+        return 0;
+    unsigned long v = 0;
+    for (; p < end; p++) {
+        if (!is_digit(*p))
+            return 0;
+        v = v * 10 + (unsigned long)(*p - '0');
+    }
+    return v >= 1 && v <= 65535;
+}
+
+static int host_char(char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+           c == '-' || c == '_';
+}
+
+int smime_config_socket_valid(const char *spec)
+{
+    if (strncmp(spec, "local:", 6) == 0 || strncmp(spec, "unix:", 5) == 0) {
+        const char *path = strchr(spec, ':') + 1;
+        /* sun_path holds 108 bytes on Linux */
+        return path[0] == '/' && strlen(path) < 108;
+    }
+    int v6 = strncmp(spec, "inet6:", 6) == 0;
+    if (!v6 && strncmp(spec, "inet:", 5) != 0)
+        return 0;
+    const char *port = spec + (v6 ? 6 : 5);
+    const char *at = strchr(port, '@');
+    if (!port_valid(port, at ? at : port + strlen(port)))
+        return 0;
+    if (!at)
+        return 1;
+    const char *host = at + 1;
+    size_t n = strlen(host);
+    if (v6) {
+        if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+            host++;
+            n -= 2;
+        }
+        if (n == 0 || n > 45)
+            return 0;
+        for (size_t i = 0; i < n; i++) {
+            char c = host[i];
+            if (!(is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
+                  c == '.'))
+                return 0;
+        }
+        return 1;
+    }
+    if (n == 0 || n > 253)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!host_char(host[i]))
+            return 0;
+    return 1;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    static const char *const yes[] = { "yes", "true", "on", "1" };
+    static const char *const no[] = { "no", "false", "off", "0" };
+    for (size_t i = 0; i < 4; i++) {
+        if (word_is(v, yes[i])) {
+            *out = 1;
+            return 0;
+        }
+        if (word_is(v, no[i])) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Decimal bytes with an optional k, M or G suffix (powers of 1024). */
+static int parse_size(const char *v, size_t *out)
+{
+    if (!is_digit(v[0]))
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno)
+        return -1;
+    unsigned shift = 0;
+    if (*end) {
+        switch (*end) {
+        case 'k': case 'K': shift = 10; break;
+        case 'm': case 'M': shift = 20; break;
+        case 'g': case 'G': shift = 30; break;
+        default: return -1;
+        }
+        if (end[1])
+            return -1;
+    }
+    if (n == 0 || n > (SIZE_MAX >> shift))
+        return -1;
+    *out = (size_t)(n << shift);
+    return 0;
+}
+
+static int userid_valid(const char *v)
+{
+    size_t colons = 0, n = strlen(v);
+    if (n == 0 || v[0] == ':' || v[n - 1] == ':')
+        return 0;
+    for (const char *p = v; *p; p++) {
+        if (*p == ':')
+            colons++;
+        else if (!(host_char(*p)))
+            return 0;
+    }
+    return colons <= 1;
+}
+
+/* Stores a string value, refusing one that does not fit rather than cutting it. */
+static int set_string(smime_config *c, const key_def *k, const char *v, char *why, size_t whylen)
+{
+    char *dst = (char *)c + k->offset;
+    size_t n = strlen(v);
+    if (n >= k->size) {
+        snprintf(why, whylen, "value longer than %zu bytes", k->size - 1);
+        return -1;
+    }
+    memcpy(dst, v, n + 1);
+    return 0;
+}
+
+static int apply_key(smime_config *c, const key_def *k, const char *v, char *why, size_t whylen)
+{
+    void *field = (char *)c + k->offset;
+    switch (k->kind) {
+    case K_PATH:
+        if (v[0] != '/') {
+            snprintf(why, whylen, "expected an absolute path");
+            return -1;
+        }
+        return set_string(c, k, v, why, whylen);
+    case K_SOCKET:
+        if (!smime_config_socket_valid(v)) {
+            snprintf(why, whylen,
+                     "expected inet:PORT@HOST, inet6:PORT@[ADDR] or local:/PATH");
+            return -1;
+        }
+        return set_string(c, k, v, why, whylen);
+    case K_SERVID:
+        if (!smime_authres_valid_servid(v)) {
+            snprintf(why, whylen, "expected a host-name-like token (no blanks or specials)");
+            return -1;
+        }
+        return set_string(c, k, v, why, whylen);
+    case K_USERID:
+        if (!userid_valid(v)) {
+            snprintf(why, whylen, "expected USER or USER:GROUP");
+            return -1;
+        }
+        return set_string(c, k, v, why, whylen);
+    case K_UMASK: {
+        char *end;
+        errno = 0;
+        unsigned long m = strtoul(v, &end, 8);
+        if (!is_digit(v[0]) || *end || errno || m > 0777) {
+            snprintf(why, whylen, "expected an octal mask 000..777");
+            return -1;
+        }
+        c->umask = (unsigned)m;
+        c->has_umask = 1;
+        return 0;
+    }
+    case K_BOOL:
+        if (parse_bool(v, (int *)field) < 0) {
+            snprintf(why, whylen, "expected yes or no");
+            return -1;
+        }
+        return 0;
+    case K_SIZE:
+        if (parse_size(v, (size_t *)field) < 0) {
+            snprintf(why, whylen, "expected a positive number of bytes (suffix k, M or G allowed)");
+            return -1;
+        }
+        return 0;
+    case K_FACILITY:
+        for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+            if (word_is(v, facilities[i])) {
+                snprintf(c->syslog_facility, sizeof(c->syslog_facility), "%s", facilities[i]);
+                return 0;
+            }
+        snprintf(why, whylen, "expected mail, daemon, user or local0..local7");
+        return -1;
+    case K_LINTMODE:
+        for (int m = SMIME_LINT_OFF; m <= SMIME_LINT_ENFORCE; m++)
+            if (word_is(v, smime_lint_mode_name((smime_lint_mode)m))) {
+                c->lint_mode = (smime_lint_mode)m;
+                return 0;
+            }
+        snprintf(why, whylen, "expected off, report or enforce");
+        return -1;
+    case K_DEPTH: {
+        char *end;
+        errno = 0;
+        unsigned long d = strtoul(v, &end, 10);
+        if (!is_digit(v[0]) || *end || errno || d < 1 || d > 128) {
+            snprintf(why, whylen, "expected a number 1..128");
+            return -1;
+        }
+        c->max_depth = (unsigned)d;
+        return 0;
+    }
+    case K_TELEMETRY:
+        if (smime_telemetry_uri_check(v, why, whylen) < 0)
+            return -1;
+        return set_string(c, k, v, why, whylen);
+    case K_REVMODE:
+        for (int m = SMIME_REV_MODE_OFF; m <= SMIME_REV_MODE_HARD; m++)
+            if (word_is(v, smime_rev_mode_name((smime_rev_mode)m))) {
+                c->revocation = (smime_rev_mode)m;
+                return 0;
+            }
+        snprintf(why, whylen, "expected off, soft or hard");
+        return -1;
+    case K_SECONDS: {
+        char *end;
+        errno = 0;
+        unsigned long sec = strtoul(v, &end, 10);
+        if (!is_digit(v[0]) || *end || errno || sec > 600) {
+            snprintf(why, whylen, "expected seconds, 0..600");
+            return -1;
+        }
+        *(unsigned *)field = (unsigned)sec;
+        return 0;
+    }
+    case K_ACTION: {
+        int a = smime_action_parse(v);
+        if (a < 0) {
+            snprintf(why, whylen, "expected accept, reject, tempfail, quarantine or discard");
+            return -1;
+        }
+        *(smime_action *)field = (smime_action)a;
+        return 0;
+    }
+    case K_REPLY:
+        if (smime_reply_check(v, (char)k->arg, why, whylen) < 0)
+            return -1;
+        return set_string(c, k, v, why, whylen);
+    }
+    snprintf(why, whylen, "internal: unknown key kind");
+    return -1;
+}
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+int smime_config_parse(const char *text, size_t len, const char *source, smime_config *out,
+                       char *err, size_t errlen)
+{
+    unsigned char seen[N_KEYS] = { 0 };
+    char line[SMIME_CONFIG_LINE_MAX];
+    char why[256];
+    size_t pos = 0;
+    unsigned lineno = 0;
+
+    smime_config_default(out);
+    while (pos < len) {
+        lineno++;
+        const char *start = text + pos;
+        const char *nl = memchr(start, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - start) : len - pos;
+        pos += n + (nl ? 1 : 0);
+        if (n >= sizeof(line)) {
+            snprintf(err, errlen, "%s:%u: line longer than %zu bytes", source, lineno,
+                     sizeof(line) - 1);
+            return -1;
+        }
+        if (memchr(start, '\0', n)) {
+            snprintf(err, errlen, "%s:%u: NUL byte in line", source, lineno);
+            return -1;
+        }
+        memcpy(line, start, n);
+        line[n] = '\0';
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *key = line;
+        while (is_blank(*key))
+            key++;
+        size_t end = strlen(key);
+        while (end > 0 && is_blank(key[end - 1]))
+            key[--end] = '\0';
+        if (*key == '\0')
+            continue;
+        char *val = key;
+        while (*val && !is_blank(*val))
+            val++;
+        if (*val) {
+            *val++ = '\0';
+            while (is_blank(*val))
+                val++;
+        }
+        size_t k;
+        for (k = 0; k < N_KEYS; k++)
+            if (word_is(key, keys[k].name))
+                break;
+        if (k == N_KEYS) {
+            snprintf(err, errlen, "%s:%u: unknown key \"%.64s\"", source, lineno, key);
+            return -1;
+        }
+        if (seen[k]) {
+            snprintf(err, errlen, "%s:%u: %s given twice", source, lineno, keys[k].name);
+            return -1;
+        }
+        seen[k] = 1;
+        if (*val == '\0') {
+            snprintf(err, errlen, "%s:%u: %s needs a value", source, lineno, keys[k].name);
+            return -1;
+        }
+        for (const char *p = val; *p; p++)
+            if ((unsigned char)*p < 0x20 && *p != '\t') {
+                snprintf(err, errlen, "%s:%u: control character in value", source, lineno);
+                return -1;
+            }
+        if (apply_key(out, &keys[k], val, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "%s:%u: %s: %s", source, lineno, keys[k].name, why);
+            return -1;
+        }
+    }
+    if (out->trust_anchors[0] == '\0') {
+        snprintf(err, errlen, "%s: TrustAnchors is required", source);
+        return -1;
+    }
+    if (out->memory_limit > out->max_message_size)
+        out->memory_limit = out->max_message_size;
+    return 0;
+}
+
+int smime_config_load(const char *path, smime_config *out, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    smime_buf b;
+    smime_buf_init(&b, SMIME_CONFIG_FILE_MAX);
+    char chunk[8192];
+    int rc = 0;
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            rc = -1;
+            break;
+        }
+        if (n == 0)
+            break;
+        if (smime_buf_append(&b, chunk, (size_t)n) < 0) {
+            snprintf(err, errlen, "%s: larger than %u bytes or out of memory", path,
+                     SMIME_CONFIG_FILE_MAX);
+            rc = -1;
+            break;
+        }
+    }
+    close(fd);
+    if (rc == 0)
+        rc = smime_config_parse(b.data ? b.data : "", b.len, path, out, err, errlen);
+    smime_buf_free(&b);
+    return rc;
+}

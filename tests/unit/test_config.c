@@ -1,0 +1,238 @@
+/* Unit tests of the configuration parser (src/config.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smime/config.h"
+
+static int parse(const char *text, smime_config *c, char *err, size_t errlen)
+{
+    return smime_config_parse(text, strlen(text), "test.conf", c, err, errlen);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    smime_config c;
+    char err[256];
+    assert_int_equal(parse("TrustAnchors /etc/smime/anchors.pem\n", &c, err, sizeof(err)), 0);
+    assert_string_equal(c.trust_anchors, "/etc/smime/anchors.pem");
+    assert_string_equal(c.socket, "inet:8894@127.0.0.1");
+    assert_string_equal(c.authserv_id, "");
+    assert_int_equal(c.syslog, 1);
+    assert_string_equal(c.syslog_facility, "mail");
+    assert_int_equal(c.remove_forged, 1);
+    assert_int_equal(c.detail_headers, 0);
+    assert_int_equal(c.log_why, 0);
+    assert_int_equal(c.max_message_size, 64u << 20);
+    assert_int_equal(c.memory_limit, 1u << 20);
+    assert_int_equal(c.lint_mode, SMIME_LINT_REPORT);
+    assert_int_equal(c.max_depth, 32);
+    assert_int_equal(c.revocation, SMIME_REV_MODE_OFF);
+    assert_int_equal(c.revocation_timeout, 5);
+    assert_string_equal(c.revocation_cache, "");
+    assert_string_equal(c.crl_dir, "");
+    assert_string_equal(c.telemetry, "");
+    assert_int_equal(c.has_umask, 0);
+    for (int r = 0; r < SMIME_RESULT_COUNT; r++)
+        assert_int_equal(c.policy.on_result[r], SMIME_ACTION_ACCEPT);
+    assert_int_equal(c.policy.on_internal_error, SMIME_ACTION_TEMPFAIL);
+}
+
+static void test_every_key(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "# a comment line\n"
+        "\n"
+        "Socket            inet6:8894@[::1]\n"
+        "AuthservID        mx.example.org   # trailing comment\n"
+        "TrustAnchors      /etc/smime/anchors\n"
+        "UserID            smime:mail\n"
+        "PidFile           /run/smime-milter/smime-milter.pid\n"
+        "UMask             007\n"
+        "Syslog            no\n"
+        "SyslogFacility    LOCAL3\n"
+        "LogWhy            yes\n"
+        "PeerList          /etc/smime/peers\n"
+        "SkipAuthenticated true\n"
+        "MaximumMessageSize 10M\n"
+        "MessageMemoryLimit 256k\n"
+        "TemporaryDirectory /var/spool/smime\n"
+        "RemoveForgedResults no\n"
+        "DetailHeaders     yes\n"
+        "LintMode          enforce\n"
+        "MaximumDepth      16\n"
+        "Revocation        Hard\n"
+        "RevocationTimeout 0\n"
+        "RevocationCache   /var/cache/smime-milter\n"
+        "CRLDirectory      /etc/smime/crls\n"
+        "Telemetry         sqlite:/var/lib/smime-milter/telemetry.db\n"
+        "On-None           accept\n"
+        "On-Pass           accept\n"
+        "On-Fail           reject\n"
+        "On-Neutral        quarantine\n"
+        "On-Policy         discard\n"
+        "On-TempError      tempfail\n"
+        "On-PermError      Reject\n"
+        "On-InternalError  accept\n"
+        "RejectReply       554 5.7.0 bad signature (%r), 100%% sure\n"
+        "TempfailReply     421 4.3.0 try later: %r\r\n";
+    smime_config c;
+    char err[256] = "";
+    assert_int_equal(parse(text, &c, err, sizeof(err)), 0);
+    assert_string_equal(c.socket, "inet6:8894@[::1]");
+    assert_string_equal(c.authserv_id, "mx.example.org");
+    assert_string_equal(c.trust_anchors, "/etc/smime/anchors");
+    assert_string_equal(c.user_id, "smime:mail");
+    assert_string_equal(c.pid_file, "/run/smime-milter/smime-milter.pid");
+    assert_int_equal(c.has_umask, 1);
+    assert_int_equal(c.umask, 07);
+    assert_int_equal(c.syslog, 0);
+    assert_string_equal(c.syslog_facility, "local3");
+    assert_int_equal(c.log_why, 1);
+    assert_string_equal(c.peer_list, "/etc/smime/peers");
+    assert_int_equal(c.skip_authenticated, 1);
+    assert_int_equal(c.max_message_size, 10u << 20);
+    assert_int_equal(c.memory_limit, 256u << 10);
+    assert_string_equal(c.temp_dir, "/var/spool/smime");
+    assert_int_equal(c.remove_forged, 0);
+    assert_int_equal(c.detail_headers, 1);
+    assert_int_equal(c.lint_mode, SMIME_LINT_ENFORCE);
+    assert_int_equal(c.max_depth, 16);
+    assert_int_equal(c.revocation, SMIME_REV_MODE_HARD);
+    assert_int_equal(c.revocation_timeout, 0);
+    assert_string_equal(c.revocation_cache, "/var/cache/smime-milter");
+    assert_string_equal(c.crl_dir, "/etc/smime/crls");
+    assert_string_equal(c.telemetry, "sqlite:/var/lib/smime-milter/telemetry.db");
+    assert_int_equal(c.policy.on_result[SMIME_RESULT_FAIL], SMIME_ACTION_REJECT);
+    assert_int_equal(c.policy.on_result[SMIME_RESULT_NEUTRAL], SMIME_ACTION_QUARANTINE);
+    assert_int_equal(c.policy.on_result[SMIME_RESULT_POLICY], SMIME_ACTION_DISCARD);
+    assert_int_equal(c.policy.on_result[SMIME_RESULT_TEMPERROR], SMIME_ACTION_TEMPFAIL);
+    assert_int_equal(c.policy.on_result[SMIME_RESULT_PERMERROR], SMIME_ACTION_REJECT);
+    assert_int_equal(c.policy.on_internal_error, SMIME_ACTION_ACCEPT);
+    assert_string_equal(c.policy.reject_reply, "554 5.7.0 bad signature (%r), 100%% sure");
+    assert_string_equal(c.policy.tempfail_reply, "421 4.3.0 try later: %r");
+}
+
+/* Each bad line must be refused with an error naming file and line. */
+static void test_errors_name_the_line(void **state)
+{
+    (void)state;
+    static const struct { const char *text; const char *want; } cases[] = {
+        { "TrustAnchors /a\nFrobnicate yes\n", "test.conf:2: unknown key \"Frobnicate\"" },
+        { "TrustAnchors /a\nSyslog maybe\n", "test.conf:2: Syslog: expected yes or no" },
+        { "TrustAnchors /a\nOn-Fail bounce\n", "test.conf:2: On-Fail: expected accept" },
+        { "TrustAnchors /a\n\nSocket tcp:25\n", "test.conf:3: Socket: expected inet:" },
+        { "TrustAnchors /a\nSocket inet:0@127.0.0.1\n", "test.conf:2: Socket" },
+        { "TrustAnchors /a\nSocket inet:70000\n", "test.conf:2: Socket" },
+        { "TrustAnchors /a\nSocket local:relative\n", "test.conf:2: Socket" },
+        { "TrustAnchors relative.pem\n", "test.conf:1: TrustAnchors: expected an absolute path" },
+        { "TrustAnchors /a\nTrustAnchors /b\n", "test.conf:2: TrustAnchors given twice" },
+        { "TrustAnchors /a\nAuthservID has space\n", "test.conf:2: AuthservID: expected" },
+        { "TrustAnchors /a\nAuthservID a;b\n", "test.conf:2: AuthservID: expected" },
+        { "TrustAnchors /a\nUMask 0800\n", "test.conf:2: UMask" },
+        { "TrustAnchors /a\nMaximumMessageSize 0\n", "test.conf:2: MaximumMessageSize" },
+        { "TrustAnchors /a\nMaximumMessageSize 10X\n", "test.conf:2: MaximumMessageSize" },
+        { "TrustAnchors /a\nMaximumMessageSize 99999999999999999999G\n",
+          "test.conf:2: MaximumMessageSize" },
+        { "TrustAnchors /a\nLintMode strict\n", "test.conf:2: LintMode: expected off" },
+        { "TrustAnchors /a\nRejectReply 451 4.7.1 no\n", "test.conf:2: RejectReply: reply code must be 5xx" },
+        { "TrustAnchors /a\nTempfailReply 451 5.7.1 no\n", "test.conf:2: TempfailReply: reply must have" },
+        { "TrustAnchors /a\nRejectReply 550 5.7.1 100% bad\n", "test.conf:2: RejectReply: '%'" },
+        { "TrustAnchors /a\nRejectReply hello\n", "test.conf:2: RejectReply: reply must start" },
+        { "TrustAnchors /a\nSyslogFacility kern\n", "test.conf:2: SyslogFacility" },
+        { "TrustAnchors /a\nMaximumDepth 0\n", "test.conf:2: MaximumDepth" },
+        { "TrustAnchors /a\nUserID a:b:c\n", "test.conf:2: UserID" },
+        { "TrustAnchors /a\nRevocation always\n", "test.conf:2: Revocation: expected off" },
+        { "TrustAnchors /a\nRevocationTimeout 601\n", "test.conf:2: RevocationTimeout" },
+        { "TrustAnchors /a\nRevocationTimeout -1\n", "test.conf:2: RevocationTimeout" },
+        { "TrustAnchors /a\nCRLDirectory crls\n", "test.conf:2: CRLDirectory: expected an absolute" },
+        { "TrustAnchors /a\nTelemetry mysql://x\n", "test.conf:2: Telemetry: " },
+        { "TrustAnchors /a\nPidFile\n", "test.conf:2: PidFile needs a value" },
+        { "Syslog yes\n", "test.conf: TrustAnchors is required" },
+        { "TrustAnchors /a\nLogWhy yes\001\n", "test.conf:2: control character" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        smime_config c;
+        char err[256] = "";
+        int rc = parse(cases[i].text, &c, err, sizeof(err));
+        if (rc != -1 || strncmp(err, cases[i].want, strlen(cases[i].want)) != 0)
+            fail_msg("case %zu: rc %d, err \"%s\", want prefix \"%s\"", i, rc, err, cases[i].want);
+    }
+}
+
+static void test_long_line_and_nul(void **state)
+{
+    (void)state;
+    size_t n = SMIME_CONFIG_LINE_MAX + 10;
+    char *text = malloc(n + 1);
+    assert_non_null(text);
+    memset(text, 'a', n);
+    text[n] = '\0';
+    smime_config c;
+    char err[256];
+    assert_int_equal(parse(text, &c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "test.conf:1: line longer"));
+    free(text);
+    static const char nul[] = "TrustAnchors /a\nSyslog\0yes\n";
+    assert_int_equal(smime_config_parse(nul, sizeof(nul) - 1, "x", &c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "x:2: NUL"));
+}
+
+static void test_socket_forms(void **state)
+{
+    (void)state;
+    assert_true(smime_config_socket_valid("inet:8894@127.0.0.1"));
+    assert_true(smime_config_socket_valid("inet:8894@localhost"));
+    assert_true(smime_config_socket_valid("inet:8894"));
+    assert_true(smime_config_socket_valid("inet6:8894@[::1]"));
+    assert_true(smime_config_socket_valid("inet6:8894@::1"));
+    assert_true(smime_config_socket_valid("local:/run/smime-milter/sock"));
+    assert_true(smime_config_socket_valid("unix:/run/x"));
+    assert_false(smime_config_socket_valid("inet:@127.0.0.1"));
+    assert_false(smime_config_socket_valid("inet:88x4@127.0.0.1"));
+    assert_false(smime_config_socket_valid("inet:8894@"));
+    assert_false(smime_config_socket_valid("inet:8894@a b"));
+    assert_false(smime_config_socket_valid("inet6:8894@[zz::1]"));
+    assert_false(smime_config_socket_valid("local:"));
+    assert_false(smime_config_socket_valid("8894"));
+}
+
+static void test_memory_limit_clamped(void **state)
+{
+    (void)state;
+    smime_config c;
+    char err[256];
+    assert_int_equal(parse("TrustAnchors /a\nMaximumMessageSize 1k\nMessageMemoryLimit 1M\n", &c,
+                           err, sizeof(err)), 0);
+    assert_int_equal(c.memory_limit, 1024);
+}
+
+static void test_load_missing_file(void **state)
+{
+    (void)state;
+    smime_config c;
+    char err[256];
+    assert_int_equal(smime_config_load("/nonexistent/smime.conf", &c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "/nonexistent/smime.conf"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_every_key),
+        cmocka_unit_test(test_errors_name_the_line),
+        cmocka_unit_test(test_long_line_and_nul),
+        cmocka_unit_test(test_socket_forms),
+        cmocka_unit_test(test_memory_limit_clamped),
+        cmocka_unit_test(test_load_missing_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
