@@ -13,6 +13,8 @@
 
 #define OID_CONTENT_TYPE   "1.2.840.113549.1.9.3"
 #define OID_MESSAGE_DIGEST "1.2.840.113549.1.9.4"
+/* Certificates looked at in one SignedData, repeats included. */
+#define CERT_SCAN_MAX 256
 /* Nesting we follow when looking for BER indefinite lengths; ContentInfo nests a
  * handful of levels, anything deeper is hostile. */
 #define BER_SCAN_DEPTH 24
@@ -23,6 +25,7 @@ struct smime_cms {
     size_t             n_certs;
     unsigned           n_signers;
     size_t             n_certs_carried;  /* in the SignedData, read or not */
+    size_t             n_certs_unread;   /* distinct ones past the cap, or never looked at */
     int                ber_indefinite;   /* input used indefinite lengths somewhere */
 };
 
@@ -108,17 +111,33 @@ int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smi
     }
     cms->n_signers = (unsigned)n;
     int nc = gnutls_pkcs7_get_crt_count(cms->pkcs7);
-    size_t want = nc > 0 ? (size_t)nc : 0;
-    cms->n_certs_carried = want;
-    if (want > max_certs)
-        want = max_certs;
-    cms->certs = want ? calloc(want, sizeof(*cms->certs)) : NULL;
-    for (size_t i = 0; i < want && cms->certs; i++) {
+    /* Up to max_certs distinct certificates are kept; repeats cost a look, not a
+     * place, and the look itself stops at CERT_SCAN_MAX. */
+    size_t carried = nc > 0 ? (size_t)nc : 0;
+    size_t scan = carried < CERT_SCAN_MAX ? carried : CERT_SCAN_MAX;
+    cms->n_certs_carried = carried;
+    cms->n_certs_unread = carried - scan;
+    cms->certs = max_certs ? calloc(max_certs, sizeof(*cms->certs)) : NULL;
+    for (size_t i = 0; i < scan && cms->certs; i++) {
         gnutls_datum_t raw = { NULL, 0 };
         if (gnutls_pkcs7_get_crt_raw2(cms->pkcs7, (unsigned)i, &raw) < 0)
             continue;
+        /* A certificate carried twice is kept once: path building then tells
+         * certificates apart by identity alone. */
+        int seen = 0;
+        for (size_t k = 0; k < cms->n_certs && !seen; k++) {
+            gnutls_datum_t prev;
+            if (gnutls_x509_crt_export2(cms->certs[k], GNUTLS_X509_FMT_DER, &prev) == 0) {
+                seen = prev.size == raw.size && memcmp(prev.data, raw.data, raw.size) == 0;
+                gnutls_free(prev.data);
+            }
+        }
         gnutls_x509_crt_t c;
-        if (gnutls_x509_crt_init(&c) == 0) {
+        if (seen) {
+            /* nothing to keep */
+        } else if (cms->n_certs == max_certs) {
+            cms->n_certs_unread++;
+        } else if (gnutls_x509_crt_init(&c) == 0) {
             if (gnutls_x509_crt_import(c, &raw, GNUTLS_X509_FMT_DER) == 0)
                 cms->certs[cms->n_certs++] = c;
             else
@@ -268,10 +287,10 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
     snprintf(out->digest_alg, sizeof(out->digest_alg), "%s",
              dig != GNUTLS_DIG_UNKNOWN ? gnutls_digest_get_name(dig) : "none");
     out->cert = find_signer(cms, &info);
-    if (!out->cert && cms->n_certs_carried > cms->n_certs) {
+    if (!out->cert && cms->n_certs_unread > 0) {
         st = signer_status(out, SMIME_SIG_LIMIT,
-                           "the signature carries %zu certificates, more than the %zu read; the "
-                           "signer's is not among them",
+                           "the signature carries %zu certificates; %zu distinct ones were read "
+                           "and the signer's is not among them",
                            cms->n_certs_carried, cms->n_certs);
         goto done;
     }

@@ -253,10 +253,12 @@ static int key_ids_compatible(gnutls_x509_crt_t child, gnutls_x509_crt_t candida
     return an == sn && memcmp(aki, ski, an) == 0;
 }
 
+/* By identity: the pool holds each certificate once (smime_cms_open drops
+ * repeats), and gnutls_x509_crt_equals re-encodes both sides. */
 static int in_path(gnutls_x509_crt_t *path, size_t n, gnutls_x509_crt_t c)
 {
     for (size_t i = 0; i < n; i++)
-        if (path[i] == c || gnutls_x509_crt_equals(path[i], c))
+        if (path[i] == c)
             return 1;
     return 0;
 }

@@ -62,8 +62,8 @@ typedef struct smime_chain_result {
                                               * path ends self-issued */
 } smime_chain_result;
 
-/* Builds the path signer -> issuers found in pool (certificates from the message;
- * borrowed) -> trust anchor, validates it for emailProtection at time `now`, and
+/* Builds the path signer -> issuers found in pool (certificates from the message,
+ * each once, as smime_cms_certs gives them; borrowed) -> trust anchor, validates it for emailProtection at time `now`, and
  * fills out.  With use_cache, a path this store validated before is not verified
  * again (its validity times are).  Returns the status (also in out->status). */
 smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_crt_t signer,

@@ -405,6 +405,26 @@ static int case_control_bytes_in_names(void)
     return 0;
 }
 
+/* The intermediate carried 40 times: repeats are read once, so the signer (last
+ * in the set) is still among the certificates read, and the path is sound. */
+static int case_duplicate_certificates(void)
+{
+    test_id alice = pkigen_load("alice"), ca = pkigen_load("smime-ca");
+    gnutls_x509_crt_t extra[40];
+    for (int i = 0; i < 40; i++)
+        extra[i] = ca.crt;
+    size_t len;
+    char *msg = pkigen_message(&alice, extra, 40, "alice@example.test", &len);
+    smime_report *r = verify_buf(msg, len);
+    EXPECT(first_result_is(r, SMIME_RESULT_PASS, "ok"));
+    EXPECT(r->sigs[0].chain_len == 2);
+    smime_report_free(r);
+    g_free(msg);
+    pkigen_free(&alice);
+    pkigen_free(&ca);
+    return 0;
+}
+
 #define LIMITED(fn) \
     static void test_##fn(void **state) { (void)state; run_limited(#fn, fn); }
 LIMITED(case_nested_10000)
@@ -418,6 +438,7 @@ LIMITED(case_san_1000)
 LIMITED(case_chain_50)
 LIMITED(case_cross_sign_loop)
 LIMITED(case_control_bytes_in_names)
+LIMITED(case_duplicate_certificates)
 
 int main(void)
 {
@@ -434,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_case_chain_50),
         cmocka_unit_test(test_case_cross_sign_loop),
         cmocka_unit_test(test_case_control_bytes_in_names),
+        cmocka_unit_test(test_case_duplicate_certificates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
