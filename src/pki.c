@@ -372,9 +372,11 @@ smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_cr
         }
         if (!next)
             break;
-        if (n >= max_chain)
+        if (n >= max_chain) {
+            smime_cert_summarize(signer, &out->signer);
             return chain_fail(out, SMIME_CHAIN_TOO_LONG,
                               "certificate chain longer than %u certificates", max_chain);
+        }
         path[n++] = next;
     }
 
@@ -388,6 +390,7 @@ smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_cr
         return check_validity(entry.not_before, entry.not_after, entry.n_certs, now, out);
     }
     set_path(out, path, n);
+    smime_cert_summarize(signer, &out->signer);
 
     gnutls_typed_vdata_st purpose = {
         .type = GNUTLS_DT_KEY_PURPOSE_OID,

@@ -223,7 +223,10 @@ static void judge_signer_core(verify_ctx *vc, smime_cms *cms, const smime_cms_si
     s->signing_time = cs->signing_time;
     if (cs->cert) {
         s->has_signer = 1;
-        smime_cert_summarize(cs->cert, &s->signer);
+        /* The summary comes with the path validation below (cached with it), or
+         * is made here for the results that end before it. */
+        if (cs->status != SMIME_SIG_OK && cs->status != SMIME_SIG_WEAK)
+            smime_cert_summarize(cs->cert, &s->signer);
         s->n_mailboxes = smime_cert_mailboxes(cs->cert, s->mailboxes, SMIME_MAILBOXES_MAX);
         if (s->n_mailboxes)
             snprintf(s->identifier, sizeof(s->identifier), "%s", s->mailboxes[0]);
@@ -251,6 +254,7 @@ static void judge_signer_core(verify_ctx *vc, smime_cms *cms, const smime_cms_si
     gnutls_x509_crt_t *pool = smime_cms_certs(cms, &n_pool);
     smime_chain_validate(vc->trust, cs->cert, pool, n_pool, opt->now, opt->max_chain,
                          opt->chain_cache, chain);
+    s->signer = chain->signer;
     s->chain_len = chain->len;
     memcpy(s->chain, chain->issuers, chain->len * sizeof(chain->issuers[0]));
     s->chain_anchored = chain->anchored;

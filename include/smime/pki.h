@@ -50,6 +50,8 @@ const char *smime_chain_status_code(smime_chain_status st);
 typedef struct smime_chain_result {
     smime_chain_status status;
     char   reason[SMIME_TEXT_MAX];
+    smime_cert_summary signer;               /* the signer's facts (remembered with a
+                                              * cached path: they cost a DN formatting) */
     size_t len;                              /* issuers above the signer */
     smime_cert_summary issuers[SMIME_CHAIN_MAX];
     int    anchored;                         /* last issuer is a trust anchor */

@@ -154,6 +154,9 @@ static void test_chain_cache(void **state)
     assert_int_equal(warm.len, cold.len);
     assert_true(warm.anchored);
     assert_string_equal(warm.issuers[1].subject, cold.issuers[1].subject);
+    assert_string_equal(warm.signer.subject, "CN=alice@example.test");
+    assert_string_equal(warm.signer.serial, cold.signer.serial);
+    assert_int_equal(warm.signer.not_after, cold.signer.not_after);
     /* Times are checked on every hit. */
     assert_int_equal(smime_chain_validate(t, alice, pool, 2, smime_time_from_utc(2060, 1, 1, 0, 0, 0),
                                           10, 1, &warm), SMIME_CHAIN_EXPIRED);
