@@ -180,8 +180,12 @@ static int listener_set_nodelay(int port)
 
 static int write_pid_file(const char *path)
 {
-    FILE *f = fopen(path, "w");
+    /* 0644 whatever UMask says, never through a symbolic link */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    FILE *f = fd < 0 || fchmod(fd, 0644) < 0 ? NULL : fdopen(fd, "w");
     if (!f) {
+        if (fd >= 0)
+            close(fd);
         log_msg(LOG_ERR, "PidFile %s: %s", path, strerror(errno));
         return -1;
     }
@@ -364,6 +368,14 @@ int main(int argc, char **argv)
     if (cfg->has_umask)
         umask((mode_t)cfg->umask);
     log_open(cfg->syslog, cfg->syslog_facility);
+    /* A parser of hostile mail must not keep root: started as root, the daemon
+     * binds and then switches to UserID; without one it refuses to start. */
+    if (geteuid() == 0 && !cfg->user_id[0]) {
+        log_msg(LOG_ERR, "refusing to run as root: set UserID in %s (e.g. UserID smime-milter)",
+                conf);
+        gen_release(g);
+        return 1;
+    }
     if (smfi_setconn((char *)cfg->socket) != MI_SUCCESS ||
         smfi_register(*callbacks_desc()) != MI_SUCCESS) {
         log_msg(LOG_ERR, "libmilter set-up failed for %s", cfg->socket);

@@ -15,6 +15,8 @@ Syslog              no
 LogWhy              yes
 TemporaryDirectory  /tmp
 EOF_CONF
+# the daemon refuses to keep root: as root, switch to nobody after binding
+[ "$(id -u)" -eq 0 ] && echo "UserID              nobody" >> "$CONF"
 "$BUILD/smime-milter" -c "$CONF" -n || exit 1
 "$BUILD/smime-milter" -c "$CONF" -t sample-mail/*.eml || exit 1
 echo "== smime-milter listening on inet:8894@127.0.0.1 (Ctrl-C stops it)"

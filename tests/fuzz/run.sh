@@ -12,7 +12,7 @@ mkdir -p "$B/seeds" "$B/crashes"
 make -s BUILD="$B" CC=clang SAN=1 OPTFLAGS="-O1 -fsanitize=fuzzer-no-link" "$B/libsmime.a"
 CFLAGS_F="-std=c11 -g -O1 -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
  -fsanitize=fuzzer,address,undefined $(pkg-config --cflags gmime-3.0 gnutls)"
-LIBS="$B/libsmime.a $(pkg-config --libs gmime-3.0 gnutls) -pthread"
+LIBS="$B/libsmime.a $(pkg-config --libs gmime-3.0 gnutls sqlite3 libpq libcurl) -pthread"
 
 seed_dir() { # TARGET -> a directory of seed inputs
     d="$B/seeds/$1"
@@ -30,6 +30,12 @@ seed_dir() { # TARGET -> a directory of seed inputs
                 -out "$d/$(basename "$f" | tr . _).der" 2>/dev/null || true
         done ;;
     fuzz_authres) printf 'reason\377alice@example.test\3771.2\377AB\377CN=x' >"$d/basic" ;;
+    fuzz_config)
+        cp doc/smime-milter.conf.sample "$d/sample.conf"
+        printf 'TrustAnchors /etc/a.pem\n' >"$d/minimal"
+        printf 'Socket local:/run/m.sock # c\r\nTrustAnchors /a\nUserID nobody:postfix\nUMask 007\nMaximumMessageSize 100k\nMessageMemoryLimit 16k\n' >"$d/local"
+        printf 'socket inet6:8894@[::1]\ntrustanchors\t/a\nOn-Fail reject\nRejectReply 550 5.7.1 no: %%r\nRevocation hard\nRevocationTimeout 1\nTelemetry sqlite:/t.db\n' >"$d/inet6"
+        printf 'TrustAnchors /a\nOn-Fail explode\n' >"$d/bad" ;;
     *) [ -d "tests/fuzz/seeds/$1" ] && cp "tests/fuzz/seeds/$1/"* "$d/" ;;
     esac
     echo "$d"
