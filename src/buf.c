@@ -1,9 +1,12 @@
 /* buf - growable byte buffer with a hard cap (see include/smime/buf.h). */
 #include "smime/buf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void smime_buf_init(smime_buf *b, size_t cap)
 {
@@ -104,4 +107,41 @@ char *smime_buf_steal(smime_buf *b, size_t *len)
     b->len = b->alloc = 0;
     b->overflow = 0;
     return p;
+}
+
+int smime_buf_read_file(smime_buf *b, const char *path, int cut_at_cap)
+{
+    int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char chunk[65536];
+    int err = 0;
+    for (;;) {
+        size_t room = b->cap - b->len;
+        if (cut_at_cap && room == 0)
+            break;
+        /* Without cut_at_cap one byte past the cap is asked for, to tell a file
+         * of exactly cap bytes from a longer one. */
+        size_t want = cut_at_cap && room < sizeof(chunk) ? room : sizeof(chunk);
+        ssize_t n = read(fd, chunk, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            err = errno;
+            break;
+        }
+        if (n == 0)
+            break;
+        if (smime_buf_append(b, chunk, (size_t)n) < 0) {
+            err = (size_t)n > b->cap - b->len ? EFBIG : ENOMEM;
+            break;
+        }
+    }
+    if (fd != STDIN_FILENO)
+        close(fd);
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return 0;
 }

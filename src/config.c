@@ -458,36 +458,18 @@ int smime_config_parse(const char *text, size_t len, const char *source, smime_c
 
 int smime_config_load(const char *path, smime_config *out, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
     smime_buf b;
     smime_buf_init(&b, SMIME_CONFIG_FILE_MAX);
-    char chunk[8192];
     int rc = 0;
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
+    if (smime_buf_read_file(&b, path, 0) < 0) {
+        if (errno == EFBIG)
+            snprintf(err, errlen, "%s: larger than %u bytes", path, SMIME_CONFIG_FILE_MAX);
+        else
             snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            rc = -1;
-            break;
-        }
-        if (n == 0)
-            break;
-        if (smime_buf_append(&b, chunk, (size_t)n) < 0) {
-            snprintf(err, errlen, "%s: larger than %u bytes or out of memory", path,
-                     SMIME_CONFIG_FILE_MAX);
-            rc = -1;
-            break;
-        }
-    }
-    close(fd);
-    if (rc == 0)
+        rc = -1;
+    } else {
         rc = smime_config_parse(b.data ? b.data : "", b.len, path, out, err, errlen);
+    }
     smime_buf_free(&b);
     return rc;
 }

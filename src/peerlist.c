@@ -110,35 +110,18 @@ int smime_peerlist_load(const char *path, smime_peerlist *out, char *err, size_t
 {
     out->n = 0;
     out->peers = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
     smime_buf b;
     smime_buf_init(&b, (size_t)SMIME_PEERLIST_MAX * PEER_LINE_MAX);
-    char chunk[8192];
     int rc = 0;
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
+    if (smime_buf_read_file(&b, path, 0) < 0) {
+        if (errno == EFBIG)
+            snprintf(err, errlen, "%s: too large", path);
+        else
             snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            rc = -1;
-            break;
-        }
-        if (n == 0)
-            break;
-        if (smime_buf_append(&b, chunk, (size_t)n) < 0) {
-            snprintf(err, errlen, "%s: too large or out of memory", path);
-            rc = -1;
-            break;
-        }
-    }
-    close(fd);
-    if (rc == 0)
+        rc = -1;
+    } else {
         rc = smime_peerlist_parse(b.data ? b.data : "", b.len, path, out, err, errlen);
+    }
     smime_buf_free(&b);
     return rc;
 }

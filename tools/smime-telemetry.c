@@ -954,29 +954,12 @@ static void log_stderr(void *ctx, smime_telemetry_log_level level, const char *m
  * with errno set. */
 static char *read_all(const char *path, size_t cap, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
     smime_buf b;
     smime_buf_init(&b, cap);
-    char chunk[65536];
-    int err = 0;
-    while (b.len < cap) {
-        size_t want = cap - b.len < sizeof(chunk) ? cap - b.len : sizeof(chunk);
-        size_t n = fread(chunk, 1, want, f);
-        if (n == 0)
-            break;
-        if (smime_buf_append(&b, chunk, n) < 0) {
-            err = ENOMEM;
-            break;
-        }
-    }
-    if (!err && ferror(f))
-        err = EIO;
-    fclose(f);
-    if (err) {
+    if (smime_buf_read_file(&b, path, 1) < 0) {
+        int e = errno;
         smime_buf_free(&b);
-        errno = err;
+        errno = e;
         return NULL;
     }
     return smime_buf_steal(&b, len);

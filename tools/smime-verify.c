@@ -52,40 +52,6 @@ static void usage(FILE *f)
             "exit: 0 all pass/none, 1 some other result, 2 usage, 3 unreadable input\n");
 }
 
-/* Reads a file (or stdin for "-"), keeping at most cap bytes: a longer input is
- * cut there, which the core then reports as too large to check.  Returns a
- * malloc'ed buffer, or NULL with errno set. */
-static char *read_file(const char *path, size_t cap, size_t *len)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f)
-        return NULL;
-    smime_buf b;
-    smime_buf_init(&b, cap);
-    char chunk[65536];
-    int err = 0;
-    while (b.len < cap) {
-        size_t want = cap - b.len < sizeof(chunk) ? cap - b.len : sizeof(chunk);
-        size_t n = fread(chunk, 1, want, f);
-        if (n == 0)
-            break;
-        if (smime_buf_append(&b, chunk, n) < 0) {
-            err = ENOMEM;
-            break;
-        }
-    }
-    if (!err && ferror(f))
-        err = EIO;
-    if (f != stdin)
-        fclose(f);
-    if (err) {
-        smime_buf_free(&b);
-        errno = err;
-        return NULL;
-    }
-    return smime_buf_steal(&b, len);
-}
-
 /* Telemetry problems (sink errors, losses) go to stderr. */
 static void telemetry_log(void *ctx, smime_telemetry_log_level level, const char *msg)
 {
@@ -246,12 +212,15 @@ int main(int argc, char **argv)
         size_t len = 0;
         /* One byte past the cap is enough for the core to see that the message is
          * too large to check. */
-        char *msg = read_file(path, opt.max_message_size + 1, &len);
-        if (!msg) {
+        smime_buf in;
+        smime_buf_init(&in, opt.max_message_size + 1);
+        if (smime_buf_read_file(&in, path, 1) < 0) {
             fprintf(stderr, "smime-verify: %s: %s\n", path, strerror(errno));
+            smime_buf_free(&in);
             status = EXIT_INPUT;
             continue;
         }
+        char *msg = smime_buf_steal(&in, &len);
         smime_report *report = NULL;
         opt.revocation_deadline_ms = smime_rev_clock_ms() + rev_timeout_ms;   /* per message */
         int rc = smime_verify_message(msg, len, trust, &opt, &report, err, sizeof(err));

@@ -29,6 +29,11 @@ int  smime_buf_putc(smime_buf *b, char c);
 int  smime_buf_printf(smime_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int  smime_buf_vprintf(smime_buf *b, const char *fmt, va_list ap);
+/* Reads the file at path ("-" is standard input) into b, which the caller has
+ * initialised with its cap.  With cut_at_cap a longer file is cut at the cap
+ * (b->len == b->cap) and that is not an error; without it, it is (EFBIG).
+ * Returns 0, or -1 with errno set (the file's own error, EFBIG or ENOMEM). */
+int  smime_buf_read_file(smime_buf *b, const char *path, int cut_at_cap);
 /* Hands the storage to the caller (who frees it with free()) and resets b. */
 char *smime_buf_steal(smime_buf *b, size_t *len);
 

@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -330,9 +333,43 @@ static void test_free_twice_and_reuse(void **state)
     smime_buf_free(&b);
 }
 
+static void test_read_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/smime-buf-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "0123456789", 10), 10);
+    close(fd);
+    smime_buf b;
+    /* exactly the cap: fine either way */
+    smime_buf_init(&b, 10);
+    assert_int_equal(smime_buf_read_file(&b, path, 0), 0);
+    assert_int_equal(b.len, 10);
+    assert_string_equal(b.data, "0123456789");
+    smime_buf_free(&b);
+    /* past the cap: an error, unless cutting is asked for */
+    smime_buf_init(&b, 9);
+    errno = 0;
+    assert_int_equal(smime_buf_read_file(&b, path, 0), -1);
+    assert_int_equal(errno, EFBIG);
+    smime_buf_free(&b);
+    smime_buf_init(&b, 9);
+    assert_int_equal(smime_buf_read_file(&b, path, 1), 0);
+    assert_int_equal(b.len, 9);
+    assert_string_equal(b.data, "012345678");
+    smime_buf_free(&b);
+    unlink(path);
+    smime_buf_init(&b, 9);
+    assert_int_equal(smime_buf_read_file(&b, path, 0), -1);
+    assert_int_equal(errno, ENOENT);
+    smime_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_read_file),
         cmocka_unit_test(test_init_is_empty),
         cmocka_unit_test(test_append_puts_putc_nul_terminated),
         cmocka_unit_test(test_binary_content_with_nul),
