@@ -29,17 +29,6 @@
 #define BACKOFF_MAX_MS         30000
 #define LOG_MSG_MAX            640
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Copies src into a fixed field, cutting it (fields here hold identifiers whose
  * exact tail does not matter; the report's own fields are already cut). */
@@ -285,7 +274,7 @@ int smime_telemetry_record_from(const smime_sig_report *s, const smime_lint_resu
             copy_field(out->sender_domain, sizeof(out->sender_domain), domain);
         } else if (domain[0]) {
             if (priv->key_len == 0 || priv->key_len > SMIME_TELEMETRY_KEY_MAX) {
-                set_err(err, errlen, "sender domain hashing needs a key of 1..%d bytes",
+                smime_errf(err, errlen, "sender domain hashing needs a key of 1..%d bytes",
                         SMIME_TELEMETRY_KEY_MAX);
                 return -1;
             }
@@ -293,7 +282,7 @@ int smime_telemetry_record_from(const smime_sig_report *s, const smime_lint_resu
             int rc = gnutls_hmac_fast(GNUTLS_MAC_SHA256, priv->key, priv->key_len, domain,
                                       strlen(domain), mac);
             if (rc < 0) {
-                set_err(err, errlen, "HMAC-SHA256 of the sender domain: %s", gnutls_strerror(rc));
+                smime_errf(err, errlen, "HMAC-SHA256 of the sender domain: %s", gnutls_strerror(rc));
                 return -1;
             }
             char hex[2 * sizeof(mac) + 1];
@@ -348,7 +337,7 @@ int smime_telemetry_sink_query(smime_telemetry_sink *sink, const char *since_day
                                char *err, size_t errlen)
 {
     if (!sink->ops->query) {
-        set_err(err, errlen, "%s sink cannot be read", sink->ops->name);
+        smime_errf(err, errlen, "%s sink cannot be read", sink->ops->name);
         return -1;
     }
     return sink->ops->query(sink->impl, since_day, until_day, fn, ctx, err, errlen);
@@ -358,7 +347,7 @@ int smime_telemetry_sink_schema_version(smime_telemetry_sink *sink, int *version
                                         size_t errlen)
 {
     if (!sink->ops->schema_version) {
-        set_err(err, errlen, "%s sink has no schema", sink->ops->name);
+        smime_errf(err, errlen, "%s sink has no schema", sink->ops->name);
         return -1;
     }
     return sink->ops->schema_version(sink->impl, version, err, errlen);
@@ -386,20 +375,20 @@ static const char *sqlite_path(const char *uri)
 int smime_telemetry_uri_check(const char *uri, char *err, size_t errlen)
 {
     if (!uri || !*uri) {
-        set_err(err, errlen, "empty telemetry URI");
+        smime_errf(err, errlen, "empty telemetry URI");
         return -1;
     }
     const char *path = sqlite_path(uri);
     if (path) {
         if (!*path) {
-            set_err(err, errlen, "telemetry URI %s: no file name", uri);
+            smime_errf(err, errlen, "telemetry URI %s: no file name", uri);
             return -1;
         }
         return 0;
     }
     if (is_pg_uri(uri))
         return smime_telemetry_pg_uri_check(uri, err, errlen);
-    set_err(err, errlen, "telemetry URI must start with sqlite: or postgresql://");
+    smime_errf(err, errlen, "telemetry URI must start with sqlite: or postgresql://");
     return -1;
 }
 
@@ -657,14 +646,14 @@ int smime_telemetry_start(smime_telemetry_sink *sink, const smime_telemetry_opti
     if (o.batch_size == 0)
         o.batch_size = DEFAULT_BATCH_SIZE;
     if (o.queue_capacity > SMIME_TELEMETRY_QUEUE_MAX || o.batch_size > SMIME_TELEMETRY_BATCH_MAX) {
-        set_err(err, errlen, "telemetry queue capacity must be at most %d, batch size at most %d",
+        smime_errf(err, errlen, "telemetry queue capacity must be at most %d, batch size at most %d",
                 SMIME_TELEMETRY_QUEUE_MAX, SMIME_TELEMETRY_BATCH_MAX);
         smime_telemetry_sink_close(sink);
         return -1;
     }
     if (o.privacy.domain_mode == SMIME_TELEMETRY_DOMAIN_HMAC &&
         (o.privacy.key_len == 0 || o.privacy.key_len > SMIME_TELEMETRY_KEY_MAX)) {
-        set_err(err, errlen, "hashed sender domains need a key of 1..%d bytes",
+        smime_errf(err, errlen, "hashed sender domains need a key of 1..%d bytes",
                 SMIME_TELEMETRY_KEY_MAX);
         smime_telemetry_sink_close(sink);
         return -1;
@@ -673,7 +662,7 @@ int smime_telemetry_start(smime_telemetry_sink *sink, const smime_telemetry_opti
     if (t)
         t->ring = calloc(o.queue_capacity, sizeof(*t->ring));
     if (!t || !t->ring) {
-        set_err(err, errlen, "out of memory for the telemetry queue");
+        smime_errf(err, errlen, "out of memory for the telemetry queue");
         free(t);
         smime_telemetry_sink_close(sink);
         return -1;
@@ -686,7 +675,7 @@ int smime_telemetry_start(smime_telemetry_sink *sink, const smime_telemetry_opti
     cond_init_monotonic(&t->space);
     int rc = pthread_create(&t->writer, NULL, writer_main, t);
     if (rc != 0) {
-        set_err(err, errlen, "cannot start the telemetry writer: %s", strerror(rc));
+        smime_errf(err, errlen, "cannot start the telemetry writer: %s", strerror(rc));
         pthread_cond_destroy(&t->writer_exit);
         pthread_cond_destroy(&t->space);
         pthread_cond_destroy(&t->wake);
@@ -709,7 +698,7 @@ int smime_telemetry_open(const char *uri, const smime_telemetry_options *opt,
     int connected = 1;
     if (uri && is_pg_uri(uri)) {
         if (smime_telemetry_pg_open_lazy(uri, &sink, &connected, why, sizeof(why)) < 0) {
-            set_err(err, errlen, "%s", why);
+            smime_errf(err, errlen, "%s", why);
             return -1;
         }
     } else if (smime_telemetry_sink_open(uri, &sink, err, errlen) < 0) {

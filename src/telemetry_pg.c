@@ -14,18 +14,8 @@
 #include <string.h>
 
 #include "smime/telemetry_sink.h"
+#include "smime/text.h"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 #if defined(__has_include)
 #if __has_include(<libpq-fe.h>)
@@ -40,7 +30,7 @@ int smime_telemetry_pg_open(const char *conninfo, smime_telemetry_sink **out, ch
 {
     (void)conninfo;
     *out = NULL;
-    set_err(err, errlen, "postgresql: this program was built without libpq");
+    smime_errf(err, errlen, "postgresql: this program was built without libpq");
     return -1;
 }
 
@@ -54,7 +44,7 @@ int smime_telemetry_pg_open_lazy(const char *conninfo, smime_telemetry_sink **ou
 int smime_telemetry_pg_uri_check(const char *conninfo, char *err, size_t errlen)
 {
     (void)conninfo;
-    set_err(err, errlen, "postgresql: this program was built without libpq");
+    smime_errf(err, errlen, "postgresql: this program was built without libpq");
     return -1;
 }
 
@@ -83,7 +73,7 @@ static const char *pg_message(PGconn *conn)
 
 static void set_pg_err(char *err, size_t errlen, const char *what, PGconn *conn)
 {
-    set_err(err, errlen, "postgresql: %s: %s", what, pg_message(conn));
+    smime_errf(err, errlen, "postgresql: %s: %s", what, pg_message(conn));
     if (err) {
         size_t n = strlen(err);
         while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == '\r'))
@@ -134,7 +124,7 @@ static int read_version(PGconn *conn, int *version, char *err, size_t errlen)
     char *end;
     long n = strtol(v, &end, 10);
     if (*end || n < 0) {
-        set_err(err, errlen, "postgresql: schema_version is not a number: %s", v);
+        smime_errf(err, errlen, "postgresql: schema_version is not a number: %s", v);
         PQclear(res);
         return -1;
     }
@@ -154,7 +144,7 @@ static int migrate(PGconn *conn, char *err, size_t errlen)
     if (read_version(conn, &version, err, errlen) < 0)
         goto rollback;
     if (version > SMIME_TELEMETRY_SCHEMA_VERSION) {
-        set_err(err, errlen,
+        smime_errf(err, errlen,
                 "postgresql: database schema version %d is newer than this program's (%d); "
                 "not touching it", version, SMIME_TELEMETRY_SCHEMA_VERSION);
         goto rollback;
@@ -162,7 +152,7 @@ static int migrate(PGconn *conn, char *err, size_t errlen)
     for (int v = version + 1; v <= SMIME_TELEMETRY_SCHEMA_VERSION; v++) {
         char sql[MIGRATION_SQL_MAX];
         if (smime_telemetry_migration_sql(v, "BIGSERIAL PRIMARY KEY", sql, sizeof(sql)) < 0) {
-            set_err(err, errlen, "postgresql: no migration to schema version %d", v);
+            smime_errf(err, errlen, "postgresql: no migration to schema version %d", v);
             goto rollback;
         }
         char what[64];
@@ -184,7 +174,7 @@ static int ensure_ready(pg_sink *s, char *err, size_t errlen)
     if (!s->conn) {
         s->conn = PQconnectdb(s->conninfo);
         if (!s->conn) {
-            set_err(err, errlen, "postgresql: out of memory");
+            smime_errf(err, errlen, "postgresql: out of memory");
             return -1;
         }
         PQsetNoticeProcessor(s->conn, quiet_notices, NULL);
@@ -254,7 +244,7 @@ static int pg_query(void *impl, const char *since_day, const char *until_day,
             vals[i] = PQgetvalue(res, r, i);
         smime_telemetry_record rec;
         if (smime_telemetry_record_parse(vals, &rec) < 0) {
-            set_err(err, errlen, "postgresql: a stored row has a malformed number");
+            smime_errf(err, errlen, "postgresql: a stored row has a malformed number");
             PQclear(res);
             return -1;
         }
@@ -298,7 +288,7 @@ int smime_telemetry_pg_uri_check(const char *conninfo, char *err, size_t errlen)
     char *parse_err = NULL;
     PQconninfoOption *opts = PQconninfoParse(conninfo, &parse_err);
     if (!opts) {
-        set_err(err, errlen, "postgresql: bad connection URI: %s",
+        smime_errf(err, errlen, "postgresql: bad connection URI: %s",
                 parse_err ? parse_err : "out of memory");
         if (err) {
             size_t n = strlen(err);
@@ -325,7 +315,7 @@ static int pg_make(const char *conninfo, int lazy, smime_telemetry_sink **out, i
     pg_sink *s = calloc(1, sizeof(*s));
     if (!s || !(s->conninfo = strdup(conninfo))) {
         free(s);
-        set_err(err, errlen, "postgresql: out of memory");
+        smime_errf(err, errlen, "postgresql: out of memory");
         return -1;
     }
     int o = snprintf(s->insert_sql, sizeof(s->insert_sql), "INSERT INTO signature (%s) VALUES (",
@@ -342,7 +332,7 @@ static int pg_make(const char *conninfo, int lazy, smime_telemetry_sink **out, i
     }
     *out = smime_telemetry_sink_new(&pg_ops, s);
     if (!*out) {
-        set_err(err, errlen, "postgresql: out of memory");
+        smime_errf(err, errlen, "postgresql: out of memory");
         return -1;
     }
     return 0;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "smime/telemetry_sink.h"
+#include "smime/text.h"
 
 #if defined(__has_include)
 #if __has_include(<sqlite3.h>)
@@ -48,23 +49,12 @@ typedef struct sqlite_sink {
     sqlite3_stmt *insert;   /* owned; prepared once */
 } sqlite_sink;
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static int exec(sqlite3 *db, const char *sql, const char *what, char *err, size_t errlen)
 {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        set_err(err, errlen, "sqlite: %s: %s", what, msg ? msg : sqlite3_errmsg(db));
+        smime_errf(err, errlen, "sqlite: %s: %s", what, msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
         return -1;
     }
@@ -93,9 +83,9 @@ static int read_version(sqlite3 *db, int *version, char *err, size_t errlen)
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         if (rc == SQLITE_DONE)
-            set_err(err, errlen, "sqlite: telemetry_meta has no schema_version");
+            smime_errf(err, errlen, "sqlite: telemetry_meta has no schema_version");
         else
-            set_err(err, errlen, "sqlite: reading the schema version: %s", sqlite3_errmsg(db));
+            smime_errf(err, errlen, "sqlite: reading the schema version: %s", sqlite3_errmsg(db));
         sqlite3_finalize(st);
         return -1;
     }
@@ -103,7 +93,7 @@ static int read_version(sqlite3 *db, int *version, char *err, size_t errlen)
     char *end;
     long n = v ? strtol(v, &end, 10) : -1;
     if (!v || *end || n < 0) {
-        set_err(err, errlen, "sqlite: schema_version is not a number: %s", v ? v : "NULL");
+        smime_errf(err, errlen, "sqlite: schema_version is not a number: %s", v ? v : "NULL");
         sqlite3_finalize(st);
         return -1;
     }
@@ -111,7 +101,7 @@ static int read_version(sqlite3 *db, int *version, char *err, size_t errlen)
     sqlite3_finalize(st);
     return 0;
 fail:
-    set_err(err, errlen, "sqlite: reading the schema version: %s", sqlite3_errmsg(db));
+    smime_errf(err, errlen, "sqlite: reading the schema version: %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return -1;
 }
@@ -126,7 +116,7 @@ static int set_wal(sqlite3 *db, char *err, size_t errlen)
         if (rc == SQLITE_OK)
             return 0;
         if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited_ms >= BUSY_TIMEOUT_MS) {
-            set_err(err, errlen, "sqlite: setting WAL mode: %s", sqlite3_errmsg(db));
+            smime_errf(err, errlen, "sqlite: setting WAL mode: %s", sqlite3_errmsg(db));
             return -1;
         }
         sqlite3_sleep(WAL_RETRY_MS);
@@ -141,7 +131,7 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
     if (read_version(db, &version, err, errlen) < 0)
         goto rollback;
     if (version > SMIME_TELEMETRY_SCHEMA_VERSION) {
-        set_err(err, errlen,
+        smime_errf(err, errlen,
                 "sqlite: database schema version %d is newer than this program's (%d); "
                 "not touching it", version, SMIME_TELEMETRY_SCHEMA_VERSION);
         goto rollback;
@@ -149,7 +139,7 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
     for (int v = version + 1; v <= SMIME_TELEMETRY_SCHEMA_VERSION; v++) {
         char sql[MIGRATION_SQL_MAX];
         if (smime_telemetry_migration_sql(v, "INTEGER PRIMARY KEY", sql, sizeof(sql)) < 0) {
-            set_err(err, errlen, "sqlite: no migration to schema version %d", v);
+            smime_errf(err, errlen, "sqlite: no migration to schema version %d", v);
             goto rollback;
         }
         char what[64];
@@ -178,7 +168,7 @@ static int sqlite_write(void *impl, const smime_telemetry_record *recs, size_t n
         for (int i = 0; i < SMIME_TELEMETRY_NCOLS; i++)
             sqlite3_bind_text(s->insert, i + 1, vals[i], -1, SQLITE_TRANSIENT);
         if (sqlite3_step(s->insert) != SQLITE_DONE) {
-            set_err(err, errlen, "sqlite: insert: %s", sqlite3_errmsg(s->db));
+            smime_errf(err, errlen, "sqlite: insert: %s", sqlite3_errmsg(s->db));
             sqlite3_reset(s->insert);
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
@@ -203,7 +193,7 @@ static int sqlite_query(void *impl, const char *since_day, const char *until_day
              smime_telemetry_column_list);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "sqlite: query: %s", sqlite3_errmsg(s->db));
+        smime_errf(err, errlen, "sqlite: query: %s", sqlite3_errmsg(s->db));
         return -1;
     }
     /* ISO dates compare as text; these bounds are below and above every date. */
@@ -216,7 +206,7 @@ static int sqlite_query(void *impl, const char *since_day, const char *until_day
             vals[i] = (const char *)sqlite3_column_text(st, i);
         smime_telemetry_record rec;
         if (smime_telemetry_record_parse(vals, &rec) < 0) {
-            set_err(err, errlen, "sqlite: a stored row has a malformed number");
+            smime_errf(err, errlen, "sqlite: a stored row has a malformed number");
             sqlite3_finalize(st);
             return -1;
         }
@@ -225,7 +215,7 @@ static int sqlite_query(void *impl, const char *since_day, const char *until_day
             break;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        set_err(err, errlen, "sqlite: query: %s", sqlite3_errmsg(s->db));
+        smime_errf(err, errlen, "sqlite: query: %s", sqlite3_errmsg(s->db));
         sqlite3_finalize(st);
         return -1;
     }
@@ -263,7 +253,7 @@ int smime_telemetry_sqlite_open(const char *path, int must_exist, smime_telemetr
     *out = NULL;
     sqlite_sink *s = calloc(1, sizeof(*s));
     if (!s) {
-        set_err(err, errlen, "sqlite: out of memory");
+        smime_errf(err, errlen, "sqlite: out of memory");
         return -1;
     }
     int rc = sqlite3_open_v2(path, &s->db,
@@ -271,7 +261,7 @@ int smime_telemetry_sqlite_open(const char *path, int must_exist, smime_telemetr
                                  SQLITE_OPEN_FULLMUTEX,
                              NULL);
     if (rc != SQLITE_OK) {
-        set_err(err, errlen, "sqlite: %s: %s", path,
+        smime_errf(err, errlen, "sqlite: %s: %s", path,
                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         sqlite_close(s);
         return -1;
@@ -284,18 +274,18 @@ int smime_telemetry_sqlite_open(const char *path, int must_exist, smime_telemetr
     if (set_wal(s->db, err, errlen) < 0 || migrate(s->db, err, errlen) < 0) {
         char why[512];
         snprintf(why, sizeof(why), "%s", err ? err : "");
-        set_err(err, errlen, "%s: %s", path, why);
+        smime_errf(err, errlen, "%s: %s", path, why);
         sqlite_close(s);
         return -1;
     }
     if (sqlite3_prepare_v2(s->db, sql, -1, &s->insert, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "sqlite: %s: preparing the insert: %s", path, sqlite3_errmsg(s->db));
+        smime_errf(err, errlen, "sqlite: %s: preparing the insert: %s", path, sqlite3_errmsg(s->db));
         sqlite_close(s);
         return -1;
     }
     *out = smime_telemetry_sink_new(&sqlite_ops, s);
     if (!*out) {
-        set_err(err, errlen, "sqlite: out of memory");
+        smime_errf(err, errlen, "sqlite: out of memory");
         return -1;
     }
     return 0;

@@ -1,6 +1,9 @@
 /* text - UTF-8 decoding and ASCII case helpers (see include/smime/text.h). */
 #include "smime/text.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 size_t smime_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
     if (n == 0)
@@ -84,4 +87,14 @@ void smime_integer_hex(const unsigned char *p, size_t n, char *out, size_t outle
         n--;
     }
     smime_hex(p, n, out, outlen);
+}
+
+void smime_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

@@ -25,4 +25,7 @@ void smime_hex(const unsigned char *p, size_t n, char *out, size_t outlen);
  * dropped, as people write serial numbers. */
 void smime_integer_hex(const unsigned char *p, size_t n, char *out, size_t outlen);
 
+/* Formats an error message into err (when err is not NULL and errlen > 0). */
+void smime_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif
