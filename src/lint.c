@@ -95,6 +95,18 @@ void lint_report_sev(smime_lint_ctx *c, smime_lint_severity sev, const char *fie
     va_end(ap);
 }
 
+void lint_criticality(smime_lint_ctx *c, const char *oid, size_t oid_len, const char *name,
+                      int critical)
+{
+    const smime_x509_ext *e = smime_x509_ext_find(c->cert, oid, oid_len);
+    if (!e || !e->critical == !critical)
+        return;
+    char field[SMIME_LINT_FIELD_MAX];
+    snprintf(field, sizeof(field), "extensions.%s", name);
+    lint_report(c, field, "%s %s %sbe critical", name,
+                c->def->severity == SMIME_SEV_ERROR ? "must" : "should", critical ? "" : "not ");
+}
+
 int lint_after(const smime_lint_ctx *c, int64_t t)
 {
     return c->opt->all_dates || c->cert->not_before >= t;

@@ -159,9 +159,7 @@ void lint_subca_ski(smime_lint_ctx *c)
 
 void lint_subca_nc(smime_lint_ctx *c)
 {
-    const smime_x509_ext *e = EXT(c, OID_NC);
-    if (e && !e->critical)
-        lint_report(c, "extensions.nameConstraints", "nameConstraints should be critical");
+    LINT_CRITICALITY(c, OID_NC, "nameConstraints", 1);
 }
 
 void lint_subca_subj(smime_lint_ctx *c)

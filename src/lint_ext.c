@@ -57,9 +57,7 @@ void lint_cp_01(smime_lint_ctx *c)
 
 void lint_cp_02(smime_lint_ctx *c)
 {
-    const smime_x509_ext *e = EXT(c, OID_CP);
-    if (e && e->critical)
-        lint_report(c, "extensions.certificatePolicies", "certificatePolicies should not be critical");
+    LINT_CRITICALITY(c, OID_CP, "certificatePolicies", 0);
 }
 
 /* Calls fn for each qualifier (qualifier OID, qualifier TLV). */
@@ -278,9 +276,7 @@ void lint_crl_01(smime_lint_ctx *c)
 
 void lint_crl_02(smime_lint_ctx *c)
 {
-    const smime_x509_ext *e = EXT(c, OID_CRLDP);
-    if (e && e->critical)
-        lint_report(c, "extensions.cRLDistributionPoints", "cRLDistributionPoints should not be critical");
+    LINT_CRITICALITY(c, OID_CRLDP, "cRLDistributionPoints", 0);
 }
 
 void lint_crl_03(smime_lint_ctx *c)
@@ -379,9 +375,7 @@ void lint_aia_01(smime_lint_ctx *c)
 
 void lint_aia_02(smime_lint_ctx *c)
 {
-    const smime_x509_ext *e = EXT(c, OID_AIA);
-    if (e && e->critical)
-        lint_report(c, "extensions.authorityInformationAccess", "authorityInformationAccess must not be critical");
+    LINT_CRITICALITY(c, OID_AIA, "authorityInformationAccess", 0);
 }
 
 void lint_aia_03(smime_lint_ctx *c)
@@ -521,9 +515,7 @@ void lint_ku_01(smime_lint_ctx *c)
 
 void lint_ku_02(smime_lint_ctx *c)
 {
-    const smime_x509_ext *e = EXT(c, OID_KU);
-    if (e && !e->critical)
-        lint_report(c, "extensions.keyUsage", "keyUsage should be critical");
+    LINT_CRITICALITY(c, OID_KU, "keyUsage", 1);
 }
 
 void lint_ku_03(smime_lint_ctx *c)
@@ -773,9 +765,7 @@ void lint_aki_01(smime_lint_ctx *c)
 
 void lint_aki_02(smime_lint_ctx *c)
 {
-    const smime_x509_ext *e = EXT(c, OID_AKI);
-    if (e && e->critical)
-        lint_report(c, "extensions.authorityKeyIdentifier", "authorityKeyIdentifier must not be critical");
+    LINT_CRITICALITY(c, OID_AKI, "authorityKeyIdentifier", 0);
 }
 
 void lint_aki_03(smime_lint_ctx *c)
@@ -813,9 +803,7 @@ void lint_ski_01(smime_lint_ctx *c)
 
 void lint_ski_02(smime_lint_ctx *c)
 {
-    const smime_x509_ext *e = EXT(c, OID_SKI);
-    if (e && e->critical)
-        lint_report(c, "extensions.subjectKeyIdentifier", "subjectKeyIdentifier must not be critical");
+    LINT_CRITICALITY(c, OID_SKI, "subjectKeyIdentifier", 0);
 }
 
 void lint_ski_03(smime_lint_ctx *c)
@@ -882,9 +870,7 @@ void lint_sda_01(smime_lint_ctx *c)
 
 void lint_sda_02(smime_lint_ctx *c)
 {
-    const smime_x509_ext *e = EXT(c, OID_SDA);
-    if (e && e->critical)
-        lint_report(c, "extensions.subjectDirectoryAttributes", "subjectDirectoryAttributes must not be critical");
+    LINT_CRITICALITY(c, OID_SDA, "subjectDirectoryAttributes", 0);
 }
 
 void lint_sda_03(smime_lint_ctx *c)

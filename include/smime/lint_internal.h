@@ -34,6 +34,14 @@ typedef struct smime_lint_ctx {
     int                       oom;
 } smime_lint_ctx;
 
+/* The criticality lints: reports, with the entry's severity, when the extension
+ * is present and its critical flag is not `critical`.  The wording follows the
+ * severity ("must" for errors, "should" otherwise), as the SBR's SHALL/SHOULD. */
+void lint_criticality(smime_lint_ctx *c, const char *oid, size_t oid_len, const char *name,
+                      int critical);
+#define LINT_CRITICALITY(c, lit, name, critical) \
+    lint_criticality((c), (lit), sizeof(lit) - 1, (name), (critical))
+
 /* Adds a finding of the current entry (its severity) about field. */
 void lint_report(smime_lint_ctx *c, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
