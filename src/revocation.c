@@ -625,6 +625,20 @@ static int cert_cache_id(gnutls_x509_crt_t cert, char *out, size_t outlen)
     return 0;
 }
 
+/* A failed fetch is remembered for a while so that a down responder is not asked
+ * again by every message.  Called with the lock held; when the remembered failure
+ * answers, copies it to out, releases the lock and returns 1. */
+static int answer_from_failure(smime_revocation *rv, cache_entry *e, smime_rev_answer *out)
+{
+    if (e->failed_until_ms <= smime_rev_clock_ms())
+        return 0;
+    *out = e->failure;
+    out->from_cache = 1;
+    rv->stats.memory_hits++;
+    pthread_mutex_unlock(&rv->lock);
+    return 1;
+}
+
 static void ocsp_lookup(smime_revocation *rv, const char *url, gnutls_x509_crt_t cert,
                         gnutls_x509_crt_t issuer, const smime_rev_time *t, int64_t deadline_ms,
                         smime_rev_answer *out)
@@ -655,13 +669,8 @@ static void ocsp_lookup(smime_revocation *rv, const char *url, gnutls_x509_crt_t
         pthread_mutex_unlock(&rv->lock);
         return;
     }
-    if (e->failed_until_ms > smime_rev_clock_ms()) {
-        *out = e->failure;
-        out->from_cache = 1;
-        rv->stats.memory_hits++;
-        pthread_mutex_unlock(&rv->lock);
+    if (answer_from_failure(rv, e, out))
         return;
-    }
     e->fetching = 1;
     pthread_mutex_unlock(&rv->lock);
 
@@ -785,13 +794,8 @@ static void crl_url_lookup(smime_revocation *rv, const char *url, gnutls_x509_cr
             return;
         }
     }
-    if (e->failed_until_ms > smime_rev_clock_ms()) {
-        *out = e->failure;
-        out->from_cache = 1;
-        rv->stats.memory_hits++;
-        pthread_mutex_unlock(&rv->lock);
+    if (answer_from_failure(rv, e, out))
         return;
-    }
     e->fetching = 1;
     pthread_mutex_unlock(&rv->lock);
 
