@@ -60,6 +60,24 @@ void smime_report_json(const smime_report *r, smime_json *j)
             json_cert(j, NULL, &s->chain[k]);
         smime_json_end_array(j);
         smime_json_bool(j, "chain_anchored", s->chain_anchored);
+        if (s->n_revocation) {
+            smime_json_begin_array(j, "revocation");
+            for (size_t k = 0; k < s->n_revocation; k++) {
+                const struct smime_revocation_status *rv = &s->revocation[k];
+                smime_json_begin_object(j, NULL);
+                smime_json_int(j, "cert", (long long)k);
+                smime_json_string(j, "status", rv->status);
+                smime_json_string(j, "code", rv->code);
+                smime_json_string(j, "source", rv->source);
+                smime_json_bool(j, "from_cache", rv->from_cache);
+                if (rv->revoked_at)
+                    json_time(j, "revoked_at", rv->revoked_at);
+                smime_json_end_object(j);
+            }
+            smime_json_end_array(j);
+        } else {
+            smime_json_null(j, "revocation");
+        }
         if (s->lint) {
             smime_json_begin_object(j, "lint");
             smime_lint_result_json(s->lint, j);

@@ -309,6 +309,17 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
                                     opt->now, opt->revocation_deadline_ms, rev);
         smime_rev_apply(rev, opt->revocation_mode, &s->result, &s->code, s->reason,
                         sizeof(s->reason));
+        for (size_t i = 0; i < rev->n && i < SMIME_CHAIN_MAX; i++) {
+            const smime_rev_answer *a = &rev->certs[i];
+            s->revocation[i] = (struct smime_revocation_status){
+                .status = smime_rev_status_name(a->status),
+                .code = a->code,
+                .source = a->source,
+                .from_cache = a->from_cache,
+                .revoked_at = a->revocation_time,
+            };
+            s->n_revocation = i + 1;
+        }
         free(rev);
     }
     if (vc->opt->lint_mode != SMIME_LINT_OFF && cs->cert) {

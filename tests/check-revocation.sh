@@ -226,6 +226,9 @@ if [ -x "$V" ] && "$V" --help 2>&1 | grep -q -- "--revocation"; then
     verdict revoked hard "smime=fail"
     verdict slow    soft "smime=pass reason=\"signature verified, certificate chain trusted, From address in certificate; revocation status of the signer certificate unknown: OCSP responder"
     verdict slow    hard "smime=temperror"
+    # --json carries each certificate's status, signer first
+    verdict revoked soft '"revocation":[{"cert":0,"status":"revoked","code":"revoked","source":"ocsp"' --json
+    verdict good    soft '"revocation":[{"cert":0,"status":"good","code":"good","source":"ocsp"' --json
     verdict down    hard "smime=temperror"
     verdict good    soft "revocation status of the signer certificate unknown: offline" --offline
     # The issuing CA is checked too, against the anchor from the trust store: its

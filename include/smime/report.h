@@ -67,6 +67,15 @@ typedef struct smime_sig_report {
     int      chain_anchored;            /* the last chain entry is a trust anchor */
     struct smime_lint_result *lint;     /* owned; SBR lint of the signer certificate
                                          * (NULL: lint off, or no certificate) */
+    size_t   n_revocation;              /* certificates whose status was asked, signer
+                                         * first; 0 when revocation was not checked */
+    struct smime_revocation_status {
+        const char *status;             /* static: "good", "revoked", "unknown", ... */
+        const char *code;               /* static: why ("timeout", "stale", ...) */
+        const char *source;             /* static: "ocsp", "crl", "none" */
+        int      from_cache;
+        int64_t  revoked_at;            /* 0 unless revoked */
+    } revocation[SMIME_CHAIN_MAX];
 } smime_sig_report;
 
 typedef struct smime_report_note {
