@@ -625,6 +625,28 @@ static int cert_cache_id(gnutls_x509_crt_t cert, char *out, size_t outlen)
     return 0;
 }
 
+/* The entry for key, locked, once no other lookup is fetching it.  On failure
+ * (memory, or the deadline passed while waiting) answers unknown in out, with the
+ * lock released, and returns NULL. */
+static cache_entry *entry_wait(smime_revocation *rv, const char *key, const char *source,
+                               const char *what, int64_t deadline_ms, smime_rev_answer *out)
+{
+    pthread_mutex_lock(&rv->lock);
+    cache_entry *e = entry_get(rv, key);
+    if (!e) {
+        pthread_mutex_unlock(&rv->lock);
+        answer(out, SMIME_REV_UNKNOWN, "error", source, "out of memory");
+        return NULL;
+    }
+    if (wait_for_fetch(rv, e, deadline_ms) < 0) {
+        pthread_mutex_unlock(&rv->lock);
+        answer(out, SMIME_REV_UNKNOWN, "timeout", source,
+               "%s: deadline passed while another lookup was fetching", what);
+        return NULL;
+    }
+    return e;
+}
+
 /* A failed fetch is remembered for a while so that a down responder is not asked
  * again by every message.  Called with the lock held; when the remembered failure
  * answers, copies it to out, releases the lock and returns 1. */
@@ -649,19 +671,11 @@ static void ocsp_lookup(smime_revocation *rv, const char *url, gnutls_x509_crt_t
         return;
     }
     snprintf(key, sizeof(key), "ocsp|%s", id);
-    pthread_mutex_lock(&rv->lock);
-    cache_entry *e = entry_get(rv, key);
-    if (!e) {
-        pthread_mutex_unlock(&rv->lock);
-        answer(out, SMIME_REV_UNKNOWN, "error", "ocsp", "out of memory");
+    char what[KEY_MAX + 32];
+    snprintf(what, sizeof(what), "OCSP responder %s", url);
+    cache_entry *e = entry_wait(rv, key, "ocsp", what, deadline_ms, out);
+    if (!e)
         return;
-    }
-    if (wait_for_fetch(rv, e, deadline_ms) < 0) {
-        pthread_mutex_unlock(&rv->lock);
-        answer(out, SMIME_REV_UNKNOWN, "timeout", "ocsp",
-               "OCSP responder %s: deadline passed while another lookup was fetching", url);
-        return;
-    }
     if (e->has_answer && ocsp_answer_usable(&e->ocsp, t)) {
         *out = e->ocsp;
         out->from_cache = 1;
@@ -770,19 +784,11 @@ static void crl_url_lookup(smime_revocation *rv, const char *url, gnutls_x509_cr
 {
     char key[KEY_MAX];
     snprintf(key, sizeof(key), "crl|%s", url);
-    pthread_mutex_lock(&rv->lock);
-    cache_entry *e = entry_get(rv, key);
-    if (!e) {
-        pthread_mutex_unlock(&rv->lock);
-        answer(out, SMIME_REV_UNKNOWN, "error", "crl", "out of memory");
+    char what[KEY_MAX + 32];
+    snprintf(what, sizeof(what), "CRL at %s", url);
+    cache_entry *e = entry_wait(rv, key, "crl", what, deadline_ms, out);
+    if (!e)
         return;
-    }
-    if (wait_for_fetch(rv, e, deadline_ms) < 0) {
-        pthread_mutex_unlock(&rv->lock);
-        answer(out, SMIME_REV_UNKNOWN, "timeout", "crl",
-               "CRL at %s: deadline passed while another lookup was fetching it", url);
-        return;
-    }
     if (e->crl && smime_crl_verified_with(e->crl, issuer)) {
         smime_crl_lookup(e->crl, cert, t, out);
         /* Answers that only a new CRL can change come from memory too. */
