@@ -2,14 +2,24 @@
  * would, from several concurrent connections, and reports throughput and latency.
  * No MTA is needed, so the figure is the milter's own.
  *
- *   milter-load HOST PORT CONNECTIONS MESSAGES FILE.eml...
+ *   milter-load [-r RATE] [-p STEPS] HOST PORT CONNECTIONS MESSAGES FILE.eml...
  *
  * Each connection negotiates once, sends connect and HELO, then transactions
  * (MAIL, RCPT, DATA, headers, EOH, body, end of body) for messages taken in turn
  * from the files until MESSAGES have been sent in all.  It offers every protocol
  * option, so the milter may skip steps or their replies; it honours what the
- * milter asks for.  Latency is measured from MAIL to the final reply.
- * Prints "name value" lines. */
+ * milter asks for (-p STEPS, a number, offers those protocol flags instead, as an
+ * older MTA would).  Commands that expect no reply are buffered and written
+ * together, as an MTA's buffered stream does, so that the client's own system
+ * calls take as little as possible of the CPU it shares with the milter.
+ *
+ * Without -r the connections send back to back (closed loop): the figure is the
+ * most the milter can take, and latency there is mostly waiting in line (16
+ * connections always busy make the mean latency 16 / throughput).  With -r the
+ * messages are due at RATE per second in all (open loop, spread over the
+ * connections); latency runs from when a message was due, not when it could be
+ * sent, so a milter that falls behind shows its backlog in the figures.
+ * Latency ends at the final reply.  Prints "name value" lines. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmilter/mfdef.h>
@@ -30,6 +40,7 @@
 #define MAX_PACKET    (1u << 20)
 #define BODY_CHUNK    65535
 #define IO_TIMEOUT_S  30
+#define OUT_BUF       (256u << 10)
 
 typedef struct message {
     char  *raw;
@@ -45,6 +56,11 @@ typedef struct shared {
     message msgs[MAX_FILES];
     int n_msgs;
     double *latency_ms;   /* one per message */
+    double rate;          /* messages due per second in all; 0: back to back */
+    uint32_t offer;       /* protocol flags offered at negotiation */
+    _Atomic uint32_t negotiated;  /* what the milter asked for (the last session's) */
+    double start;         /* when message 0 is due (set between the barriers) */
+    pthread_barrier_t ready, go;
     atomic_long accepted, rejected, tempfailed, discarded, other, tagged, errors;
 } shared;
 
@@ -85,15 +101,43 @@ static int read_all(int fd, void *p, size_t n)
     return 0;
 }
 
-static int send_packet(int fd, char cmd, const void *data, size_t len)
+/* Commands waiting to be written: flushed before a reply is awaited, or when
+ * full. */
+typedef struct outbuf {
+    char   data[OUT_BUF];
+    size_t len;
+} outbuf;
+
+static int flush_out(int fd, outbuf *o)
 {
-    uint32_t n = htonl((uint32_t)len + 1);
-    char hdr[5];
-    memcpy(hdr, &n, 4);
-    hdr[4] = cmd;
-    if (write_all(fd, hdr, 5) < 0)
+    int rc = o->len ? write_all(fd, o->data, o->len) : 0;
+    o->len = 0;
+    return rc;
+}
+
+static int queue_packet(int fd, outbuf *o, char cmd, const void *data, size_t len)
+{
+    if (o->len + 5 + len > sizeof(o->data) && flush_out(fd, o) < 0)
         return -1;
-    return len ? write_all(fd, data, len) : 0;
+    uint32_t n = htonl((uint32_t)len + 1);
+    memcpy(o->data + o->len, &n, 4);
+    o->data[o->len + 4] = cmd;
+    o->len += 5;
+    if (len > sizeof(o->data) - o->len) {        /* a body chunk larger than the buffer */
+        if (flush_out(fd, o) < 0)
+            return -1;
+        return write_all(fd, data, len);
+    }
+    memcpy(o->data + o->len, data, len);
+    o->len += len;
+    return 0;
+}
+
+static int send_packet(int fd, outbuf *o, char cmd, const void *data, size_t len)
+{
+    if (queue_packet(fd, o, cmd, data, len) < 0)
+        return -1;
+    return flush_out(fd, o);
 }
 
 /* Reads one packet; *data is a buffer of MAX_PACKET bytes owned by the caller. */
@@ -117,23 +161,33 @@ static int is_final(char c)
            c == SMFIR_DISCARD || c == SMFIR_REPLYCODE || c == SMFIR_SKIP;
 }
 
-/* Reads replies until a final one; counts Authentication-Results insertions. */
-static int read_final(int fd, char *buf, shared *sh, int *tagged)
+/* One connection to the milter, owned by one thread. */
+typedef struct session {
+    int      fd;
+    uint32_t proto;          /* the steps and replies the milter negotiated away */
+    char    *in;             /* MAX_PACKET bytes for replies */
+    outbuf   out;
+} session;
+
+/* Sends what is queued and reads replies until a final one; notes an inserted
+ * Authentication-Results header in *tagged. */
+static int read_final(session *ss, int *tagged)
 {
+    if (flush_out(ss->fd, &ss->out) < 0)
+        return -1;
     for (;;) {
         char cmd;
         size_t len;
-        if (read_packet(fd, &cmd, buf, &len) < 0)
+        if (read_packet(ss->fd, &cmd, ss->in, &len) < 0)
             return -1;
         if (is_final(cmd))
             return cmd;
         if ((cmd == SMFIR_INSHEADER || cmd == SMFIR_ADDHEADER) && len > 0) {
             /* insheader carries a 4-byte index before the name */
-            const char *name = cmd == SMFIR_INSHEADER ? buf + 4 : buf;
-            if (name < buf + len && strncmp(name, "Authentication-Results", 22) == 0)
+            const char *name = cmd == SMFIR_INSHEADER ? ss->in + 4 : ss->in;
+            if (name < ss->in + len && strncmp(name, "Authentication-Results", 22) == 0)
                 *tagged = 1;
         }
-        (void)sh;
     }
 }
 
@@ -160,37 +214,59 @@ static int connect_to(const char *host, int port)
     return fd;
 }
 
-/* One step: skipped when the milter asked for it not to be sent; no reply read
- * when it asked for no reply.  Returns the reply, 'c' when none, or -1. */
-static int step(int fd, uint32_t proto, uint32_t no_flag, uint32_t nr_flag, char cmd,
-                const void *data, size_t len, char *buf, shared *sh)
+/* One step: skipped when the milter asked for it not to be sent; queued without
+ * waiting when it asked for no reply.  Returns the reply, SMFIR_CONTINUE when
+ * none, or -1. */
+static int step(session *ss, uint32_t no_flag, uint32_t nr_flag, char cmd, const void *data,
+                size_t len)
 {
-    if (proto & no_flag)
+    if (ss->proto & no_flag)
         return SMFIR_CONTINUE;
-    if (send_packet(fd, cmd, data, len) < 0)
+    if (queue_packet(ss->fd, &ss->out, cmd, data, len) < 0)
         return -1;
-    if (proto & nr_flag)
+    if (ss->proto & nr_flag)
         return SMFIR_CONTINUE;
     int tagged = 0;
-    return read_final(fd, buf, sh, &tagged);
+    return read_final(ss, &tagged);
 }
 
-static int transaction(int fd, uint32_t proto, const message *m, char *buf, shared *sh,
-                       int *tagged)
+/* "Name\0value\0" of one header; folded lines joined with bare LF (as Postfix
+ * sends them), the blank after the colon dropped unless the milter asked for
+ * it.  Returns the length written to out (at least raw_len + 2 bytes). */
+static size_t header_packet(const char *raw, size_t raw_len, uint32_t proto, char *out)
+{
+    const char *colon = memchr(raw, ':', raw_len);
+    if (!colon)
+        return 0;
+    size_t nlen = (size_t)(colon - raw);
+    const char *v = colon + 1, *end = raw + raw_len;
+    if (!(proto & SMFIP_HDR_LEADSPC) && v < end && *v == ' ')
+        v++;
+    memcpy(out, raw, nlen);
+    size_t o = nlen;
+    out[o++] = '\0';
+    for (; v < end; v++)
+        if (*v != '\r')
+            out[o++] = *v;
+    while (o > nlen + 1 && out[o - 1] == '\n')
+        o--;
+    out[o++] = '\0';
+    return o;
+}
+
+static int transaction(session *ss, const message *m, int *tagged)
 {
     static const char from[] = "<alice@example.test>";
     static const char rcpt[] = "<carol@example.test>";
-    int r = step(fd, proto, SMFIP_NOMAIL, SMFIP_NR_MAIL, SMFIC_MAIL, from, sizeof(from), buf, sh);
+    int r = step(ss, SMFIP_NOMAIL, SMFIP_NR_MAIL, SMFIC_MAIL, from, sizeof(from));
     if (r != SMFIR_CONTINUE)
         return r;
-    r = step(fd, proto, SMFIP_NORCPT, SMFIP_NR_RCPT, SMFIC_RCPT, rcpt, sizeof(rcpt), buf, sh);
+    r = step(ss, SMFIP_NORCPT, SMFIP_NR_RCPT, SMFIC_RCPT, rcpt, sizeof(rcpt));
     if (r != SMFIR_CONTINUE)
         return r;
-    r = step(fd, proto, SMFIP_NODATA, SMFIP_NR_DATA, SMFIC_DATA, NULL, 0, buf, sh);
+    r = step(ss, SMFIP_NODATA, SMFIP_NR_DATA, SMFIC_DATA, NULL, 0);
     if (r != SMFIR_CONTINUE)
         return r;
-    /* Headers: name NUL value NUL; folded lines joined with bare LF (as Postfix
-     * sends them), leading space dropped unless the milter asked for it. */
     size_t pos = 0;
     while (pos < m->body && !(m->raw[pos] == '\r' && m->raw[pos + 1] == '\n')) {
         size_t end = pos;
@@ -200,90 +276,92 @@ static int transaction(int fd, uint32_t proto, const message *m, char *buf, shar
             if (end >= m->body || (m->raw[end] != ' ' && m->raw[end] != '\t'))
                 break;
         }
-        const char *colon = memchr(m->raw + pos, ':', end - pos);
-        if (!colon)
-            return -1;
-        size_t nlen = (size_t)(colon - (m->raw + pos));
-        const char *v = colon + 1;
-        if (!(proto & SMFIP_HDR_LEADSPC) && v < m->raw + end && *v == ' ')
-            v++;
-        size_t vlen = (size_t)(m->raw + end - v);
-        char *hp = malloc(nlen + vlen + 2);
-        size_t o = 0;
-        memcpy(hp, m->raw + pos, nlen);
-        o = nlen;
-        hp[o++] = '\0';
-        for (size_t i = 0; i < vlen; i++) {
-            if (v[i] == '\r')
-                continue;
-            hp[o++] = v[i];
-        }
-        while (o > nlen + 1 && hp[o - 1] == '\n')
-            o--;
-        hp[o++] = '\0';
-        r = step(fd, proto, SMFIP_NOHDRS, SMFIP_NR_HDR, SMFIC_HEADER, hp, o, buf, sh);
+        char *hp = malloc(end - pos + 2);
+        size_t hlen = hp ? header_packet(m->raw + pos, end - pos, ss->proto, hp) : 0;
+        r = hlen ? step(ss, SMFIP_NOHDRS, SMFIP_NR_HDR, SMFIC_HEADER, hp, hlen) : -1;
         free(hp);
         if (r != SMFIR_CONTINUE)
             return r;
         pos = end;
     }
-    r = step(fd, proto, SMFIP_NOEOH, SMFIP_NR_EOH, SMFIC_EOH, NULL, 0, buf, sh);
+    r = step(ss, SMFIP_NOEOH, SMFIP_NR_EOH, SMFIC_EOH, NULL, 0);
     if (r != SMFIR_CONTINUE)
         return r;
     for (size_t off = m->body; off < m->len;) {
         size_t n = m->len - off < BODY_CHUNK ? m->len - off : BODY_CHUNK;
-        r = step(fd, proto, SMFIP_NOBODY, SMFIP_NR_BODY, SMFIC_BODY, m->raw + off, n, buf, sh);
+        r = step(ss, SMFIP_NOBODY, SMFIP_NR_BODY, SMFIC_BODY, m->raw + off, n);
         if (r == SMFIR_SKIP)
             break;
         if (r != SMFIR_CONTINUE)
             return r;
         off += n;
     }
-    if (send_packet(fd, SMFIC_BODYEOB, NULL, 0) < 0)
+    if (queue_packet(ss->fd, &ss->out, SMFIC_BODYEOB, NULL, 0) < 0)
         return -1;
-    return read_final(fd, buf, sh, tagged);
+    return read_final(ss, tagged);
+}
+
+static void sleep_until(double t)
+{
+    double d = t - now_s();
+    if (d <= 0)
+        return;
+    struct timespec ts = { (time_t)d, (long)((d - (double)(time_t)d) * 1e9) };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
 }
 
 static void *worker(void *arg)
 {
     shared *sh = arg;
-    char *buf = malloc(MAX_PACKET);
-    int fd = connect_to(sh->host, sh->port);
-    uint32_t proto = 0;
-    if (fd < 0)
+    int at_start = 1;                 /* the barriers are still ahead */
+    session *ss = calloc(1, sizeof(*ss));
+    if (!ss) {
+        atomic_fetch_add(&sh->errors, 1);
+        pthread_barrier_wait(&sh->ready);
+        pthread_barrier_wait(&sh->go);
+        return NULL;
+    }
+    ss->in = malloc(MAX_PACKET);
+    ss->fd = ss->in ? connect_to(sh->host, sh->port) : -1;
+    if (ss->fd < 0)
         goto fail;
-    uint32_t neg[3] = { htonl(6), htonl(0x1FF),
-                        htonl(SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL | SMFIP_NORCPT |
-                              SMFIP_NOBODY | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NR_HDR |
-                              SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_SKIP | SMFIP_NR_CONN |
-                              SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_DATA |
-                              SMFIP_NR_UNKN | SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_HDR_LEADSPC) };
+    uint32_t neg[3] = { htonl(6), htonl(0x1FF), htonl(sh->offer) };
     char cmd;
     size_t len;
-    if (send_packet(fd, SMFIC_OPTNEG, neg, sizeof(neg)) < 0 || read_packet(fd, &cmd, buf, &len) < 0 ||
-        cmd != SMFIC_OPTNEG || len < 12)
+    if (send_packet(ss->fd, &ss->out, SMFIC_OPTNEG, neg, sizeof(neg)) < 0 ||
+        read_packet(ss->fd, &cmd, ss->in, &len) < 0 || cmd != SMFIC_OPTNEG || len < 12)
         goto fail;
-    memcpy(&proto, buf + 8, 4);
-    proto = ntohl(proto);
+    memcpy(&ss->proto, ss->in + 8, 4);
+    ss->proto = ntohl(ss->proto);
+    atomic_store(&sh->negotiated, ss->proto);
     static const char conn[] = "client.example.test\0" "4\x00\x19" "127.0.0.1";
-    if (step(fd, proto, SMFIP_NOCONNECT, SMFIP_NR_CONN, SMFIC_CONNECT, conn, sizeof(conn), buf, sh) !=
+    if (step(ss, SMFIP_NOCONNECT, SMFIP_NR_CONN, SMFIC_CONNECT, conn, sizeof(conn)) !=
             SMFIR_CONTINUE ||
-        step(fd, proto, SMFIP_NOHELO, SMFIP_NR_HELO, SMFIC_HELO, "client.example.test", 20, buf, sh) !=
+        step(ss, SMFIP_NOHELO, SMFIP_NR_HELO, SMFIC_HELO, "client.example.test", 20) !=
             SMFIR_CONTINUE)
         goto fail;
+    /* every connection is open before the clock starts */
+    pthread_barrier_wait(&sh->ready);
+    pthread_barrier_wait(&sh->go);
+    at_start = 0;
     for (;;) {
         long i = atomic_fetch_add(&sh->next, 1);
         if (i >= sh->total)
             break;
         const message *m = &sh->msgs[i % sh->n_msgs];
         int tagged = 0;
-        double t0 = now_s();
-        int r = transaction(fd, proto, m, buf, sh, &tagged);
-        sh->latency_ms[i] = (now_s() - t0) * 1000.0;
-        if (r < 0) {
-            atomic_fetch_add(&sh->errors, 1);
-            goto fail;
+        double t0;
+        if (sh->rate > 0) {
+            t0 = sh->start + (double)i / sh->rate;     /* when message i is due */
+            sleep_until(t0);
+        } else {
+            t0 = now_s();
         }
+        int r = transaction(ss, m, &tagged);
+        if (r < 0)
+            goto fail;
+        sh->latency_ms[i] = (now_s() - t0) * 1000.0;
         if (tagged)
             atomic_fetch_add(&sh->tagged, 1);
         switch (r) {
@@ -294,18 +372,25 @@ static void *worker(void *arg)
         case SMFIR_DISCARD: atomic_fetch_add(&sh->discarded, 1); break;
         default: atomic_fetch_add(&sh->other, 1); break;
         }
-        if (r != SMFIR_CONTINUE && r != SMFIR_ACCEPT && send_packet(fd, SMFIC_ABORT, NULL, 0) < 0)
+        if (r != SMFIR_CONTINUE && r != SMFIR_ACCEPT &&
+            send_packet(ss->fd, &ss->out, SMFIC_ABORT, NULL, 0) < 0)
             goto fail;
     }
-    send_packet(fd, SMFIC_QUIT, NULL, 0);
-    close(fd);
-    free(buf);
+    send_packet(ss->fd, &ss->out, SMFIC_QUIT, NULL, 0);
+    close(ss->fd);
+    free(ss->in);
+    free(ss);
     return NULL;
 fail:
     atomic_fetch_add(&sh->errors, 1);
-    if (fd >= 0)
-        close(fd);
-    free(buf);
+    if (at_start) {
+        pthread_barrier_wait(&sh->ready);
+        pthread_barrier_wait(&sh->go);
+    }
+    if (ss->fd >= 0)
+        close(ss->fd);
+    free(ss->in);
+    free(ss);
     return NULL;
 }
 
@@ -340,29 +425,65 @@ static int load_message(const char *path, message *m)
 
 int main(int argc, char **argv)
 {
-    if (argc < 6) {
-        fprintf(stderr, "usage: milter-load HOST PORT CONNECTIONS MESSAGES FILE.eml...\n");
+    static shared sh;
+    sh.offer = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL | SMFIP_NORCPT | SMFIP_NOBODY |
+               SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NR_HDR | SMFIP_NOUNKNOWN | SMFIP_NODATA |
+               SMFIP_SKIP | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT |
+               SMFIP_NR_DATA | SMFIP_NR_UNKN | SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_HDR_LEADSPC;
+    int a = 1;
+    while (argc - a > 1 && (strcmp(argv[a], "-r") == 0 || strcmp(argv[a], "-p") == 0)) {
+        char *end;
+        if (argv[a][1] == 'r') {
+            sh.rate = strtod(argv[a + 1], &end);
+            if (*end || sh.rate <= 0) {
+                fprintf(stderr, "milter-load: bad RATE %s\n", argv[a + 1]);
+                return 2;
+            }
+        } else {
+            unsigned long v = strtoul(argv[a + 1], &end, 0);
+            if (*end || v > UINT32_MAX) {
+                fprintf(stderr, "milter-load: bad STEPS %s\n", argv[a + 1]);
+                return 2;
+            }
+            sh.offer = (uint32_t)v;
+        }
+        a += 2;
+    }
+    if (argc - a < 5) {
+        fprintf(stderr, "usage: milter-load [-r RATE] [-p STEPS] HOST PORT CONNECTIONS MESSAGES "
+                        "FILE.eml...\n");
         return 2;
     }
-    static shared sh;
-    sh.host = argv[1];
-    sh.port = atoi(argv[2]);
-    int conns = atoi(argv[3]);
-    sh.total = atol(argv[4]);
+    sh.host = argv[a];
+    sh.port = atoi(argv[a + 1]);
+    int conns = atoi(argv[a + 2]);
+    sh.total = atol(argv[a + 3]);
     if (conns < 1 || conns > 1024 || sh.total < 1) {
         fprintf(stderr, "milter-load: bad CONNECTIONS or MESSAGES\n");
         return 2;
     }
-    for (int i = 5; i < argc && sh.n_msgs < MAX_FILES; i++)
+    for (int i = a + 4; i < argc && sh.n_msgs < MAX_FILES; i++)
         if (load_message(argv[i], &sh.msgs[sh.n_msgs++]) < 0) {
             fprintf(stderr, "milter-load: %s: unreadable or not CRLF\n", argv[i]);
             return 2;
         }
     sh.latency_ms = calloc((size_t)sh.total, sizeof(double));
     pthread_t *th = calloc((size_t)conns, sizeof(pthread_t));
-    double t0 = now_s();
+    if (!sh.latency_ms || !th) {
+        fprintf(stderr, "milter-load: out of memory\n");
+        return 2;
+    }
+    pthread_barrier_init(&sh.ready, NULL, (unsigned)conns + 1);
+    pthread_barrier_init(&sh.go, NULL, (unsigned)conns + 1);
     for (int i = 0; i < conns; i++)
-        pthread_create(&th[i], NULL, worker, &sh);
+        if (pthread_create(&th[i], NULL, worker, &sh) != 0) {
+            fprintf(stderr, "milter-load: cannot start thread %d\n", i);
+            return 2;
+        }
+    pthread_barrier_wait(&sh.ready);
+    double t0 = now_s();
+    sh.start = t0;
+    pthread_barrier_wait(&sh.go);
     for (int i = 0; i < conns; i++)
         pthread_join(th[i], NULL);
     double elapsed = now_s() - t0;
@@ -375,6 +496,10 @@ int main(int argc, char **argv)
     printf("milter_msgs_per_s %.1f\n", n ? (double)n / elapsed : 0.0);
     printf("milter_p50_ms %.3f\n", n ? lat[n / 2] : 0.0);
     printf("milter_p99_ms %.3f\n", n ? lat[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] : 0.0);
+    printf("milter_max_ms %.3f\n", n ? lat[n - 1] : 0.0);
+    if (sh.rate > 0)
+        printf("milter_offered_msgs_per_s %.1f\n", sh.rate);
+    printf("milter_steps 0x%x\n", (unsigned)atomic_load(&sh.negotiated));
     printf("milter_messages %ld\n", done);
     printf("milter_tagged %ld\n", atomic_load(&sh.tagged));
     printf("milter_accepted %ld\n", atomic_load(&sh.accepted));

@@ -199,7 +199,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
     connection *c = conn_of(ctx);
     message *m = c ? c->msg : NULL;
     if (!m)
-        return SMFIS_CONTINUE;
+        return SMFIS_NOREPLY;
     /* forged headers are tracked even after a failure: On-InternalError accept
      * must still remove them */
     if (smime_ascii_casecmp_n(name, strlen(name), SMIME_AUTHRES_NAME,
@@ -214,7 +214,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
                           smime_ascii_casecmp_n(name, strlen(name), "X-Mailer", 8) == 0))
         snprintf(m->client, sizeof(m->client), "%s", value);
     if (m->error[0])
-        return SMFIS_CONTINUE;
+        return SMFIS_NOREPLY;
     /* rebuild "Name: value\r\n", folds as CRLF */
     int rc = spool_append(&m->spool, name, strlen(name));
     rc |= spool_append(&m->spool, ": ", 2);
@@ -230,7 +230,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
     rc |= spool_append(&m->spool, "\r\n", 2);
     if (rc)
         message_error(m, "%s", m->spool.error);
-    return SMFIS_CONTINUE;
+    return SMFIS_NOREPLY;
 }
 
 static sfsistat cb_eoh(SMFICTX *ctx)
@@ -239,7 +239,7 @@ static sfsistat cb_eoh(SMFICTX *ctx)
     message *m = c ? c->msg : NULL;
     if (m && !m->error[0] && spool_append(&m->spool, "\r\n", 2) < 0)
         message_error(m, "%s", m->spool.error);
-    return SMFIS_CONTINUE;
+    return SMFIS_NOREPLY;
 }
 
 static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
@@ -248,7 +248,7 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
     message *m = c ? c->msg : NULL;
     if (m && !m->error[0] && spool_append(&m->spool, chunk, len) < 0)
         message_error(m, "%s", m->spool.error);
-    return SMFIS_CONTINUE;
+    return SMFIS_NOREPLY;
 }
 
 /* The report for a message too large to check: one neutral result, as the core
@@ -506,6 +506,41 @@ static sfsistat cb_data(SMFICTX *ctx)
     return SMFIS_CONTINUE;
 }
 
+/* The steps whose callbacks never decide anything (they only collect, and any
+ * failure is acted on at end of message) are negotiated as "no reply": each
+ * reply is a round trip per header or body chunk, which at load costs more than
+ * the verification.  libmilter answers on our behalf when an MTA lacks the
+ * feature.  DATA stays answered: see cb_data. */
+#define NO_REPLY_STEPS (SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long actions_offered,
+                             unsigned long steps_offered, unsigned long f2, unsigned long f3,
+                             unsigned long *actions, unsigned long *steps, unsigned long *pf2,
+                             unsigned long *pf3)
+{
+    (void)ctx;
+    (void)f2;
+    (void)f3;
+    unsigned long wanted = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
+    if ((actions_offered & wanted) != wanted) {
+        log_msg(LOG_ERR, "MTA offers actions 0x%lx, we need 0x%lx", actions_offered, wanted);
+        return SMFIS_REJECT;
+    }
+    /* libmilter offers the no-reply steps even to an MTA without them (it then
+     * answers for us), so they are always there; without them the collecting
+     * callbacks' SMFIS_NOREPLY would leave the MTA waiting, so refuse instead. */
+    if ((steps_offered & NO_REPLY_STEPS) != NO_REPLY_STEPS) {
+        log_msg(LOG_ERR, "protocol steps 0x%lx lack no-reply headers and body", steps_offered);
+        return SMFIS_REJECT;
+    }
+    *actions = wanted;
+    /* *steps holds libmilter's default (the steps we have no callback for) */
+    *steps |= NO_REPLY_STEPS;
+    *pf2 = 0;
+    *pf3 = 0;
+    return SMFIS_CONTINUE;
+}
+
 static sfsistat cb_abort(SMFICTX *ctx)
 {
     connection *c = conn_of(ctx);
@@ -540,6 +575,7 @@ static struct smfiDesc desc = {
     .xxfi_data = cb_data,
     .xxfi_abort = cb_abort,
     .xxfi_close = cb_close,
+    .xxfi_negotiate = cb_negotiate,
 };
 
 struct smfiDesc *callbacks_desc(void)
