@@ -267,6 +267,63 @@ void smime_lint_result_free(smime_lint_result *r)
     free(r);
 }
 
+/* Every moment at which a check compares opt->now (rather than the certificate's
+ * own dates) with a fixed date; a new such check adds its date here, or results
+ * remembered across that date would go stale (test_lint checks lint_ca_sha1's). */
+static const int64_t time_switches[] = { T_2026_05_05 };
+
+unsigned smime_lint_time_epoch(int64_t now)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < sizeof(time_switches) / sizeof(time_switches[0]); i++)
+        n += now >= time_switches[i];
+    return n;
+}
+
+size_t smime_lint_result_pack(const smime_lint_result *r, void *out, size_t cap)
+{
+    size_t need = sizeof(*r) + r->nfindings * sizeof(*r->findings);
+    if (need > cap)
+        return 0;
+    smime_lint_result head = *r;
+    head.findings = NULL;
+    head.alloc = 0;
+    memcpy(out, &head, sizeof(head));
+    if (r->nfindings)
+        memcpy((char *)out + sizeof(head), r->findings, r->nfindings * sizeof(*r->findings));
+    return need;
+}
+
+int smime_lint_result_unpack(const void *block, size_t len, smime_lint_result **out)
+{
+    *out = NULL;
+    smime_lint_result head;
+    if (len < sizeof(head))
+        return -1;
+    memcpy(&head, block, sizeof(head));
+    if (head.nfindings > SMIME_LINT_MAX_FINDINGS ||
+        len != sizeof(head) + head.nfindings * sizeof(*head.findings))
+        return -1;
+    smime_lint_result *r = result_new();
+    if (!r)
+        return -1;
+    *r = head;
+    r->findings = NULL;
+    r->alloc = 0;
+    if (head.nfindings) {
+        r->findings = malloc(head.nfindings * sizeof(*r->findings));
+        if (!r->findings) {
+            free(r);
+            return -1;
+        }
+        memcpy(r->findings, (const char *)block + sizeof(head),
+               head.nfindings * sizeof(*r->findings));
+        r->alloc = head.nfindings;
+    }
+    *out = r;
+    return 0;
+}
+
 /* The table entry used to report decoding failures (GEN-DER). */
 static const smime_lint_def *find_def(const char *id)
 {

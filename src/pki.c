@@ -10,20 +10,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "smime/memo.h"
 #include "smime/text.h"
 #include "smime/timeutil.h"
 
-/* Validated paths are remembered by the SHA-256 of their certificates, so a
- * sender's second message costs one signature check instead of three: the CA
- * signatures along the path are what a cold verification spends most of its time
- * on.  Only paths GnuTLS accepted are kept, with the validity period of each
- * certificate, so the time check still runs on every message.  Direct-mapped:
- * a colliding path replaces the old one; the size is fixed at load. */
-#define CHAIN_CACHE_SLOTS 128
+/* Validated paths are remembered in the store's memo by the SHA-256 of their
+ * certificates, so a sender's second message costs one signature check instead of
+ * three: the CA signatures along the path are what a cold verification spends most
+ * of its time on.  Only paths GnuTLS accepted are kept, with the validity period of
+ * each certificate, so the time check still runs on every message.  The memo's
+ * size is fixed at load; a reload starts an empty one. */
+#define MEMO_SLOTS     256
+#define MEMO_VALUE_MAX (64u << 10)
+static const char PATH_DOMAIN[] = "smime-milter validated path";
 
 typedef struct chain_entry {
-    int      used;
-    unsigned char key[32];
+    unsigned char pool_index[SMIME_CHAIN_MAX + 1]; /* path[i], i >= 1, is pool[pool_index[i]] */
     size_t   n_certs;                           /* path incl. signer and anchor */
     int64_t  not_before[SMIME_CHAIN_MAX + 1];
     int64_t  not_after[SMIME_CHAIN_MAX + 1];
@@ -33,9 +35,7 @@ typedef struct chain_entry {
 struct smime_trust {
     gnutls_x509_trust_list_t list;   /* read-only after load */
     unsigned count;
-    pthread_mutex_t cache_lock;      /* guards the fields below */
-    chain_entry *cache;              /* CHAIN_CACHE_SLOTS entries */
-    unsigned long cache_hits, cache_misses;
+    smime_memo *memo;                /* the one mutable part; locks itself */
 };
 
 int smime_trust_load(const char *path, smime_trust **out, char *err, size_t errlen)
@@ -47,15 +47,14 @@ int smime_trust_load(const char *path, smime_trust **out, char *err, size_t errl
         return -1;
     }
     smime_trust *t = calloc(1, sizeof(*t));
-    chain_entry *cache = calloc(CHAIN_CACHE_SLOTS, sizeof(*cache));
-    if (!t || !cache || gnutls_x509_trust_list_init(&t->list, 0) < 0) {
+    smime_memo *memo = smime_memo_new(MEMO_SLOTS, MEMO_VALUE_MAX);
+    if (!t || !memo || gnutls_x509_trust_list_init(&t->list, 0) < 0) {
         free(t);
-        free(cache);
+        smime_memo_free(memo);
         snprintf(err, errlen, "trust anchors %s: out of memory", path);
         return -1;
     }
-    t->cache = cache;
-    pthread_mutex_init(&t->cache_lock, NULL);
+    t->memo = memo;
     int n = S_ISDIR(st.st_mode)
                 ? gnutls_x509_trust_list_add_trust_dir(t->list, path, NULL, GNUTLS_X509_FMT_PEM, 0, 0)
                 : gnutls_x509_trust_list_add_trust_file(t->list, path, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
@@ -76,10 +75,7 @@ void smime_trust_free(smime_trust *t)
         return;
     if (t->list)
         gnutls_x509_trust_list_deinit(t->list, 1);
-    if (t->cache) {
-        pthread_mutex_destroy(&t->cache_lock);
-        free(t->cache);
-    }
+    smime_memo_free(t->memo);
     free(t);
 }
 
@@ -90,63 +86,48 @@ unsigned smime_trust_count(const smime_trust *t)
 
 void smime_trust_cache_stats(smime_trust *t, unsigned long *hits, unsigned long *misses)
 {
-    pthread_mutex_lock(&t->cache_lock);
-    *hits = t->cache_hits;
-    *misses = t->cache_misses;
-    pthread_mutex_unlock(&t->cache_lock);
+    smime_memo_stats(t->memo, hits, misses);
 }
 
-/* SHA-256 over the DER of the path's certificates.  gnutls_x509_crt_export2 hands
- * back the bytes the certificate was imported from; get_fingerprint would
- * re-encode it through libtasn1 first, which cost ~10 % of a warm verification. */
-static int chain_key(gnutls_x509_crt_t *path, size_t n, unsigned char key[32])
+smime_memo *smime_trust_memo(const smime_trust *t)
+{
+    return t->memo;
+}
+
+static void hash_cert(gnutls_hash_hd_t h, const gnutls_datum_t *der)
+{
+    /* length first: the concatenation must not be ambiguous */
+    unsigned char len[4] = { (unsigned char)(der->size >> 24), (unsigned char)(der->size >> 16),
+                             (unsigned char)(der->size >> 8), (unsigned char)der->size };
+    gnutls_hash(h, len, sizeof(len));
+    gnutls_hash(h, der->data, der->size);
+}
+
+/* SHA-256 over everything path building reads: the signer, the pool in its order
+ * and the length cap.  The same inputs build the same path, so a remembered path
+ * needs no building (which reads key identifiers through libtasn1 at every step).
+ * gnutls_x509_crt_export2 hands back the bytes a certificate was imported from;
+ * get_fingerprint would re-encode it first (that cost ~10 % of a warm run). */
+static int chain_key(gnutls_x509_crt_t signer, gnutls_x509_crt_t *pool, size_t n_pool,
+                     unsigned max_chain, unsigned char key[SMIME_MEMO_KEY])
 {
     gnutls_hash_hd_t h;
-    if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+    if (n_pool > UINT8_MAX || gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
         return -1;
-    for (size_t i = 0; i < n; i++) {
+    unsigned char head[2] = { (unsigned char)max_chain, (unsigned char)n_pool };
+    gnutls_hash(h, PATH_DOMAIN, sizeof(PATH_DOMAIN));
+    gnutls_hash(h, head, sizeof(head));
+    for (size_t i = 0; i <= n_pool; i++) {
         gnutls_datum_t der;
-        if (gnutls_x509_crt_export2(path[i], GNUTLS_X509_FMT_DER, &der) < 0) {
+        if (gnutls_x509_crt_export2(i == 0 ? signer : pool[i - 1], GNUTLS_X509_FMT_DER, &der) < 0) {
             gnutls_hash_deinit(h, NULL);
             return -1;
         }
-        /* Length first: the concatenation must not be ambiguous. */
-        unsigned char len[4] = { (unsigned char)(der.size >> 24), (unsigned char)(der.size >> 16),
-                                 (unsigned char)(der.size >> 8), (unsigned char)der.size };
-        gnutls_hash(h, len, sizeof(len));
-        gnutls_hash(h, der.data, der.size);
+        hash_cert(h, &der);
         gnutls_free(der.data);
     }
     gnutls_hash_deinit(h, key);
     return 0;
-}
-
-static size_t chain_slot(const unsigned char key[32])
-{
-    return ((size_t)key[0] | (size_t)key[1] << 8) % CHAIN_CACHE_SLOTS;
-}
-
-/* Copies a remembered path into *hit; returns 1 on a hit. */
-static int chain_cache_get(smime_trust *t, const unsigned char key[32], chain_entry *hit)
-{
-    pthread_mutex_lock(&t->cache_lock);
-    chain_entry *e = &t->cache[chain_slot(key)];
-    int found = e->used && memcmp(e->key, key, 32) == 0;
-    if (found)
-        *hit = *e;
-    if (found)
-        t->cache_hits++;
-    else
-        t->cache_misses++;
-    pthread_mutex_unlock(&t->cache_lock);
-    return found;
-}
-
-static void chain_cache_put(smime_trust *t, const chain_entry *entry)
-{
-    pthread_mutex_lock(&t->cache_lock);
-    t->cache[chain_slot(entry->key)] = *entry;
-    pthread_mutex_unlock(&t->cache_lock);
 }
 
 const char *smime_chain_status_code(smime_chain_status st)
@@ -352,14 +333,29 @@ smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_cr
                                         int64_t now, unsigned max_chain, int use_cache,
                                         smime_chain_result *out)
 {
-    /* The cache is the one mutable part of a trust store, behind its lock. */
-    smime_trust *t = (smime_trust *)trust;
     memset(out, 0, sizeof(*out));
     if (max_chain < 1 || max_chain > SMIME_CHAIN_MAX)
         max_chain = SMIME_CHAIN_MAX;
     gnutls_x509_crt_t path[SMIME_CHAIN_MAX + 1];
     size_t n = 0;
     path[n++] = signer;
+
+    chain_entry entry;
+    memset(&entry, 0, sizeof(entry));
+    unsigned char key[SMIME_MEMO_KEY];
+    int keyed = use_cache && chain_key(signer, pool, n_pool, max_chain, key) == 0;
+    if (keyed && smime_memo_get(trust->memo, key, &entry, sizeof(entry)) == sizeof(entry) &&
+        entry.result.n_path >= 1 && entry.result.n_path <= max_chain) {
+        for (; n < entry.result.n_path && entry.pool_index[n] < n_pool; n++)
+            path[n] = pool[entry.pool_index[n]];
+        if (n == entry.result.n_path) {
+            *out = entry.result;              /* anchor included: the store owns it */
+            set_path(out, path, n);
+            return check_validity(entry.not_before, entry.not_after, entry.n_certs, now, out);
+        }
+        n = 1;                                /* cannot happen for the same key: rebuild */
+    }
+
     for (;;) {
         gnutls_x509_crt_t cur = path[n - 1];
         if (same_raw_dn(cur, cur))
@@ -367,8 +363,10 @@ smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_cr
         gnutls_x509_crt_t next = NULL;
         for (size_t i = 0; i < n_pool && !next; i++) {
             if (!in_path(path, n, pool[i]) && same_raw_dn(pool[i], cur) &&
-                key_ids_compatible(cur, pool[i]))
+                key_ids_compatible(cur, pool[i])) {
                 next = pool[i];
+                entry.pool_index[n] = (unsigned char)i;   /* n_pool <= 255 when keyed */
+            }
         }
         if (!next)
             break;
@@ -380,15 +378,6 @@ smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_cr
         path[n++] = next;
     }
 
-    chain_entry entry;
-    memset(&entry, 0, sizeof(entry));
-    int keyed = use_cache && chain_key(path, n, entry.key) == 0;
-    if (keyed && chain_cache_get(t, entry.key, &entry)) {
-        *out = entry.result;
-        set_path(out, path, n);
-        set_anchor(trust, out);
-        return check_validity(entry.not_before, entry.not_after, entry.n_certs, now, out);
-    }
     set_path(out, path, n);
     smime_cert_summarize(signer, &out->signer);
 
@@ -428,12 +417,11 @@ smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_cr
         entry.n_certs = n + 1;
         gnutls_x509_crt_deinit(anchor);
     }
-    if (keyed) {
-        entry.used = 1;
-        entry.result = *out;
-        chain_cache_put(t, &entry);
-    }
     set_anchor(trust, out);
+    if (keyed) {
+        entry.result = *out;
+        smime_memo_put(trust->memo, key, &entry, sizeof(entry));  /* not kept: no harm */
+    }
     return check_validity(entry.not_before, entry.not_after, entry.n_certs, now, out);
 }
 

@@ -4,12 +4,14 @@
 #include "smime/verify.h"
 
 #include <gmime/gmime.h>
+#include <gnutls/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "smime/cms.h"
 #include "smime/lint.h"
+#include "smime/memo.h"
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -132,9 +134,41 @@ static void describe_binding_failure(smime_sig_report *s, const smime_mime_addrs
     s->code = from ? "from-mismatch" : "no-from";
 }
 
+/* The linter's findings depend on the certificates, the options and (through
+ * smime_lint_time_epoch) the time, so they are remembered in the trust store's
+ * memo under a digest of all three: a sender's next message is not linted again.
+ * Domain-separated from the validated paths kept in the same memo. */
+static const char LINT_DOMAIN[] = "smime-milter lint findings";
+/* On the stack: about 20 findings; a certificate with more is linted every time. */
+#define LINT_MEMO_MAX (8u << 10)
+
+static int lint_key(const smime_lint_options *lo, const gnutls_datum_t *der, size_t n,
+                    unsigned char key[SMIME_MEMO_KEY])
+{
+    gnutls_hash_hd_t h;
+    if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+        return -1;
+    unsigned char head[6] = { (unsigned char)smime_lint_time_epoch(lo->now),
+                              (unsigned char)lo->no_signature_check,
+                              (unsigned char)lo->all_dates, (unsigned char)lo->force_type,
+                              (unsigned char)lo->force_gen, (unsigned char)n };
+    gnutls_hash(h, LINT_DOMAIN, sizeof(LINT_DOMAIN));
+    gnutls_hash(h, head, sizeof(head));
+    for (size_t i = 0; i < n; i++) {
+        /* length first: the concatenation must not be ambiguous */
+        unsigned char len[4] = { (unsigned char)(der[i].size >> 24), (unsigned char)(der[i].size >> 16),
+                                 (unsigned char)(der[i].size >> 8), (unsigned char)der[i].size };
+        gnutls_hash(h, len, sizeof(len));
+        gnutls_hash(h, der[i].data, der[i].size);
+    }
+    gnutls_hash_deinit(h, key);
+    return 0;
+}
+
 /* Lints the signer certificate with the issuers of its path (as far as the path
- * was built; the anchor is not linted).  Returns 0, or -1 when memory ran out. */
-static int lint_signer(const smime_verify_options *opt, gnutls_x509_crt_t *path, size_t n_path,
+ * was built; the anchor is not linted), or takes the findings remembered for the
+ * same path.  Returns 0, or -1 when memory ran out. */
+static int lint_signer(verify_ctx *vc, gnutls_x509_crt_t *path, size_t n_path,
                        smime_sig_report *s)
 {
     gnutls_datum_t der[SMIME_CHAIN_MAX + 1];
@@ -150,8 +184,17 @@ static int lint_signer(const smime_verify_options *opt, gnutls_x509_crt_t *path,
     if (n > 0) {
         /* The chain validation has already checked (or failed on) the CA signatures;
          * the linter need not verify them again (SIG-04). */
-        smime_lint_options lo = { .now = opt->now, .no_signature_check = 1 };
-        rc = smime_lint_cert(der[0].data, der[0].size, issuers, n - 1, &lo, &s->lint);
+        smime_lint_options lo = { .now = vc->opt->now, .no_signature_check = 1 };
+        smime_memo *memo = vc->opt->chain_cache ? smime_trust_memo(vc->trust) : NULL;
+        unsigned char key[SMIME_MEMO_KEY];
+        int keyed = memo && lint_key(&lo, der, n, key) == 0;
+        _Alignas(max_align_t) unsigned char block[LINT_MEMO_MAX];
+        size_t len = keyed ? smime_memo_get(memo, key, block, sizeof(block)) : 0;
+        if (len == 0 || smime_lint_result_unpack(block, len, &s->lint) < 0) {
+            rc = smime_lint_cert(der[0].data, der[0].size, issuers, n - 1, &lo, &s->lint);
+            if (rc == 0 && keyed && (len = smime_lint_result_pack(s->lint, block, sizeof(block))))
+                smime_memo_put(memo, key, block, len);   /* not kept: no harm */
+        }
     }
     for (size_t i = 0; i < n; i++)
         gnutls_free(der[i].data);
@@ -324,8 +367,8 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
     }
     if (vc->opt->lint_mode != SMIME_LINT_OFF && cs->cert) {
         gnutls_x509_crt_t leaf_only = cs->cert;
-        int rc = chain->n_path > 0 ? lint_signer(vc->opt, chain->path, chain->n_path, s)
-                                   : lint_signer(vc->opt, &leaf_only, 1, s);
+        int rc = chain->n_path > 0 ? lint_signer(vc, chain->path, chain->n_path, s)
+                                   : lint_signer(vc, &leaf_only, 1, s);
         if (rc < 0)
             vc->oom = 1;
         else

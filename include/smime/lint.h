@@ -95,6 +95,20 @@ int  smime_lint_cert(const uint8_t *leaf, size_t leaf_len,
                      const smime_lint_options *opt, smime_lint_result **out);
 void smime_lint_result_free(smime_lint_result *r);
 
+/* For callers that remember results (see smime/memo.h): the findings for the same
+ * certificates and options change with the evaluation time only where a rule
+ * looks at the time itself (not at notBefore).  This counts the moments at which
+ * such a rule switches on that lie at or before now: two times with the same count
+ * give the same findings. */
+unsigned smime_lint_time_epoch(int64_t now);
+
+/* A result as one block of bytes and back (findings' id and section point to
+ * static tables, so a block is good for the life of the process).  pack returns
+ * the block's length, or 0 when it needs more than cap bytes; unpack returns 0,
+ * or -1 for a block pack did not make or when memory runs out. */
+size_t smime_lint_result_pack(const smime_lint_result *r, void *out, size_t cap);
+int    smime_lint_result_unpack(const void *block, size_t len, smime_lint_result **out);
+
 /* Writes the members "type", "generation", "policy_oid", "scope", "findings" into
  * the JSON object the caller has opened (the caller adds "file" etc. and closes it). */
 void smime_lint_result_json(const smime_lint_result *r, smime_json *j);

@@ -25,8 +25,15 @@ int  smime_trust_load(const char *path, smime_trust **out, char *err, size_t err
 void smime_trust_free(smime_trust *t);
 unsigned smime_trust_count(const smime_trust *t);
 /* Paths validated with this store are remembered (by their certificates) for as
- * long as the store lives; these count lookups that found or missed one. */
+ * long as the store lives, in the store's memo; these count the memo's lookups
+ * that found or missed a result. */
 void smime_trust_cache_stats(smime_trust *t, unsigned long *hits, unsigned long *misses);
+
+/* The store's memo (see smime/memo.h), the one part of a store that changes: it
+ * also keeps what callers derive from certificates alone (the linter's findings
+ * for a path), so that a reload, which makes a new store, forgets it all. */
+struct smime_memo;
+struct smime_memo *smime_trust_memo(const smime_trust *t);
 
 typedef enum smime_chain_status {
     SMIME_CHAIN_OK = 0,

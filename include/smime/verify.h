@@ -33,7 +33,8 @@ typedef struct smime_verify_options {
     unsigned max_certs;          /* certificates taken from one SignedData */
     unsigned max_chain;          /* certificates in a path, signer included */
     int64_t  signing_time_skew;  /* tolerated clock skew of signingTime, seconds */
-    int      chain_cache;        /* reuse paths the trust store validated before */
+    int      chain_cache;        /* reuse what the trust store's memo remembers:
+                                  * validated paths and their lint findings */
     smime_lint_mode lint_mode;   /* default SMIME_LINT_REPORT */
     smime_revocation *revocation;     /* the shared checker; NULL: not checked */
     smime_rev_mode revocation_mode;   /* what an unknown status does (default off) */

@@ -218,6 +218,46 @@ static void test_chain_findings_name_the_issuer(void **state)
     smime_lint_result_free(r);
 }
 
+/* Remembered results (smime/memo.h) stay right only if every rule that reads the
+ * evaluation time moves smime_lint_time_epoch: DATE-14 switches on 2026-05-05. */
+static void test_time_epoch_and_pack(void **state)
+{
+    (void)state;
+    static chain ch;
+    load(&ch, "DATE-14.fail.pem");
+    smime_lint_options before = { SMIME_TYPE_NONE, SMIME_GEN_NONE, 0, T_2026_05_05 - 1, 0 };
+    smime_lint_options after = before;
+    after.now = T_2026_05_05;
+    assert_int_not_equal(smime_lint_time_epoch(before.now), smime_lint_time_epoch(after.now));
+    assert_int_equal(smime_lint_time_epoch(after.now), smime_lint_time_epoch(NOW));
+    smime_lint_result *r0 = NULL, *r1 = NULL;
+    assert_int_equal(smime_lint_cert(ch.c[0].p, ch.c[0].len, ch.c + 1, (size_t)(ch.n - 1), &before, &r0), 0);
+    assert_int_equal(smime_lint_cert(ch.c[0].p, ch.c[0].len, ch.c + 1, (size_t)(ch.n - 1), &after, &r1), 0);
+    assert_null(find(r0, "DATE-14"));
+    assert_non_null(find(r1, "DATE-14"));
+
+    /* pack and unpack give back the same findings; a short buffer or a damaged
+     * block is refused */
+    static unsigned char block[1 << 16];
+    size_t len = smime_lint_result_pack(r1, block, sizeof block);
+    assert_true(len > sizeof(*r1));
+    assert_int_equal(smime_lint_result_pack(r1, block, len - 1), 0);
+    smime_lint_result *back = NULL;
+    assert_int_equal(smime_lint_result_unpack(block, len, &back), 0);
+    assert_int_equal(back->nfindings, r1->nfindings);
+    assert_int_equal(back->type, r1->type);
+    assert_int_equal(back->scope, r1->scope);
+    for (size_t i = 0; i < r1->nfindings; i++) {
+        assert_string_equal(back->findings[i].id, r1->findings[i].id);
+        assert_string_equal(back->findings[i].message, r1->findings[i].message);
+    }
+    smime_lint_result_free(back);
+    assert_int_equal(smime_lint_result_unpack(block, len - 1, &back), -1);
+    assert_null(back);
+    smime_lint_result_free(r0);
+    smime_lint_result_free(r1);
+}
+
 static void test_json_output(void **state)
 {
     (void)state;
@@ -344,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_out_of_scope_runs_no_sbr_lints),
         cmocka_unit_test(test_undecodable_input_is_a_finding),
         cmocka_unit_test(test_chain_findings_name_the_issuer),
+        cmocka_unit_test(test_time_epoch_and_pack),
         cmocka_unit_test(test_json_output),
         cmocka_unit_test(test_lint_table_is_consistent),
         cmocka_unit_test(test_date_constants),

@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "smime/authres.h"
+#include "smime/buf.h"
+#include "smime/json.h"
 #include "smime/lint.h"
 #include "smime/verify.h"
 #include "testutil.h"
@@ -423,6 +425,60 @@ static void test_lint_modes(void **state)
     smime_report_free(r);
 }
 
+static char *report_json_text(const smime_report *r)
+{
+    smime_buf b;
+    smime_buf_init(&b, 1u << 20);
+    smime_json j;
+    smime_json_init(&j, &b);
+    smime_json_begin_object(&j, NULL);
+    smime_report_json(r, &j);
+    smime_json_end_object(&j);
+    assert_true(smime_json_ok(&j));
+    return b.data;               /* owned by the caller */
+}
+
+/* What the trust store's memo remembers (validated paths, lint findings) must
+ * give the very report a cold verification gives, on every kind of sample. */
+static void test_memo_same_report(void **state)
+{
+    (void)state;
+    static const char *const names[] = {
+        "01-multipart-signed-rsa2048.eml", "08-rsa3072-sha384.eml", "11-ecdsa-p256.eml",
+        "14-ed25519.eml", "17-two-signers.eml", "22-org-multipurpose.eml",
+        "23-indiv-multipurpose.eml", "30-tampered-body.eml", "32-from-not-in-cert.eml",
+        "33-expired.eml", "34-untrusted-root.eml", "35-wrong-eku.eml",
+    };
+    smime_trust *fresh = NULL;
+    char err[256];
+    assert_int_equal(smime_trust_load(SAMPLE_ANCHORS, &fresh, err, sizeof(err)), 0);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char path[256];
+        snprintf(path, sizeof(path), SAMPLE_DIR "%s", names[i]);
+        size_t len;
+        char *raw = test_read_file(path, &len);
+        char *text[3];
+        for (int pass = 0; pass < 3; pass++) {
+            smime_verify_options opt;
+            smime_verify_options_default(&opt, SAMPLE_NOW);
+            opt.chain_cache = pass > 0;          /* cold, then filling, then from the memo */
+            smime_report *r = NULL;
+            assert_int_equal(smime_verify_message(raw, len, fresh, &opt, &r, err, sizeof(err)), 0);
+            text[pass] = report_json_text(r);
+            smime_report_free(r);
+        }
+        if (strcmp(text[0], text[2]) != 0 || strcmp(text[1], text[2]) != 0)
+            fail_msg("%s: report from the memo differs:\n%s\n%s", names[i], text[0], text[2]);
+        for (int pass = 0; pass < 3; pass++)
+            free(text[pass]);
+        free(raw);
+    }
+    unsigned long hits, misses;
+    smime_trust_cache_stats(fresh, &hits, &misses);
+    assert_true(hits >= 8);          /* at least a path and its lint per good sample */
+    smime_trust_free(fresh);
+}
+
 int main(void)
 {
     smime_init();
@@ -439,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_client_and_issuer_key_id),
         cmocka_unit_test(test_signing_time_honoured),
         cmocka_unit_test(test_lint_modes),
+        cmocka_unit_test(test_memo_same_report),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

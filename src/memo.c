@@ -1,0 +1,102 @@
+/* memo - bounded result memory shared by threads (see include/smime/memo.h). */
+#include "smime/memo.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MEMO_SLOTS_MAX 65536u
+
+typedef struct memo_slot {
+    unsigned char key[SMIME_MEMO_KEY];
+    unsigned char *value;          /* owned; NULL when the slot is empty */
+    size_t len;
+} memo_slot;
+
+struct smime_memo {
+    pthread_mutex_t lock;          /* guards everything below */
+    memo_slot *slots;
+    unsigned mask;                 /* slots - 1 */
+    size_t max_value;
+    unsigned long hits, misses;
+};
+
+smime_memo *smime_memo_new(unsigned slots, size_t max_value)
+{
+    unsigned n = 1;
+    while (n < slots && n < MEMO_SLOTS_MAX)
+        n <<= 1;
+    smime_memo *m = calloc(1, sizeof(*m));
+    if (!m || !(m->slots = calloc(n, sizeof(*m->slots)))) {
+        free(m);
+        return NULL;
+    }
+    pthread_mutex_init(&m->lock, NULL);
+    m->mask = n - 1;
+    m->max_value = max_value;
+    return m;
+}
+
+void smime_memo_free(smime_memo *m)
+{
+    if (!m)
+        return;
+    for (unsigned i = 0; i <= m->mask; i++)
+        free(m->slots[i].value);
+    free(m->slots);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+static memo_slot *slot_of(smime_memo *m, const unsigned char key[SMIME_MEMO_KEY])
+{
+    /* the key is a digest: any of its bytes are as good as a hash */
+    unsigned h = (unsigned)key[0] | (unsigned)key[1] << 8 | (unsigned)key[2] << 16;
+    return &m->slots[h & m->mask];
+}
+
+size_t smime_memo_get(smime_memo *m, const unsigned char key[SMIME_MEMO_KEY], void *out,
+                      size_t cap)
+{
+    size_t len = 0;
+    pthread_mutex_lock(&m->lock);
+    memo_slot *s = slot_of(m, key);
+    if (s->value && memcmp(s->key, key, SMIME_MEMO_KEY) == 0 && s->len <= cap) {
+        memcpy(out, s->value, s->len);
+        len = s->len;
+    }
+    if (len)
+        m->hits++;
+    else
+        m->misses++;
+    pthread_mutex_unlock(&m->lock);
+    return len;
+}
+
+int smime_memo_put(smime_memo *m, const unsigned char key[SMIME_MEMO_KEY], const void *value,
+                   size_t len)
+{
+    if (len == 0 || len > m->max_value)
+        return -1;
+    unsigned char *copy = malloc(len);     /* outside the lock: it may be slow */
+    if (!copy)
+        return -1;
+    memcpy(copy, value, len);
+    pthread_mutex_lock(&m->lock);
+    memo_slot *s = slot_of(m, key);
+    unsigned char *old = s->value;
+    memcpy(s->key, key, SMIME_MEMO_KEY);
+    s->value = copy;
+    s->len = len;
+    pthread_mutex_unlock(&m->lock);
+    free(old);
+    return 0;
+}
+
+void smime_memo_stats(smime_memo *m, unsigned long *hits, unsigned long *misses)
+{
+    pthread_mutex_lock(&m->lock);
+    *hits = m->hits;
+    *misses = m->misses;
+    pthread_mutex_unlock(&m->lock);
+}

@@ -1,0 +1,124 @@
+/* Unit tests of memo: values come back as stored, a slot's new value replaces the
+ * old, sizes are capped, and threads sharing one memo never see a torn value. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "smime/memo.h"
+
+static void key_of(unsigned n, unsigned char key[SMIME_MEMO_KEY])
+{
+    memset(key, 0, SMIME_MEMO_KEY);
+    memcpy(key, &n, sizeof(n));
+    key[SMIME_MEMO_KEY - 1] = 0x5a;
+}
+
+static void test_get_put(void **state)
+{
+    (void)state;
+    smime_memo *m = smime_memo_new(8, 64);
+    assert_non_null(m);
+    unsigned char k1[SMIME_MEMO_KEY], out[64];
+    key_of(1, k1);
+    assert_int_equal(smime_memo_get(m, k1, out, sizeof(out)), 0);
+    assert_int_equal(smime_memo_put(m, k1, "first", 6), 0);
+    assert_int_equal(smime_memo_get(m, k1, out, sizeof(out)), 6);
+    assert_string_equal((char *)out, "first");
+    /* a value that does not fit the caller's buffer is not half copied */
+    memset(out, 0, sizeof(out));
+    assert_int_equal(smime_memo_get(m, k1, out, 3), 0);
+    assert_int_equal(out[0], 0);
+    /* the same key again replaces */
+    assert_int_equal(smime_memo_put(m, k1, "second", 7), 0);
+    assert_int_equal(smime_memo_get(m, k1, out, sizeof(out)), 7);
+    assert_string_equal((char *)out, "second");
+    /* empty and oversized values are refused, and leave the old one */
+    assert_int_equal(smime_memo_put(m, k1, "x", 0), -1);
+    unsigned char big[65] = { 0 };
+    assert_int_equal(smime_memo_put(m, k1, big, sizeof(big)), -1);
+    assert_int_equal(smime_memo_get(m, k1, out, sizeof(out)), 7);
+    unsigned long hits, misses;
+    smime_memo_stats(m, &hits, &misses);
+    assert_int_equal(hits, 3);
+    assert_int_equal(misses, 2);
+    smime_memo_free(m);
+    smime_memo_free(NULL);
+}
+
+static void test_collision_replaces(void **state)
+{
+    (void)state;
+    /* one slot: every key shares it, so the newest wins and the old key misses */
+    smime_memo *m = smime_memo_new(1, 16);
+    unsigned char k1[SMIME_MEMO_KEY], k2[SMIME_MEMO_KEY], out[16];
+    key_of(1, k1);
+    key_of(2, k2);
+    assert_int_equal(smime_memo_put(m, k1, "one", 4), 0);
+    assert_int_equal(smime_memo_put(m, k2, "two", 4), 0);
+    assert_int_equal(smime_memo_get(m, k1, out, sizeof(out)), 0);
+    assert_int_equal(smime_memo_get(m, k2, out, sizeof(out)), 4);
+    assert_string_equal((char *)out, "two");
+    smime_memo_free(m);
+}
+
+/* Each value is 256 copies of one byte derived from its key: a reader that ever
+ * sees two different bytes in a value has read it torn. */
+typedef struct hammer {
+    smime_memo *m;
+    unsigned seed;
+    int torn;
+} hammer;
+
+static void *hammer_run(void *arg)
+{
+    hammer *h = arg;
+    unsigned char key[SMIME_MEMO_KEY], val[256], out[256];
+    for (unsigned i = 0; i < 20000; i++) {
+        unsigned n = (i * 7 + h->seed) % 64;
+        key_of(n, key);
+        if (i % 3 == 0) {
+            memset(val, (int)(n + 1), sizeof(val));
+            smime_memo_put(h->m, key, val, sizeof(val));
+        } else {
+            size_t len = smime_memo_get(h->m, key, out, sizeof(out));
+            for (size_t k = 0; k < len; k++)
+                if (out[k] != (unsigned char)(n + 1))
+                    h->torn = 1;
+        }
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    smime_memo *m = smime_memo_new(16, 256);
+    pthread_t th[4];
+    hammer h[4];
+    for (int i = 0; i < 4; i++) {
+        h[i] = (hammer){ m, (unsigned)i * 13, 0 };
+        assert_int_equal(pthread_create(&th[i], NULL, hammer_run, &h[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_false(h[i].torn);
+    }
+    unsigned long hits, misses;
+    smime_memo_stats(m, &hits, &misses);
+    assert_true(hits > 0);
+    smime_memo_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_get_put),
+        cmocka_unit_test(test_collision_replaces),
+        cmocka_unit_test(test_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
