@@ -51,9 +51,21 @@ typedef struct message {
                                     * client family (never stored as such) */
 } message;
 
+/* Where the current transaction stands.  It begins at DATA (or, for an MTA that
+ * sends no DATA step, at the first thing of the message that arrives), not at
+ * MAIL: MAIL is negotiated without a reply, so nothing may be decided there. */
+typedef enum tx_state {
+    TX_IDLE = 0,                   /* between messages */
+    TX_COLLECTING,                 /* msg holds the message */
+    TX_SKIPPED,                    /* authenticated client, SkipAuthenticated */
+    TX_NO_MEMORY,                  /* msg could not be made */
+} tx_state;
+
 typedef struct connection {
     char     peer[64];             /* client address for the log */
-    message *msg;                  /* owned; NULL between messages */
+    tx_state state;
+    int      no_memory_accept;     /* TX_NO_MEMORY: On-InternalError is accept */
+    message *msg;                  /* owned; NULL unless TX_COLLECTING */
 } connection;
 
 static void message_free(message *m)
@@ -122,34 +134,59 @@ static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
     return SMFIS_CONTINUE;
 }
 
+/* A new envelope: whatever the last one left is dropped.  Negotiated without a
+ * reply (NO_REPLY_STEPS), so it decides nothing; tx_begin does, at DATA. */
 static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 {
     (void)argv;
     connection *c = conn_of(ctx);
-    if (!c)
-        return SMFIS_TEMPFAIL;
-    message_free(c->msg);
-    c->msg = NULL;
+    if (c) {
+        message_free(c->msg);
+        c->msg = NULL;
+        c->state = TX_IDLE;
+    }
+    return SMFIS_NOREPLY;
+}
+
+/* Begins the transaction once: skipped for an authenticated client when so
+ * configured (the MAIL macros are still readable), else a message to collect. */
+static void tx_begin(SMFICTX *ctx, connection *c)
+{
+    if (c->state != TX_IDLE)
+        return;
     milter_gen *g = gen_acquire();
     if (g->cfg.skip_authenticated) {
         const char *auth = smfi_getsymval(ctx, "{auth_authen}");
         if (auth && *auth) {
             log_msg(LOG_INFO, "%s: authenticated client, not checked", queue_id(ctx));
             gen_release(g);
-            return SMFIS_ACCEPT;
+            c->state = TX_SKIPPED;
+            return;
         }
     }
     message *m = calloc(1, sizeof(*m));
     if (!m) {
-        int accept = g->cfg.policy.on_internal_error == SMIME_ACTION_ACCEPT;
+        c->no_memory_accept = g->cfg.policy.on_internal_error == SMIME_ACTION_ACCEPT;
         gen_release(g);
         log_msg(LOG_ERR, "%s: out of memory", queue_id(ctx));
-        return accept ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
+        c->state = TX_NO_MEMORY;
+        return;
     }
     m->gen = g;
     spool_init(&m->spool, g->cfg.memory_limit, g->cfg.max_message_size, g->cfg.temp_dir);
     c->msg = m;
-    return SMFIS_CONTINUE;
+    c->state = TX_COLLECTING;
+}
+
+/* The message being collected, beginning the transaction if the MTA sent no DATA
+ * step; NULL when there is none to collect. */
+static message *collecting(SMFICTX *ctx)
+{
+    connection *c = conn_of(ctx);
+    if (!c)
+        return NULL;
+    tx_begin(ctx, c);
+    return c->msg;
 }
 
 static int add_removal(message *m, const char *name, unsigned index)
@@ -196,8 +233,7 @@ static unsigned detail_occurrence(const message *m, const char *name)
 
 static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 {
-    connection *c = conn_of(ctx);
-    message *m = c ? c->msg : NULL;
+    message *m = collecting(ctx);
     if (!m)
         return SMFIS_NOREPLY;
     /* forged headers are tracked even after a failure: On-InternalError accept
@@ -235,8 +271,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 
 static sfsistat cb_eoh(SMFICTX *ctx)
 {
-    connection *c = conn_of(ctx);
-    message *m = c ? c->msg : NULL;
+    message *m = collecting(ctx);
     if (m && !m->error[0] && spool_append(&m->spool, "\r\n", 2) < 0)
         message_error(m, "%s", m->spool.error);
     return SMFIS_NOREPLY;
@@ -244,8 +279,7 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 
 static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
-    connection *c = conn_of(ctx);
-    message *m = c ? c->msg : NULL;
+    message *m = collecting(ctx);
     if (m && !m->error[0] && spool_append(&m->spool, chunk, len) < 0)
         message_error(m, "%s", m->spool.error);
     return SMFIS_NOREPLY;
@@ -422,11 +456,20 @@ static sfsistat internal_error(SMFICTX *ctx, const message *m, const char *qid, 
 static sfsistat cb_eom(SMFICTX *ctx)
 {
     connection *c = conn_of(ctx);
-    message *m = c ? c->msg : NULL;
     const char *qid = queue_id(ctx);
-    if (!m)
-        return SMFIS_CONTINUE;       /* accepted earlier (skipped) */
+    if (!c) {
+        log_msg(LOG_ERR, "%s: no connection state (out of memory at connect)", qid);
+        return SMFIS_TEMPFAIL;
+    }
+    tx_begin(ctx, c);                /* an empty message from an MTA without DATA */
+    tx_state state = c->state;
+    message *m = c->msg;
     c->msg = NULL;                   /* owned here from now on */
+    c->state = TX_IDLE;
+    if (state == TX_SKIPPED)
+        return SMFIS_CONTINUE;
+    if (state == TX_NO_MEMORY || !m)
+        return c->no_memory_accept ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
     const milter_gen *g = m->gen;
     sfsistat ret;
     char err[256] = "";
@@ -496,22 +539,35 @@ done:
     return ret;
 }
 
-/* Nothing to decide at DATA, but answering it matters for latency over TCP: without
- * a DATA step the MTA's DATA macros are the last thing it sends before the message
- * content, no reply acknowledges them, our delayed ACK holds them for ~40 ms, and
- * the MTA's Nagle algorithm holds its first header until that ACK comes. */
+/* The transaction begins here: an authenticated client is accepted before its
+ * message is sent, and a message that cannot be collected is refused now.
+ * Answering DATA also matters for latency over TCP: unanswered, the MTA's DATA
+ * macros would be the last thing it sends before the message content, our
+ * delayed ACK would hold them for ~40 ms, and the MTA's Nagle algorithm would hold
+ * its first header until that ACK came. */
 static sfsistat cb_data(SMFICTX *ctx)
 {
-    (void)ctx;
+    connection *c = conn_of(ctx);
+    if (!c)
+        return SMFIS_TEMPFAIL;
+    tx_begin(ctx, c);
+    if (c->state == TX_SKIPPED) {
+        c->state = TX_IDLE;
+        return SMFIS_ACCEPT;
+    }
+    if (c->state == TX_NO_MEMORY) {
+        c->state = TX_IDLE;
+        return c->no_memory_accept ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
+    }
     return SMFIS_CONTINUE;
 }
 
-/* The steps whose callbacks never decide anything (they only collect, and any
- * failure is acted on at end of message) are negotiated as "no reply": each
- * reply is a round trip per header or body chunk, which at load costs more than
- * the verification.  libmilter answers on our behalf when an MTA lacks the
- * feature.  DATA stays answered: see cb_data. */
-#define NO_REPLY_STEPS (SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+/* The steps whose callbacks never decide anything (MAIL only resets; headers and
+ * body only collect, and a failure is acted on at end of message) are negotiated
+ * as "no reply": each reply is a round trip, per header and per body chunk, and
+ * at load the round trips cost more than the verification.  libmilter answers on
+ * our behalf when an MTA lacks the feature.  DATA stays answered: see cb_data. */
+#define NO_REPLY_STEPS (SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
 
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long actions_offered,
                              unsigned long steps_offered, unsigned long f2, unsigned long f3,
@@ -530,7 +586,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long actions_offered,
      * answers for us), so they are always there; without them the collecting
      * callbacks' SMFIS_NOREPLY would leave the MTA waiting, so refuse instead. */
     if ((steps_offered & NO_REPLY_STEPS) != NO_REPLY_STEPS) {
-        log_msg(LOG_ERR, "protocol steps 0x%lx lack no-reply headers and body", steps_offered);
+        log_msg(LOG_ERR, "protocol steps 0x%lx lack no-reply MAIL, headers and body", steps_offered);
         return SMFIS_REJECT;
     }
     *actions = wanted;
@@ -547,6 +603,7 @@ static sfsistat cb_abort(SMFICTX *ctx)
     if (c) {
         message_free(c->msg);
         c->msg = NULL;
+        c->state = TX_IDLE;
     }
     return SMFIS_CONTINUE;
 }
