@@ -73,7 +73,7 @@ big_secs=$(awk '/^rss_verify_seconds/ {print $2}' "$T/rss")
 # Through the milter protocol on loopback, no MTA: our load client (bench/
 # milter-load.c) against the daemon with a default-like configuration.
 milter_rate=null milter_p50=null milter_p99=null milter_rss=null
-milter_sat_p50=null milter_sat_p99=null milter_offered=null milter_achieved=null
+milter_sat_p50=null milter_sat_p99=null milter_offered=null milter_achieved=null milter_p99_runs=
 MILTER_CONNS=${BENCH_MILTER_CONNS:-16}
 MILTER_MSGS=${BENCH_MILTER_MSGS:-20000}
 MILTER_RATE=${BENCH_MILTER_RATE:-2000}
@@ -96,11 +96,12 @@ CONF
         sleep 0.1
     done
     field() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
+    num() { if [ -n "$1" ]; then echo "$1"; else echo null; fi; }   # JSON for a missing figure
     load_ok() {
         [ "$(field milter_errors "$1")" = 0 ] && [ "$(field milter_tagged "$1")" = "$MILTER_MSGS" ] ||
             echo "bench: milter run $1: $(field milter_errors "$1") protocol errors, $(field milter_tagged "$1") of $MILTER_MSGS tagged" >&2
     }
-    # Two runs over the same connections and mix.  Throughput: back to back
+    # Runs over the same connections and mix.  Throughput: back to back
     # (closed loop), the most the milter takes; its latencies are mostly waiting
     # in line (mean = connections / throughput) and are reported as "saturated".
     # Latency: at the offered rate (open loop), timed from when each message was
@@ -109,19 +110,29 @@ CONF
     "$BUILD/bench/milter-load" 127.0.0.1 "$port" "$MILTER_CONNS" "$MILTER_MSGS" $MIX >"$T/closed" ||
         cat "$T/closed" >&2
     load_ok "$T/closed"
-    echo "bench: milter, $MILTER_CONNS connections, $MILTER_MSGS messages at $MILTER_RATE/s..."
-    "$BUILD/bench/milter-load" -r "$MILTER_RATE" 127.0.0.1 "$port" "$MILTER_CONNS" "$MILTER_MSGS" $MIX \
-        >"$T/open" || cat "$T/open" >&2
-    load_ok "$T/open"
+    # A p99 is the figure a noisy neighbour moves most (on the 2-core VM the same
+    # build gave 7 to 15 ms in consecutive runs): three runs, the median reported
+    # and all three kept.
+    for k in 1 2 3; do
+        echo "bench: milter, $MILTER_CONNS connections, $MILTER_MSGS messages at $MILTER_RATE/s (run $k of 3)..."
+        "$BUILD/bench/milter-load" -r "$MILTER_RATE" 127.0.0.1 "$port" "$MILTER_CONNS" "$MILTER_MSGS" \
+            $MIX >"$T/open$k" || cat "$T/open$k" >&2
+        load_ok "$T/open$k"
+    done
+    # the run whose p99 is the median of the three gives p50, p99 and the rate
+    median_run=$(for k in 1 2 3; do echo "$(field milter_p99_ms "$T/open$k") $k"; done | sort -n | sed -n 2p |
+                 awk '{print $2}')
+    if [ -n "$median_run" ]; then cp "$T/open$median_run" "$T/open"; else : >"$T/open"; fi
+    milter_p99_runs=$(for k in 1 2 3; do num "$(field milter_p99_ms "$T/open$k")"; done | paste -sd, -)
     milter_rss=$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' /proc/$mpid/status)
     kill $mpid; wait $mpid 2>/dev/null || true
-    milter_rate=$(field milter_msgs_per_s "$T/closed")
-    milter_sat_p50=$(field milter_p50_ms "$T/closed")
-    milter_sat_p99=$(field milter_p99_ms "$T/closed")
-    milter_p50=$(field milter_p50_ms "$T/open")
-    milter_p99=$(field milter_p99_ms "$T/open")
+    milter_rate=$(num "$(field milter_msgs_per_s "$T/closed")")
+    milter_sat_p50=$(num "$(field milter_p50_ms "$T/closed")")
+    milter_sat_p99=$(num "$(field milter_p99_ms "$T/closed")")
+    milter_p50=$(num "$(field milter_p50_ms "$T/open")")
+    milter_p99=$(num "$(field milter_p99_ms "$T/open")")
     milter_offered=$MILTER_RATE
-    milter_achieved=$(field milter_msgs_per_s "$T/open")
+    milter_achieved=$(num "$(field milter_msgs_per_s "$T/open")")
 fi
 
 # Ratios with awk: bc prints ".5", which is not JSON.
@@ -164,6 +175,7 @@ cat >"$OUT" <<JSON
   "milter_msgs_per_s": $milter_rate,
   "milter_p50_ms": $milter_p50,
   "milter_p99_ms": $milter_p99,
+  "milter_p99_ms_runs": [$milter_p99_runs],
   "milter_latency_offered_msgs_per_s": $milter_offered,
   "milter_latency_achieved_msgs_per_s": $milter_achieved,
   "milter_saturated_p50_ms": $milter_sat_p50,
@@ -188,7 +200,7 @@ printf '%-34s %14s   %s\n' "peak RSS, ${big_size} MB message (MB)" "$rss" ""
 printf '%-34s %14s   %s\n' "peak RSS / message size" "$r_rss" "< 3"
 printf '%-34s %14s   %s\n' "lint certs/s (1 core, corpus)" "$lint_rate" ">= 20000"
 printf '%-34s %14s   %s\n' "milter msgs/s ($MILTER_CONNS conns, 2 cores)" "$milter_rate" ">= 2000"
-printf '%-34s %14s   %s\n' "milter p50 / p99 ms at $MILTER_RATE/s" "$milter_p50 / $milter_p99" "p99 < 10"
+printf '%-34s %14s   %s\n' "milter p50 / p99 ms at $MILTER_RATE/s" "$milter_p50 / $milter_p99" "p99 < 10 (median of $milter_p99_runs)"
 printf '%-34s %14s   %s\n' "  saturated (back to back)" "$milter_sat_p50 / $milter_sat_p99" ""
 printf '%-34s %14s   %s\n' "milter peak RSS (MB)" "$milter_rss" ""
 echo "Postfix $load_line"
