@@ -135,7 +135,8 @@ static int queue_packet(int fd, outbuf *o, char cmd, const void *data, size_t le
             return -1;
         return write_all(fd, data, len);
     }
-    memcpy(o->data + o->len, data, len);
+    if (len)                                     /* data is NULL for empty commands */
+        memcpy(o->data + o->len, data, len);
     o->len += len;
     return 0;
 }

@@ -37,10 +37,10 @@ EOF_CONF
 "$M" -c "$T/milter.conf" -f > "$T/milter.log" 2>&1 &
 MPID=$!
 i=0
-until "$LOAD" 127.0.0.1 "$port" 1 1 "$S/01-multipart-signed-rsa2048.eml" > /dev/null 2>&1; do
+until "$LOAD" 127.0.0.1 "$port" 1 1 "$S/01-multipart-signed-rsa2048.eml" > "$T/probe" 2>&1; do
     i=$((i + 1))
     if [ $i -ge 100 ] || ! kill -0 "$MPID" 2>/dev/null; then
-        echo "FAIL: milter did not start: $(cat "$T/milter.log")"
+        echo "FAIL: no message through the milter: $(tail -n 3 "$T/probe"); milter log: $(tail -n 5 "$T/milter.log")"
         exit 1
     fi
     sleep 0.1
