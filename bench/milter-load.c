@@ -551,5 +551,11 @@ int main(int argc, char **argv)
     printf("milter_rejected %ld\n", atomic_load(&sh.rejected));
     printf("milter_tempfailed %ld\n", atomic_load(&sh.tempfailed));
     printf("milter_errors %ld\n", atomic_load(&sh.errors));
+    free(th);
+    free(sh.latency_ms);
+    for (int f = 0; f < sh.n_msgs; f++)
+        free(sh.msgs[f].raw);
+    pthread_barrier_destroy(&sh.ready);
+    pthread_barrier_destroy(&sh.go);
     return atomic_load(&sh.errors) ? 1 : 0;
 }
