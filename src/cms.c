@@ -19,10 +19,19 @@
  * handful of levels, anything deeper is hostile. */
 #define BER_SCAN_DEPTH 24
 
+/* A carried certificate is parsed only when something asks for it: parsing is
+ * most of what a warm verification costs, and with a remembered path only the
+ * signer's is needed. */
+enum { CERT_UNPARSED = 0, CERT_PARSED, CERT_UNREADABLE };
+
 struct smime_cms {
     gnutls_pkcs7_t     pkcs7;
-    gnutls_x509_crt_t *certs;
+    gnutls_datum_t    *der;        /* [n_certs] the distinct certificates kept, owned */
+    gnutls_x509_crt_t *certs;      /* [n_certs] parsed forms, owned; NULL until parsed */
+    unsigned char     *parse;      /* [n_certs] CERT_* */
     size_t             n_certs;
+    gnutls_x509_crt_t *readable;   /* smime_cms_certs' answer, made on its first call */
+    size_t             n_readable;
     unsigned           n_signers;
     size_t             n_certs_carried;  /* in the SignedData, read or not */
     size_t             n_certs_unread;   /* distinct ones past the cap, or never looked at */
@@ -117,33 +126,33 @@ int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smi
     size_t scan = carried < CERT_SCAN_MAX ? carried : CERT_SCAN_MAX;
     cms->n_certs_carried = carried;
     cms->n_certs_unread = carried - scan;
-    cms->certs = max_certs ? calloc(max_certs, sizeof(*cms->certs)) : NULL;
-    for (size_t i = 0; i < scan && cms->certs; i++) {
+    if (max_certs) {
+        cms->der = calloc(max_certs, sizeof(*cms->der));
+        cms->certs = calloc(max_certs, sizeof(*cms->certs));
+        cms->parse = calloc(max_certs, sizeof(*cms->parse));
+        if (!cms->der || !cms->certs || !cms->parse) {
+            snprintf(err, errlen, "out of memory");
+            smime_cms_free(cms);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < scan && max_certs; i++) {
         gnutls_datum_t raw = { NULL, 0 };
         if (gnutls_pkcs7_get_crt_raw2(cms->pkcs7, (unsigned)i, &raw) < 0)
             continue;
         /* A certificate carried twice is kept once: path building then tells
          * certificates apart by identity alone. */
         int seen = 0;
-        for (size_t k = 0; k < cms->n_certs && !seen; k++) {
-            gnutls_datum_t prev;
-            if (gnutls_x509_crt_export2(cms->certs[k], GNUTLS_X509_FMT_DER, &prev) == 0) {
-                seen = prev.size == raw.size && memcmp(prev.data, raw.data, raw.size) == 0;
-                gnutls_free(prev.data);
-            }
-        }
-        gnutls_x509_crt_t c;
+        for (size_t k = 0; k < cms->n_certs && !seen; k++)
+            seen = cms->der[k].size == raw.size && memcmp(cms->der[k].data, raw.data, raw.size) == 0;
         if (seen) {
-            /* nothing to keep */
+            gnutls_free(raw.data);
         } else if (cms->n_certs == max_certs) {
             cms->n_certs_unread++;
-        } else if (gnutls_x509_crt_init(&c) == 0) {
-            if (gnutls_x509_crt_import(c, &raw, GNUTLS_X509_FMT_DER) == 0)
-                cms->certs[cms->n_certs++] = c;
-            else
-                gnutls_x509_crt_deinit(c);
+            gnutls_free(raw.data);
+        } else {
+            cms->der[cms->n_certs++] = raw;      /* owned from here */
         }
-        gnutls_free(raw.data);
     }
     *out = cms;
     return 0;
@@ -153,9 +162,15 @@ void smime_cms_free(smime_cms *cms)
 {
     if (!cms)
         return;
-    for (size_t i = 0; i < cms->n_certs; i++)
-        gnutls_x509_crt_deinit(cms->certs[i]);
+    for (size_t i = 0; i < cms->n_certs; i++) {
+        if (cms->certs[i])
+            gnutls_x509_crt_deinit(cms->certs[i]);
+        gnutls_free(cms->der[i].data);
+    }
+    free(cms->der);
     free(cms->certs);
+    free(cms->parse);
+    free(cms->readable);
     if (cms->pkcs7)
         gnutls_pkcs7_deinit(cms->pkcs7);
     free(cms);
@@ -166,10 +181,50 @@ unsigned smime_cms_signer_count(const smime_cms *cms)
     return cms->n_signers;
 }
 
+gnutls_x509_crt_t smime_cms_cert(smime_cms *cms, size_t i)
+{
+    if (i >= cms->n_certs || cms->parse[i] == CERT_UNREADABLE)
+        return NULL;
+    if (cms->parse[i] == CERT_UNPARSED) {
+        gnutls_x509_crt_t c = NULL;
+        if (gnutls_x509_crt_init(&c) == 0 &&
+            gnutls_x509_crt_import(c, &cms->der[i], GNUTLS_X509_FMT_DER) == 0) {
+            cms->certs[i] = c;
+            cms->parse[i] = CERT_PARSED;
+        } else {
+            if (c)
+                gnutls_x509_crt_deinit(c);
+            cms->parse[i] = CERT_UNREADABLE;
+        }
+    }
+    return cms->certs[i];
+}
+
+static gnutls_x509_crt_t pool_crt(void *owner, size_t i)
+{
+    return smime_cms_cert(owner, i);
+}
+
+void smime_cms_pool(smime_cms *cms, smime_cert_pool *out)
+{
+    out->n = cms->n_certs;
+    out->der = cms->der;
+    out->crt = pool_crt;
+    out->owner = cms;
+}
+
 gnutls_x509_crt_t *smime_cms_certs(smime_cms *cms, size_t *n)
 {
-    *n = cms->n_certs;
-    return cms->certs;
+    if (!cms->readable && cms->n_certs) {
+        cms->readable = calloc(cms->n_certs, sizeof(*cms->readable));
+        for (size_t i = 0; cms->readable && i < cms->n_certs; i++) {
+            gnutls_x509_crt_t c = smime_cms_cert(cms, i);
+            if (c)
+                cms->readable[cms->n_readable++] = c;
+        }
+    }
+    *n = cms->readable ? cms->n_readable : 0;
+    return cms->readable;
 }
 
 int smime_cms_content(smime_cms *cms, gnutls_datum_t *out)
@@ -190,10 +245,14 @@ static int integer_bytes_equal(const unsigned char *a, size_t an, const unsigned
     return an == bn && memcmp(a, b, an) == 0;
 }
 
+/* Parses the carried certificates in order only until the signer's is found:
+ * senders put it first. */
 static gnutls_x509_crt_t find_signer(smime_cms *cms, const gnutls_pkcs7_signature_info_st *info)
 {
     for (size_t i = 0; i < cms->n_certs; i++) {
-        gnutls_x509_crt_t c = cms->certs[i];
+        gnutls_x509_crt_t c = smime_cms_cert(cms, i);
+        if (!c)
+            continue;
         if (info->issuer_dn.size > 0) {
             gnutls_datum_t issuer;
             if (gnutls_x509_crt_get_raw_issuer_dn(c, &issuer) < 0)

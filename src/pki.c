@@ -25,7 +25,6 @@
 static const char PATH_DOMAIN[] = "smime-milter validated path";
 
 typedef struct chain_entry {
-    unsigned char pool_index[SMIME_CHAIN_MAX + 1]; /* path[i], i >= 1, is pool[pool_index[i]] */
     size_t   n_certs;                           /* path incl. signer and anchor */
     int64_t  not_before[SMIME_CHAIN_MAX + 1];
     int64_t  not_after[SMIME_CHAIN_MAX + 1];
@@ -105,29 +104,62 @@ static void hash_cert(gnutls_hash_hd_t h, const gnutls_datum_t *der)
 
 /* SHA-256 over everything path building reads: the signer, the pool in its order
  * and the length cap.  The same inputs build the same path, so a remembered path
- * needs no building (which reads key identifiers through libtasn1 at every step).
- * gnutls_x509_crt_export2 hands back the bytes a certificate was imported from;
+ * needs no building (which parses the issuers and reads their key identifiers).
+ * gnutls_x509_crt_export2 hands back the bytes the signer was imported from;
  * get_fingerprint would re-encode it first (that cost ~10 % of a warm run). */
-static int chain_key(gnutls_x509_crt_t signer, gnutls_x509_crt_t *pool, size_t n_pool,
-                     unsigned max_chain, unsigned char key[SMIME_MEMO_KEY])
+static int chain_key(gnutls_x509_crt_t signer, const smime_cert_pool *pool, unsigned max_chain,
+                     unsigned char key[SMIME_MEMO_KEY])
 {
     gnutls_hash_hd_t h;
-    if (n_pool > UINT8_MAX || gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+    gnutls_datum_t der;
+    if (pool->n > UINT8_MAX || gnutls_x509_crt_export2(signer, GNUTLS_X509_FMT_DER, &der) < 0)
         return -1;
-    unsigned char head[2] = { (unsigned char)max_chain, (unsigned char)n_pool };
+    if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0) {
+        gnutls_free(der.data);
+        return -1;
+    }
+    unsigned char head[2] = { (unsigned char)max_chain, (unsigned char)pool->n };
     gnutls_hash(h, PATH_DOMAIN, sizeof(PATH_DOMAIN));
     gnutls_hash(h, head, sizeof(head));
-    for (size_t i = 0; i <= n_pool; i++) {
-        gnutls_datum_t der;
-        if (gnutls_x509_crt_export2(i == 0 ? signer : pool[i - 1], GNUTLS_X509_FMT_DER, &der) < 0) {
-            gnutls_hash_deinit(h, NULL);
-            return -1;
-        }
-        hash_cert(h, &der);
-        gnutls_free(der.data);
-    }
+    hash_cert(h, &der);
+    gnutls_free(der.data);
+    for (size_t i = 0; i < pool->n; i++)
+        hash_cert(h, &pool->der[i]);
     gnutls_hash_deinit(h, key);
     return 0;
+}
+
+gnutls_x509_crt_t smime_chain_crt(const smime_chain_result *r, gnutls_x509_crt_t signer,
+                                  const smime_cert_pool *pool, size_t i)
+{
+    if (i == 0)
+        return signer;
+    if (i >= r->n_path || r->path_pool[i] >= pool->n)
+        return NULL;
+    return pool->crt(pool->owner, r->path_pool[i]);
+}
+
+static gnutls_x509_crt_t array_crt(void *owner, size_t i)
+{
+    return ((gnutls_x509_crt_t *)owner)[i];
+}
+
+int smime_cert_pool_of(gnutls_x509_crt_t *crts, size_t n, gnutls_datum_t *der,
+                       smime_cert_pool *out)
+{
+    for (size_t i = 0; i < n; i++)
+        if (gnutls_x509_crt_export2(crts[i], GNUTLS_X509_FMT_DER, &der[i]) < 0) {
+            smime_cert_pool_free_der(der, i);
+            return -1;
+        }
+    *out = (smime_cert_pool){ n, der, array_crt, crts };
+    return 0;
+}
+
+void smime_cert_pool_free_der(gnutls_datum_t *der, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        gnutls_free(der[i].data);
 }
 
 const char *smime_chain_status_code(smime_chain_status st)
@@ -311,17 +343,10 @@ static smime_chain_status check_validity(const int64_t *not_before, const int64_
     return SMIME_CHAIN_OK;
 }
 
-static void set_path(smime_chain_result *out, gnutls_x509_crt_t *path, size_t n)
-{
-    out->n_path = n;
-    memcpy(out->path, path, n * sizeof(path[0]));
-}
-
 /* The anchor above the path, borrowed from the trust list (no copy: the list is
  * read-only while the store lives), for revocation checks of the last issuer. */
-static void set_anchor(const smime_trust *trust, smime_chain_result *out)
+static void set_anchor(const smime_trust *trust, gnutls_x509_crt_t last, smime_chain_result *out)
 {
-    gnutls_x509_crt_t last = out->path[out->n_path - 1];
     out->anchor = NULL;
     if (!same_raw_dn(last, last) &&
         gnutls_x509_trust_list_get_issuer(trust->list, last, &out->anchor, 0) < 0)
@@ -329,43 +354,42 @@ static void set_anchor(const smime_trust *trust, smime_chain_result *out)
 }
 
 smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_crt_t signer,
-                                        gnutls_x509_crt_t *pool, size_t n_pool,
-                                        int64_t now, unsigned max_chain, int use_cache,
+                                        const smime_cert_pool *pool, int64_t now,
+                                        unsigned max_chain, int use_cache,
                                         smime_chain_result *out)
 {
     memset(out, 0, sizeof(*out));
     if (max_chain < 1 || max_chain > SMIME_CHAIN_MAX)
         max_chain = SMIME_CHAIN_MAX;
-    gnutls_x509_crt_t path[SMIME_CHAIN_MAX + 1];
-    size_t n = 0;
-    path[n++] = signer;
 
     chain_entry entry;
     memset(&entry, 0, sizeof(entry));
     unsigned char key[SMIME_MEMO_KEY];
-    int keyed = use_cache && chain_key(signer, pool, n_pool, max_chain, key) == 0;
-    if (keyed && smime_memo_get(trust->memo, key, &entry, sizeof(entry)) == sizeof(entry) &&
-        entry.result.n_path >= 1 && entry.result.n_path <= max_chain) {
-        for (; n < entry.result.n_path && entry.pool_index[n] < n_pool; n++)
-            path[n] = pool[entry.pool_index[n]];
-        if (n == entry.result.n_path) {
-            *out = entry.result;              /* anchor included: the store owns it */
-            set_path(out, path, n);
+    int keyed = use_cache && chain_key(signer, pool, max_chain, key) == 0;
+    if (keyed && smime_memo_get(trust->memo, key, &entry, sizeof(entry)) == sizeof(entry)) {
+        size_t k = 1;
+        while (k < entry.result.n_path && entry.result.path_pool[k] < pool->n)
+            k++;
+        if (entry.result.n_path >= 1 && entry.result.n_path <= max_chain && k == entry.result.n_path) {
+            *out = entry.result;     /* path by pool index; anchor owned by the store */
             return check_validity(entry.not_before, entry.not_after, entry.n_certs, now, out);
         }
-        n = 1;                                /* cannot happen for the same key: rebuild */
+        memset(&entry, 0, sizeof(entry));   /* not for the same key: build anew */
     }
 
+    gnutls_x509_crt_t path[SMIME_CHAIN_MAX + 1];
+    size_t n = 0;
+    path[n++] = signer;
     for (;;) {
         gnutls_x509_crt_t cur = path[n - 1];
         if (same_raw_dn(cur, cur))
             break;                       /* self-issued: the top of what we can build */
         gnutls_x509_crt_t next = NULL;
-        for (size_t i = 0; i < n_pool && !next; i++) {
-            if (!in_path(path, n, pool[i]) && same_raw_dn(pool[i], cur) &&
-                key_ids_compatible(cur, pool[i])) {
-                next = pool[i];
-                entry.pool_index[n] = (unsigned char)i;   /* n_pool <= 255 when keyed */
+        for (size_t i = 0; i < pool->n && !next; i++) {
+            gnutls_x509_crt_t c = pool->crt(pool->owner, i);
+            if (c && !in_path(path, n, c) && same_raw_dn(c, cur) && key_ids_compatible(cur, c)) {
+                next = c;
+                out->path_pool[n] = i;
             }
         }
         if (!next)
@@ -378,7 +402,7 @@ smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_cr
         path[n++] = next;
     }
 
-    set_path(out, path, n);
+    out->n_path = n;
     smime_cert_summarize(signer, &out->signer);
 
     gnutls_typed_vdata_st purpose = {
@@ -417,7 +441,7 @@ smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_cr
         entry.n_certs = n + 1;
         gnutls_x509_crt_deinit(anchor);
     }
-    set_anchor(trust, out);
+    set_anchor(trust, path[n - 1], out);
     if (keyed) {
         entry.result = *out;
         smime_memo_put(trust->memo, key, &entry, sizeof(entry));  /* not kept: no harm */

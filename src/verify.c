@@ -167,37 +167,37 @@ static int lint_key(const smime_lint_options *lo, const gnutls_datum_t *der, siz
 
 /* Lints the signer certificate with the issuers of its path (as far as the path
  * was built; the anchor is not linted), or takes the findings remembered for the
- * same path.  Returns 0, or -1 when memory ran out. */
-static int lint_signer(verify_ctx *vc, gnutls_x509_crt_t *path, size_t n_path,
-                       smime_sig_report *s)
+ * same path.  The issuers are read as DER from the pool: none is parsed here.
+ * Returns 0, or -1 when memory ran out. */
+static int lint_signer(verify_ctx *vc, gnutls_x509_crt_t signer, const smime_chain_result *chain,
+                       const smime_cert_pool *pool, smime_sig_report *s)
 {
     gnutls_datum_t der[SMIME_CHAIN_MAX + 1];
     smime_span issuers[SMIME_CHAIN_MAX];
-    size_t n = 0;
+    gnutls_datum_t signer_der;
+    if (gnutls_x509_crt_export2(signer, GNUTLS_X509_FMT_DER, &signer_der) < 0)
+        return 0;                       /* nothing to lint (the report says why elsewhere) */
+    der[0] = signer_der;
+    size_t n = 1;
+    for (; n < chain->n_path && chain->path_pool[n] < pool->n; n++) {
+        der[n] = pool->der[chain->path_pool[n]];
+        issuers[n - 1] = (smime_span){ der[n].data, der[n].size };
+    }
+    /* The chain validation has already checked (or failed on) the CA signatures;
+     * the linter need not verify them again (SIG-04). */
+    smime_lint_options lo = { .now = vc->opt->now, .no_signature_check = 1 };
+    smime_memo *memo = vc->opt->chain_cache ? smime_trust_memo(vc->trust) : NULL;
+    unsigned char key[SMIME_MEMO_KEY];
+    int keyed = memo && lint_key(&lo, der, n, key) == 0;
+    _Alignas(max_align_t) unsigned char block[LINT_MEMO_MAX];
+    size_t len = keyed ? smime_memo_get(memo, key, block, sizeof(block)) : 0;
     int rc = 0;
-    for (; n < n_path; n++) {
-        if (gnutls_x509_crt_export2(path[n], GNUTLS_X509_FMT_DER, &der[n]) < 0)
-            break;
-        if (n > 0)
-            issuers[n - 1] = (smime_span){ der[n].data, der[n].size };
+    if (len == 0 || smime_lint_result_unpack(block, len, &s->lint) < 0) {
+        rc = smime_lint_cert(der[0].data, der[0].size, issuers, n - 1, &lo, &s->lint);
+        if (rc == 0 && keyed && (len = smime_lint_result_pack(s->lint, block, sizeof(block))))
+            smime_memo_put(memo, key, block, len);   /* not kept: no harm */
     }
-    if (n > 0) {
-        /* The chain validation has already checked (or failed on) the CA signatures;
-         * the linter need not verify them again (SIG-04). */
-        smime_lint_options lo = { .now = vc->opt->now, .no_signature_check = 1 };
-        smime_memo *memo = vc->opt->chain_cache ? smime_trust_memo(vc->trust) : NULL;
-        unsigned char key[SMIME_MEMO_KEY];
-        int keyed = memo && lint_key(&lo, der, n, key) == 0;
-        _Alignas(max_align_t) unsigned char block[LINT_MEMO_MAX];
-        size_t len = keyed ? smime_memo_get(memo, key, block, sizeof(block)) : 0;
-        if (len == 0 || smime_lint_result_unpack(block, len, &s->lint) < 0) {
-            rc = smime_lint_cert(der[0].data, der[0].size, issuers, n - 1, &lo, &s->lint);
-            if (rc == 0 && keyed && (len = smime_lint_result_pack(s->lint, block, sizeof(block))))
-                smime_memo_put(memo, key, block, len);   /* not kept: no harm */
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        gnutls_free(der[i].data);
+    gnutls_free(signer_der.data);
     return rc;
 }
 
@@ -293,10 +293,10 @@ static void judge_signer_core(verify_ctx *vc, smime_cms *cms, const smime_cms_si
     case SMIME_SIG_WEAK:
         break;
     }
-    size_t n_pool;
-    gnutls_x509_crt_t *pool = smime_cms_certs(cms, &n_pool);
-    smime_chain_validate(vc->trust, cs->cert, pool, n_pool, opt->now, opt->max_chain,
-                         opt->chain_cache, chain);
+    smime_cert_pool pool;
+    smime_cms_pool(cms, &pool);
+    smime_chain_validate(vc->trust, cs->cert, &pool, opt->now, opt->max_chain, opt->chain_cache,
+                         chain);
     s->signer = chain->signer;
     s->chain_len = chain->len;
     memcpy(s->chain, chain->issuers, chain->len * sizeof(chain->issuers[0]));
@@ -348,7 +348,14 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
             free(chain);
             return;
         }
-        smime_revocation_check_path(opt->revocation, chain->path, chain->n_path, chain->anchor,
+        /* the revocation checker works on parsed certificates: parse the path now */
+        gnutls_x509_crt_t path[SMIME_CHAIN_MAX + 1];
+        smime_cert_pool pool;
+        smime_cms_pool(cms, &pool);
+        size_t n = 0;
+        while (n < chain->n_path && (path[n] = smime_chain_crt(chain, cs->cert, &pool, n)))
+            n++;
+        smime_revocation_check_path(opt->revocation, path, n, n == chain->n_path ? chain->anchor : NULL,
                                     opt->now, opt->revocation_deadline_ms, rev);
         smime_rev_apply(rev, opt->revocation_mode, &s->result, &s->code, s->reason,
                         sizeof(s->reason));
@@ -366,9 +373,9 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
         free(rev);
     }
     if (vc->opt->lint_mode != SMIME_LINT_OFF && cs->cert) {
-        gnutls_x509_crt_t leaf_only = cs->cert;
-        int rc = chain->n_path > 0 ? lint_signer(vc, chain->path, chain->n_path, s)
-                                   : lint_signer(vc, &leaf_only, 1, s);
+        smime_cert_pool pool;
+        smime_cms_pool(cms, &pool);
+        int rc = lint_signer(vc, cs->cert, chain, &pool, s);
         if (rc < 0)
             vc->oom = 1;
         else

@@ -13,6 +13,7 @@
 #include <gnutls/x509.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "smime/pki.h"
 #include "smime/report.h"
 
 typedef struct smime_cms smime_cms;
@@ -23,7 +24,12 @@ int  smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, sm
                     char *err, size_t errlen);
 void smime_cms_free(smime_cms *cms);
 unsigned smime_cms_signer_count(const smime_cms *cms);
-/* Certificates carried by the SignedData; owned by cms. */
+/* The distinct certificates carried by the SignedData, as a pool to build paths
+ * from: DER always, each parsed on first use (owned by cms, valid while it lives). */
+void smime_cms_pool(smime_cms *cms, smime_cert_pool *out);
+/* Kept certificate i, parsed now if it was not yet; NULL when it cannot be read. */
+gnutls_x509_crt_t smime_cms_cert(smime_cms *cms, size_t i);
+/* Every readable certificate carried, all parsed; owned by cms. */
 gnutls_x509_crt_t *smime_cms_certs(smime_cms *cms, size_t *n);
 /* The encapsulated content (opaque signed-data); the caller frees out->data with
  * gnutls_free().  Returns 0, or -1 when there is none. */

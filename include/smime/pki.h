@@ -54,6 +54,17 @@ typedef enum smime_chain_status {
  * telemetry, where the reason text is for people. */
 const char *smime_chain_status_code(smime_chain_status st);
 
+/* The certificates a message carries, that paths are built from: each one's DER,
+ * and its parsed form on demand through crt (NULL when it cannot be read).
+ * Parsing is most of what a warm verification costs, and a remembered path needs
+ * none of the issuers parsed. */
+typedef struct smime_cert_pool {
+    size_t n;
+    const gnutls_datum_t *der;                        /* [n], borrowed */
+    gnutls_x509_crt_t (*crt)(void *owner, size_t i);  /* parsed once, owned by owner */
+    void *owner;
+} smime_cert_pool;
+
 typedef struct smime_chain_result {
     smime_chain_status status;
     char   reason[SMIME_TEXT_MAX];
@@ -63,22 +74,35 @@ typedef struct smime_chain_result {
     smime_cert_summary issuers[SMIME_CHAIN_MAX];
     int    anchored;                         /* last issuer is a trust anchor */
     size_t n_path;                           /* signer and the issuers found for it */
-    gnutls_x509_crt_t path[SMIME_CHAIN_MAX + 1];  /* borrowed from the caller's
-                                              * signer and pool; anchor not included */
-    gnutls_x509_crt_t anchor;                /* the trust anchor path[n_path - 1] was
+    size_t path_pool[SMIME_CHAIN_MAX + 1];   /* certificate i >= 1 of the path is
+                                              * pool certificate path_pool[i]; 0 is
+                                              * the signer; anchor not included */
+    gnutls_x509_crt_t anchor;                /* the trust anchor the path's last was
                                               * validated to, owned by the trust store
                                               * (valid while it lives); NULL when the
                                               * path ends self-issued */
 } smime_chain_result;
 
-/* Builds the path signer -> issuers found in pool (certificates from the message,
- * each once, as smime_cms_certs gives them; borrowed) -> trust anchor, validates it for emailProtection at time `now`, and
- * fills out.  With use_cache, a path this store validated before is not verified
- * again (its validity times are).  Returns the status (also in out->status). */
+/* Builds the path signer -> issuers found in pool -> trust anchor, validates it
+ * for emailProtection at time `now`, and fills out.  With use_cache, a path this
+ * store validated before for the same signer and pool is neither built nor
+ * verified again (its validity times are checked), and no issuer is parsed.
+ * Returns the status (also in out->status). */
 smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_crt_t signer,
-                                        gnutls_x509_crt_t *pool, size_t n_pool,
-                                        int64_t now, unsigned max_chain, int use_cache,
+                                        const smime_cert_pool *pool, int64_t now,
+                                        unsigned max_chain, int use_cache,
                                         smime_chain_result *out);
+
+/* Certificate i (< out->n_path) of a path smime_chain_validate built from this
+ * signer and pool, parsed now if it was not; NULL if it cannot be. */
+gnutls_x509_crt_t smime_chain_crt(const smime_chain_result *r, gnutls_x509_crt_t signer,
+                                  const smime_cert_pool *pool, size_t i);
+
+/* A pool over certificates already parsed (their DER is exported into der, which
+ * the caller frees with smime_cert_pool_free_der).  Returns 0, or -1. */
+int  smime_cert_pool_of(gnutls_x509_crt_t *crts, size_t n, gnutls_datum_t *der,
+                        smime_cert_pool *out);
+void smime_cert_pool_free_der(gnutls_datum_t *der, size_t n);
 
 /* Subject, issuer, serial, validity and key of a certificate. */
 void smime_cert_summarize(gnutls_x509_crt_t crt, smime_cert_summary *out);

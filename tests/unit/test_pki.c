@@ -35,6 +35,31 @@ static smime_trust *load_anchors(void)
     return t;
 }
 
+/* smime_chain_validate over certificates the test has parsed, counting how many
+ * times the pool is asked to parse one. */
+static unsigned pool_parses;
+
+static gnutls_x509_crt_t counting_crt(void *owner, size_t i)
+{
+    pool_parses++;
+    return ((gnutls_x509_crt_t *)owner)[i];
+}
+
+static smime_chain_status validate(const smime_trust *t, gnutls_x509_crt_t signer,
+                                   gnutls_x509_crt_t *crts, size_t n, int64_t now,
+                                   unsigned max_chain, int use_cache, smime_chain_result *out)
+{
+    gnutls_datum_t der[8];
+    smime_cert_pool pool = { 0, der, counting_crt, crts };
+    assert_true(n <= 8);
+    if (n)
+        assert_int_equal(smime_cert_pool_of(crts, n, der, &pool), 0);
+    pool.crt = counting_crt;
+    smime_chain_status st = smime_chain_validate(t, signer, &pool, now, max_chain, use_cache, out);
+    smime_cert_pool_free_der(der, n);
+    return st;
+}
+
 static void test_trust_load_errors(void **state)
 {
     (void)state;
@@ -81,23 +106,23 @@ static void test_chain_ok_and_times(void **state)
     gnutls_x509_crt_t alice = load_crt("alice"), ca = load_crt("smime-ca");
     gnutls_x509_crt_t pool[] = { ca };
     smime_chain_result r;
-    assert_int_equal(smime_chain_validate(t, alice, pool, 1, SAMPLE_NOW, 10, 1, &r), SMIME_CHAIN_OK);
+    assert_int_equal(validate(t, alice, pool, 1, SAMPLE_NOW, 10, 1, &r), SMIME_CHAIN_OK);
     assert_int_equal(r.len, 2);           /* the intermediate, then the anchor */
     assert_true(r.anchored);
     assert_non_null(strstr(r.issuers[0].subject, "Test S/MIME CA"));
     assert_non_null(strstr(r.issuers[1].subject, "Test Root CA"));
 
     int64_t later = smime_time_from_utc(2060, 1, 1, 0, 0, 0);
-    assert_int_equal(smime_chain_validate(t, alice, pool, 1, later, 10, 1, &r), SMIME_CHAIN_EXPIRED);
+    assert_int_equal(validate(t, alice, pool, 1, later, 10, 1, &r), SMIME_CHAIN_EXPIRED);
     assert_non_null(strstr(r.reason, "expired"));
     int64_t earlier = smime_time_from_utc(2024, 6, 1, 0, 0, 0);
-    assert_int_equal(smime_chain_validate(t, alice, pool, 1, earlier, 10, 1, &r),
+    assert_int_equal(validate(t, alice, pool, 1, earlier, 10, 1, &r),
                      SMIME_CHAIN_NOT_YET_VALID);
     /* Without the intermediate there is no path. */
-    assert_int_equal(smime_chain_validate(t, alice, NULL, 0, SAMPLE_NOW, 10, 1, &r),
+    assert_int_equal(validate(t, alice, NULL, 0, SAMPLE_NOW, 10, 1, &r),
                      SMIME_CHAIN_UNTRUSTED);
     /* A path longer than the cap is refused before GnuTLS sees it. */
-    assert_int_equal(smime_chain_validate(t, alice, pool, 1, SAMPLE_NOW, 1, 1, &r),
+    assert_int_equal(validate(t, alice, pool, 1, SAMPLE_NOW, 1, 1, &r),
                      SMIME_CHAIN_TOO_LONG);
     gnutls_x509_crt_deinit(alice);
     gnutls_x509_crt_deinit(ca);
@@ -113,16 +138,16 @@ static void test_chain_failures(void **state)
     gnutls_x509_crt_t expired = load_crt("expired");
     gnutls_x509_crt_t pool[] = { ca, uroot };
     smime_chain_result r;
-    assert_int_equal(smime_chain_validate(t, wrong, pool, 2, SAMPLE_NOW, 10, 1, &r), SMIME_CHAIN_PURPOSE);
+    assert_int_equal(validate(t, wrong, pool, 2, SAMPLE_NOW, 10, 1, &r), SMIME_CHAIN_PURPOSE);
     assert_non_null(strstr(r.reason, "email protection"));
-    assert_int_equal(smime_chain_validate(t, untrusted, pool, 2, SAMPLE_NOW, 10, 1, &r),
+    assert_int_equal(validate(t, untrusted, pool, 2, SAMPLE_NOW, 10, 1, &r),
                      SMIME_CHAIN_UNTRUSTED);
-    assert_int_equal(smime_chain_validate(t, expired, pool, 2, SAMPLE_NOW, 10, 1, &r),
+    assert_int_equal(validate(t, expired, pool, 2, SAMPLE_NOW, 10, 1, &r),
                      SMIME_CHAIN_EXPIRED);
     assert_non_null(strstr(r.reason, "signer certificate expired on 2021-01-01"));
     /* Inside the signer's validity the issuing CA (from 2025) is not yet valid:
      * every certificate of the path is checked at the time given. */
-    assert_int_equal(smime_chain_validate(t, expired, pool, 2,
+    assert_int_equal(validate(t, expired, pool, 2,
                                           smime_time_from_utc(2020, 6, 1, 0, 0, 0), 10, 1, &r),
                      SMIME_CHAIN_NOT_YET_VALID);
     assert_non_null(strstr(r.reason, "issuing CA certificate is not valid before 2025-01-01"));
@@ -143,13 +168,19 @@ static void test_chain_cache(void **state)
     gnutls_x509_crt_t pool[] = { ca, uroot };
     smime_chain_result cold, warm;
     unsigned long hits, misses;
-    assert_int_equal(smime_chain_validate(t, alice, pool, 2, SAMPLE_NOW, 10, 1, &cold), SMIME_CHAIN_OK);
+    assert_int_equal(validate(t, alice, pool, 2, SAMPLE_NOW, 10, 1, &cold), SMIME_CHAIN_OK);
     smime_trust_cache_stats(t, &hits, &misses);
     assert_int_equal(hits, 0);
     assert_int_equal(misses, 1);
-    assert_int_equal(smime_chain_validate(t, alice, pool, 2, SAMPLE_NOW, 10, 1, &warm), SMIME_CHAIN_OK);
+    pool_parses = 0;
+    assert_int_equal(validate(t, alice, pool, 2, SAMPLE_NOW, 10, 1, &warm), SMIME_CHAIN_OK);
     smime_trust_cache_stats(t, &hits, &misses);
     assert_int_equal(hits, 1);
+    /* a remembered path is neither built nor verified: no issuer is parsed */
+    assert_int_equal(pool_parses, 0);
+    assert_int_equal(warm.n_path, cold.n_path);
+    assert_int_equal(warm.path_pool[1], 0);                     /* the CA, pool[0] */
+    assert_ptr_equal(smime_chain_crt(&warm, alice, &(smime_cert_pool){ 2, NULL, counting_crt, pool }, 1), ca);
     /* A hit reports the same path as the verification that filled it. */
     assert_int_equal(warm.len, cold.len);
     assert_true(warm.anchored);
@@ -158,18 +189,18 @@ static void test_chain_cache(void **state)
     assert_string_equal(warm.signer.serial, cold.signer.serial);
     assert_int_equal(warm.signer.not_after, cold.signer.not_after);
     /* Times are checked on every hit. */
-    assert_int_equal(smime_chain_validate(t, alice, pool, 2, smime_time_from_utc(2060, 1, 1, 0, 0, 0),
+    assert_int_equal(validate(t, alice, pool, 2, smime_time_from_utc(2060, 1, 1, 0, 0, 0),
                                           10, 1, &warm), SMIME_CHAIN_EXPIRED);
     /* A rejected path is never remembered. */
-    assert_int_equal(smime_chain_validate(t, untrusted, pool, 2, SAMPLE_NOW, 10, 1, &warm),
+    assert_int_equal(validate(t, untrusted, pool, 2, SAMPLE_NOW, 10, 1, &warm),
                      SMIME_CHAIN_UNTRUSTED);
-    assert_int_equal(smime_chain_validate(t, untrusted, pool, 2, SAMPLE_NOW, 10, 1, &warm),
+    assert_int_equal(validate(t, untrusted, pool, 2, SAMPLE_NOW, 10, 1, &warm),
                      SMIME_CHAIN_UNTRUSTED);
     smime_trust_cache_stats(t, &hits, &misses);
     assert_int_equal(hits, 2);
     assert_int_equal(misses, 3);
     /* Without the cache nothing is looked up. */
-    assert_int_equal(smime_chain_validate(t, alice, pool, 2, SAMPLE_NOW, 10, 0, &warm), SMIME_CHAIN_OK);
+    assert_int_equal(validate(t, alice, pool, 2, SAMPLE_NOW, 10, 0, &warm), SMIME_CHAIN_OK);
     smime_trust_cache_stats(t, &hits, &misses);
     assert_int_equal(hits + misses, 5);
     gnutls_x509_crt_deinit(alice);
