@@ -3,7 +3,6 @@
 #include "smime/pki.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <gnutls/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,12 +13,13 @@
 #include "smime/text.h"
 #include "smime/timeutil.h"
 
-/* Validated paths are remembered in the store's memo by the SHA-256 of their
- * certificates, so a sender's second message costs one signature check instead of
- * three: the CA signatures along the path are what a cold verification spends most
- * of its time on.  Only paths GnuTLS accepted are kept, with the validity period of
- * each certificate, so the time check still runs on every message.  The memo's
- * size is fixed at load; a reload starts an empty one. */
+/* Validated paths are remembered in the store's memo under a digest of what
+ * building them reads (chain_key), so a sender's second message costs one
+ * signature check instead of three: the CA signatures along the path are what a
+ * cold verification spends most of its time on.  Only paths GnuTLS accepted are
+ * kept, with the validity period of each certificate, so the time check still runs
+ * on every message.  The memo's size is fixed at load; a reload starts an empty
+ * one. */
 #define MEMO_SLOTS     256
 #define MEMO_VALUE_MAX (64u << 10)
 static const char PATH_DOMAIN[] = "smime-milter validated path";
