@@ -79,22 +79,10 @@ MILTER_MSGS=${BENCH_MILTER_MSGS:-20000}
 MILTER_RATE=${BENCH_MILTER_RATE:-2000}
 if [ -x "$BUILD/smime-milter" ]; then
     port=$((20000 + $$ % 10000))
-    cat >"$T/milter.conf" <<CONF
-Socket inet:$port@127.0.0.1
-AuthservID bench.localhost
-TrustAnchors $(pwd)/$S/pki/trust-anchors.pem
-Syslog no
-CONF
-    # the daemon refuses to keep root: as root, switch to nobody after binding
-    [ "$(id -u)" -eq 0 ] && echo "UserID nobody" >>"$T/milter.conf"
-    "$BUILD/smime-milter" -c "$T/milter.conf" -f >"$T/milter.log" 2>&1 &
-    mpid=$!
-    i=0
-    while ! "$BUILD/bench/milter-load" 127.0.0.1 "$port" 1 1 "$S/01-multipart-signed-rsa2048.eml" \
-            >/dev/null 2>&1; do
-        i=$((i + 1)); [ $i -lt 50 ] || { echo "bench: milter did not start" >&2; cat "$T/milter.log" >&2; kill $mpid; exit 1; }
-        sleep 0.1
-    done
+    . tests/milter-lib.sh
+    milter_up "$BUILD" "$T" bench.localhost "$port" ||
+        { echo "bench: milter did not start" >&2; kill "$MILTER_PID"; exit 1; }
+    mpid=$MILTER_PID
     field() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
     num() { if [ -n "$1" ]; then echo "$1"; else echo null; fi; }   # JSON for a missing figure
     load_ok() {

@@ -27,24 +27,11 @@ MIX="$S/01-multipart-signed-rsa2048.eml $S/11-ecdsa-p256.eml $S/14-ed25519.eml
 $S/51-body-500k-p256.eml $T/forged.eml"
 for f in $MIX; do [ -f "$f" ] || { echo "FAIL: $f missing"; exit 1; }; done
 port=$((30000 + $$ % 20000))
-cat > "$T/milter.conf" <<EOF_CONF
-Socket       inet:$port@127.0.0.1
-AuthservID   protocol.test
-TrustAnchors $(pwd)/$S/pki/trust-anchors.pem
-Syslog       no
-EOF_CONF
-[ "$(id -u)" -eq 0 ] && echo "UserID nobody" >> "$T/milter.conf"
-"$M" -c "$T/milter.conf" -f > "$T/milter.log" 2>&1 &
-MPID=$!
-i=0
-until "$LOAD" 127.0.0.1 "$port" 1 1 "$S/01-multipart-signed-rsa2048.eml" > "$T/probe" 2>&1; do
-    i=$((i + 1))
-    if [ $i -ge 100 ] || ! kill -0 "$MPID" 2>/dev/null; then
-        echo "FAIL: no message through the milter: $(tail -n 3 "$T/probe"); milter log: $(tail -n 5 "$T/milter.log")"
-        exit 1
-    fi
-    sleep 0.1
-done
+. tests/milter-lib.sh
+milter_up "$BUILD" "$T" protocol.test "$port" 2> "$T/up"
+up=$?
+MPID=$MILTER_PID
+[ $up -eq 0 ] || { echo "FAIL: $(cat "$T/up")"; exit 1; }
 
 # field NAME FILE: a "name value" line of milter-load's output
 field() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
