@@ -1,7 +1,9 @@
 /* memo - bounded result memory shared by threads (see include/smime/memo.h). */
 #include "smime/memo.h"
 
+#include <gnutls/crypto.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,4 +101,30 @@ void smime_memo_stats(smime_memo *m, unsigned long *hits, unsigned long *misses)
     *hits = m->hits;
     *misses = m->misses;
     pthread_mutex_unlock(&m->lock);
+}
+
+int smime_memo_key_begin(smime_memo_keyer *k, const char *domain)
+{
+    gnutls_hash_hd_t h;
+    if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+        return -1;
+    k->hash = h;
+    smime_memo_key_part(k, domain, strlen(domain));
+    return 0;
+}
+
+void smime_memo_key_part(smime_memo_keyer *k, const void *p, size_t n)
+{
+    unsigned char len[8];
+    for (int i = 0; i < 8; i++)
+        len[i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
+    gnutls_hash(k->hash, len, sizeof(len));
+    if (n)
+        gnutls_hash(k->hash, p, n);
+}
+
+void smime_memo_key_end(smime_memo_keyer *k, unsigned char key[SMIME_MEMO_KEY])
+{
+    gnutls_hash_deinit(k->hash, key);
+    k->hash = NULL;
 }

@@ -3,7 +3,6 @@
 #include "smime/pki.h"
 
 #include <errno.h>
-#include <gnutls/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,16 +92,7 @@ smime_memo *smime_trust_memo(const smime_trust *t)
     return t->memo;
 }
 
-static void hash_cert(gnutls_hash_hd_t h, const gnutls_datum_t *der)
-{
-    /* length first: the concatenation must not be ambiguous */
-    unsigned char len[4] = { (unsigned char)(der->size >> 24), (unsigned char)(der->size >> 16),
-                             (unsigned char)(der->size >> 8), (unsigned char)der->size };
-    gnutls_hash(h, len, sizeof(len));
-    gnutls_hash(h, der->data, der->size);
-}
-
-/* SHA-256 over everything path building reads: the signer, the pool in its order
+/* A digest of everything path building reads: the signer, the pool in its order
  * and the length cap.  The same inputs build the same path, so a remembered path
  * needs no building (which parses the issuers and reads their key identifiers).
  * gnutls_x509_crt_export2 hands back the bytes the signer was imported from;
@@ -110,22 +100,20 @@ static void hash_cert(gnutls_hash_hd_t h, const gnutls_datum_t *der)
 static int chain_key(gnutls_x509_crt_t signer, const smime_cert_pool *pool, unsigned max_chain,
                      unsigned char key[SMIME_MEMO_KEY])
 {
-    gnutls_hash_hd_t h;
+    smime_memo_keyer k;
     gnutls_datum_t der;
-    if (pool->n > UINT8_MAX || gnutls_x509_crt_export2(signer, GNUTLS_X509_FMT_DER, &der) < 0)
+    if (gnutls_x509_crt_export2(signer, GNUTLS_X509_FMT_DER, &der) < 0)
         return -1;
-    if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0) {
+    if (smime_memo_key_begin(&k, PATH_DOMAIN) < 0) {
         gnutls_free(der.data);
         return -1;
     }
-    unsigned char head[2] = { (unsigned char)max_chain, (unsigned char)pool->n };
-    gnutls_hash(h, PATH_DOMAIN, sizeof(PATH_DOMAIN));
-    gnutls_hash(h, head, sizeof(head));
-    hash_cert(h, &der);
+    smime_memo_key_part(&k, &max_chain, sizeof(max_chain));
+    smime_memo_key_part(&k, der.data, der.size);
     gnutls_free(der.data);
     for (size_t i = 0; i < pool->n; i++)
-        hash_cert(h, &pool->der[i]);
-    gnutls_hash_deinit(h, key);
+        smime_memo_key_part(&k, pool->der[i].data, pool->der[i].size);
+    smime_memo_key_end(&k, key);
     return 0;
 }
 

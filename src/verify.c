@@ -4,7 +4,6 @@
 #include "smime/verify.h"
 
 #include <gmime/gmime.h>
-#include <gnutls/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,23 +144,16 @@ static const char LINT_DOMAIN[] = "smime-milter lint findings";
 static int lint_key(const smime_lint_options *lo, const gnutls_datum_t *der, size_t n,
                     unsigned char key[SMIME_MEMO_KEY])
 {
-    gnutls_hash_hd_t h;
-    if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+    smime_memo_keyer k;
+    if (smime_memo_key_begin(&k, LINT_DOMAIN) < 0)
         return -1;
-    unsigned char head[6] = { (unsigned char)smime_lint_time_epoch(lo->now),
-                              (unsigned char)lo->no_signature_check,
-                              (unsigned char)lo->all_dates, (unsigned char)lo->force_type,
-                              (unsigned char)lo->force_gen, (unsigned char)n };
-    gnutls_hash(h, LINT_DOMAIN, sizeof(LINT_DOMAIN));
-    gnutls_hash(h, head, sizeof(head));
-    for (size_t i = 0; i < n; i++) {
-        /* length first: the concatenation must not be ambiguous */
-        unsigned char len[4] = { (unsigned char)(der[i].size >> 24), (unsigned char)(der[i].size >> 16),
-                                 (unsigned char)(der[i].size >> 8), (unsigned char)der[i].size };
-        gnutls_hash(h, len, sizeof(len));
-        gnutls_hash(h, der[i].data, der[i].size);
-    }
-    gnutls_hash_deinit(h, key);
+    unsigned epoch = smime_lint_time_epoch(lo->now);
+    int flags[4] = { lo->no_signature_check, lo->all_dates, (int)lo->force_type, (int)lo->force_gen };
+    smime_memo_key_part(&k, &epoch, sizeof(epoch));
+    smime_memo_key_part(&k, flags, sizeof(flags));
+    for (size_t i = 0; i < n; i++)
+        smime_memo_key_part(&k, der[i].data, der[i].size);
+    smime_memo_key_end(&k, key);
     return 0;
 }
 
@@ -255,7 +247,7 @@ static void apply_lint(const smime_verify_options *opt, smime_sig_report *s)
     snprintf(s->reason + len, sizeof(s->reason) - len, "; %s", summary);
 }
 
-static void judge_signer_core(verify_ctx *vc, smime_cms *cms, const smime_cms_signer *cs,
+static void judge_signer_core(verify_ctx *vc, const smime_cert_pool *pool, const smime_cms_signer *cs,
                               const smime_mime_item *item, smime_sig_report *s,
                               smime_chain_result *chain)
 {
@@ -293,9 +285,7 @@ static void judge_signer_core(verify_ctx *vc, smime_cms *cms, const smime_cms_si
     case SMIME_SIG_WEAK:
         break;
     }
-    smime_cert_pool pool;
-    smime_cms_pool(cms, &pool);
-    smime_chain_validate(vc->trust, cs->cert, &pool, opt->now, opt->max_chain, opt->chain_cache,
+    smime_chain_validate(vc->trust, cs->cert, pool, opt->now, opt->max_chain, opt->chain_cache,
                          chain);
     s->signer = chain->signer;
     s->chain_len = chain->len;
@@ -338,7 +328,9 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
         vc->oom = 1;
         return;
     }
-    judge_signer_core(vc, cms, cs, item, s, chain);
+    smime_cert_pool pool;              /* the message's certificates, parsed on demand */
+    smime_cms_pool(cms, &pool);
+    judge_signer_core(vc, &pool, cs, item, s, chain);
     const smime_verify_options *opt = vc->opt;
     if (opt->revocation && opt->revocation_mode != SMIME_REV_MODE_OFF &&
         chain->n_path > 0 && chain->status == SMIME_CHAIN_OK) {
@@ -350,8 +342,6 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
         }
         /* the revocation checker works on parsed certificates: parse the path now */
         gnutls_x509_crt_t path[SMIME_CHAIN_MAX + 1];
-        smime_cert_pool pool;
-        smime_cms_pool(cms, &pool);
         size_t n = 0;
         while (n < chain->n_path && (path[n] = smime_chain_crt(chain, cs->cert, &pool, n)))
             n++;
@@ -373,8 +363,6 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
         free(rev);
     }
     if (vc->opt->lint_mode != SMIME_LINT_OFF && cs->cert) {
-        smime_cert_pool pool;
-        smime_cms_pool(cms, &pool);
         int rc = lint_signer(vc, cs->cert, chain, &pool, s);
         if (rc < 0)
             vc->oom = 1;

@@ -30,6 +30,17 @@ size_t smime_memo_get(smime_memo *m, const unsigned char key[SMIME_MEMO_KEY], vo
 int smime_memo_put(smime_memo *m, const unsigned char key[SMIME_MEMO_KEY], const void *value,
                    size_t len);
 
+/* Building a key: a domain string that keeps one kind of result apart from
+ * another, then the parts the result depends on, each length-prefixed so that no
+ * two different sequences of parts hash alike. */
+typedef struct smime_memo_keyer {
+    void *hash;                    /* gnutls_hash_hd_t */
+} smime_memo_keyer;
+
+int  smime_memo_key_begin(smime_memo_keyer *k, const char *domain);   /* 0 or -1 */
+void smime_memo_key_part(smime_memo_keyer *k, const void *p, size_t n);
+void smime_memo_key_end(smime_memo_keyer *k, unsigned char key[SMIME_MEMO_KEY]);
+
 /* Lookups that found a value and that did not, since the memo was made. */
 void smime_memo_stats(smime_memo *m, unsigned long *hits, unsigned long *misses);
 

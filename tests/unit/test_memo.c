@@ -113,12 +113,44 @@ static void test_threads(void **state)
     smime_memo_free(m);
 }
 
+static void key_of_parts(const char *domain, const char *const *parts, size_t n,
+                         unsigned char key[SMIME_MEMO_KEY])
+{
+    smime_memo_keyer k;
+    assert_int_equal(smime_memo_key_begin(&k, domain), 0);
+    for (size_t i = 0; i < n; i++)
+        smime_memo_key_part(&k, parts[i], strlen(parts[i]));
+    smime_memo_key_end(&k, key);
+}
+
+/* Keys tell apart what their parts tell apart: where one part ends and the next
+ * begins, and the domain. */
+static void test_keys(void **state)
+{
+    (void)state;
+    static const char *const ab_c[] = { "ab", "c" }, *const a_bc[] = { "a", "bc" };
+    static const char *const abc[] = { "abc" }, *const abc_empty[] = { "abc", "" };
+    unsigned char k1[SMIME_MEMO_KEY], k2[SMIME_MEMO_KEY], k3[SMIME_MEMO_KEY], k4[SMIME_MEMO_KEY];
+    key_of_parts("d", ab_c, 2, k1);
+    key_of_parts("d", a_bc, 2, k2);
+    key_of_parts("d", abc, 1, k3);
+    key_of_parts("d", abc_empty, 2, k4);
+    assert_memory_not_equal(k1, k2, SMIME_MEMO_KEY);
+    assert_memory_not_equal(k1, k3, SMIME_MEMO_KEY);
+    assert_memory_not_equal(k3, k4, SMIME_MEMO_KEY);
+    key_of_parts("e", ab_c, 2, k2);
+    assert_memory_not_equal(k1, k2, SMIME_MEMO_KEY);
+    key_of_parts("d", ab_c, 2, k2);
+    assert_memory_equal(k1, k2, SMIME_MEMO_KEY);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_get_put),
         cmocka_unit_test(test_collision_replaces),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
