@@ -19,7 +19,9 @@
 typedef struct smime_cms smime_cms;
 
 /* Parses a ContentInfo holding SignedData.  Keeps at most max_certs distinct
- * certificates from it (repeats are dropped; at most 256 are looked at).  Returns 0, or -1 with a reason for people in err. */
+ * certificates from it as DER (repeats are dropped; at most 256 are looked at);
+ * each is parsed when first asked for, and one that cannot be parsed still holds
+ * its place.  Returns 0, or -1 with a reason for people in err. */
 int  smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smime_cms **out,
                     char *err, size_t errlen);
 void smime_cms_free(smime_cms *cms);
