@@ -7,6 +7,8 @@
  *   bench rss FILE                   peak resident memory of verifying one message
  *   bench lint SECONDS DIR           the SBR linter alone over every certificate
  *                                    (*.crttest, PEM first) below DIR
+ *   bench steadiness SECONDS         how steady this machine's CPU is: the same
+ *                                    fixed work timed in slices of 50-100 ms
  *
  * Each prints "name value" lines.  One thread: the figures are per core. */
 #include <gnutls/abstract.h>
@@ -413,6 +415,49 @@ static int bench_lint(double seconds, const char *dir)
     return 0;
 }
 
+/* On a shared VM a core's speed changes from one moment to the next (seen here: a
+ * fixed loop taking 1.9 times its best time for seconds at a stretch, with no
+ * steal time reported), and latency figures move with it.  The same work is
+ * timed again and again; each slice's speed is given as a percentage of the
+ * fastest. */
+#define STEADY_SLICES_MAX 1000
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int bench_steadiness(double seconds)
+{
+    static double slice[STEADY_SLICES_MAX];
+    volatile unsigned long sink = 0;
+    /* size the work to 50-100 ms on this machine */
+    unsigned long work = 1000000;
+    for (;;) {
+        double t = now_s();
+        for (unsigned long i = 0; i < work; i++)
+            sink += i * i;
+        if (now_s() - t > 0.05)
+            break;
+        work *= 2;
+    }
+    int n = 0;
+    double start = now_s();
+    while (n < STEADY_SLICES_MAX && now_s() - start < seconds) {
+        double t = now_s();
+        for (unsigned long i = 0; i < work; i++)
+            sink += i * i;
+        slice[n++] = now_s() - t;
+    }
+    qsort(slice, (size_t)n, sizeof(double), cmp_double);
+    /* fastest slice = 100 %; a slice twice as long ran at 50 % */
+    printf("cpu_speed_median_pct %.0f\n", 100.0 * slice[0] / slice[n / 2]);
+    printf("cpu_speed_slowest_pct %.0f\n", 100.0 * slice[0] / slice[n - 1]);
+    printf("cpu_speed_slices %d\n", n);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     smime_init();
@@ -426,7 +471,9 @@ int main(int argc, char **argv)
         return bench_rss(argv[2]);
     if (argc == 4 && strcmp(argv[1], "lint") == 0)
         return bench_lint(atof(argv[2]), argv[3]);
+    if (argc == 3 && strcmp(argv[1], "steadiness") == 0)
+        return bench_steadiness(atof(argv[2]));
     fprintf(stderr, "usage: bench pipeline|pipeline-cold|crypto SECONDS FILE... | bench rss FILE | "
-                    "bench lint SECONDS DIR\n");
+                    "bench lint SECONDS DIR | bench steadiness SECONDS\n");
     return 2;
 }

@@ -74,6 +74,7 @@ big_secs=$(awk '/^rss_verify_seconds/ {print $2}' "$T/rss")
 # milter-load.c) against the daemon with a default-like configuration.
 milter_rate=null milter_p50=null milter_p99=null milter_rss=null
 milter_sat_p50=null milter_sat_p99=null milter_offered=null milter_achieved=null milter_p99_runs=
+steady_before=null steady_after=null
 MILTER_CONNS=${BENCH_MILTER_CONNS:-16}
 MILTER_MSGS=${BENCH_MILTER_MSGS:-20000}
 MILTER_RATE=${BENCH_MILTER_RATE:-2000}
@@ -89,6 +90,9 @@ if [ -x "$BUILD/smime-milter" ]; then
         [ "$(field milter_errors "$1")" = 0 ] && [ "$(field milter_tagged "$1")" = "$MILTER_MSGS" ] ||
             echo "bench: milter run $1: $(field milter_errors "$1") protocol errors, $(field milter_tagged "$1") of $MILTER_MSGS tagged" >&2
     }
+    # How steady the CPU is, just before and just after the milter runs: on a
+    # shared VM its speed changes for seconds at a time, and latency with it.
+    "$BUILD/bench/bench" steadiness 3 > "$T/steady-before"
     # Runs over the same connections and mix.  Throughput: back to back
     # (closed loop), the most the milter takes; its latencies are mostly waiting
     # in line (mean = connections / throughput) and are reported as "saturated".
@@ -112,6 +116,9 @@ if [ -x "$BUILD/smime-milter" ]; then
                  awk '{print $2}')
     if [ -n "$median_run" ]; then cp "$T/open$median_run" "$T/open"; else : >"$T/open"; fi
     milter_p99_runs=$(for k in 1 2 3; do num "$(field milter_p99_ms "$T/open$k")"; done | paste -sd, -)
+    "$BUILD/bench/bench" steadiness 3 > "$T/steady-after"
+    steady_before=$(num "$(field cpu_speed_slowest_pct "$T/steady-before")")
+    steady_after=$(num "$(field cpu_speed_slowest_pct "$T/steady-after")")
     milter_rss=$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' /proc/$mpid/status)
     kill $mpid; wait $mpid 2>/dev/null || true
     milter_rate=$(num "$(field milter_msgs_per_s "$T/closed")")
@@ -169,6 +176,8 @@ cat >"$OUT" <<JSON
   "milter_saturated_p50_ms": $milter_sat_p50,
   "milter_saturated_p99_ms": $milter_sat_p99,
   "milter_peak_rss_mb": $milter_rss,
+  "cpu_speed_slowest_pct_before_milter": $steady_before,
+  "cpu_speed_slowest_pct_after_milter": $steady_after,
   "milter_connections": $MILTER_CONNS,
   "mix": "$(echo $MIX | tr '\n' ' ')",
   "openssl_mix_excludes": "ed25519 (OpenSSL 3.0 cms cannot verify it)",
@@ -191,6 +200,7 @@ printf '%-34s %14s   %s\n' "milter msgs/s ($MILTER_CONNS conns, 2 cores)" "$milt
 printf '%-34s %14s   %s\n' "milter p50 / p99 ms at $MILTER_RATE/s" "$milter_p50 / $milter_p99" "p99 < 10 (median of $milter_p99_runs)"
 printf '%-34s %14s   %s\n' "  saturated (back to back)" "$milter_sat_p50 / $milter_sat_p99" ""
 printf '%-34s %14s   %s\n' "milter peak RSS (MB)" "$milter_rss" ""
+printf '%-34s %14s   %s\n' "CPU speed, slowest slice (%)" "$steady_before / $steady_after" "before / after the milter runs (100 = steady)"
 echo "Postfix $load_line"
 [ -n "${kill_line:-}" ] && echo "Postfix $kill_line"
 echo "bench: wrote $OUT"
