@@ -18,25 +18,14 @@
 
 static int64_t fixture_now(void)
 {
-    size_t len;
-    char *s = test_read_file(FIX "NOW", &len);
-    int64_t now = strtoll(s, NULL, 10);
-    free(s);
-    return now;
+    return test_read_int64(FIX "NOW");
 }
 
 static gnutls_x509_crt_t crt(const char *name)
 {
     char path[256];
     snprintf(path, sizeof(path), FIX "%s.pem", name);
-    size_t len;
-    char *pem = test_read_file(path, &len);
-    gnutls_x509_crt_t c;
-    assert_int_equal(gnutls_x509_crt_init(&c), 0);
-    gnutls_datum_t d = { (unsigned char *)pem, (unsigned)len };
-    assert_int_equal(gnutls_x509_crt_import(c, &d, GNUTLS_X509_FMT_PEM), 0);
-    free(pem);
-    return c;
+    return test_read_crt(path);
 }
 
 static smime_rev_time at(int64_t delta)

@@ -17,14 +17,7 @@ static gnutls_x509_crt_t load_crt(const char *name)
 {
     char path[256];
     snprintf(path, sizeof(path), "sample-mail/pki/%s.pem", name);
-    size_t len;
-    char *pem = test_read_file(path, &len);
-    gnutls_x509_crt_t c;
-    assert_int_equal(gnutls_x509_crt_init(&c), 0);
-    gnutls_datum_t d = { (unsigned char *)pem, (unsigned)len };
-    assert_int_equal(gnutls_x509_crt_import(c, &d, GNUTLS_X509_FMT_PEM), 0);
-    free(pem);
-    return c;
+    return test_read_crt(path);
 }
 
 static smime_trust *load_anchors(void)

@@ -3,6 +3,8 @@
 #ifndef SMIME_TESTUTIL_H
 #define SMIME_TESTUTIL_H
 
+#include <gnutls/x509.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,31 @@ static inline char *test_read_file(const char *path, size_t *len)
     fclose(f);
     *len = (size_t)n;
     return buf;
+}
+
+/* The certificate in the PEM file at path, parsed; aborts when it cannot be. */
+static inline gnutls_x509_crt_t test_read_crt(const char *path)
+{
+    size_t len;
+    char *pem = test_read_file(path, &len);
+    gnutls_x509_crt_t c;
+    gnutls_datum_t d = { (unsigned char *)pem, (unsigned)len };
+    if (gnutls_x509_crt_init(&c) < 0 || gnutls_x509_crt_import(c, &d, GNUTLS_X509_FMT_PEM) < 0) {
+        fprintf(stderr, "%s: not a PEM certificate\n", path);
+        abort();
+    }
+    free(pem);
+    return c;
+}
+
+/* The decimal integer the file at path starts with (a fixture's clock). */
+static inline int64_t test_read_int64(const char *path)
+{
+    size_t len;
+    char *s = test_read_file(path, &len);
+    int64_t v = strtoll(s, NULL, 10);
+    free(s);
+    return v;
 }
 
 #endif
