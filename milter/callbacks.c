@@ -19,11 +19,11 @@
 
 #include "milter.h"
 #include "smime/authres.h"
-#include "smime/buf.h"
+#include "smime/util/buf.h"
 #include "smime/headers.h"
 #include "smime/policy.h"
 #include "smime/telemetry.h"
-#include "smime/text.h"
+#include "smime/util/text.h"
 #include "smime/verify.h"
 
 #define REMOVALS_MAX   1000     /* forged headers removed from one message */

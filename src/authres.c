@@ -2,7 +2,7 @@
 #include "smime/authres.h"
 
 #include <string.h>
-#include "smime/text.h"
+#include "smime/util/text.h"
 
 static int is_tspecial(unsigned char c)
 {

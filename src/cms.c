@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "smime/pki.h"
-#include "smime/text.h"
+#include "smime/util/text.h"
 
 #define OID_CONTENT_TYPE   "1.2.840.113549.1.9.3"
 #define OID_MESSAGE_DIGEST "1.2.840.113549.1.9.4"

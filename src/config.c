@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "smime/authres.h"
-#include "smime/buf.h"
+#include "smime/util/buf.h"
 #include "smime/telemetry.h"
-#include "smime/text.h"
+#include "smime/util/text.h"
 
 typedef enum key_kind {
     K_PATH,        /* absolute path */

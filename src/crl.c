@@ -17,7 +17,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/ocsp.h>
 #include "smime/der.h"
-#include "smime/timeutil.h"
+#include "smime/util/timeutil.h"
 
 #define SERIAL_MAX 32              /* RFC 5280 allows 20 octets; some CAs exceed it */
 #define IDP_URIS_MAX 4             /* names of a partitioned CRL kept for matching */

@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
-#include "smime/text.h"
+#include "smime/util/text.h"
 
 void smime_der_reader_init(smime_der_reader *r, smime_span s)
 {

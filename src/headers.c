@@ -6,7 +6,7 @@
 
 #include "smime/authres.h"
 #include "smime/lint.h"
-#include "smime/text.h"
+#include "smime/util/text.h"
 
 /* Skips blanks, line breaks and RFC 5322 comments (nested, with quoted-pairs). */
 static const char *skip_cfws(const char *p)

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <gnutls/crypto.h>
 #include "smime/lint_internal.h"
-#include "smime/text.h"
+#include "smime/util/text.h"
 
 #define EXT(c, lit) SMIME_X509_EXT((c)->cert, lit)
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "smime/lint_internal.h"
-#include "smime/text.h"
+#include "smime/util/text.h"
 
 #define MAX_GN 64
 

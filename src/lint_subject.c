@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "smime/lint_internal.h"
-#include "smime/text.h"
+#include "smime/util/text.h"
 
 /* ---- the attribute permission table (§6.1) ---- */
 

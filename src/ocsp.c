@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "smime/timeutil.h"
+#include "smime/util/timeutil.h"
 
 #define OID_OCSP_SIGNING "1.3.6.1.5.5.7.3.9"
 #define OID_OCSP_NOCHECK "1.3.6.1.5.5.7.48.1.5"

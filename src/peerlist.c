@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "smime/buf.h"
+#include "smime/util/buf.h"
 
 #define PEER_LINE_MAX 128
 

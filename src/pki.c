@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "smime/memo.h"
-#include "smime/text.h"
-#include "smime/timeutil.h"
+#include "smime/util/memo.h"
+#include "smime/util/text.h"
+#include "smime/util/timeutil.h"
 
 /* Validated paths are remembered in the store's memo under a digest of what
  * building them reads (chain_key), so a sender's second message costs one

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "smime/authres.h"
-#include "smime/text.h"
+#include "smime/util/text.h"
 
 static const char *const action_names[] = {
     [SMIME_ACTION_ACCEPT] = "accept",

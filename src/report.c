@@ -2,6 +2,7 @@
 #include "smime/report.h"
 
 #include "smime/lint.h"
+#include "smime/util/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,22 +70,3 @@ void smime_report_add_note(smime_report *r, const char *part, const char *code,
     va_end(ap);
 }
 
-void smime_text_set(char *dst, size_t size, const char *src, size_t len)
-{
-    if (size == 0)
-        return;
-    if (len < size) {
-        memcpy(dst, src, len);
-        dst[len] = '\0';
-        return;
-    }
-    /* Cut on a UTF-8 character boundary so the kept text stays well-formed, and
-     * mark the cut with "..." when the field has room for it. */
-    size_t mark = size >= 8 ? 3 : 0;
-    size_t keep = size - 1 - mark;
-    while (keep > 0 && ((unsigned char)src[keep] & 0xC0) == 0x80)
-        keep--;
-    memcpy(dst, src, keep);
-    memcpy(dst + keep, "...", mark);
-    dst[keep + mark] = '\0';
-}

@@ -25,7 +25,7 @@
 #include "smime/crl.h"
 #include "smime/der.h"
 #include "smime/ocsp.h"
-#include "smime/timeutil.h"
+#include "smime/util/timeutil.h"
 
 #define MAX_URLS_PER_CERT  3        /* OCSP responders / CRL points tried per cert */
 #define URL_MAX            1024

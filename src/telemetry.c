@@ -19,8 +19,8 @@
 #include <gnutls/gnutls.h>
 
 #include "smime/telemetry.h"
-#include "smime/text.h"
-#include "smime/timeutil.h"
+#include "smime/util/text.h"
+#include "smime/util/timeutil.h"
 
 #define DEFAULT_QUEUE_CAPACITY 1024
 #define DEFAULT_BATCH_SIZE     64

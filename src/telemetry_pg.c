@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "smime/telemetry_sink.h"
-#include "smime/text.h"
+#include "smime/util/text.h"
 
 
 #if defined(__has_include)

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "smime/telemetry_sink.h"
-#include "smime/text.h"
+#include "smime/util/text.h"
 
 #if defined(__has_include)
 #if __has_include(<sqlite3.h>)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include "smime/cms.h"
 #include "smime/lint.h"
-#include "smime/memo.h"
+#include "smime/util/memo.h"
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "smime/buf.h"
+#include "smime/util/buf.h"
 #include "smime/der.h"
-#include "smime/json.h"
+#include "smime/util/json.h"
 #include "smime/lint.h"
 #include "smime/pem.h"
 

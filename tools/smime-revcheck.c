@@ -17,7 +17,7 @@
 
 #include "smime/http.h"
 #include "smime/revocation.h"
-#include "smime/timeutil.h"
+#include "smime/util/timeutil.h"
 
 #define MAX_PEM_BYTES (1u << 20)
 #define MAX_THREADS   256

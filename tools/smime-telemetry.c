@@ -25,14 +25,14 @@
 #include <glib.h>
 #include <gnutls/x509.h>
 
-#include "smime/buf.h"
+#include "smime/util/buf.h"
 #include "smime/cms.h"
-#include "smime/json.h"
+#include "smime/util/json.h"
 #include "smime/lint.h"
 #include "smime/mime.h"
 #include "smime/telemetry.h"
-#include "smime/text.h"
-#include "smime/timeutil.h"
+#include "smime/util/text.h"
+#include "smime/util/timeutil.h"
 #include "smime/verify.h"
 
 #define EXIT_USAGE 2

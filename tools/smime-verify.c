@@ -12,11 +12,11 @@
 #include <time.h>
 
 #include "smime/authres.h"
-#include "smime/buf.h"
+#include "smime/util/buf.h"
 #include "smime/http.h"
-#include "smime/json.h"
+#include "smime/util/json.h"
 #include "smime/telemetry.h"
-#include "smime/timeutil.h"
+#include "smime/util/timeutil.h"
 #include "smime/verify.h"
 
 #define EXIT_RESULTS 1

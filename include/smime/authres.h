@@ -9,7 +9,7 @@
 #ifndef SMIME_AUTHRES_H
 #define SMIME_AUTHRES_H
 
-#include "smime/buf.h"
+#include "smime/util/buf.h"
 #include "smime/report.h"
 
 #define SMIME_AUTHRES_NAME "Authentication-Results"

@@ -5,7 +5,7 @@
 #ifndef SMIME_HEADERS_H
 #define SMIME_HEADERS_H
 
-#include "smime/buf.h"
+#include "smime/util/buf.h"
 #include "smime/report.h"
 
 #define SMIME_DETAIL_HEADER   "X-SMIME-Signature"

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "smime/der.h"
-#include "smime/json.h"
+#include "smime/util/json.h"
 
 typedef enum smime_lint_severity {
     SMIME_SEV_INFO = 0, SMIME_SEV_NOTICE, SMIME_SEV_WARNING, SMIME_SEV_ERROR

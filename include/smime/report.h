@@ -99,10 +99,7 @@ smime_sig_report *smime_report_add_sig(smime_report *r);
 void smime_report_add_note(smime_report *r, const char *part, const char *code,
                            const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Copies src into a fixed field, cutting at the field size with a "..." mark. */
-void smime_text_set(char *dst, size_t size, const char *src, size_t len);
-
-#include "smime/json.h"
+#include "smime/util/json.h"
 /* Writes "signatures" and "notes" members into the JSON object open in j. */
 void smime_report_json(const smime_report *r, smime_json *j);
 

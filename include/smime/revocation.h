@@ -22,7 +22,7 @@
 #include <gnutls/x509.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "smime/buf.h"
+#include "smime/util/buf.h"
 #include "smime/report.h"
 
 typedef enum smime_rev_status {

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "smime/json.h"
+#include "smime/util/json.h"
 #include "smime/lint.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

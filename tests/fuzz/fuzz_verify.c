@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "smime/authres.h"
-#include "smime/json.h"
+#include "smime/util/json.h"
 #include "smime/verify.h"
 
 static smime_trust *trust;

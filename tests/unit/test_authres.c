@@ -11,6 +11,7 @@
 
 #include "smime/authres.h"
 #include "smime/report.h"
+#include "smime/util/text.h"
 
 #define SERVID "mx.example.org"
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smime/buf.h"
+#include "smime/util/buf.h"
 
 static void test_init_is_empty(void **state)
 {

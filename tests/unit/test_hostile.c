@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "smime/authres.h"
-#include "smime/json.h"
+#include "smime/util/json.h"
 #include "smime/verify.h"
 #include "pkigen.h"
 #include "testutil.h"

@@ -7,7 +7,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "smime/json.h"
+#include "smime/util/json.h"
 
 /* Quotes n bytes of s into a fresh buffer and compares with the expected text. */
 static void check_quote(const char *s, size_t n, const char *expect)

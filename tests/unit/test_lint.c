@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "smime/buf.h"
-#include "smime/json.h"
+#include "smime/util/buf.h"
+#include "smime/util/json.h"
 #include "smime/lint.h"
 #include "smime/lint_internal.h"
 #include "smime/pem.h"

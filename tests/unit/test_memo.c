@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "smime/memo.h"
+#include "smime/util/memo.h"
 
 static void key_of(unsigned n, unsigned char key[SMIME_MEMO_KEY])
 {

@@ -11,7 +11,7 @@
 
 #include "smime/crl.h"
 #include "smime/ocsp.h"
-#include "smime/timeutil.h"
+#include "smime/util/timeutil.h"
 #include "testutil.h"
 
 #define FIX "tests/revocation/fixtures/"

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "smime/pki.h"
-#include "smime/timeutil.h"
+#include "smime/util/timeutil.h"
 #include "smime/verify.h"
 #include "testutil.h"
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "smime/report.h"
+#include "smime/util/text.h"
 
 static void test_result_names(void **state)
 {

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "smime/text.h"
+#include "smime/util/text.h"
 
 #define U(lit) ((const unsigned char *)(lit)), (sizeof(lit) - 1)
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "smime/timeutil.h"
+#include "smime/util/timeutil.h"
 
 static void expect_parse(const char *s, int64_t want)
 {

@@ -12,8 +12,8 @@
 #include <time.h>
 
 #include "smime/authres.h"
-#include "smime/buf.h"
-#include "smime/json.h"
+#include "smime/util/buf.h"
+#include "smime/util/json.h"
 #include "smime/lint.h"
 #include "smime/verify.h"
 #include "testutil.h"

@@ -1,8 +1,9 @@
-/* text - UTF-8 decoding and ASCII case helpers (see include/smime/text.h). */
-#include "smime/text.h"
+/* text - UTF-8 decoding and ASCII case helpers (see include/smime/util/text.h). */
+#include "smime/util/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 size_t smime_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
@@ -97,4 +98,24 @@ void smime_errf(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+}
+
+void smime_text_set(char *dst, size_t size, const char *src, size_t len)
+{
+    if (size == 0)
+        return;
+    if (len < size) {
+        memcpy(dst, src, len);
+        dst[len] = '\0';
+        return;
+    }
+    /* Cut on a UTF-8 character boundary so the kept text stays well-formed, and
+     * mark the cut with "..." when the field has room for it. */
+    size_t mark = size >= 8 ? 3 : 0;
+    size_t keep = size - 1 - mark;
+    while (keep > 0 && ((unsigned char)src[keep] & 0xC0) == 0x80)
+        keep--;
+    memcpy(dst, src, keep);
+    memcpy(dst + keep, "...", mark);
+    dst[keep + mark] = '\0';
 }

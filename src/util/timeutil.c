@@ -1,5 +1,5 @@
-/* timeutil - UTC time parsing and formatting (see include/smime/timeutil.h). */
-#include "smime/timeutil.h"
+/* timeutil - UTC time parsing and formatting (see include/smime/util/timeutil.h). */
+#include "smime/util/timeutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
-/* json - streaming JSON writer (see include/smime/json.h). */
-#include "smime/json.h"
+/* json - streaming JSON writer (see include/smime/util/json.h). */
+#include "smime/util/json.h"
 
 #include <string.h>
-#include "smime/text.h"
+#include "smime/util/text.h"
 
 void smime_json_init(smime_json *j, smime_buf *out)
 {

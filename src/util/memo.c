@@ -1,5 +1,5 @@
-/* memo - bounded result memory shared by threads (see include/smime/memo.h). */
-#include "smime/memo.h"
+/* memo - bounded result memory shared by threads (see include/smime/util/memo.h). */
+#include "smime/util/memo.h"
 
 #include <gnutls/crypto.h>
 #include <pthread.h>

@@ -28,4 +28,8 @@ void smime_integer_hex(const unsigned char *p, size_t n, char *out, size_t outle
 /* Formats an error message into err (when err is not NULL and errlen > 0). */
 void smime_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Copies src (len bytes) into a fixed field of size bytes, always NUL-terminated,
+ * cutting on a UTF-8 boundary with a "..." mark when it does not fit. */
+void smime_text_set(char *dst, size_t size, const char *src, size_t len);
+
 #endif

@@ -10,7 +10,7 @@
 #define SMIME_JSON_H
 
 #include <stddef.h>
-#include "smime/buf.h"
+#include "smime/util/buf.h"
 
 #define SMIME_JSON_MAX_DEPTH 32
 

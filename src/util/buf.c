@@ -1,5 +1,5 @@
-/* buf - growable byte buffer with a hard cap (see include/smime/buf.h). */
-#include "smime/buf.h"
+/* buf - growable byte buffer with a hard cap (see include/smime/util/buf.h). */
+#include "smime/util/buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
