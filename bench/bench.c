@@ -25,7 +25,7 @@
 #include "smime/cms.h"
 #include "smime/lint.h"
 #include "smime/pem.h"
-#include "smime/mime.h"
+#include "smime/mail/mime.h"
 #include "smime/verify.h"
 
 #define ANCHORS "sample-mail/pki/trust-anchors.pem"

@@ -29,7 +29,7 @@
 #include "smime/cms.h"
 #include "smime/util/json.h"
 #include "smime/lint.h"
-#include "smime/mime.h"
+#include "smime/mail/mime.h"
 #include "smime/telemetry.h"
 #include "smime/util/text.h"
 #include "smime/util/timeutil.h"

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "smime/mime.h"
+#include "smime/mail/mime.h"
 
 typedef enum smime_result {
     SMIME_RESULT_NONE = 0,

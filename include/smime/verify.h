@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "smime/mime.h"
+#include "smime/mail/mime.h"
 #include "smime/pki.h"
 #include "smime/report.h"
 #include "smime/revocation.h"

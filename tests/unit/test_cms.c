@@ -9,7 +9,7 @@
 #include <gmime/gmime.h>
 
 #include "smime/cms.h"
-#include "smime/mime.h"
+#include "smime/mail/mime.h"
 #include "smime/verify.h"
 #include "testutil.h"
 

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <gmime/gmime.h>
 
-#include "smime/mime.h"
+#include "smime/mail/mime.h"
 #include "smime/verify.h"
 #include "testutil.h"
 

@@ -1,7 +1,7 @@
 /* mime - walk the MIME tree, find S/MIME objects, slice the exact signed bytes
- * (see include/smime/mime.h). */
+ * (see include/smime/mail/mime.h). */
 #define _GNU_SOURCE /* memmem */
-#include "smime/mime.h"
+#include "smime/mail/mime.h"
 
 #include <gmime/gmime.h>
 #include <stdio.h>
