@@ -22,9 +22,9 @@
 
 #include <dirent.h>
 
-#include "smime/cms.h"
+#include "smime/crypto/cms.h"
 #include "smime/lint.h"
-#include "smime/pem.h"
+#include "smime/crypto/pem.h"
 #include "smime/mail/mime.h"
 #include "smime/verify.h"
 

@@ -13,7 +13,7 @@
 
 #include "smime/config.h"
 #include "smime/peerlist.h"
-#include "smime/pki.h"
+#include "smime/crypto/pki.h"
 #include "smime/revocation.h"
 
 #define SMIME_MILTER_NAME    "smime-milter"

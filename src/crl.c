@@ -16,7 +16,7 @@
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/ocsp.h>
-#include "smime/der.h"
+#include "smime/crypto/der.h"
 #include "smime/util/timeutil.h"
 
 #define SERIAL_MAX 32              /* RFC 5280 allows 20 octets; some CAs exceed it */

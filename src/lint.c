@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "smime/lint_internal.h"
-#include "smime/x509.h"
+#include "smime/crypto/x509.h"
 
 static const char *const type_names[] = { NULL, "mailbox", "organization", "sponsor", "individual" };
 static const char *const gen_names[] = { NULL, "legacy", "multipurpose", "strict" };

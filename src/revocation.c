@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "smime/crl.h"
-#include "smime/der.h"
+#include "smime/crypto/der.h"
 #include "smime/ocsp.h"
 #include "smime/util/timeutil.h"
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "smime/cms.h"
+#include "smime/crypto/cms.h"
 #include "smime/lint.h"
 #include "smime/util/memo.h"
 

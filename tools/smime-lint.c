@@ -14,10 +14,10 @@
 #include <time.h>
 
 #include "smime/util/buf.h"
-#include "smime/der.h"
+#include "smime/crypto/der.h"
 #include "smime/util/json.h"
 #include "smime/lint.h"
-#include "smime/pem.h"
+#include "smime/crypto/pem.h"
 
 #define MAX_FILE_BYTES (8u << 20)
 #define MAX_CHAIN      (1 + SMIME_LINT_MAX_ISSUERS)

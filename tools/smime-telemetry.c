@@ -26,7 +26,7 @@
 #include <gnutls/x509.h>
 
 #include "smime/util/buf.h"
-#include "smime/cms.h"
+#include "smime/crypto/cms.h"
 #include "smime/util/json.h"
 #include "smime/lint.h"
 #include "smime/mail/mime.h"

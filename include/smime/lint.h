@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "smime/der.h"
+#include "smime/crypto/der.h"
 #include "smime/util/json.h"
 
 typedef enum smime_lint_severity {

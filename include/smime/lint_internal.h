@@ -6,9 +6,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "smime/der.h"
+#include "smime/crypto/der.h"
 #include "smime/lint.h"
-#include "smime/x509.h"
+#include "smime/crypto/x509.h"
 
 typedef struct smime_lint_ctx {
     const smime_lint_options *opt;

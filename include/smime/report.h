@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "smime/crypto/cert.h"
 #include "smime/mail/mime.h"
 
 typedef enum smime_result {
@@ -24,23 +25,12 @@ typedef enum smime_result {
 } smime_result;
 
 #define SMIME_RESULT_COUNT 7
-#define SMIME_TEXT_MAX     512
-#define SMIME_CHAIN_MAX    12
 #define SMIME_MAILBOXES_MAX 8
 #define SMIME_NOTES_MAX    16
 
 const char *smime_result_name(smime_result r);
 /* Parses an RFC 7281 result word; -1 when unknown. */
 int smime_result_parse(const char *word);
-
-typedef struct smime_cert_summary {
-    char    subject[SMIME_TEXT_MAX];    /* RFC 4514 string */
-    char    issuer[SMIME_TEXT_MAX];
-    char    serial[96];                 /* upper-case hex, no separators */
-    int64_t not_before, not_after;
-    char    key[32];                    /* e.g. "RSA-2048", "EC-P256", "Ed25519" */
-    char    issuer_key_id[72];          /* authorityKeyIdentifier, hex; "" if absent */
-} smime_cert_summary;
 
 typedef struct smime_sig_report {
     smime_result result;

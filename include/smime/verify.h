@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "smime/mail/mime.h"
-#include "smime/pki.h"
+#include "smime/crypto/pki.h"
 #include "smime/report.h"
 #include "smime/revocation.h"
 

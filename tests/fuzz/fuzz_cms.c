@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "smime/cms.h"
+#include "smime/crypto/cms.h"
 #include "smime/verify.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <gmime/gmime.h>
 
-#include "smime/cms.h"
+#include "smime/crypto/cms.h"
 #include "smime/mail/mime.h"
 #include "smime/verify.h"
 #include "testutil.h"

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "smime/der.h"
+#include "smime/crypto/der.h"
 
 #define SPAN(lit) ((smime_span){ (const uint8_t *)(lit), sizeof(lit) - 1 })
 

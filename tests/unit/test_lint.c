@@ -13,8 +13,8 @@
 #include "smime/util/json.h"
 #include "smime/lint.h"
 #include "smime/lint_internal.h"
-#include "smime/pem.h"
-#include "smime/x509.h"
+#include "smime/crypto/pem.h"
+#include "smime/crypto/x509.h"
 
 #define NOW 1795824000LL   /* 2026-11-28 */
 

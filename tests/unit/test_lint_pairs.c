@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "smime/lint.h"
-#include "smime/pem.h"
+#include "smime/crypto/pem.h"
 
 #define CASES   "tests/lint/cases.tsv"
 #define PENDING "tests/lint/pending.tsv"

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "smime/pki.h"
+#include "smime/crypto/pki.h"
 #include "smime/util/timeutil.h"
 #include "smime/verify.h"
 #include "testutil.h"

@@ -1,5 +1,5 @@
-/* x509 - certificate decoding into spans (see include/smime/x509.h). */
-#include "smime/x509.h"
+/* x509 - certificate decoding into spans (see include/smime/crypto/x509.h). */
+#include "smime/crypto/x509.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* pki - trust anchors, chain validation, certificate facts, mailbox binding
- * (see include/smime/pki.h). */
-#include "smime/pki.h"
+ * (see include/smime/crypto/pki.h). */
+#include "smime/crypto/pki.h"
 
 #include <errno.h>
 #include <stdarg.h>

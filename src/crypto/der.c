@@ -1,5 +1,5 @@
-/* der - strict DER reader over caller-owned bytes (see include/smime/der.h). */
-#include "smime/der.h"
+/* der - strict DER reader over caller-owned bytes (see include/smime/crypto/der.h). */
+#include "smime/crypto/der.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* cms - SignedData decoding, signer selection, signature verification
- * (see include/smime/cms.h). */
-#include "smime/cms.h"
+ * (see include/smime/crypto/cms.h). */
+#include "smime/crypto/cms.h"
 
 #include <gnutls/abstract.h>
 #include <gnutls/pkcs7.h>
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "smime/pki.h"
+#include "smime/crypto/pki.h"
 #include "smime/util/text.h"
 
 #define OID_CONTENT_TYPE   "1.2.840.113549.1.9.3"

@@ -1,5 +1,5 @@
-/* pem - in-place decoding of PEM certificate blocks (see include/smime/pem.h). */
-#include "smime/pem.h"
+/* pem - in-place decoding of PEM certificate blocks (see include/smime/crypto/pem.h). */
+#include "smime/crypto/pem.h"
 
 #include <string.h>
 

@@ -7,7 +7,7 @@
 #define SMIME_PEM_H
 
 #include <stddef.h>
-#include "smime/der.h"
+#include "smime/crypto/der.h"
 
 /* Scans text[0..len) for certificate blocks, decoding each in place into out
  * (at most max).  Returns the number found (0 when there is none), or -1 when a

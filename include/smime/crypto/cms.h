@@ -13,8 +13,8 @@
 #include <gnutls/x509.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "smime/pki.h"
-#include "smime/report.h"
+#include "smime/crypto/pki.h"
+#include "smime/crypto/cert.h"
 
 typedef struct smime_cms smime_cms;
 

@@ -14,7 +14,8 @@
 #include <gnutls/x509.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "smime/report.h"
+#include "smime/crypto/cert.h"
+#include "smime/mail/mime.h"
 
 typedef struct smime_trust smime_trust;
 

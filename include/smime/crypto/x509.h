@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "smime/der.h"
+#include "smime/crypto/der.h"
 
 #define SMIME_X509_MAX_EXT   48    /* more extensions than this: parse error */
 #define SMIME_NAME_MAX_ATTRS 64    /* more attributes in one Name: parse error */
