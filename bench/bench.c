@@ -23,7 +23,7 @@
 #include <dirent.h>
 
 #include "smime/crypto/cms.h"
-#include "smime/lint.h"
+#include "smime/lint/lint.h"
 #include "smime/crypto/pem.h"
 #include "smime/mail/mime.h"
 #include "smime/verify.h"

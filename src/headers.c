@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "smime/authres.h"
-#include "smime/lint.h"
+#include "smime/lint/lint.h"
 #include "smime/util/text.h"
 
 /* Skips blanks, line breaks and RFC 5322 comments (nested, with quoted-pairs). */

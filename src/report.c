@@ -1,7 +1,7 @@
 /* report - the result model (see include/smime/report.h). */
 #include "smime/report.h"
 
-#include "smime/lint.h"
+#include "smime/lint/lint.h"
 #include "smime/util/text.h"
 
 #include <stdarg.h>

@@ -2,7 +2,7 @@
 #include "smime/report.h"
 
 #include "smime/util/json.h"
-#include "smime/lint.h"
+#include "smime/lint/lint.h"
 #include "smime/authres.h"
 #include "smime/util/timeutil.h"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "smime/crypto/cms.h"
-#include "smime/lint.h"
+#include "smime/lint/lint.h"
 #include "smime/util/memo.h"
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;

@@ -16,7 +16,7 @@
 #include "smime/util/buf.h"
 #include "smime/crypto/der.h"
 #include "smime/util/json.h"
-#include "smime/lint.h"
+#include "smime/lint/lint.h"
 #include "smime/crypto/pem.h"
 
 #define MAX_FILE_BYTES (8u << 20)

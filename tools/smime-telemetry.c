@@ -28,7 +28,7 @@
 #include "smime/util/buf.h"
 #include "smime/crypto/cms.h"
 #include "smime/util/json.h"
-#include "smime/lint.h"
+#include "smime/lint/lint.h"
 #include "smime/mail/mime.h"
 #include "smime/telemetry.h"
 #include "smime/util/text.h"

@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "smime/lint.h"
+#include "smime/lint/lint.h"
 #include "smime/report.h"
 
 /* Schema of both sinks; migrations up to this version run on open. */

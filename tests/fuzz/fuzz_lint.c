@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "smime/util/json.h"
-#include "smime/lint.h"
+#include "smime/lint/lint.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "smime/headers.h"
-#include "smime/lint.h"
+#include "smime/lint/lint.h"
 #include "smime/peerlist.h"
 
 static void test_claims_servid(void **state)

@@ -11,8 +11,8 @@
 
 #include "smime/util/buf.h"
 #include "smime/util/json.h"
-#include "smime/lint.h"
-#include "smime/lint_internal.h"
+#include "smime/lint/lint.h"
+#include "smime/lint/rule.h"
 #include "smime/crypto/pem.h"
 #include "smime/crypto/x509.h"
 

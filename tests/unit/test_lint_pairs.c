@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smime/lint.h"
+#include "smime/lint/lint.h"
 #include "smime/crypto/pem.h"
 
 #define CASES   "tests/lint/cases.tsv"

@@ -14,7 +14,7 @@
 #include "smime/authres.h"
 #include "smime/util/buf.h"
 #include "smime/util/json.h"
-#include "smime/lint.h"
+#include "smime/lint/lint.h"
 #include "smime/verify.h"
 #include "testutil.h"
 

@@ -3,7 +3,7 @@
  * (SBR 7.1.4.2.1, REQUIREMENTS SAN-06). */
 #include <stdio.h>
 #include <string.h>
-#include "smime/lint_internal.h"
+#include "smime/lint/rule.h"
 #include "smime/util/text.h"
 
 /* ---- the attribute permission table (§6.1) ---- */

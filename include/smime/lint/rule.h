@@ -1,13 +1,13 @@
-/* lint_internal - what the lint modules (src/lint*.c) share: the evaluation
+/* rule - what the linter's files (src/lint/) share: the evaluation
  * context, the reporting helpers and the OID constants.  Not for callers outside
- * the linter; they use smime/lint.h. */
-#ifndef SMIME_LINT_INTERNAL_H
-#define SMIME_LINT_INTERNAL_H
+ * the linter; they use smime/lint/lint.h. */
+#ifndef SMIME_LINT_RULE_H
+#define SMIME_LINT_RULE_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include "smime/crypto/der.h"
-#include "smime/lint.h"
+#include "smime/lint/lint.h"
 #include "smime/crypto/x509.h"
 
 typedef struct smime_lint_ctx {

@@ -5,7 +5,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <gnutls/abstract.h>
-#include "smime/lint_internal.h"
+#include "smime/lint/rule.h"
 
 #define EXT(c, lit) SMIME_X509_EXT((c)->cert, lit)
 

@@ -2,7 +2,7 @@
  * the subject public key (§4). */
 #include <stdio.h>
 #include <string.h>
-#include "smime/lint_internal.h"
+#include "smime/lint/rule.h"
 
 #define SPANLIT(lit) ((smime_span){ (const uint8_t *)(lit), sizeof(lit) - 1 })
 

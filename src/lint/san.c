@@ -2,7 +2,7 @@
  * 7.1.4.2.1), plus the GeneralName helpers the other lint modules share. */
 #include <stdio.h>
 #include <string.h>
-#include "smime/lint_internal.h"
+#include "smime/lint/rule.h"
 #include "smime/util/text.h"
 
 #define MAX_GN 64

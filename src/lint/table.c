@@ -3,7 +3,7 @@
  * dates (REQUIREMENTS §1.2, compared with notBefore), the types and generations it
  * applies to, what it runs on, a description, and its check function.  Adding a
  * rule is adding an entry here (and a test pair under tests/lint/certs/). */
-#include "smime/lint_internal.h"
+#include "smime/lint/rule.h"
 
 #define E SMIME_SEV_ERROR
 #define W SMIME_SEV_WARNING

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <gnutls/crypto.h>
-#include "smime/lint_internal.h"
+#include "smime/lint/rule.h"
 #include "smime/util/text.h"
 
 #define EXT(c, lit) SMIME_X509_EXT((c)->cert, lit)
