@@ -18,9 +18,9 @@
 #include <time.h>
 
 #include "milter.h"
-#include "smime/authres.h"
+#include "smime/report/authres.h"
 #include "smime/util/buf.h"
-#include "smime/headers.h"
+#include "smime/report/headers.h"
 #include "smime/policy.h"
 #include "smime/telemetry.h"
 #include "smime/util/text.h"

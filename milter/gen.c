@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "milter.h"
-#include "smime/authres.h"
+#include "smime/report/authres.h"
 #include "smime/http.h"
 
 static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "smime/authres.h"
+#include "smime/report/authres.h"
 #include "smime/util/buf.h"
 #include "smime/telemetry.h"
 #include "smime/util/text.h"

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "smime/authres.h"
+#include "smime/report/authres.h"
 #include "smime/util/text.h"
 
 static const char *const action_names[] = {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "smime/authres.h"
+#include "smime/report/authres.h"
 #include "smime/util/buf.h"
 #include "smime/http.h"
 #include "smime/util/json.h"

@@ -15,7 +15,7 @@
 #define SMIME_POLICY_H
 
 #include <stddef.h>
-#include "smime/report.h"
+#include "smime/report/report.h"
 
 typedef enum smime_action {
     SMIME_ACTION_ACCEPT = 0,     /* tag and deliver */

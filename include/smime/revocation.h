@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "smime/util/buf.h"
-#include "smime/report.h"
+#include "smime/report/report.h"
 
 typedef enum smime_rev_status {
     SMIME_REV_NOT_CHECKED = 0,  /* nothing to ask: no OCSP or CRL pointer, or off */

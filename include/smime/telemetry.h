@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "smime/lint/lint.h"
-#include "smime/report.h"
+#include "smime/report/report.h"
 
 /* Schema of both sinks; migrations up to this version run on open. */
 #define SMIME_TELEMETRY_SCHEMA_VERSION 2

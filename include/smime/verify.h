@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include "smime/mail/mime.h"
 #include "smime/crypto/pki.h"
-#include "smime/report.h"
+#include "smime/report/report.h"
 #include "smime/revocation.h"
 
 /* What the SBR linter's findings do to a result (issue #3): nothing is linted

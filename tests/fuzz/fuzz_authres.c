@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smime/authres.h"
-#include "smime/report.h"
+#include "smime/report/authres.h"
+#include "smime/report/report.h"
 
 static void take(char *dst, size_t size, const uint8_t **p, size_t *n)
 {

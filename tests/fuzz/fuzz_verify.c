@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smime/authres.h"
+#include "smime/report/authres.h"
 #include "smime/util/json.h"
 #include "smime/verify.h"
 

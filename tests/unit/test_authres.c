@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smime/authres.h"
-#include "smime/report.h"
+#include "smime/report/authres.h"
+#include "smime/report/report.h"
 #include "smime/util/text.h"
 
 #define SERVID "mx.example.org"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smime/headers.h"
+#include "smime/report/headers.h"
 #include "smime/lint/lint.h"
 #include "smime/peerlist.h"
 

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "smime/authres.h"
+#include "smime/report/authres.h"
 #include "smime/util/json.h"
 #include "smime/verify.h"
 #include "pkigen.h"

@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "smime/report.h"
+#include "smime/report/report.h"
 #include "smime/util/text.h"
 
 static void test_result_names(void **state)

@@ -11,7 +11,7 @@
 #include <gnutls/pkcs7.h>
 #include <time.h>
 
-#include "smime/authres.h"
+#include "smime/report/authres.h"
 #include "smime/util/buf.h"
 #include "smime/util/json.h"
 #include "smime/lint/lint.h"

@@ -1,9 +1,9 @@
 /* report_json - the report as JSON, for smime-verify --json and for logs. */
-#include "smime/report.h"
+#include "smime/report/report.h"
 
 #include "smime/util/json.h"
 #include "smime/lint/lint.h"
-#include "smime/authres.h"
+#include "smime/report/authres.h"
 #include "smime/util/timeutil.h"
 
 static void json_time(smime_json *j, const char *key, int64_t t)

@@ -10,7 +10,7 @@
 #define SMIME_AUTHRES_H
 
 #include "smime/util/buf.h"
-#include "smime/report.h"
+#include "smime/report/report.h"
 
 #define SMIME_AUTHRES_NAME "Authentication-Results"
 

@@ -6,7 +6,7 @@
 #define SMIME_HEADERS_H
 
 #include "smime/util/buf.h"
-#include "smime/report.h"
+#include "smime/report/report.h"
 
 #define SMIME_DETAIL_HEADER   "X-SMIME-Signature"
 #define SMIME_DETAIL_PREFIX   "X-SMIME-"

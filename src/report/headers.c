@@ -1,10 +1,10 @@
 /* headers - forged Authentication-Results detection, folding, detail headers. */
-#include "smime/headers.h"
+#include "smime/report/headers.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "smime/authres.h"
+#include "smime/report/authres.h"
 #include "smime/lint/lint.h"
 #include "smime/util/text.h"
 

@@ -1,5 +1,5 @@
-/* report - the result model (see include/smime/report.h). */
-#include "smime/report.h"
+/* report - the result model (see include/smime/report/report.h). */
+#include "smime/report/report.h"
 
 #include "smime/lint/lint.h"
 #include "smime/util/text.h"

@@ -1,5 +1,5 @@
-/* authres - Authentication-Results formatting (see include/smime/authres.h). */
-#include "smime/authres.h"
+/* authres - Authentication-Results formatting (see include/smime/report/authres.h). */
+#include "smime/report/authres.h"
 
 #include <string.h>
 #include "smime/util/text.h"
