@@ -7,7 +7,7 @@
 
 #include "milter.h"
 #include "smime/report/authres.h"
-#include "smime/http.h"
+#include "smime/revocation/http.h"
 
 static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
 static milter_gen *gen_current;          /* holds one reference */

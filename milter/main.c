@@ -38,7 +38,7 @@
 #include <unistd.h>
 
 #include "milter.h"
-#include "smime/http.h"
+#include "smime/revocation/http.h"
 #include "smime/telemetry.h"
 #include "smime/verify.h"
 

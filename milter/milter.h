@@ -14,7 +14,7 @@
 #include "smime/config.h"
 #include "smime/peerlist.h"
 #include "smime/crypto/pki.h"
-#include "smime/revocation.h"
+#include "smime/revocation/revocation.h"
 
 #define SMIME_MILTER_NAME    "smime-milter"
 #define SMIME_MILTER_VERSION "0.1.0"

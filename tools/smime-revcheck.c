@@ -15,8 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "smime/http.h"
-#include "smime/revocation.h"
+#include "smime/revocation/http.h"
+#include "smime/revocation/revocation.h"
 #include "smime/util/timeutil.h"
 
 #define MAX_PEM_BYTES (1u << 20)

@@ -13,7 +13,7 @@
 
 #include "smime/report/authres.h"
 #include "smime/util/buf.h"
-#include "smime/http.h"
+#include "smime/revocation/http.h"
 #include "smime/util/json.h"
 #include "smime/telemetry.h"
 #include "smime/util/timeutil.h"

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 #include "smime/policy.h"
-#include "smime/revocation.h" /* smime_rev_mode */
+#include "smime/revocation/revocation.h" /* smime_rev_mode */
 #include "smime/verify.h"     /* smime_lint_mode */
 
 #define SMIME_CONFIG_PATH_MAX  1024

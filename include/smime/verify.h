@@ -11,7 +11,7 @@
 #include "smime/mail/mime.h"
 #include "smime/crypto/pki.h"
 #include "smime/report/report.h"
-#include "smime/revocation.h"
+#include "smime/revocation/revocation.h"
 
 /* What the SBR linter's findings do to a result (issue #3): nothing is linted
  * (off), the findings are reported in the reason and the JSON (report, the

@@ -9,8 +9,9 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "smime/crl.h"
-#include "smime/ocsp.h"
+#include "smime/revocation/crl.h"
+#include "smime/revocation/ocsp.h"
+#include "smime/revocation/revocation.h"
 #include "smime/util/timeutil.h"
 #include "testutil.h"
 

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "smime/revocation.h"
+#include "smime/revocation/revocation.h"
 #include "testutil.h"
 
 #define FIX "tests/revocation/fixtures/"

@@ -1,10 +1,10 @@
-/* ocsp - OCSP requests and responses (see include/smime/ocsp.h).
+/* ocsp - OCSP requests and responses (see include/smime/revocation/ocsp.h).
  *
  * GnuTLS parses the response, but its own verification (gnutls_ocsp_resp_verify_
  * direct) checks a delegated responder certificate against the system clock and
  * never looks for id-pkix-ocsp-nocheck, so who signed the response is decided here
  * and GnuTLS is asked only to check the signature with the certificate we chose. */
-#include "smime/ocsp.h"
+#include "smime/revocation/ocsp.h"
 
 #include <gnutls/ocsp.h>
 #include <stdarg.h>

@@ -7,7 +7,7 @@
 #include <gnutls/x509.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "smime/revocation.h"
+#include "smime/revocation/answer.h"
 
 /* A CRL whose signature was verified with one issuer: its times, scope and revoked
  * serials (sorted, for binary search).  Immutable once made, so it can be shared

@@ -1,5 +1,5 @@
-/* http - the libcurl transport (see include/smime/http.h). */
-#include "smime/http.h"
+/* http - the libcurl transport (see include/smime/revocation/http.h). */
+#include "smime/revocation/http.h"
 
 #include <curl/curl.h>
 #include <pthread.h>

@@ -1,4 +1,4 @@
-/* crl - certificate revocation lists (see include/smime/crl.h).
+/* crl - certificate revocation lists (see include/smime/revocation/crl.h).
  *
  * CRLs are read with our own DER reader, and their signature checked with
  * gnutls_pubkey_verify_data2() over the tbsCertList bytes: GnuTLS's own import
@@ -7,7 +7,7 @@
  * strict reader refuses or whose signature needs it (RSA-PSS).  A CRL is searched
  * once per certificate per message, so its serials are sorted once at load and
  * found by binary search. */
-#include "smime/crl.h"
+#include "smime/revocation/crl.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
 #ifndef SMIME_HTTP_H
 #define SMIME_HTTP_H
 
-#include "smime/revocation.h"
+#include "smime/revocation/transport.h"
 
 /* Process-wide libcurl set-up; call once before threads start (smime_init() time).
  * Returns 0 or -1. */

@@ -6,7 +6,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <stddef.h>
-#include "smime/revocation.h"
+#include "smime/revocation/answer.h"
 
 /* A nonce-less OCSPRequest (SHA-1 CertID, as RFC 5019 responders expect) for cert
  * issued by issuer.  On success returns 0 and DER in *out, which the caller frees
