@@ -26,7 +26,7 @@
 #include "smime/lint/lint.h"
 #include "smime/crypto/pem.h"
 #include "smime/mail/mime.h"
-#include "smime/verify.h"
+#include "smime/verdict/verify.h"
 
 #define ANCHORS "sample-mail/pki/trust-anchors.pem"
 #define ROOT    "sample-mail/pki/root-ca.pem"

@@ -21,10 +21,10 @@
 #include "smime/report/authres.h"
 #include "smime/util/buf.h"
 #include "smime/report/headers.h"
-#include "smime/policy.h"
+#include "smime/verdict/policy.h"
 #include "smime/telemetry.h"
 #include "smime/util/text.h"
-#include "smime/verify.h"
+#include "smime/verdict/verify.h"
 
 #define REMOVALS_MAX   1000     /* forged headers removed from one message */
 #define HEADER_VALUE_MAX (64u << 10)

@@ -40,7 +40,7 @@
 #include "milter.h"
 #include "smime/revocation/http.h"
 #include "smime/telemetry.h"
-#include "smime/verify.h"
+#include "smime/verdict/verify.h"
 
 static int signal_pipe[2] = { -1, -1 };
 static atomic_int milter_done;           /* smfi_main() has returned */

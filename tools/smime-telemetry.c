@@ -33,7 +33,7 @@
 #include "smime/telemetry.h"
 #include "smime/util/text.h"
 #include "smime/util/timeutil.h"
-#include "smime/verify.h"
+#include "smime/verdict/verify.h"
 
 #define EXIT_USAGE 2
 #define EXIT_IO    3

@@ -17,7 +17,7 @@
 #include "smime/util/json.h"
 #include "smime/telemetry.h"
 #include "smime/util/timeutil.h"
-#include "smime/verify.h"
+#include "smime/verdict/verify.h"
 
 #define EXIT_RESULTS 1
 #define EXIT_USAGE   2

@@ -10,9 +10,9 @@
 #define SMIME_CONFIG_H
 
 #include <stddef.h>
-#include "smime/policy.h"
+#include "smime/verdict/policy.h"
 #include "smime/revocation/revocation.h" /* smime_rev_mode */
-#include "smime/verify.h"     /* smime_lint_mode */
+#include "smime/verdict/verify.h"     /* smime_lint_mode */
 
 #define SMIME_CONFIG_PATH_MAX  1024
 #define SMIME_CONFIG_NAME_MAX  256

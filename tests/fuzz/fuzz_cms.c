@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "smime/crypto/cms.h"
-#include "smime/verify.h"
+#include "smime/verdict/verify.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -7,7 +7,7 @@
 
 #include "smime/report/authres.h"
 #include "smime/util/json.h"
-#include "smime/verify.h"
+#include "smime/verdict/verify.h"
 
 static smime_trust *trust;
 

@@ -10,7 +10,7 @@
 
 #include "smime/crypto/cms.h"
 #include "smime/mail/mime.h"
-#include "smime/verify.h"
+#include "smime/verdict/verify.h"
 #include "testutil.h"
 
 typedef struct first_object {

@@ -14,7 +14,7 @@
 
 #include "smime/report/authres.h"
 #include "smime/util/json.h"
-#include "smime/verify.h"
+#include "smime/verdict/verify.h"
 #include "pkigen.h"
 #include "testutil.h"
 

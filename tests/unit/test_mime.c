@@ -7,7 +7,7 @@
 #include <gmime/gmime.h>
 
 #include "smime/mail/mime.h"
-#include "smime/verify.h"
+#include "smime/verdict/verify.h"
 #include "testutil.h"
 
 #define MAX_SEEN 64

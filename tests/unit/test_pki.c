@@ -10,7 +10,7 @@
 
 #include "smime/crypto/pki.h"
 #include "smime/util/timeutil.h"
-#include "smime/verify.h"
+#include "smime/verdict/verify.h"
 #include "testutil.h"
 
 static gnutls_x509_crt_t load_crt(const char *name)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smime/policy.h"
+#include "smime/verdict/policy.h"
 
 static smime_report *report_of(const smime_result *results, size_t n)
 {

@@ -15,7 +15,7 @@
 #include "smime/util/buf.h"
 #include "smime/util/json.h"
 #include "smime/lint/lint.h"
-#include "smime/verify.h"
+#include "smime/verdict/verify.h"
 #include "testutil.h"
 
 static smime_trust *trust;

@@ -1,7 +1,7 @@
-/* verify - the core pipeline (see include/smime/verify.h): walk the MIME tree, and
+/* verify - the core pipeline (see include/smime/verdict/verify.h): walk the MIME tree, and
  * for each signature answer integrity (cms), trust (pki) and binding, then combine
  * the answers into an RFC 7281 result with a reason. */
-#include "smime/verify.h"
+#include "smime/verdict/verify.h"
 
 #include <gmime/gmime.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 /* policy - results to actions, and the SMTP replies that go with them. */
-#include "smime/policy.h"
+#include "smime/verdict/policy.h"
 
 #include <stdio.h>
 #include <string.h>
