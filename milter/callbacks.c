@@ -22,7 +22,7 @@
 #include "smime/util/buf.h"
 #include "smime/report/headers.h"
 #include "smime/verdict/policy.h"
-#include "smime/telemetry.h"
+#include "smime/telemetry/telemetry.h"
 #include "smime/util/text.h"
 #include "smime/verdict/verify.h"
 

@@ -39,7 +39,7 @@
 
 #include "milter.h"
 #include "smime/revocation/http.h"
-#include "smime/telemetry.h"
+#include "smime/telemetry/telemetry.h"
 #include "smime/verdict/verify.h"
 
 static int signal_pipe[2] = { -1, -1 };

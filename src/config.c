@@ -14,7 +14,7 @@
 
 #include "smime/report/authres.h"
 #include "smime/util/buf.h"
-#include "smime/telemetry.h"
+#include "smime/telemetry/telemetry.h"
 #include "smime/util/text.h"
 
 typedef enum key_kind {

@@ -30,7 +30,7 @@
 #include "smime/util/json.h"
 #include "smime/lint/lint.h"
 #include "smime/mail/mime.h"
-#include "smime/telemetry.h"
+#include "smime/telemetry/telemetry.h"
 #include "smime/util/text.h"
 #include "smime/util/timeutil.h"
 #include "smime/verdict/verify.h"

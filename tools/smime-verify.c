@@ -15,7 +15,7 @@
 #include "smime/util/buf.h"
 #include "smime/revocation/http.h"
 #include "smime/util/json.h"
-#include "smime/telemetry.h"
+#include "smime/telemetry/telemetry.h"
 #include "smime/util/timeutil.h"
 #include "smime/verdict/verify.h"
 

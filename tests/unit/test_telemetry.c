@@ -16,8 +16,8 @@
 
 #include <sqlite3.h>
 
-#include "smime/telemetry.h"
-#include "smime/telemetry_sink.h"
+#include "smime/telemetry/telemetry.h"
+#include "smime/telemetry/sink.h"
 
 /* 2026-06-01T12:00:00Z */
 #define NOW 1780315200LL

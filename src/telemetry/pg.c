@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smime/telemetry_sink.h"
+#include "smime/telemetry/sink.h"
 #include "smime/util/text.h"
 
 

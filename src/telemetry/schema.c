@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smime/telemetry_sink.h"
+#include "smime/telemetry/sink.h"
 
 enum col_kind { COL_TEXT, COL_INT64, COL_UINT };
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smime/telemetry_sink.h"
+#include "smime/telemetry/sink.h"
 #include "smime/util/text.h"
 
 #if defined(__has_include)
