@@ -19,14 +19,14 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRC   := $(sort $(wildcard src/*.c src/*/*.c))
+LIB_SRC   := $(sort $(wildcard src/*/*.c))
 LIB_OBJ   := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 LIB       := $(BUILD)/libsmime.a
 TOOL_SRC  := $(sort $(wildcard tools/*.c))
 TOOLS     := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRC))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-HEADERS   := $(wildcard include/smime/*.h include/smime/*/*.h)
+HEADERS   := $(wildcard include/smime/*/*.h)
 # The daemon: every milter/*.c is linked into one binary with libmilter.
 MILTER_SRC := $(sort $(wildcard milter/*.c))
 MILTER     := $(if $(MILTER_SRC),$(BUILD)/smime-milter)

@@ -45,64 +45,6 @@
 static int signal_pipe[2] = { -1, -1 };
 static atomic_int milter_done;           /* smfi_main() has returned */
 
-static pthread_mutex_t telemetry_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t telemetry_idle = PTHREAD_COND_INITIALIZER;
-static smime_telemetry *telemetry;       /* guarded by telemetry_lock */
-static unsigned telemetry_users;         /* threads holding it; guarded */
-
-smime_telemetry *telemetry_acquire(void)
-{
-    pthread_mutex_lock(&telemetry_lock);
-    smime_telemetry *t = telemetry;
-    if (t)
-        telemetry_users++;
-    pthread_mutex_unlock(&telemetry_lock);
-    return t;
-}
-
-void telemetry_release(void)
-{
-    pthread_mutex_lock(&telemetry_lock);
-    if (--telemetry_users == 0)
-        pthread_cond_broadcast(&telemetry_idle);
-    pthread_mutex_unlock(&telemetry_lock);
-}
-
-/* Takes the handle away from new users, waits (bounded) for the current ones, then
- * flushes and closes it.  A connection thread still holding it after the wait
- * keeps it: it is then left to process exit rather than freed under that thread. */
-static void telemetry_shutdown(void)
-{
-    pthread_mutex_lock(&telemetry_lock);
-    smime_telemetry *t = telemetry;
-    telemetry = NULL;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 5;
-    int rc = 0;
-    while (telemetry_users > 0 && rc == 0)
-        rc = pthread_cond_timedwait(&telemetry_idle, &telemetry_lock, &until);
-    unsigned busy = telemetry_users;
-    pthread_mutex_unlock(&telemetry_lock);
-    if (!t)
-        return;
-    if (busy) {
-        log_msg(LOG_WARNING, "telemetry: %u connection(s) still busy; records not flushed", busy);
-        return;
-    }
-    if (smime_telemetry_close(t, 5000, NULL) < 0)
-        log_msg(LOG_WARNING, "telemetry: some records were dropped (see above)");
-}
-
-static void telemetry_log(void *ctx, smime_telemetry_log_level level, const char *msg)
-{
-    (void)ctx;
-    log_msg(level == SMIME_TELEMETRY_LOG_ERR       ? LOG_ERR
-            : level == SMIME_TELEMETRY_LOG_WARNING ? LOG_WARNING
-                                                   : LOG_INFO,
-            "telemetry: %s", msg);
-}
-
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -398,15 +340,8 @@ int main(int argc, char **argv)
         return 1;
     /* after the fork and the switch of user: the writer thread and the database
      * file belong to the daemon as it runs */
-    if (cfg->telemetry[0]) {
-        smime_telemetry_options topt;
-        smime_telemetry_options_default(&topt);
-        topt.log = telemetry_log;
-        if (smime_telemetry_open(cfg->telemetry, &topt, &telemetry, err, sizeof(err)) < 0) {
-            log_msg(LOG_ERR, "Telemetry %s: %s", cfg->telemetry, err);
-            return 1;
-        }
-    }
+    if (cfg->telemetry[0] && telemetry_start(cfg->telemetry) < 0)
+        return 1;
     gen_install(g);                  /* the current generation owns g from now on */
 
     if (pipe(signal_pipe) < 0 || fcntl(signal_pipe[1], F_SETFL, O_NONBLOCK) < 0 ||

@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <syslog.h>
 
-#include "smime/config.h"
-#include "smime/peerlist.h"
+#include "config.h"
+#include "peerlist.h"
 #include "smime/crypto/pki.h"
 #include "smime/revocation/revocation.h"
 
@@ -66,15 +66,19 @@ int  spool_append(milter_spool *s, const void *p, size_t n);
 int  spool_view(milter_spool *s, const char **data, size_t *len);
 void spool_free(milter_spool *s);
 
-/* ---- telemetry (main.c) ----
+/* ---- telemetry.c: the daemon's telemetry writer ----
  * Opened once after start-up (the sink is process-wide: its URI takes a restart to
  * change).  libmilter does not wait for its connection threads when it stops, so
  * a thread borrows the handle with telemetry_acquire() (NULL when there is none or
  * the daemon is stopping) and gives it back with telemetry_release(); the handle
  * is closed only when no thread holds it. */
 struct smime_telemetry;
+/* Opens the sink of `uri` and starts the writer; -1 (logged) when it cannot. */
+int telemetry_start(const char *uri);
 struct smime_telemetry *telemetry_acquire(void);
 void telemetry_release(void);
+/* Flushes and closes the writer, after waiting (bounded) for the threads using it. */
+void telemetry_shutdown(void);
 
 /* ---- log.c ---- */
 /* Opens syslog when `use_syslog` (with the facility name of the configuration),

@@ -1,4 +1,4 @@
-/* lint_ca - the issuing CA and chain checks (§8 of REQUIREMENTS, SBR 7.1.2.1,
+/* ca - the issuing CA and chain checks (§8 of REQUIREMENTS, SBR 7.1.2.1,
  * 7.1.2.2, Appendix B), and the subscriber/issuer pair checks (SIG-04). */
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* lint_ext - subscriber certificate extensions (§5 of REQUIREMENTS, SBR 7.1.2.3). */
+/* ext - subscriber certificate extensions (§5 of REQUIREMENTS, SBR 7.1.2.3). */
 #include <stdio.h>
 #include <string.h>
 #include <gnutls/crypto.h>

@@ -1,4 +1,4 @@
-/* lint_fields - classification lints, certificate fields (§3 of REQUIREMENTS) and
+/* fields - classification lints, certificate fields (§3 of REQUIREMENTS) and
  * the subject public key (§4). */
 #include <stdio.h>
 #include <string.h>

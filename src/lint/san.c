@@ -1,4 +1,4 @@
-/* lint_san - subjectAltName and mailbox syntax (§7 of REQUIREMENTS, SBR 7.1.2.3(h),
+/* san - subjectAltName and mailbox syntax (§7 of REQUIREMENTS, SBR 7.1.2.3(h),
  * 7.1.4.2.1), plus the GeneralName helpers the other lint modules share. */
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* lint_subject - subject distinguished name rules (§6 of REQUIREMENTS, SBR
+/* subject - subject distinguished name rules (§6 of REQUIREMENTS, SBR
  * 7.1.4.2).  Every check here runs on the subject and on each SAN directoryName
  * (SBR 7.1.4.2.1, REQUIREMENTS SAN-06). */
 #include <stdio.h>

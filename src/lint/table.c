@@ -1,4 +1,4 @@
-/* lint_table - THE table of lints.  One entry per requirement of
+/* table - THE table of lints.  One entry per requirement of
  * ../shared/sbr/REQUIREMENTS.md: catalogue ID, SBR section, severity, effective
  * dates (REQUIREMENTS §1.2, compared with notBefore), the types and generations it
  * applies to, what it runs on, a description, and its check function.  Adding a

@@ -1,4 +1,4 @@
-/* telemetry_pg - the fleet telemetry sink: a PostgreSQL database (libpq) that
+/* pg - the fleet telemetry sink: a PostgreSQL database (libpq) that
  * many gateways write to, with the same schema as the SQLite sink.
  *
  * Migration runs in one transaction under a transaction-scoped advisory lock, so

@@ -1,4 +1,4 @@
-/* telemetry_schema - the columns and migrations both telemetry back ends share.
+/* schema - the columns and migrations both telemetry back ends share.
  *
  * Adding a field to the record is: a field in smime_telemetry_record, an entry in
  * `cols` below, and a migration that adds the column (never an edit of an old

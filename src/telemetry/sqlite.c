@@ -1,4 +1,4 @@
-/* telemetry_sqlite - the embedded telemetry sink: one SQLite file.
+/* sqlite - the embedded telemetry sink: one SQLite file.
  *
  * Opened once, migrated to the current schema in one IMMEDIATE transaction (two
  * processes opening the same file, say the milter and smime-verify, serialise on

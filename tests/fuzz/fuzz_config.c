@@ -1,6 +1,6 @@
 /* libFuzzer target: arbitrary bytes -> the configuration parser
- * (smime_config_parse, src/config.c).  Besides the sanitizers' checks it aborts
- * when a promise of include/smime/config.h is broken: the error message is a
+ * (smime_config_parse, milter/config.c).  Besides the sanitizers' checks it aborts
+ * when a promise of milter/config.h is broken: the error message is a
  * terminated string naming the source, every string field of an accepted
  * configuration is terminated inside its array, an accepted Socket is one the
  * daemon can listen on, and parsing is deterministic. */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smime/config.h"
+#include "../../milter/config.c"
 
 #define FIELD_OK(c, f) (memchr((c)->f, '\0', sizeof((c)->f)) != NULL)
 

@@ -1,4 +1,4 @@
-/* Unit tests of the Authentication-Results formatter (src/authres.c): golden header
+/* Unit tests of the Authentication-Results formatter (src/report/authres.c): golden header
  * values for reports built by hand, and header-injection resistance. */
 #include <setjmp.h>
 #include <stdarg.h>

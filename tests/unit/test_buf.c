@@ -1,4 +1,4 @@
-/* Unit tests of the capped growable buffer (src/buf.c). */
+/* Unit tests of the capped growable buffer (src/util/buf.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

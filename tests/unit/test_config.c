@@ -1,4 +1,4 @@
-/* Unit tests of the configuration parser (src/config.c). */
+/* Unit tests of the configuration parser (milter/config.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smime/config.h"
+#include "../../milter/config.c"
 
 static int parse(const char *text, smime_config *c, char *err, size_t errlen)
 {

@@ -1,5 +1,5 @@
-/* Unit tests of forged-header detection, folding and detail headers (src/headers.c)
- * and of the PeerList parser (src/peerlist.c). */
+/* Unit tests of forged-header detection, folding and detail headers (src/report/headers.c)
+ * and of the PeerList parser (milter/peerlist.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 
 #include "smime/report/headers.h"
 #include "smime/lint/lint.h"
-#include "smime/peerlist.h"
+#include "../../milter/peerlist.c"
 
 static void test_claims_servid(void **state)
 {

@@ -1,4 +1,4 @@
-/* Unit tests of the streaming JSON writer (src/json.c). */
+/* Unit tests of the streaming JSON writer (src/util/json.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests of results -> actions and SMTP replies (src/policy.c). */
+/* Unit tests of results -> actions and SMTP replies (src/verdict/policy.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests of the UTF-8 and ASCII case helpers (src/text.c). */
+/* Unit tests of the UTF-8 and ASCII case helpers (src/util/text.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

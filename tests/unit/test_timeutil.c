@@ -1,4 +1,4 @@
-/* Unit tests of UTC time parsing and formatting (src/timeutil.c).  Expected epoch
+/* Unit tests of UTC time parsing and formatting (src/util/timeutil.c).  Expected epoch
  * values were taken from `date -u -d ... +%s`. */
 #include <setjmp.h>
 #include <stdarg.h>

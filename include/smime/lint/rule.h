@@ -77,7 +77,7 @@ void lint_each_name(smime_lint_ctx *c, lint_name_fn fn);
  * local part compared exactly, domain ASCII case-insensitively. */
 int  lint_san_has_mailbox(const smime_x509 *cert, smime_span v);
 
-/* Shared key helpers (src/lint_fields.c). */
+/* Shared key helpers (fields.c). */
 enum { LINT_KEY_OTHER, LINT_KEY_RSA, LINT_KEY_EC, LINT_KEY_ED25519, LINT_KEY_ED448,
        LINT_KEY_MLDSA, LINT_KEY_MLKEM };
 int    lint_key_kind(const smime_x509 *x);
@@ -87,7 +87,7 @@ int    lint_sig_alg_is_sha1(smime_span alg);
 int    lint_sig_alg_allowed(const smime_lint_ctx *c, smime_span alg);
 int    lint_spki_alg_allowed(smime_span alg);
 
-/* Shared extension helpers (src/lint_ext.c). */
+/* Shared extension helpers (ext.c). */
 int lint_ku_bits(const smime_x509 *x);      /* mask of 1 << bit, -1 absent, -2 malformed */
 int lint_bc(const smime_x509 *x, int *ca, int *has_pathlen); /* 0 ok, 1 absent, -1 bad */
 int lint_eku(const smime_x509 *x, smime_span *out, int max); /* count, -1 absent, -2 bad */
@@ -95,10 +95,10 @@ int lint_aki(const smime_x509 *x, smime_span *kid, int *has_kid, int *has_issuer
 int lint_ski(const smime_x509 *x, smime_span *kid);          /* 0 ok, 1 absent, -1 bad */
 int lint_lei_valid(smime_span v);
 
-/* 1 when v is a valid ASCII RFC 5321 Mailbox (src/lint_san.c). */
+/* 1 when v is a valid ASCII RFC 5321 Mailbox (san.c). */
 int lint_mailbox_ok(smime_span v);
 
-/* 1 when cc (2 octets) is an assigned ISO 3166-1 alpha-2 code (src/lint_subject.c). */
+/* 1 when cc (2 octets) is an assigned ISO 3166-1 alpha-2 code (subject.c). */
 int lint_iso3166(const uint8_t *cc);
 
 /* Epoch constants (UTC midnight). */
@@ -176,7 +176,7 @@ int lint_iso3166(const uint8_t *cc);
 #define OID_AT_ORGID    "\x55\x04\x61"
 #define OID_AT_EMAIL    "\x2a\x86\x48\x86\xf7\x0d\x01\x09\x01"
 
-/* Check functions, one per table entry (defined in src/lint_*.c). */
+/* Check functions, one per table entry (defined in the rule files of src/lint/). */
 #define LINT_FN(name) void name(smime_lint_ctx *c)
 /* classification / fields */
 LINT_FN(lint_cls_scope); LINT_FN(lint_cls_date); LINT_FN(lint_cls_exactly_one);

@@ -2,7 +2,7 @@
  *
  * One table lists every key with its kind and where its value goes, so adding a key
  * is adding a row (and a paragraph in smime-milter.conf(5)). */
-#include "smime/config.h"
+#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>

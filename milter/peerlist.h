@@ -4,8 +4,8 @@
  * "2001:db8::/32"), '#' comments, blank lines ignored.  Host names are not
  * accepted: the milter does no DNS.  Parsing is pure; smime_peerlist_load() adds
  * reading the file. */
-#ifndef SMIME_PEERLIST_H
-#define SMIME_PEERLIST_H
+#ifndef SMIME_MILTER_PEERLIST_H
+#define SMIME_MILTER_PEERLIST_H
 
 #include <stddef.h>
 

@@ -6,8 +6,8 @@
  * Unknown keys, repeated keys and bad values are errors that name the file and the
  * line.  smime_config_parse() is pure (text in, struct out); smime_config_load()
  * only adds reading the file.  smime-milter.conf(5) documents every key. */
-#ifndef SMIME_CONFIG_H
-#define SMIME_CONFIG_H
+#ifndef SMIME_MILTER_CONFIG_H
+#define SMIME_MILTER_CONFIG_H
 
 #include <stddef.h>
 #include "smime/verdict/policy.h"

@@ -1,5 +1,5 @@
 /* peerlist - parse and match the PeerList file of unchecked SMTP clients. */
-#include "smime/peerlist.h"
+#include "peerlist.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
