@@ -36,6 +36,8 @@ seed_dir() { # TARGET -> a directory of seed inputs
         printf 'Socket local:/run/m.sock # c\r\nTrustAnchors /a\nUserID nobody:postfix\nUMask 007\nMaximumMessageSize 100k\nMessageMemoryLimit 16k\n' >"$d/local"
         printf 'socket inet6:8894@[::1]\ntrustanchors\t/a\nOn-Fail reject\nRejectReply 550 5.7.1 no: %%r\nRevocation hard\nRevocationTimeout 1\nTelemetry sqlite:/t.db\n' >"$d/inet6"
         printf 'TrustAnchors /a\nOn-Fail explode\n' >"$d/bad" ;;
+    fuzz_crl) cp tests/revocation/fixtures/*.crl "$d/" ;;
+    fuzz_ocsp) cp tests/revocation/fixtures/ocsp-*.der "$d/" ;;
     *) [ -d "tests/fuzz/seeds/$1" ] && cp "tests/fuzz/seeds/$1/"* "$d/" ;;
     esac
     echo "$d"
