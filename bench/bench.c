@@ -233,7 +233,7 @@ static void crypto_setup(const char *file, crypto_case *cc, gnutls_x509_crt_t ro
     char *raw = slurp(file, &len);
     char *crlf = smime_mime_to_crlf(raw, len, len * 2 + 2, &n);
     first_object f = { 0 };
-    smime_mime_limits lim = { 32, 2000, 32 };
+    smime_mime_limits lim = { 32, 2000, 32, 0 };
     smime_mime_walk_message(crlf, n, &lim, take_first, &f);
     smime_cms *cms;
     char err[256];

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmilter/mfapi.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,16 +69,24 @@ typedef struct connection {
     message *msg;                  /* owned; NULL unless TX_COLLECTING */
 } connection;
 
+/* A large message leaves freed pages in glibc's arenas (each connection thread has
+ * its own); past this size they are handed back to the kernel at once, so one big
+ * or hostile message does not keep the daemon at its high-water mark. */
+#define TRIM_AFTER_BYTES (8u << 20)
+
 static void message_free(message *m)
 {
     if (!m)
         return;
+    int large = m->spool.len >= TRIM_AFTER_BYTES;
     spool_free(&m->spool);
     for (size_t i = 0; i < m->n_removals; i++)
         free(m->removals[i].name);
     free(m->removals);
     gen_release(m->gen);
     free(m);
+    if (large)
+        malloc_trim(0);
 }
 
 static connection *conn_of(SMFICTX *ctx)
@@ -310,6 +319,11 @@ static smime_report *verify(const milter_gen *g, const char *msg, size_t len, ch
     opt.max_message_size = g->cfg.max_message_size;
     opt.mime.max_depth = g->cfg.max_depth;
     opt.lint_mode = g->cfg.lint_mode;
+    opt.max_signatures = g->cfg.max_signatures;
+    opt.key_limits.max_rsa_bits = g->cfg.max_rsa_bits;
+    opt.hash_factor = g->cfg.hash_factor;
+    opt.decode_factor = g->cfg.decode_factor;
+    opt.cpu_budget_ms = (int64_t)g->cfg.verify_timeout * 1000;
     if (g->revocation) {
         opt.revocation = g->revocation;
         opt.revocation_mode = g->cfg.revocation;

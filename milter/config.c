@@ -30,6 +30,7 @@ typedef enum key_kind {
     K_DEPTH,
     K_REVMODE,
     K_SECONDS,     /* 0..600 */
+    K_COUNT,       /* unsigned 0..arg */
     K_TELEMETRY,   /* sink URI */
     K_ACTION,      /* arg: result index, or -1 for On-InternalError */
     K_REPLY,       /* arg: '4' or '5' */
@@ -70,6 +71,13 @@ static const key_def keys[] = {
     { "RevocationTimeout",   K_SECONDS,  FLD(revocation_timeout), 0 },
     { "RevocationCache",     K_PATH,     STR(revocation_cache), 0 },
     { "CRLDirectory",        K_PATH,     STR(crl_dir), 0 },
+    { "RevocationMaxRedirects", K_COUNT, FLD(revocation_max_redirects), 5 },
+    { "RevocationAllowPrivate", K_BOOL,  FLD(revocation_allow_private), 0 },
+    { "MaximumSignaturesToVerify", K_COUNT, FLD(max_signatures), 4096 },
+    { "MaximumRSAKeyBits",   K_COUNT,    FLD(max_rsa_bits), 16384 },
+    { "HashBudgetFactor",    K_COUNT,    FLD(hash_factor), 1024 },
+    { "DecodeBudgetFactor",  K_COUNT,    FLD(decode_factor), 1024 },
+    { "VerifyTimeout",       K_SECONDS,  FLD(verify_timeout), 0 },
     { "Telemetry",           K_TELEMETRY, STR(telemetry), 0 },
     { "On-None",             K_ACTION,   ACT(SMIME_RESULT_NONE), 0 },
     { "On-Pass",             K_ACTION,   ACT(SMIME_RESULT_PASS), 0 },
@@ -103,6 +111,11 @@ void smime_config_default(smime_config *c)
     c->max_depth = 32;
     c->revocation = SMIME_REV_MODE_OFF;
     c->revocation_timeout = 5;
+    c->max_signatures = 32;
+    c->max_rsa_bits = 8192;
+    c->hash_factor = 4;
+    c->decode_factor = 2;
+    c->verify_timeout = 3;
     smime_policy_default(&c->policy);
 }
 
@@ -349,6 +362,17 @@ static int apply_key(smime_config *c, const key_def *k, const char *v, char *why
             return -1;
         }
         *(unsigned *)field = (unsigned)sec;
+        return 0;
+    }
+    case K_COUNT: {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(v, &end, 10);
+        if (!is_digit(v[0]) || *end || errno || n > (unsigned long)k->arg) {
+            snprintf(why, whylen, "expected a number 0..%d", k->arg);
+            return -1;
+        }
+        *(unsigned *)field = (unsigned)n;
         return 0;
     }
     case K_ACTION: {

@@ -43,6 +43,13 @@ typedef struct smime_config {
     unsigned revocation_timeout;                 /* seconds for all fetches of a message */
     char   revocation_cache[SMIME_CONFIG_PATH_MAX];  /* "" = memory only */
     char   crl_dir[SMIME_CONFIG_PATH_MAX];       /* "" = none */
+    unsigned revocation_max_redirects;           /* HTTP redirects followed (0) */
+    int    revocation_allow_private;             /* fetch from non-public addresses */
+    unsigned max_signatures;                     /* the cost model, smime_verify_options */
+    unsigned max_rsa_bits;
+    unsigned hash_factor;
+    unsigned decode_factor;
+    unsigned verify_timeout;                     /* CPU seconds per message; 0 = none */
     char   telemetry[SMIME_CONFIG_PATH_MAX];     /* sink URI; "" = no telemetry */
     smime_policy policy;
 } smime_config;

@@ -48,6 +48,9 @@ milter_gen *gen_load(const char *conf_path, char *err, size_t errlen)
         smime_revocation_config rc;
         smime_revocation_config_default(&rc);
         rc.fetch = smime_http_fetch;
+        g->http.max_redirects = g->cfg.revocation_max_redirects;
+        g->http.allow_private = g->cfg.revocation_allow_private;
+        rc.fetch_ctx = &g->http;
         rc.cache_dir = g->cfg.revocation_cache;
         rc.crl_dir = g->cfg.crl_dir;
         if (smime_revocation_new(&rc, &g->revocation, why, sizeof(why)) < 0) {

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "peerlist.h"
 #include "smime/crypto/pki.h"
+#include "smime/revocation/http.h"
 #include "smime/revocation/revocation.h"
 
 #define SMIME_MILTER_NAME    "smime-milter"
@@ -29,6 +30,7 @@ typedef struct milter_gen {
     smime_trust   *trust;             /* owned; read-only, shared by threads */
     smime_peerlist peers;             /* owned */
     smime_revocation *revocation;     /* owned; NULL when Revocation is off */
+    smime_http_config http;           /* the checker's fetch_ctx: lives as long */
     char           servid[256];       /* AuthservID, or the host name */
     unsigned long  serial;            /* 1 for the first load, +1 per reload */
     unsigned       refs;              /* guarded by the generation lock */

@@ -156,7 +156,8 @@ sh tests/revocation/make-pki.sh "$T/rpki" "$BH" "$BH" "$BH" "$BH" >"$T/pki.log" 
 } > "$T/bh.eml" || fail "cannot sign the black-hole message"
 cp "$T/rpki/root.pem" "$T/milter/rev-anchors.pem"
 { base_conf | sed "s|^TrustAnchors .*|TrustAnchors        $T/milter/rev-anchors.pem|"
-  echo "Revocation          soft"; echo "RevocationTimeout   1"; } > "$T/milter/smime-milter.conf"
+  echo "Revocation          soft"; echo "RevocationTimeout   1"
+  echo "RevocationAllowPrivate yes"; } > "$T/milter/smime-milter.conf"
 start_milter
 t0=$(date +%s)
 send_batch bh "$K" "$T/bh.eml"

@@ -28,7 +28,7 @@ static void usage(FILE *f)
             "usage: smime-revcheck --issuer CHAIN.pem [--at TIME] [--budget MS] [--offline]\n"
             "                      [--crl-dir DIR] [--cache-dir DIR] [--no-ocsp] [--no-crl]\n"
             "                      [--max-bytes N] [--ocsp-post] [--repeat N] [--threads N]\n"
-            "                      [--stats] CERT.pem\n"
+            "                      [--stats] [--allow-private] [--max-redirects N] CERT.pem\n"
             "exit: 0 good or nothing to check, 1 revoked, 2 unknown, 3 input error, 64 usage\n");
 }
 
@@ -108,11 +108,14 @@ int main(int argc, char **argv)
         { "repeat", required_argument, NULL, 'r' },    { "threads", required_argument, NULL, 't' },
         { "stats", no_argument, NULL, 's' },           { "help", no_argument, NULL, 'h' },
         { "max-bytes", required_argument, NULL, 'm' }, { "ocsp-post", no_argument, NULL, 'P' },
+        { "allow-private", no_argument, NULL, 'A' },   { "max-redirects", required_argument, NULL, 'R' },
         { NULL, 0, NULL, 0 },
     };
     smime_revocation_config cfg;
     smime_revocation_config_default(&cfg);
     cfg.fetch = smime_http_fetch;
+    smime_http_config http = { 0 };
+    cfg.fetch_ctx = &http;
     const char *issuer_path = NULL;
     int64_t now = (int64_t)time(NULL), budget = 5000;
     long repeat = 1, threads = 1;
@@ -135,6 +138,16 @@ int main(int argc, char **argv)
             }
             break;
         case 'o': cfg.fetch = NULL; break;
+        case 'A': http.allow_private = 1; break;
+        case 'R': {
+            long r = strtol(optarg, &end, 10);
+            if (!*optarg || *end || r < 0 || r > 5) {
+                fprintf(stderr, "smime-revcheck: bad --max-redirects (0 to 5): %s\n", optarg);
+                return 64;
+            }
+            http.max_redirects = (unsigned)r;
+            break;
+        }
         case 'd': cfg.crl_dir = optarg; break;
         case 'c': cfg.cache_dir = optarg; break;
         case 'O': cfg.use_ocsp = 0; break;

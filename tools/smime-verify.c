@@ -32,7 +32,8 @@ static void usage(FILE *f)
             "                    [--max-size BYTES] [--lint-mode off|report|enforce] [--json]\n"
             "                    [--telemetry URI] [--revocation off|soft|hard]\n"
             "                    [--revocation-timeout SECONDS] [--revocation-cache DIR]\n"
-            "                    [--crl-dir DIR] [--offline] FILE.eml...\n"
+            "                    [--crl-dir DIR] [--offline] [--revocation-allow-private]\n"
+            "                    [--max-signatures N] [--verify-timeout SECONDS] FILE.eml...\n"
             "  --trust-anchors  PEM file or directory of PEM files with S/MIME trust anchors\n"
             "  --authserv-id    authserv-id of the header (default: localhost)\n"
             "  --at             validation time: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @EPOCH\n"
@@ -48,6 +49,9 @@ static void usage(FILE *f)
             "  --revocation-cache    directory of cached responses and CRLs\n"
             "  --crl-dir        directory of mirrored CRLs\n"
             "  --offline        never fetch: only --crl-dir and the cache answer\n"
+            "  --revocation-allow-private  also fetch from loopback and private addresses\n"
+            "  --max-signatures signatures verified per message, all levels (32)\n"
+            "  --verify-timeout CPU seconds per message before the rest is neutral (3; 0 none)\n"
             "  FILE '-' reads standard input.\n"
             "exit: 0 all pass/none, 1 some other result, 2 usage, 3 unreadable input\n");
 }
@@ -80,6 +84,9 @@ int main(int argc, char **argv)
     smime_revocation_config rev_cfg;
     smime_revocation_config_default(&rev_cfg);
     rev_cfg.fetch = smime_http_fetch;
+    smime_http_config http = { 0 };
+    rev_cfg.fetch_ctx = &http;
+    long max_signatures = -1, verify_timeout_ms = -1;
     static const struct option opts[] = {
         { "trust-anchors", required_argument, NULL, 't' },
         { "authserv-id", required_argument, NULL, 'a' },
@@ -93,6 +100,9 @@ int main(int argc, char **argv)
         { "revocation-cache", required_argument, NULL, 'K' },
         { "crl-dir", required_argument, NULL, 'D' },
         { "offline", no_argument, NULL, 'O' },
+        { "revocation-allow-private", no_argument, NULL, 'P' },
+        { "max-signatures", required_argument, NULL, 'M' },
+        { "verify-timeout", required_argument, NULL, 'X' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -125,6 +135,30 @@ int main(int argc, char **argv)
         case 'K': rev_cfg.cache_dir = optarg; break;
         case 'D': rev_cfg.crl_dir = optarg; break;
         case 'O': rev_cfg.fetch = NULL; break;
+        case 'P': http.allow_private = 1; break;
+        case 'M': {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || *end || end == optarg || v < 0 || v > 4096) {
+                fprintf(stderr, "smime-verify: --max-signatures: a number 0 to 4096: %s\n", optarg);
+                return EXIT_USAGE;
+            }
+            max_signatures = v;
+            break;
+        }
+        case 'X': {
+            char *end;
+            double sec = strtod(optarg, &end);
+            if (end == optarg || *end || !(sec >= 0 && sec <= 600)) {
+                fprintf(stderr, "smime-verify: --verify-timeout: seconds, 0 to 600: %s\n", optarg);
+                return EXIT_USAGE;
+            }
+            verify_timeout_ms = (long)(sec * 1000);
+            if (sec > 0 && verify_timeout_ms == 0)
+                verify_timeout_ms = 1;
+            break;
+        }
         case 's': {
             char *end;
             errno = 0;
@@ -190,6 +224,10 @@ int main(int argc, char **argv)
     if (max_size)
         opt.max_message_size = (size_t)max_size;
     opt.lint_mode = (smime_lint_mode)mode;
+    if (max_signatures >= 0)
+        opt.max_signatures = (unsigned)max_signatures;
+    if (verify_timeout_ms >= 0)
+        opt.cpu_budget_ms = verify_timeout_ms;
     smime_revocation *rev = NULL;
     if (rev_mode != SMIME_REV_MODE_OFF) {
         if (smime_http_init() < 0)

@@ -36,6 +36,7 @@ struct smime_cms {
     size_t             n_certs_carried;  /* in the SignedData, read or not */
     size_t             n_certs_unread;   /* distinct ones past the cap, or never looked at */
     int                ber_indefinite;   /* input used indefinite lengths somewhere */
+    smime_key_limits   key_limits;
 };
 
 /* 1 when the TLV tree in p[0..n) uses an indefinite length anywhere.  GnuTLS
@@ -98,6 +99,8 @@ int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smi
         return -1;
     }
     smime_cms *cms = calloc(1, sizeof(*cms));
+    if (cms)
+        cms->key_limits = (smime_key_limits)SMIME_KEY_LIMITS_DEFAULT;
     if (!cms || gnutls_pkcs7_init(&cms->pkcs7) < 0) {
         free(cms);
         snprintf(err, errlen, "out of memory");
@@ -174,6 +177,11 @@ void smime_cms_free(smime_cms *cms)
     if (cms->pkcs7)
         gnutls_pkcs7_deinit(cms->pkcs7);
     free(cms);
+}
+
+void smime_cms_set_key_limits(smime_cms *cms, const smime_key_limits *lim)
+{
+    cms->key_limits = *lim;
 }
 
 unsigned smime_cms_signer_count(const smime_cms *cms)
@@ -377,6 +385,11 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
     if (rc < 0) {
         st = signer_status(out, SMIME_SIG_UNSUPPORTED, "signer public key cannot be read (%s)",
                            gnutls_strerror(rc));
+        goto done;
+    }
+    char why[SMIME_TEXT_MAX];
+    if (smime_cert_key_within_limits(out->cert, &cms->key_limits, why, sizeof(why)) < 0) {
+        st = signer_status(out, SMIME_SIG_LIMIT, "%s", why);
         goto done;
     }
     gnutls_datum_t content = { (unsigned char *)data, (unsigned)len };

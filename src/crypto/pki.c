@@ -611,3 +611,48 @@ int smime_cert_can_sign(gnutls_x509_crt_t crt)
         return 0;
     return (usage & (GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_NON_REPUDIATION)) != 0;
 }
+
+static unsigned datum_bits(const gnutls_datum_t *d)
+{
+    size_t i = 0;
+    while (i < d->size && d->data[i] == 0)
+        i++;
+    if (i == d->size)
+        return 0;
+    unsigned bits = (unsigned)(d->size - i) * 8;
+    for (unsigned char top = d->data[i]; !(top & 0x80); top <<= 1)
+        bits--;
+    return bits;
+}
+
+int smime_cert_key_within_limits(gnutls_x509_crt_t crt, const smime_key_limits *lim, char *why,
+                                 size_t whylen)
+{
+    unsigned bits = 0;
+    int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+    if (pk != GNUTLS_PK_RSA && pk != GNUTLS_PK_RSA_PSS)
+        return 0;
+    if (lim->max_rsa_bits && bits > lim->max_rsa_bits) {
+        snprintf(why, whylen, "signer RSA key of %u bits is above the limit of %u bits; not verified",
+                 bits, lim->max_rsa_bits);
+        return -1;
+    }
+    gnutls_datum_t m = { NULL, 0 }, e = { NULL, 0 };
+    if (gnutls_x509_crt_get_pk_rsa_raw(crt, &m, &e) < 0) {
+        snprintf(why, whylen, "signer RSA key cannot be read");
+        return -1;
+    }
+    unsigned ebits = datum_bits(&e);
+    int odd = e.size > 0 && (e.data[e.size - 1] & 1);
+    int ok = odd && ebits >= 2 && (!lim->max_rsa_exponent_bits || ebits <= lim->max_rsa_exponent_bits);
+    gnutls_free(m.data);
+    gnutls_free(e.data);
+    if (!ok) {
+        snprintf(why, whylen,
+                 "signer RSA public exponent (%u bits%s) is outside SBR 6.1.6 (odd, 3 to 2^%u-1); "
+                 "not verified",
+                 ebits, odd ? "" : ", even", lim->max_rsa_exponent_bits ? lim->max_rsa_exponent_bits : 256);
+        return -1;
+    }
+    return 0;
+}

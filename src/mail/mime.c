@@ -4,6 +4,7 @@
 #include "smime/mail/mime.h"
 
 #include <gmime/gmime.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,9 @@ struct smime_mime_walk {
     smime_mime_visit_fn      visit;
     void                    *ctx;
     unsigned                 parts_seen;
+    unsigned                 parts_built;   /* entities GMime may have built: the sum of
+                                             * smime_mime_count_parts() over every parse */
+    size_t                   decoded_left;  /* of lim->max_decoded */
     unsigned                 items_seen;
     int                      limit_reported;
     int                      stop;          /* first non-zero visitor value */
@@ -66,6 +70,165 @@ char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out
     out[o] = '\0';
     *out_len = o;
     return out;
+}
+
+/* ---- counting entities before GMime builds them ---- */
+
+#define BOUNDARY_MAX     70      /* RFC 2046 5.1.1 */
+#define BOUNDARY_SLOTS   1024    /* hash slots for declared boundaries (power of 2); at
+                                  * most half are filled, past that the count is over
+                                  * any limit */
+
+typedef struct boundary_set {
+    unsigned n;
+    struct { unsigned char len; char text[BOUNDARY_MAX]; } slot[BOUNDARY_SLOTS];
+} boundary_set;
+
+static unsigned prefix_hash(const char *p, size_t n)
+{
+    unsigned h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 16777619u;
+    return h;
+}
+
+/* Every boundary is keyed by its first four bytes (fewer when shorter), so a line
+ * is matched against the few candidates that share its first bytes.  Returns -1
+ * when the set is full. */
+static int boundary_add(boundary_set *b, const char *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (n > BOUNDARY_MAX)
+        n = BOUNDARY_MAX;
+    size_t key = n < 4 ? n : 4;
+    unsigned i = prefix_hash(v, key) & (BOUNDARY_SLOTS - 1);
+    for (unsigned probe = 0; probe < BOUNDARY_SLOTS; probe++, i = (i + 1) & (BOUNDARY_SLOTS - 1)) {
+        if (b->slot[i].len == 0) {
+            if (b->n + 1 >= BOUNDARY_SLOTS / 2)
+                return -1;
+            b->slot[i].len = (unsigned char)n;
+            memcpy(b->slot[i].text, v, n);
+            b->n++;
+            return 0;
+        }
+        if (b->slot[i].len == n && memcmp(b->slot[i].text, v, n) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+/* 1 when the text after a line's "--" starts with a declared boundary. */
+static int boundary_starts(const boundary_set *b, const char *p, size_t n)
+{
+    for (size_t key = 1; key <= 4 && key <= n; key++) {
+        unsigned i = prefix_hash(p, key) & (BOUNDARY_SLOTS - 1);
+        for (; b->slot[i].len; i = (i + 1) & (BOUNDARY_SLOTS - 1)) {
+            size_t bl = b->slot[i].len;
+            if ((bl < 4 ? bl : 4) == key && bl <= n && memcmp(b->slot[i].text, p, bl) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* The value after "boundary" [ "*" digits [ "*" ] ] [ WSP ] "=" at p: a quoted
+ * string, or a token; an RFC 2231 extended value loses its charset'language'
+ * prefix and its %XX escapes.  Written to out (at most BOUNDARY_MAX bytes). */
+static size_t boundary_value(const char *p, const char *end, char *out)
+{
+    int extended = 0;
+    if (p < end && *p == '*') {           /* "*=" extended; "*N=" a piece; "*N*=" both */
+        p++;
+        const char *digits = p;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+        if (p == digits) {
+            extended = 1;
+        } else if (p < end && *p == '*') {
+            extended = 1;
+            p++;
+        }
+    }
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p >= end || *p != '=')
+        return 0;
+    p++;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    size_t n = 0;
+    if (p < end && *p == '"') {
+        for (p++; p < end && *p != '"' && *p != '\r' && *p != '\n' && n < BOUNDARY_MAX; p++) {
+            if (*p == '\\' && p + 1 < end)
+                p++;
+            out[n++] = *p;
+        }
+        return n;
+    }
+    const char *start = p;
+    while (p < end && !strchr(" \t\r\n;\"", *p))
+        p++;
+    if (extended) {
+        const char *q1 = memchr(start, '\'', (size_t)(p - start));
+        const char *q2 = q1 ? memchr(q1 + 1, '\'', (size_t)(p - q1 - 1)) : NULL;
+        if (q2)
+            start = q2 + 1;
+    }
+    for (const char *q = start; q < p && n < BOUNDARY_MAX; q++) {
+        if (extended && *q == '%' && q + 2 < p && g_ascii_isxdigit(q[1]) && g_ascii_isxdigit(q[2])) {
+            out[n++] = (char)(g_ascii_xdigit_value(q[1]) * 16 + g_ascii_xdigit_value(q[2]));
+            q += 2;
+        } else {
+            out[n++] = *q;
+        }
+    }
+    return n;
+}
+
+unsigned smime_mime_count_parts(const char *buf, size_t len, unsigned stop_at)
+{
+    if (len == 0)
+        return 0;
+    boundary_set *b = g_try_new0(boundary_set, 1);
+    if (!b)
+        return stop_at;             /* cannot count: treat as over the limit */
+    const char *end = buf + len;
+    /* Every "boundary" followed by "=" declares a candidate, wherever it stands:
+     * counting more candidates than GMime honours only raises the bound. */
+    for (const char *eq = buf; (eq = memchr(eq, '=', (size_t)(end - eq))) != NULL; eq++) {
+        /* back from "=" over white space and an RFC 2231 "*N*" to the name */
+        const char *q = eq;
+        while (q > buf && (q[-1] == ' ' || q[-1] == '\t'))
+            q--;
+        if (q > buf && q[-1] == '*')
+            q--;
+        while (q > buf && q[-1] >= '0' && q[-1] <= '9')
+            q--;
+        if (q > buf && q[-1] == '*')
+            q--;
+        if (q - buf < 8 || g_ascii_strncasecmp(q - 8, "boundary", 8) != 0)
+            continue;
+        char v[BOUNDARY_MAX];
+        size_t n = boundary_value(q, end, v);
+        if (n && boundary_add(b, v, n) < 0) {
+            g_free(b);
+            return stop_at;          /* hundreds of boundaries: beyond any limit */
+        }
+    }
+    unsigned count = 0;
+    if (b->n) {
+        for (const char *line = buf; line < end && count < stop_at;) {
+            const char *lf = memchr(line, '\n', (size_t)(end - line));
+            const char *next = lf ? lf + 1 : end;
+            size_t n = (size_t)((lf ? lf : end) - line);
+            if (n > 2 && line[0] == '-' && line[1] == '-' && boundary_starts(b, line + 2, n - 2))
+                count++;
+            line = next;
+        }
+    }
+    g_free(b);
+    return count;
 }
 
 /* Part ids deeper than the buffer (only past the depth cap's worth of digits) are
@@ -177,13 +340,35 @@ static int protocol_is_pkcs7(const char *protocol)
                         !g_ascii_strcasecmp(protocol, "application/x-pkcs7-signature"));
 }
 
-/* Decoded content of a leaf part (transfer encoding undone).  Returns a GByteArray
- * the caller unrefs; NULL if the part has no content. */
-static GByteArray *part_decoded(GMimePart *part)
+/* Takes n bytes from the walk's decoding budget before they are made.  Returns 0,
+ * or -1 (nothing taken) when the budget would be exceeded. */
+static int decode_charge(smime_mime_walk *w, size_t n)
 {
+    if (n > w->decoded_left)
+        return -1;
+    w->decoded_left -= n;
+    return 0;
+}
+
+#define PARTS_LIMIT_NOTE "more MIME parts than the limit; the rest were not checked"
+#define DECODE_LIMIT_NOTE "decoded content beyond the limit for this message; not checked"
+
+/* Decoded content of a leaf part (transfer encoding undone).  Returns a GByteArray
+ * the caller unrefs; NULL if the part has no content, or (with *over set) when its
+ * encoded size is more than the decoding budget left: no encoding GMime undoes
+ * makes more bytes than it reads, so the charge holds before the work. */
+static GByteArray *part_decoded(smime_mime_walk *w, GMimePart *part, int *over)
+{
+    *over = 0;
     GMimeDataWrapper *content = g_mime_part_get_content(part);
     if (!content)
         return NULL;
+    GMimeStream *raw = g_mime_data_wrapper_get_stream(content);
+    gint64 raw_len = raw ? g_mime_stream_length(raw) : -1;
+    if (raw_len < 0 || decode_charge(w, (size_t)raw_len) < 0) {
+        *over = 1;
+        return NULL;
+    }
     GMimeStream *mem = g_mime_stream_mem_new();
     g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
     g_mime_data_wrapper_write_to_stream(content, mem);
@@ -298,6 +483,19 @@ static int emit_note(smime_mime_walk *w, smime_mime_kind kind, const char *part,
     return emit(w, &item);
 }
 
+/* One LIMIT item per walk: the first cap reached is the one reported. */
+static int limit_note(smime_mime_walk *w, const char *part, unsigned depth,
+                      const smime_mime_addrs *addrs, const char *note)
+{
+    /* Before a message is parsed there are no addresses yet: an empty set. */
+    static const smime_mime_addrs no_addrs;
+    if (w->limit_reported)
+        return 0;
+    w->limit_reported = 1;
+    return emit_note(w, SMIME_MIME_LIMIT, part[0] ? part : "1", depth, addrs ? addrs : &no_addrs,
+                     note);
+}
+
 static void addrs_collect(GMimeMessage *msg, smime_mime_addrs *out)
 {
     memset(out, 0, sizeof(*out));
@@ -365,13 +563,8 @@ static int walk_multipart(smime_mime_walk *w, GMimeMultipart *mp, span ent, cons
     span body = { ent.base, entity_body_start(&ent), ent.end };
     /* More children than the walk may visit at all: report the limit rather than
      * split a body we will not walk. */
-    if (count > 0 && (unsigned)count > w->lim->max_parts) {
-        if (w->limit_reported)
-            return 0;
-        w->limit_reported = 1;
-        return emit_note(w, SMIME_MIME_LIMIT, id[0] ? id : "1", depth, addrs,
-                         "more MIME parts than the limit; the rest were not checked");
-    }
+    if (count > 0 && (unsigned)count > w->lim->max_parts)
+        return limit_note(w, id, depth, addrs, PARTS_LIMIT_NOTE);
     span *kids = NULL;
     size_t found = 0;
     if (boundary && count > 0) {
@@ -403,7 +596,12 @@ static int walk_multipart(smime_mime_walk *w, GMimeMultipart *mp, span ent, cons
             rc = emit_note(w, SMIME_MIME_MALFORMED, signed_id, depth, addrs,
                            "multipart/signed must have exactly two parts");
         } else if (smime_sig) {
-            GByteArray *der = part_decoded(GMIME_PART(sig_obj));
+            int over;
+            GByteArray *der = part_decoded(w, GMIME_PART(sig_obj), &over);
+            if (over) {
+                g_free(kids);
+                return limit_note(w, signed_id, depth, addrs, DECODE_LIMIT_NOTE);
+            }
             if (der)
                 cms_unarmour(der);
             smime_mime_item item = {
@@ -437,13 +635,21 @@ static int walk_multipart(smime_mime_walk *w, GMimeMultipart *mp, span ent, cons
  * the wild does, and GMime then leaves it a leaf part: decode it and walk the
  * decoded message, in canonical CRLF form. */
 static int walk_encoded_message(smime_mime_walk *w, GMimePart *part, const char *id,
-                                unsigned depth)
+                                unsigned depth, const smime_mime_addrs *addrs)
 {
-    GByteArray *dec = part_decoded(part);
+    int over;
+    GByteArray *dec = part_decoded(w, part, &over);
+    if (over)
+        return limit_note(w, id, depth, addrs, DECODE_LIMIT_NOTE);
     if (!dec)
         return 0;
-    size_t n = 0;
-    char *crlf = smime_mime_to_crlf((const char *)dec->data, dec->len, (size_t)dec->len * 2 + 2, &n);
+    /* The decoded copy is freed once converted: only the growth is new. */
+    size_t n = smime_mime_crlf_length((const char *)dec->data, dec->len);
+    if (decode_charge(w, n - dec->len) < 0) {
+        g_byte_array_unref(dec);
+        return limit_note(w, id, depth, addrs, DECODE_LIMIT_NOTE);
+    }
+    char *crlf = smime_mime_to_crlf((const char *)dec->data, dec->len, n, &n);
     g_byte_array_unref(dec);
     if (!crlf)
         return -1;
@@ -457,10 +663,13 @@ static int walk_leaf(smime_mime_walk *w, GMimePart *part, const char *id, unsign
 {
     GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
     if (mime_type_is(ct, "message", "rfc822"))
-        return walk_encoded_message(w, part, id, depth);
+        return walk_encoded_message(w, part, id, depth, addrs);
     if (!is_pkcs7_mime_type(ct))
         return 0;
-    GByteArray *der = part_decoded(part);
+    int over;
+    GByteArray *der = part_decoded(w, part, &over);
+    if (over)
+        return limit_note(w, id, depth, addrs, DECODE_LIMIT_NOTE);
     if (!der)
         return emit_note(w, SMIME_MIME_MALFORMED, id, depth, addrs, "empty pkcs7-mime part");
     cms_unarmour(der);
@@ -495,15 +704,11 @@ static int walk_object(smime_mime_walk *w, GMimeObject *obj, span ent, const cha
         part_join(own_id, id, 1);
     else
         snprintf(own_id, sizeof(own_id), "%s", id);
-    if (++w->parts_seen > w->lim->max_parts || depth > w->lim->max_depth) {
-        if (w->limit_reported)
-            return 0;
-        w->limit_reported = 1;
-        return emit_note(w, SMIME_MIME_LIMIT, own_id[0] ? own_id : "1", depth, addrs,
-                         depth > w->lim->max_depth
-                             ? "MIME nesting deeper than the limit; deeper parts not checked"
-                             : "more MIME parts than the limit; the rest were not checked");
-    }
+    if (++w->parts_seen > w->lim->max_parts || depth > w->lim->max_depth)
+        return limit_note(w, own_id, depth, addrs,
+                          depth > w->lim->max_depth
+                              ? "MIME nesting deeper than the limit; deeper parts not checked"
+                              : PARTS_LIMIT_NOTE);
     if (GMIME_IS_MULTIPART(obj))
         return walk_multipart(w, GMIME_MULTIPART(obj), ent, own_id, depth, addrs);
     if (GMIME_IS_MESSAGE_PART(obj)) {
@@ -554,6 +759,12 @@ static void stream_release(GMimeStream *stream, GByteArray *arr)
 static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int as_message,
                           const char *id, unsigned depth, const smime_mime_addrs *addrs)
 {
+    /* GMime builds the whole tree before we see any of it: count first. */
+    unsigned left = w->lim->max_parts > w->parts_built ? w->lim->max_parts - w->parts_built : 0;
+    unsigned parts = smime_mime_count_parts(buf, len, left + 1);
+    if (parts > left)
+        return limit_note(w, id[0] ? id : "1", depth, addrs, PARTS_LIMIT_NOTE);
+    w->parts_built += parts;
     GByteArray *arr;
     GMimeStream *stream = stream_over(buf, len, &arr);
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
@@ -581,7 +792,8 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int a
 int smime_mime_walk_message(const char *msg, size_t len, const smime_mime_limits *lim,
                             smime_mime_visit_fn visit, void *ctx)
 {
-    smime_mime_walk w = { .lim = lim, .visit = visit, .ctx = ctx };
+    smime_mime_walk w = { .lim = lim, .visit = visit, .ctx = ctx,
+                          .decoded_left = lim->max_decoded ? lim->max_decoded : SIZE_MAX };
     return parse_and_walk(&w, msg, len, 1, "", 0, NULL);
 }
 
@@ -590,8 +802,12 @@ int smime_mime_walk_entity(smime_mime_walk *w, const char *entity, size_t len,
 {
     /* Encapsulated content is canonical CRLF by RFC 8551; make sure of it, as for
      * the message itself. */
-    size_t crlf_len = 0;
-    char *crlf = smime_mime_to_crlf(entity, len, len * 2 + 2, &crlf_len);
+    size_t crlf_len = smime_mime_crlf_length(entity, len);
+    /* The caller's copy of the content (len) was made for this walk; ours adds
+     * its growth in the CRLF conversion. */
+    if (decode_charge(w, len) < 0 || decode_charge(w, crlf_len - len) < 0)
+        return limit_note(w, part, depth + 1, addrs, DECODE_LIMIT_NOTE);
+    char *crlf = smime_mime_to_crlf(entity, len, crlf_len, &crlf_len);
     if (!crlf)
         return -1;
     int rc = parse_and_walk(w, crlf, crlf_len, 0, part, depth + 1, addrs);

@@ -87,6 +87,9 @@ const char *smime_report_none_reason(const smime_report *r)
     return r->n_notes ? r->notes[0].text : "no S/MIME signature";
 }
 
+/* Room kept for the closing comment: its text with two counts and a result word. */
+#define AUTHRES_SUMMARY_MAX 96
+
 static int format_sig(smime_buf *out, const smime_sig_report *s)
 {
     int rc = smime_buf_printf(out, "; smime=%s", smime_result_name(s->result));
@@ -120,7 +123,28 @@ int smime_authres_format(const smime_report *r, const char *authserv_id, smime_b
         rc |= smime_buf_puts(out, "; smime=none reason=");
         rc |= quoted(out, smime_report_none_reason(r));
     }
-    for (size_t i = 0; i < r->n_sigs; i++)
-        rc |= format_sig(out, &r->sigs[i]);
+    /* Results are listed in document order while the value stays within
+     * SMIME_AUTHRES_VALUE_MAX; the rest are summed up in a trailing comment, so a
+     * message with many signatures gets a header MTAs accept, not a tempfail. */
+    size_t i = 0;
+    smime_buf one;
+    smime_buf_init(&one, SMIME_AUTHRES_VALUE_MAX);
+    for (; i < r->n_sigs && rc == 0; i++) {
+        smime_buf_reset(&one);
+        if (format_sig(&one, &r->sigs[i]) < 0 || one.overflow ||
+            out->len + one.len + AUTHRES_SUMMARY_MAX > SMIME_AUTHRES_VALUE_MAX)
+            break;
+        rc |= smime_buf_append(out, one.data, one.len);
+    }
+    smime_buf_free(&one);
+    if (i < r->n_sigs && rc == 0) {
+        smime_result worst = r->sigs[i].result;
+        for (size_t k = i; k < r->n_sigs; k++)
+            if (smime_result_severity(r->sigs[k].result) > smime_result_severity(worst))
+                worst = r->sigs[k].result;
+        rc |= smime_buf_printf(out, " (and %zu more signature%s, not listed; the most severe: %s)",
+                               r->n_sigs - i, r->n_sigs - i == 1 ? "" : "s",
+                               smime_result_name(worst));
+    }
     return rc || out->overflow ? -1 : 0;
 }

@@ -70,3 +70,16 @@ void smime_report_add_note(smime_report *r, const char *part, const char *code,
     va_end(ap);
 }
 
+int smime_result_severity(smime_result r)
+{
+    switch (r) {
+    case SMIME_RESULT_NONE:      return 0;
+    case SMIME_RESULT_PASS:      return 1;
+    case SMIME_RESULT_NEUTRAL:   return 2;
+    case SMIME_RESULT_PERMERROR: return 3;
+    case SMIME_RESULT_POLICY:    return 4;
+    case SMIME_RESULT_FAIL:      return 5;
+    case SMIME_RESULT_TEMPERROR: return 6;
+    }
+    return 0;
+}

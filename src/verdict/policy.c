@@ -40,20 +40,6 @@ void smime_policy_default(smime_policy *p)
     snprintf(p->tempfail_reply, sizeof(p->tempfail_reply), "451 4.7.1 S/MIME check deferred: %%r");
 }
 
-int smime_result_severity(smime_result r)
-{
-    switch (r) {
-    case SMIME_RESULT_NONE:      return 0;
-    case SMIME_RESULT_PASS:      return 1;
-    case SMIME_RESULT_NEUTRAL:   return 2;
-    case SMIME_RESULT_PERMERROR: return 3;
-    case SMIME_RESULT_POLICY:    return 4;
-    case SMIME_RESULT_FAIL:      return 5;
-    case SMIME_RESULT_TEMPERROR: return 6;
-    }
-    return 0;
-}
-
 void smime_policy_decide(const smime_policy *p, const smime_report *r, smime_decision *out)
 {
     out->result = SMIME_RESULT_NONE;

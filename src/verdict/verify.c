@@ -5,9 +5,11 @@
 
 #include <gmime/gmime.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "smime/crypto/cms.h"
 #include "smime/lint/lint.h"
 #include "smime/util/memo.h"
@@ -52,6 +54,21 @@ void smime_verify_options_default(smime_verify_options *opt, int64_t now)
     opt->signing_time_skew = 3600;
     opt->chain_cache = 1;
     opt->lint_mode = SMIME_LINT_REPORT;
+    opt->max_signatures = 32;
+    opt->hash_factor = 4;
+    opt->decode_factor = 2;
+    opt->key_limits = (smime_key_limits)SMIME_KEY_LIMITS_DEFAULT;
+    opt->cpu_budget_ms = 3000;
+}
+
+#define BUDGET_SLACK (1u << 20)     /* added to every size-proportional budget */
+
+static int64_t thread_cpu_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 typedef struct verify_ctx {
@@ -59,7 +76,25 @@ typedef struct verify_ctx {
     const smime_verify_options *opt;
     smime_report               *report;
     int                         oom;
+    unsigned                    signatures;     /* SignerInfos verified so far */
+    size_t                      hash_left;      /* bytes that may still be hashed */
+    int64_t                     cpu_deadline_ms;/* thread CPU clock; 0: none */
+    unsigned                    skipped;        /* SignerInfos not verified (a cap) */
+    smime_sig_report           *skipped_report; /* the one neutral entry that counts them */
 } verify_ctx;
+
+/* Why the next signature may not be verified, or NULL when it may: the caps of
+ * the cost model, checked before the work. */
+static const char *over_budget(verify_ctx *vc, size_t hash_len)
+{
+    if (vc->signatures >= vc->opt->max_signatures)
+        return "more signatures than the limit for one message";
+    if (hash_len > vc->hash_left)
+        return "more signed content to hash than the limit for this message's size";
+    if (vc->cpu_deadline_ms && thread_cpu_ms() > vc->cpu_deadline_ms)
+        return "verification took too long";
+    return NULL;
+}
 
 static smime_sig_report *new_sig(verify_ctx *vc, const smime_mime_item *item)
 {
@@ -372,6 +407,29 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
     free(chain);
 }
 
+/* Signatures a cap kept us from verifying are one neutral entry for the whole
+ * message, not one each: the first names the cap, later ones only add to the
+ * count, so the report (and the header made from it) stays small. */
+static void note_skipped(verify_ctx *vc, const smime_mime_item *item, unsigned count,
+                         const char *why)
+{
+    if (!vc->skipped_report) {
+        smime_sig_report *s = new_sig(vc, item);
+        if (!s)
+            return;
+        vc->skipped_report = s;
+        s->result = SMIME_RESULT_NEUTRAL;
+        s->code = "limit";
+        if (item->addrs->n_from)
+            snprintf(s->identifier, sizeof(s->identifier), "%s", item->addrs->from[0]);
+        snprintf(s->reason, sizeof(s->reason), "%s", why);
+    }
+    vc->skipped += count;
+    size_t len = strcspn(vc->skipped_report->reason, ";");
+    snprintf(vc->skipped_report->reason + len, sizeof(vc->skipped_report->reason) - len,
+             "; %u signature%s not verified", vc->skipped, vc->skipped == 1 ? "" : "s");
+}
+
 static void verify_signed(verify_ctx *vc, smime_mime_walk *walk, const smime_mime_item *item)
 {
     char err[SMIME_TEXT_MAX];
@@ -385,14 +443,23 @@ static void verify_signed(verify_ctx *vc, smime_mime_walk *walk, const smime_mim
         }
         return;
     }
+    smime_cms_set_key_limits(cms, &vc->opt->key_limits);
     unsigned n = smime_cms_signer_count(cms);
-    if (n > vc->opt->mime.max_items)
-        n = vc->opt->mime.max_items;
     const void *data = item->kind == SMIME_MIME_DETACHED ? item->signed_bytes : NULL;
+    /* Each SignerInfo hashes the content again: the detached bytes, or the
+     * encapsulated content, which is no larger than the object that carries it. */
+    size_t hash_len = data ? item->signed_len : item->der_len;
     for (unsigned i = 0; i < n; i++) {
+        const char *why = over_budget(vc, hash_len);
+        if (why) {
+            note_skipped(vc, item, n - i, why);
+            break;
+        }
         smime_sig_report *s = new_sig(vc, item);
         if (!s)
             break;
+        vc->signatures++;
+        vc->hash_left -= hash_len;
         s->signer_index = i;
         smime_cms_signer cs;
         smime_cms_verify_signer(cms, i, data, item->signed_len, &cs);
@@ -479,8 +546,15 @@ int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
         }
         canon = crlf;
     }
-    verify_ctx vc = { .trust = trust, .opt = opt, .report = report };
-    int rc = smime_mime_walk_message(canon, crlf_len, &opt->mime, on_item, &vc);
+    verify_ctx vc = { .trust = trust, .opt = opt, .report = report, .hash_left = SIZE_MAX };
+    if (opt->hash_factor)
+        vc.hash_left = (size_t)opt->hash_factor * crlf_len + BUDGET_SLACK;
+    if (opt->cpu_budget_ms > 0)
+        vc.cpu_deadline_ms = thread_cpu_ms() + opt->cpu_budget_ms;
+    smime_mime_limits lim = opt->mime;
+    if (!lim.max_decoded && opt->decode_factor)
+        lim.max_decoded = (size_t)opt->decode_factor * crlf_len + BUDGET_SLACK;
+    int rc = smime_mime_walk_message(canon, crlf_len, &lim, on_item, &vc);
     g_free(crlf);
     if (rc < 0 || vc.oom) {
         smime_report_free(report);

@@ -45,7 +45,7 @@ static first_object sample_object(const char *name)
     char *raw = test_read_file(path, &len);
     char *crlf = smime_mime_to_crlf(raw, len, len * 2 + 2, &n);
     first_object f = { 0 };
-    smime_mime_limits lim = { 32, 2000, 32 };
+    smime_mime_limits lim = { 32, 2000, 32, 0 };
     assert_int_equal(smime_mime_walk_message(crlf, n, &lim, take_first, &f), 0);
     assert_non_null(f.der);
     g_free(crlf);

@@ -223,6 +223,42 @@ static void test_load_missing_file(void **state)
     assert_non_null(strstr(err, "/nonexistent/smime.conf"));
 }
 
+/* The cost model's keys: defaults, values, and a clear error past their range. */
+static void test_cost_keys(void **state)
+{
+    (void)state;
+    smime_config c;
+    char err[256];
+    smime_config_default(&c);
+    assert_int_equal(c.max_signatures, 32);
+    assert_int_equal(c.max_rsa_bits, 8192);
+    assert_int_equal(c.hash_factor, 4);
+    assert_int_equal(c.decode_factor, 2);
+    assert_int_equal(c.verify_timeout, 3);
+    assert_int_equal(c.revocation_max_redirects, 0);
+    assert_int_equal(c.revocation_allow_private, 0);
+    static const char text[] =
+        "TrustAnchors /a.pem\nMaximumSignaturesToVerify 5\nMaximumRSAKeyBits 4096\n"
+        "HashBudgetFactor 8\nDecodeBudgetFactor 3\nVerifyTimeout 10\n"
+        "RevocationMaxRedirects 2\nRevocationAllowPrivate yes\n";
+    assert_int_equal(smime_config_parse(text, sizeof(text) - 1, "t", &c, err, sizeof(err)), 0);
+    assert_int_equal(c.max_signatures, 5);
+    assert_int_equal(c.max_rsa_bits, 4096);
+    assert_int_equal(c.hash_factor, 8);
+    assert_int_equal(c.decode_factor, 3);
+    assert_int_equal(c.verify_timeout, 10);
+    assert_int_equal(c.revocation_max_redirects, 2);
+    assert_int_equal(c.revocation_allow_private, 1);
+    static const char *const bad[] = {
+        "TrustAnchors /a\nMaximumSignaturesToVerify 5000\n", "TrustAnchors /a\nRevocationMaxRedirects 6\n",
+        "TrustAnchors /a\nVerifyTimeout 601\n", "TrustAnchors /a\nHashBudgetFactor -1\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(smime_config_parse(bad[i], strlen(bad[i]), "t", &c, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "t:2:"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_socket_forms),
         cmocka_unit_test(test_memory_limit_clamped),
         cmocka_unit_test(test_load_missing_file),
+        cmocka_unit_test(test_cost_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

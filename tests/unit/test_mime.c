@@ -61,7 +61,7 @@ static void seen_free(seen *s)
         free(s->items[i].signed_bytes);
 }
 
-static const smime_mime_limits default_limits = { 32, 2000, 32 };
+static const smime_mime_limits default_limits = { 32, 2000, 32, 0 };
 
 static void walk_text(const char *text, const smime_mime_limits *lim, seen *out)
 {
@@ -274,7 +274,7 @@ static char *deep_message(unsigned depth)
 static void test_depth_cap(void **state)
 {
     (void)state;
-    smime_mime_limits lim = { 8, 2000, 32 };
+    smime_mime_limits lim = { 8, 2000, 32, 0 };
     char *shallow = deep_message(5);
     seen s;
     walk_text(shallow, &lim, &s);
@@ -296,7 +296,7 @@ static void test_depth_cap(void **state)
 static void test_item_cap(void **state)
 {
     (void)state;
-    smime_mime_limits lim = { 32, 2000, 3 };
+    smime_mime_limits lim = { 32, 2000, 3, 0 };
     char msg[8192];
     size_t o = (size_t)snprintf(msg, sizeof(msg),
                                 "From: a@example.test\nContent-Type: multipart/mixed; boundary=m\n\n");
@@ -366,6 +366,86 @@ static void test_lf_and_crlf_slices_agree(void **state)
     free(lf_file);
 }
 
+/* The count made before GMime parses: an upper bound on the entities, from the
+ * boundaries a message declares, in every spelling of the parameter. */
+static void test_count_parts_before_parsing(void **state)
+{
+    (void)state;
+    const char *plain =
+        "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+        "--b1\r\nContent-Type: text/plain\r\n\r\nx\r\n--b1\r\n\r\ny\r\n--b1--\r\n";
+    assert_int_equal(smime_mime_count_parts(plain, strlen(plain), 100), 3);
+    /* stop_at: counting ends there */
+    assert_int_equal(smime_mime_count_parts(plain, strlen(plain), 2), 2);
+    /* no boundary declared: GMime builds no children, whatever the lines say */
+    const char *none = "Content-Type: text/plain\r\n\r\n--b1\r\n--b1\r\n-- \r\n";
+    assert_int_equal(smime_mime_count_parts(none, strlen(none), 100), 0);
+    /* a token value, upper case, spaces around '=' */
+    const char *token = "Content-Type: multipart/mixed; BOUNDARY = zz\r\n\r\n--zz\r\n\r\n--zz--\r\n";
+    assert_int_equal(smime_mime_count_parts(token, strlen(token), 100), 2);
+    /* RFC 2231 pieces: the first piece is a prefix of the boundary */
+    const char *pieces = "Content-Type: multipart/mixed; boundary*0=\"ab\"; boundary*1=\"cd\"\r\n\r\n"
+                         "--abcd\r\n\r\n--abcd\r\n\r\n--abcd--\r\n";
+    assert_int_equal(smime_mime_count_parts(pieces, strlen(pieces), 100), 3);
+    /* RFC 2231 extended value with charset'' and %XX */
+    const char *ext = "Content-Type: multipart/mixed; boundary*=us-ascii''%41B\r\n\r\n"
+                      "--AB\r\n\r\n--AB--\r\n";
+    assert_int_equal(smime_mime_count_parts(ext, strlen(ext), 100), 2);
+    /* a boundary on a folded continuation line */
+    const char *folded = "Content-Type: multipart/mixed;\r\n\tboundary=\"f\"\r\n\r\n--f\r\n\r\n--f--\r\n";
+    assert_int_equal(smime_mime_count_parts(folded, strlen(folded), 100), 2);
+    /* nested: lines of both boundaries count */
+    const char *nested =
+        "Content-Type: multipart/mixed; boundary=\"o\"\r\n\r\n--o\r\n"
+        "Content-Type: multipart/alternative; boundary=\"i\"\r\n\r\n--i\r\n\r\na\r\n--i\r\n\r\nb\r\n--i--\r\n"
+        "--o--\r\n";
+    assert_int_equal(smime_mime_count_parts(nested, strlen(nested), 100), 5);
+    assert_int_equal(smime_mime_count_parts("", 0, 100), 0);
+}
+
+/* A message whose declared parts exceed the cap is reported before GMime parses
+ * it, with the same words as a cap reached while walking. */
+static void test_part_cap_holds_before_parsing(void **state)
+{
+    (void)state;
+    char *msg = malloc(1 << 20);
+    assert_non_null(msg);
+    int n = snprintf(msg, 1 << 20, "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=\"x\"\r\n\r\n");
+    for (int i = 0; i < 3000; i++)
+        n += snprintf(msg + n, (size_t)(1 << 20) - (size_t)n, "--x\r\n\r\n");
+    n += snprintf(msg + n, (size_t)(1 << 20) - (size_t)n, "--x--\r\n");
+    smime_mime_limits lim = { 32, 2000, 32, 0 };
+    seen s;
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(smime_mime_walk_message(msg, (size_t)n, &lim, collect, &s), 0);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.items[0].kind, SMIME_MIME_LIMIT);
+    assert_non_null(strstr(s.items[0].note, "more MIME parts than the limit"));
+    free(msg);
+}
+
+/* Transfer decoding is charged before it is done: a forwarded message encoded in
+ * base64 larger than the budget is not decoded. */
+static void test_decode_budget(void **state)
+{
+    (void)state;
+    static const char fwd[] =
+        "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+        "--b\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        "RnJvbTogYkBleGFtcGxlLmNvbQ0KDQpoZWxsbw0K\r\n--b--\r\n";
+    smime_mime_limits tight = { 32, 2000, 32, 16 };
+    seen s;
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(smime_mime_walk_message(fwd, sizeof(fwd) - 1, &tight, collect, &s), 0);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.items[0].kind, SMIME_MIME_LIMIT);
+    assert_non_null(strstr(s.items[0].note, "decoded content beyond the limit"));
+    smime_mime_limits room = { 32, 2000, 32, 4096 };
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(smime_mime_walk_message(fwd, sizeof(fwd) - 1, &room, collect, &s), 0);
+    assert_int_equal(s.n, 0);                      /* decoded and walked: nothing signed */
+}
+
 int main(void)
 {
     smime_init();
@@ -380,6 +460,9 @@ int main(void)
         cmocka_unit_test(test_item_cap),
         cmocka_unit_test(test_base64_forwarded_message),
         cmocka_unit_test(test_lf_and_crlf_slices_agree),
+        cmocka_unit_test(test_count_parts_before_parsing),
+        cmocka_unit_test(test_part_cap_holds_before_parsing),
+        cmocka_unit_test(test_decode_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,10 @@ typedef struct smime_cms smime_cms;
 int  smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smime_cms **out,
                     char *err, size_t errlen);
 void smime_cms_free(smime_cms *cms);
+/* The limits a signer's key must meet before its signature is checked (the
+ * default is SMIME_KEY_LIMITS_DEFAULT); copied.  A key outside them gives
+ * SMIME_SIG_LIMIT with the reason. */
+void smime_cms_set_key_limits(smime_cms *cms, const smime_key_limits *lim);
 unsigned smime_cms_signer_count(const smime_cms *cms);
 /* The distinct certificates carried by the SignedData, as a pool to build paths
  * from: DER always, each parsed on first use (owned by cms, valid while it lives). */
@@ -45,7 +49,8 @@ typedef enum smime_sig_status {
     SMIME_SIG_MALFORMED,      /* structure we cannot evaluate */
     SMIME_SIG_WEAK,      /* verifies, but with SHA-1 or weaker, or an RSA key < 2048 bits */
     SMIME_SIG_KEY_USAGE,      /* verifies, but the key may not sign */
-    SMIME_SIG_LIMIT,          /* signer not among the certificates read (cap) */
+    SMIME_SIG_LIMIT,          /* a cap: signer not among the certificates read, or
+                               * its key beyond smime_key_limits */
 } smime_sig_status;
 
 /* A short stable name of a status ("bad-signature", ...), for logs and telemetry. */

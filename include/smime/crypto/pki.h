@@ -131,4 +131,18 @@ int smime_addr_equal(const char *a, const char *b);
  * nonRepudiation set (RFC 8550 section 4.4.2). */
 int smime_cert_can_sign(gnutls_x509_crt_t crt);
 
+/* What a public key may cost to use, checked before any operation with it: an
+ * attacker's self-signed certificate must not buy seconds of CPU.  SBR 6.1.6: an
+ * RSA exponent is odd, at least 3, and no larger than needed (we take 2^256 - 1). */
+typedef struct smime_key_limits {
+    unsigned max_rsa_bits;           /* modulus; default 8192 (MaximumRSAKeyBits) */
+    unsigned max_rsa_exponent_bits;  /* default 256 */
+} smime_key_limits;
+#define SMIME_KEY_LIMITS_DEFAULT { 8192, 256 }
+
+/* 0 when crt's key is within lim (non-RSA keys always are: their cost is fixed by
+ * the curve); -1 with a reason for people in why otherwise. */
+int smime_cert_key_within_limits(gnutls_x509_crt_t crt, const smime_key_limits *lim, char *why,
+                                 size_t whylen);
+
 #endif

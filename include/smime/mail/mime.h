@@ -57,9 +57,19 @@ typedef struct smime_mime_item {
 
 typedef struct smime_mime_limits {
     unsigned max_depth;      /* nesting of multiparts and messages */
-    unsigned max_parts;      /* entities visited in one message, all levels */
+    unsigned max_parts;      /* entities in one message, all levels: enforced before
+                              * GMime builds a tree, from a scan of the delimiter
+                              * lines of every boundary the bytes declare */
     unsigned max_items;      /* S/MIME objects reported */
+    size_t   max_decoded;    /* bytes made by transfer decoding, CRLF conversion and
+                              * copies of encapsulated content, all levels together,
+                              * charged before each is made; 0: no cap */
 } smime_mime_limits;
+
+/* Upper bound on the MIME entities GMime builds from buf (one per delimiter line of
+ * a boundary that buf declares anywhere, RFC 2231 pieces included), counting no
+ * further than stop_at.  Linear in len; reads only buf. */
+unsigned smime_mime_count_parts(const char *buf, size_t len, unsigned stop_at);
 
 typedef struct smime_mime_walk smime_mime_walk;
 

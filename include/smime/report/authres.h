@@ -14,6 +14,10 @@
 
 #define SMIME_AUTHRES_NAME "Authentication-Results"
 
+/* The header value's size: results past it are summed up in a comment ("(and 3
+ * more signatures, not listed; the most severe: fail)") rather than listed. */
+#define SMIME_AUTHRES_VALUE_MAX 8192
+
 /* Appends the header value (what follows "Authentication-Results: "), one line,
  * no line break.  Returns 0, or -1 when the buffer cap was hit. */
 int smime_authres_format(const smime_report *r, const char *authserv_id, smime_buf *out);

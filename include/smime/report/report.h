@@ -31,6 +31,9 @@ typedef enum smime_result {
 const char *smime_result_name(smime_result r);
 /* Parses an RFC 7281 result word; -1 when unknown. */
 int smime_result_parse(const char *word);
+/* Rank of a result by severity, the order a message is acted on by: none 0, pass 1,
+ * neutral 2, permerror 3, policy 4, fail 5, temperror 6. */
+int smime_result_severity(smime_result r);
 
 typedef struct smime_sig_report {
     smime_result result;

@@ -44,8 +44,6 @@ int smime_action_parse(const char *word);
  * "550 5.7.1 S/MIME check failed: %r" and "451 4.7.1 S/MIME check deferred: %r". */
 void smime_policy_default(smime_policy *p);
 
-/* Rank of a result in the order above: none 0 ... temperror 6. */
-int smime_result_severity(smime_result r);
 
 typedef struct smime_decision {
     smime_result result;       /* the most severe result of the message */

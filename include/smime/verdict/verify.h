@@ -40,6 +40,21 @@ typedef struct smime_verify_options {
     smime_rev_mode revocation_mode;   /* what an unknown status does (default off) */
     int64_t  revocation_deadline_ms;  /* absolute, smime_rev_clock_ms() clock: set it
                                        * per message, e.g. now + RevocationTimeout */
+    /* The cost model: what one message may make us do, each cap checked before
+     * the work it bounds.  A cap that trips gives a neutral result saying so (code
+     * "limit"); it never fails the call. */
+    unsigned max_signatures;     /* SignerInfos verified per message, all levels
+                                  * (MaximumSignaturesToVerify; default 32) */
+    unsigned hash_factor;        /* bytes hashed for all signatures <= hash_factor x
+                                  * message size + 1 MiB (default 4; 0: no cap) */
+    unsigned decode_factor;      /* mime.max_decoded = decode_factor x message size +
+                                  * 1 MiB, unless mime.max_decoded is set (default 2) */
+    smime_key_limits key_limits; /* signer keys (default SMIME_KEY_LIMITS_DEFAULT) */
+    int64_t  cpu_budget_ms;      /* VerifyTimeout: CPU time of the calling thread for
+                                  * one message; past it every signature not yet
+                                  * verified is neutral (default 3000; 0: none).  CPU,
+                                  * not wall time, so a loaded machine does not turn
+                                  * good mail neutral */
 } smime_verify_options;
 
 /* Process-wide library set-up (GMime); call once before any other function, from
