@@ -90,8 +90,10 @@ def write(name, data):
 
 
 random.seed(7)
-big_e = random.getrandbits(1000) | 1 | (1 << 999)
-bkey, bcrt = key_and_cert("bigexp", 2048, big_e)
+# COST_RSA_BITS / COST_EXPONENT_BITS make the measurements of the sizes.
+exp_bits = int(os.environ.get("COST_EXPONENT_BITS", "1000"))
+big_e = random.getrandbits(exp_bits) | 1 | (1 << (exp_bits - 1))
+bkey, bcrt = key_and_cert("bigexp", int(os.environ.get("COST_RSA_BITS", "2048")), big_e)
 nkey, ncrt = key_and_cert("plain", 2048, 65537)
 
 # 1. many signed parts x many SignerInfos, by a key whose exponent makes every
