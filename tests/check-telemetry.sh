@@ -60,8 +60,8 @@ add_header sample-mail/08-rsa3072-sha384.eml 'X-Mailer: Apple Mail (2.3774.200.9
 DAYS="2026-04-01 2026-04-15 2026-05-01 2026-05-15 2026-06-01 2026-06-02 2026-06-03 2026-06-04
 2026-07-01 2026-07-02 2026-07-03 2026-07-04"
 
-record_all() {   # record_all URI: 12 days of the corpus; the first two days run at once
-    uri=$1
+record_all() {   # record_all URI [--secret FILE]: 12 days of the corpus; the first two days run at once
+    uri=$1; shift
     n=0
     pids=""
     for day in $DAYS; do
@@ -69,13 +69,13 @@ record_all() {   # record_all URI: 12 days of the corpus; the first two days run
         if [ $n -le 2 ]; then
             # two writers opening a fresh database together: the migration and the
             # writes must serialise, not fail
-            "$TOOL" record --db "$uri" --trust-anchors "$ANCHORS" --at "$day" \
+            "$TOOL" record --db "$uri" --trust-anchors "$ANCHORS" --at "$day" "$@" \
                 sample-mail/*.eml "$tmp"/clients/*.eml >"$tmp/rec-$n.log" 2>&1 &
             pids="$pids $!"
             [ $n -eq 2 ] && for p in $pids; do wait "$p" || { fail "record ($uri) failed:"; cat "$tmp"/rec-*.log; }; done
             continue
         fi
-        "$TOOL" record --db "$uri" --trust-anchors "$ANCHORS" --at "$day" \
+        "$TOOL" record --db "$uri" --trust-anchors "$ANCHORS" --at "$day" "$@" \
             sample-mail/*.eml "$tmp"/clients/*.eml >"$tmp/rec.log" 2>&1 ||
             { fail "record $day ($uri) failed:"; cat "$tmp/rec.log"; }
     done
@@ -113,7 +113,45 @@ if command -v sqlite3 >/dev/null 2>&1; then
     done < "$tmp/personal.txt"
     [ $leaks -eq 0 ] && ok "no address, name, message id, subject or client version stored"
     version=$(sqlite3 "$DB" "SELECT value FROM telemetry_meta WHERE key='schema_version'")
-    [ "$version" = 2 ] && ok "schema version 2" || fail "schema version $version"
+    [ "$version" = 3 ] && ok "schema version 3" || fail "schema version $version"
+    # issue 14: the database and the deployment secret are the owner's only (the
+    # tool ran with the usual umask 022).  The -wal and -shm files exist only while
+    # a connection is open: tests/unit/test_telemetry.c checks them then.
+    for f in "$DB" "$DB.secret"; do
+        m=$(stat -c %a "$f" 2>/dev/null)
+        [ "$m" = 600 ] && ok "mode 600: $(basename "$f")" || fail "$(basename "$f"): mode ${m:-missing}"
+    done
+    sz=$(stat -c %s "$DB.secret" 2>/dev/null)
+    [ "$sz" = 32 ] && ok "deployment secret: 32 random bytes" || fail "deployment secret: ${sz:-no} bytes"
+    # distinct certificates: every signature with a signer certificate has a keyed
+    # id (64 hex digits); the same certificate on every day has the same id; and no
+    # certificate's fingerprint (SHA-1 or SHA-256, either case) is stored
+    bad=$(sqlite3 "$DB" "SELECT count(*) FROM signature WHERE key_alg <> '' AND length(cert_id) <> 64")
+    [ "$bad" = 0 ] && ok "cert_id on every signature with a signer" || fail "$bad signatures without cert_id"
+    ids=$(sqlite3 "$DB" "SELECT count(DISTINCT cert_id) FROM signature WHERE cert_id <> ''")
+    perday=$(sqlite3 "$DB" "SELECT count(DISTINCT cert_id) FROM signature WHERE cert_id <> '' AND day = '2026-06-01'")
+    [ "$ids" = "$perday" ] && [ "$ids" -ge 10 ] && ok "cert_id: $ids distinct certificates, the same every day" ||
+        fail "cert_id: $ids distinct over all days, $perday on one day"
+    fp_leaks=0
+    for pem in sample-mail/pki/*.pem; do
+        for alg in sha1 sha256; do
+            fp=$(openssl x509 -in "$pem" -noout -fingerprint -"$alg" 2>/dev/null | sed 's/.*=//; s/://g')
+            [ -n "$fp" ] || continue
+            lower=$(echo "$fp" | tr 'A-F' 'a-f')
+            if grep -q -i -- "$fp" "$tmp/dump.sql" || grep -q -- "$lower" "$tmp/dump.sql"; then
+                fail "the $alg fingerprint of $pem is stored"; fp_leaks=1
+            fi
+        done
+    done
+    [ $fp_leaks -eq 0 ] && ok "no certificate fingerprint stored"
+    # issue 14: an issuer that reached no trust anchor is only a class
+    n=$(sqlite3 "$DB" "SELECT count(*) FROM signature WHERE reason = 'untrusted' AND issuer_dn = '(untrusted)' AND issuer_key_id = '' AND root_subject = ''")
+    [ "$n" -gt 0 ] && ok "untrusted chain: issuer stored as the class (untrusted) ($n signatures)" ||
+        fail "untrusted chain: no (untrusted) row"
+    untrusted_issuer=$(openssl x509 -in sample-mail/pki/untrusted.pem -noout -issuer | sed 's/^issuer= *//; s/.*CN *= *//; s/,.*//')
+    if [ -n "$untrusted_issuer" ] && grep -q -- "$untrusted_issuer" "$tmp/dump.sql"; then
+        fail "the untrusted issuer \"$untrusted_issuer\" is stored"
+    else ok "the untrusted issuer's name is not stored"; fi
 else
     fail "sqlite3 (the CLI) is not installed: tools/deps.sh installs it"
 fi
@@ -310,11 +348,11 @@ else
                 fail "createdb"
             PGURI="postgresql://postgres@127.0.0.1:$port/telemetry"
             psql_q() { "$pg_bin/psql" -X -A -t -q -h 127.0.0.1 -p "$port" -U postgres -d telemetry -c "$1"; }
-            record_all "$PGURI"
+            record_all "$PGURI" --secret "$tmp/pg.secret"
             n=$(psql_q 'SELECT count(*) FROM signature')
             [ "$n" = "$TOTAL" ] && ok "postgresql: $n records" || fail "postgresql: $n records, expected $TOTAL"
             v=$(psql_q "SELECT value FROM telemetry_meta WHERE key = 'schema_version'")
-            [ "$v" = 2 ] && ok "postgresql: schema version 2" || fail "postgresql: schema version $v"
+            [ "$v" = 3 ] && ok "postgresql: schema version 3" || fail "postgresql: schema version $v"
             leaks=$(psql_q "SELECT count(*) FROM signature s WHERE s::text LIKE '%@%' OR s::text ILIKE '%alice%' OR s::text LIKE '%example.test%'")
             [ "$leaks" = 0 ] && ok "postgresql: no address or name in any column" || fail "postgresql: $leaks rows with personal data"
             # The same data through either sink gives the same report, in every format.
@@ -333,10 +371,10 @@ else
                 fail "postgresql: newer schema not refused: $(cat "$tmp/pg-newer.log")"
             v=$(psql_q "SELECT value FROM telemetry_meta WHERE key = 'schema_version'")
             [ "$v" = 99 ] && ok "postgresql: newer schema left untouched" || fail "postgresql: schema now $v"
-            psql_q "UPDATE telemetry_meta SET value = '2' WHERE key = 'schema_version'"
+            psql_q "UPDATE telemetry_meta SET value = '3' WHERE key = 'schema_version'"
             # a database that went away: writes fail, are counted and reported, mail is not held
             as_pg "$pg_ctl" stop -D "$pg_data" -m fast -w -t 30 >/dev/null 2>&1
-            "$TOOL" record --db "$PGURI" --trust-anchors "$ANCHORS" sample-mail/01-*.eml \
+            "$TOOL" record --db "$PGURI" --trust-anchors "$ANCHORS" --secret "$tmp/pg.secret" sample-mail/01-*.eml \
                 >"$tmp/pg-down.log" 2>&1
             [ $? -eq 3 ] && ok "postgresql down: record exits 3" || fail "postgresql down: wrong exit"
             expect "$tmp/pg-down.log" "postgresql" "postgresql down: error names the sink"

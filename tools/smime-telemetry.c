@@ -3,7 +3,7 @@
  *   smime-telemetry report --db URI [--since DATE] [--until DATE] [--min-count K]
  *                          [--format text|csv|json|html]
  *   smime-telemetry record --db URI --trust-anchors PEM|DIR [--at TIME] [--no-lint]
- *                          [--sender-domain off|hmac|plain] [--hmac-key-file FILE] FILE.eml...
+ *                          [--sender-domain off|hmac|plain] [--hmac-key-file FILE] [--secret FILE] FILE.eml...
  *
  * The report groups the stored records (the sinks hand them back grouped) into
  * buckets per section; every bucket smaller than K is left out of every format,
@@ -970,8 +970,12 @@ static void record_usage(FILE *f)
     fprintf(f,
             "usage: smime-telemetry record --db URI --trust-anchors PEM|DIR [--at TIME]\n"
             "                              [--no-lint] [--sender-domain off|hmac|plain]\n"
-            "                              [--hmac-key-file FILE] FILE.eml...\n"
+            "                              [--hmac-key-file FILE] [--secret FILE] FILE.eml...\n"
             "  --at             validation and observation time (default: now)\n"
+            "  --secret         the deployment secret that keys certificate ids; made\n"
+            "                   (mode 0600) on first use.  Default: PATH.secret next to a\n"
+            "                   sqlite:PATH database, " SMIME_TELEMETRY_SECRET_DEFAULT "\n"
+            "                   for PostgreSQL\n"
             "  --sender-domain  store the signer's domain: off (default), hmac (keyed hash,\n"
             "                   needs --hmac-key-file), plain\n");
 }
@@ -979,6 +983,7 @@ static void record_usage(FILE *f)
 static int cmd_record(int argc, char **argv)
 {
     const char *db = NULL, *anchors = NULL, *at = NULL, *domain = "off", *keyfile = NULL;
+    const char *secret = NULL;
     int lint = 1;
     static const struct option opts[] = {
         { "db", required_argument, NULL, 'd' },
@@ -987,11 +992,12 @@ static int cmd_record(int argc, char **argv)
         { "no-lint", no_argument, NULL, 'n' },
         { "sender-domain", required_argument, NULL, 'D' },
         { "hmac-key-file", required_argument, NULL, 'K' },
+        { "secret", required_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, "d:t:T:nD:K:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:t:T:nD:K:S:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
         case 't': anchors = optarg; break;
@@ -999,6 +1005,7 @@ static int cmd_record(int argc, char **argv)
         case 'n': lint = 0; break;
         case 'D': domain = optarg; break;
         case 'K': keyfile = optarg; break;
+        case 'S': secret = optarg; break;
         case 'h': record_usage(stdout); return 0;
         default: record_usage(stderr); return EXIT_USAGE;
         }
@@ -1013,6 +1020,7 @@ static int cmd_record(int argc, char **argv)
     smime_telemetry_options_default(&topt);
     topt.log = log_stderr;
     topt.wait_when_full = 1;   /* offline: record every signature of the files */
+    topt.secret_path = secret;
     if (strcmp(domain, "off") == 0) {
         topt.privacy.domain_mode = SMIME_TELEMETRY_DOMAIN_OFF;
     } else if (strcmp(domain, "plain") == 0) {
