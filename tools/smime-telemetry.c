@@ -512,9 +512,10 @@ static void finish_report(report *rep)
         }
         t->n = o;
         sort_section = s;
-        qsort(t->items, t->n, sizeof(bucket),
-              sections[s].order == BY_COUNT ? cmp_count_desc
-              : sections[s].order == BY_KEY_THEN_COUNT ? cmp_key_then_count : cmp_key);
+        if (t->n > 1)   /* items is NULL for a section that never had a bucket */
+            qsort(t->items, t->n, sizeof(bucket),
+                  sections[s].order == BY_COUNT ? cmp_count_desc
+                  : sections[s].order == BY_KEY_THEN_COUNT ? cmp_key_then_count : cmp_key);
         if (s == SEC_FINDINGS_CA) {   /* the top few per CA */
             size_t keep = 0, run = 0;
             for (size_t i = 0; i < t->n; i++) {
