@@ -6,7 +6,7 @@
 BUILD    ?= build
 SAN      ?=
 CC       ?= cc
-PKGS     := gmime-3.0 gnutls sqlite3 libpq libcurl
+PKGS     := gmime-3.0 gnutls sqlite3 libpq libcurl jansson
 OPTFLAGS ?= -O2
 
 CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE

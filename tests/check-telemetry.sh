@@ -60,8 +60,8 @@ add_header sample-mail/08-rsa3072-sha384.eml 'X-Mailer: Apple Mail (2.3774.200.9
 DAYS="2026-04-01 2026-04-15 2026-05-01 2026-05-15 2026-06-01 2026-06-02 2026-06-03 2026-06-04
 2026-07-01 2026-07-02 2026-07-03 2026-07-04"
 
-record_all() {   # record_all URI: 12 days of the corpus; the first two days run at once
-    uri=$1
+record_all() {   # record_all URI [--secret FILE]: 12 days of the corpus; the first two days run at once
+    uri=$1; shift
     n=0
     pids=""
     for day in $DAYS; do
@@ -69,13 +69,13 @@ record_all() {   # record_all URI: 12 days of the corpus; the first two days run
         if [ $n -le 2 ]; then
             # two writers opening a fresh database together: the migration and the
             # writes must serialise, not fail
-            "$TOOL" record --db "$uri" --trust-anchors "$ANCHORS" --at "$day" \
+            "$TOOL" record --db "$uri" --trust-anchors "$ANCHORS" --at "$day" "$@" \
                 sample-mail/*.eml "$tmp"/clients/*.eml >"$tmp/rec-$n.log" 2>&1 &
             pids="$pids $!"
             [ $n -eq 2 ] && for p in $pids; do wait "$p" || { fail "record ($uri) failed:"; cat "$tmp"/rec-*.log; }; done
             continue
         fi
-        "$TOOL" record --db "$uri" --trust-anchors "$ANCHORS" --at "$day" \
+        "$TOOL" record --db "$uri" --trust-anchors "$ANCHORS" --at "$day" "$@" \
             sample-mail/*.eml "$tmp"/clients/*.eml >"$tmp/rec.log" 2>&1 ||
             { fail "record $day ($uri) failed:"; cat "$tmp/rec.log"; }
     done
@@ -113,7 +113,45 @@ if command -v sqlite3 >/dev/null 2>&1; then
     done < "$tmp/personal.txt"
     [ $leaks -eq 0 ] && ok "no address, name, message id, subject or client version stored"
     version=$(sqlite3 "$DB" "SELECT value FROM telemetry_meta WHERE key='schema_version'")
-    [ "$version" = 2 ] && ok "schema version 2" || fail "schema version $version"
+    [ "$version" = 3 ] && ok "schema version 3" || fail "schema version $version"
+    # issue 14: the database and the deployment secret are the owner's only (the
+    # tool ran with the usual umask 022).  The -wal and -shm files exist only while
+    # a connection is open: tests/unit/test_telemetry.c checks them then.
+    for f in "$DB" "$DB.secret"; do
+        m=$(stat -c %a "$f" 2>/dev/null)
+        [ "$m" = 600 ] && ok "mode 600: $(basename "$f")" || fail "$(basename "$f"): mode ${m:-missing}"
+    done
+    sz=$(stat -c %s "$DB.secret" 2>/dev/null)
+    [ "$sz" = 32 ] && ok "deployment secret: 32 random bytes" || fail "deployment secret: ${sz:-no} bytes"
+    # distinct certificates: every signature with a signer certificate has a keyed
+    # id (64 hex digits); the same certificate on every day has the same id; and no
+    # certificate's fingerprint (SHA-1 or SHA-256, either case) is stored
+    bad=$(sqlite3 "$DB" "SELECT count(*) FROM signature WHERE key_alg <> '' AND length(cert_id) <> 64")
+    [ "$bad" = 0 ] && ok "cert_id on every signature with a signer" || fail "$bad signatures without cert_id"
+    ids=$(sqlite3 "$DB" "SELECT count(DISTINCT cert_id) FROM signature WHERE cert_id <> ''")
+    perday=$(sqlite3 "$DB" "SELECT count(DISTINCT cert_id) FROM signature WHERE cert_id <> '' AND day = '2026-06-01'")
+    [ "$ids" = "$perday" ] && [ "$ids" -ge 10 ] && ok "cert_id: $ids distinct certificates, the same every day" ||
+        fail "cert_id: $ids distinct over all days, $perday on one day"
+    fp_leaks=0
+    for pem in sample-mail/pki/*.pem; do
+        for alg in sha1 sha256; do
+            fp=$(openssl x509 -in "$pem" -noout -fingerprint -"$alg" 2>/dev/null | sed 's/.*=//; s/://g')
+            [ -n "$fp" ] || continue
+            lower=$(echo "$fp" | tr 'A-F' 'a-f')
+            if grep -q -i -- "$fp" "$tmp/dump.sql" || grep -q -- "$lower" "$tmp/dump.sql"; then
+                fail "the $alg fingerprint of $pem is stored"; fp_leaks=1
+            fi
+        done
+    done
+    [ $fp_leaks -eq 0 ] && ok "no certificate fingerprint stored"
+    # issue 14: an issuer that reached no trust anchor is only a class
+    n=$(sqlite3 "$DB" "SELECT count(*) FROM signature WHERE reason = 'untrusted' AND issuer_dn = '(untrusted)' AND issuer_key_id = '' AND root_subject = ''")
+    [ "$n" -gt 0 ] && ok "untrusted chain: issuer stored as the class (untrusted) ($n signatures)" ||
+        fail "untrusted chain: no (untrusted) row"
+    untrusted_issuer=$(openssl x509 -in sample-mail/pki/untrusted.pem -noout -issuer | sed 's/^issuer= *//; s/.*CN *= *//; s/,.*//')
+    if [ -n "$untrusted_issuer" ] && grep -q -- "$untrusted_issuer" "$tmp/dump.sql"; then
+        fail "the untrusted issuer \"$untrusted_issuer\" is stored"
+    else ok "the untrusted issuer's name is not stored"; fi
 else
     fail "sqlite3 (the CLI) is not installed: tools/deps.sh installs it"
 fi
@@ -134,52 +172,81 @@ if command -v sqlite3 >/dev/null 2>&1; then
 fi
 
 # ---- text report ---------------------------------------------------------------
-report "$URI" > "$tmp/r.txt"
+# The sample corpus has one signature per certificate per day: at K=10 every
+# bucket of fewer than 10 distinct certificates is suppressed, so the content is
+# checked at K=1 and suppression at K=2 and K=13.
+report "$URI" --min-count 1 > "$tmp/r.txt"
 expect() {   # expect FILE PATTERN WHAT
     if grep -q -- "$2" "$1"; then ok "$3"; else fail "$3: no \"$2\" in $(basename "$1")"; fi
 }
 absent() {
     if grep -q -- "$2" "$1"; then fail "$3: \"$2\" in $(basename "$1")"; else ok "$3"; fi
 }
-expect "$tmp/r.txt" "^signatures: $TOTAL\$" "text: total"
-for section in "Result rates" "Results by reason" "Signatures by CA" "Certificate type x generation" \
-               "Requirements most broken" "Requirements most broken per CA" \
-               "Signer key algorithms and sizes" "CMS digest algorithms" \
-               "Legacy-generation share over time" "Legacy-generation share by certificate issuance" \
-               "Signing clients" "SBR scope" "Signatures by trust anchor" "SBR policy OIDs"; do
+ncerts=$(sqlite3 "$DB" "SELECT count(DISTINCT cert_id) FROM signature WHERE cert_id <> ''")
+expect "$tmp/r.txt" "^signatures: $TOTAL\$" "text: total signatures"
+expect "$tmp/r.txt" "^certificates: $ncerts\$" "text: distinct certificates ($ncerts, as in the database)"
+expect "$tmp/r.txt" "^reporter: (not given); software: smime-milter [0-9.]*; lint catalogue: [0-9]*-lints-" "text: provenance"
+for section in "Result rates" "Results by reason" "Certificates by issuing CA" "Certificate type x generation" \
+               "Post-issuance compliance by CA, type and generation" "Requirements most broken" \
+               "Requirements broken per CA, type and generation" \
+               "Sponsor- and Organization-validated certificates named only by a mailbox" \
+               "Pseudonyms by type and generation" "Subject commonName forms by type" \
+               "Profile generations by issuance month" "Profile generations by month seen" \
+               "Legacy certificates issued after the sunset" "Signer key algorithms and sizes" \
+               "Key algorithms by issuance month" "CMS digest algorithms" "CMS signature algorithms" \
+               "Certificate validity periods by generation" "Signing clients" "SBR scope" \
+               "Certificates by trust anchor" "SBR policy OIDs"; do
     expect "$tmp/r.txt" "^$section" "text: section $section"
 done
 expect "$tmp/r.txt" "CN=smime-milter Test S/MIME CA,O=smime-milter test PKI,C=US" "text: CA by DN"
 expect "$tmp/r.txt" "mailbox  *strict" "text: type x generation"
 expect "$tmp/r.txt" "organization  *multipurpose" "text: organization multipurpose"
 expect "$tmp/r.txt" "RSA-2048" "text: key sizes"
-expect "$tmp/r.txt" "EC-P384  *12 " "text: a bucket of 12 shown at K=10"
+# one certificate signing on 12 days: 12 signatures, 1 certificate
+expect "$tmp/r.txt" "EC-P384  *12  *1  " "text: a certificate's 12 signatures count once as a certificate"
 expect "$tmp/r.txt" "Thunderbird  *12 " "text: client Thunderbird"
 expect "$tmp/r.txt" "Outlook  *12 " "text: client Outlook"
 expect "$tmp/r.txt" "Apple Mail  *12 " "text: client Apple Mail"
-expect "$tmp/r.txt" "2026-07  " "text: legacy share by month"
 expect "$tmp/r.txt" "^  pass  *[0-9]" "text: result rates"
 expect "$tmp/r.txt" "CN=smime-milter Test Root CA,O=smime-milter test PKI,C=US  *[0-9]" "text: by trust anchor"
 expect "$tmp/r.txt" "2.23.140.1.5.1.3" "text: policy OID"
+expect "$tmp/r.txt" "(untrusted)" "text: untrusted issuers as a class"
 
 # ---- K-suppression ---------------------------------------------------------------
-# At K=13 every bucket of 12 (one message a day) must vanish from every format,
-# and so must a total below K.
+# At K=13 every bucket of 12 signatures must vanish from every format; at K=2 every
+# bucket of one certificate, however many signatures it made.
+ksupp() {   # ksupp K FORMAT FILE: no bucket below K in the JSON, in signatures or certificates
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+k = int(sys.argv[1]); d = json.load(open(sys.argv[2])); bad = 0
+for s in d["sections"]:
+    for r in s["rows"]:
+        if r["signatures"] < k or 0 < r["certificates"] < k:
+            bad += 1; print("below K:", s["name"], r["key"], r["signatures"], r["certificates"])
+        for f in ("part_signatures", "part_certificates"):
+            v = r.get(f)
+            if v is not None and (0 < v < k or 0 < r[f.split("_")[1]] - v < k):
+                bad += 1; print("part reveals a small number:", s["name"], r["key"], f, v)
+sys.exit(1 if bad else 0)
+PY
+}
+for k in 2 13; do
+    report "$URI" --min-count $k --format json > "$tmp/k$k.json"
+    ksupp $k "$tmp/k$k.json" && ok "json K=$k: no bucket or part below $k" || fail "json K=$k: a bucket below $k"
+done
 report "$URI" --min-count 13 > "$tmp/k13.txt"
 absent "$tmp/k13.txt" "EC-P384" "text K=13: bucket of 12 suppressed"
 absent "$tmp/k13.txt" "Thunderbird" "text K=13: client bucket of 12 suppressed"
 expect "$tmp/k13.txt" "bucket(s) below 13 suppressed" "text K=13: suppression noted"
+report "$URI" --min-count 2 > "$tmp/k2.txt"
+absent "$tmp/k2.txt" "EC-P384" "text K=2: a bucket of one certificate is suppressed though it has 12 signatures"
 report "$URI" --min-count 13 --format csv > "$tmp/k13.csv"
-bad=$(sed -n '2,$p' "$tmp/k13.csv" | grep -v '^"overview"' | grep -v '(suppressed buckets)' |
-      sed 's/.*",\([0-9]*\),"[^"]*"\r$/\1/' | awk '$1 < 13' | wc -l)
+bad=$(grep -v '^"provenance"' "$tmp/k13.csv" | sed 1d | grep -v '(suppressed buckets)' |
+      awk -F, '{ print $(NF-3) }' | awk '$1 < 13' | wc -l)
 [ "$bad" -eq 0 ] && ok "csv K=13: no bucket below 13" || fail "csv K=13: $bad rows below 13"
 absent "$tmp/k13.csv" "EC-P384" "csv K=13: bucket of 12 suppressed"
-report "$URI" --min-count 13 --format json > "$tmp/k13.json"
-bad=$(grep -o '"count":[0-9]*' "$tmp/k13.json" | cut -d: -f2 | awk '$1 < 13' | wc -l)
-[ "$bad" -eq 0 ] && ok "json K=13: no bucket below 13" || fail "json K=13: $bad counts below 13"
-absent "$tmp/k13.json" "EC-P384" "json K=13: bucket of 12 suppressed"
 report "$URI" --min-count 13 --format html > "$tmp/k13.html"
-bad=$(grep -o '<td class="n">[0-9]*</td>' "$tmp/k13.html" | grep -o '[0-9][0-9]*' | awk '$1 < 13' | wc -l)
+bad=$(grep -o '<td data-col="signatures" class="n">[0-9]*</td>' "$tmp/k13.html" | grep -o '>[0-9]*<' | tr -d '<>' | awk '$1 < 13' | wc -l)
 [ "$bad" -eq 0 ] && ok "html K=13: no bucket below 13" || fail "html K=13: $bad cells below 13"
 absent "$tmp/k13.html" "EC-P384" "html K=13: bucket of 12 suppressed"
 report "$URI" --min-count 100000 > "$tmp/kbig.txt"
@@ -190,26 +257,91 @@ report "$URI" --since 2026-07-01 > "$tmp/since.txt"
 expect "$tmp/since.txt" "^signatures: $((4 * PER_DAY))\$" "--since"
 report "$URI" --since 2026-05-01 --until 2026-06-01 > "$tmp/range.txt"
 expect "$tmp/range.txt" "^signatures: $((3 * PER_DAY))\$" "--since/--until, bounds inclusive"
+expect "$tmp/range.txt" "^period: 2026-05-01 to 2026-06-01\$" "period in words"
 
 # ---- CSV, JSON, HTML ---------------------------------------------------------------
-report "$URI" --format csv > "$tmp/r.csv"
-expect "$tmp/r.csv" '^section,key,subkey,count,value' "csv: header"
-expect "$tmp/r.csv" "^\"overview\",\"signatures\",\"\",$TOTAL," "csv: total"
+report "$URI" --min-count 1 --format csv > "$tmp/r.csv"
+expect "$tmp/r.csv" '^section,dim1,dim2,dim3,signatures,certificates,part,share' "csv: header"
+expect "$tmp/r.csv" "^\"overview\",\"all\",\"\",\"\",$TOTAL,$ncerts," "csv: totals"
 expect "$tmp/r.csv" '^"by_ca","CN=smime-milter Test S/MIME CA,O=smime-milter test PKI,C=US",' "csv: quoted DN"
-report "$URI" --format json > "$tmp/r.json"
-expect "$tmp/r.json" "\"signatures\":$TOTAL" "json: total"
-expect "$tmp/r.json" '"name":"legacy_share"' "json: legacy share section"
-if command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/r.json" &&
-        ok "json: parses" || fail "json: does not parse"
+report "$URI" --min-count 1 --format json > "$tmp/r.json"
+python3 - "$tmp/r.json" "$TOTAL" "$ncerts" <<'PY' && ok "json: parses; totals, shares and counts are numbers" || fail "json: not as documented"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["format"] == "smime-telemetry-export" and d["version"] == 1
+assert d["signatures"] == int(sys.argv[2]) and d["certificates"] == int(sys.argv[3])
+for s in d["sections"]:
+    for r in s["rows"]:
+        assert isinstance(r["signatures"], int) and isinstance(r["certificates"], int)
+        assert r["share"] is None or isinstance(r["share"], float) or r["share"] in (0, 1)
+f = [s for s in d["sections"] if s["name"] == "findings"][0]["rows"]
+assert f and all("sbr_section" in r and "severity" in r and "requirement" in r for r in f)
+PY
+if command -v python3 >/dev/null && python3 -c 'import jsonschema' 2>/dev/null; then
+    python3 -c 'import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' \
+        "$tmp/r.json" doc/smime-telemetry-export.schema.json && ok "json: valid against doc/smime-telemetry-export.schema.json" ||
+        fail "json: not valid against the schema"
 fi
-report "$URI" --format html > "$tmp/r.html"
-charts=$(grep -c '<svg class="chart"' "$tmp/r.html")
-[ "$charts" -ge 10 ] && ok "html: $charts inline SVG charts" || fail "html: $charts charts"
+report "$URI" --min-count 1 --format html > "$tmp/r.html"
+charts=$(grep -c '<svg class="chart line-chart"' "$tmp/r.html")
+[ "$charts" -ge 3 ] && ok "html: $charts line charts for the monthly series" || fail "html: $charts line charts"
+bars=$(grep -o '<td class="bar"><div' "$tmp/r.html" | wc -l)
+[ "$bars" -ge 20 ] && ok "html: $bars bars" || fail "html: $bars bars"
+expect "$tmp/r.html" '<td data-col="SBR section">' "html: findings with their SBR section"
+expect "$tmp/r.html" '<p class="explain">' "html: an explanation per section"
 # the SVG namespace is an identifier, not a fetch; any other URL is a failure
 if grep -o 'https\?://[^"]*' "$tmp/r.html" | grep -v '^http://www.w3.org/2000/svg$' | grep -q .; then
     fail "html: refers to a URL"
 fi
+
+# ---- a synthetic month, two relying parties, and their merge -------------------------
+# A: 2000 certificates, B: 1500 others, C: both together in one database.  Exports
+# of A and B merged must equal the export of C in every bucket both show, be the
+# sum of the inputs in every bucket one of them suppressed, and reveal nothing an
+# input hid (tests/telemetry/merge_check.py).
+for n in A B C; do
+    "$TOOL" record --db "sqlite:$tmp/$n.db" --trust-anchors "$ANCHORS" sample-mail/38-unsigned.eml \
+        >/dev/null 2>&1 || fail "create $n.db"
+done
+python3 tests/telemetry/synth.py "$tmp/A.db" 1 2000 a > "$tmp/synth.log" &&
+python3 tests/telemetry/synth.py "$tmp/B.db" 2 1500 b >> "$tmp/synth.log" &&
+python3 tests/telemetry/synth.py "$tmp/C.db" 1 2000 a >/dev/null &&
+python3 tests/telemetry/synth.py "$tmp/C.db" 2 1500 b >/dev/null || fail "synthetic data"
+sed 's/^/     /' "$tmp/synth.log"
+for n in A B C; do
+    "$TOOL" export --db "sqlite:$tmp/$n.db" --reporter "relying party $n" > "$tmp/$n.json" ||
+        fail "export $n"
+done
+"$TOOL" merge --format json "$tmp/A.json" "$tmp/B.json" > "$tmp/M.json" || fail "merge"
+python3 tests/telemetry/merge_check.py "$tmp/M.json" "$tmp/C.json" "$tmp/A.json" "$tmp/B.json" > "$tmp/merge.log"
+rc=$?
+tail -n 1 "$tmp/merge.log" | sed 's/^/     /'
+[ $rc -eq 0 ] && ok "merge of two exports = the combined data, except suppressed buckets" ||
+    { fail "merge check"; head -n 20 "$tmp/merge.log"; }
+ksupp 10 "$tmp/M.json" && ok "merge: no bucket below K" || fail "merge: a bucket below K"
+"$TOOL" merge --min-count 1 "$tmp/A.json" "$tmp/B.json" > "$tmp/M1.txt" 2>&1
+expect "$tmp/M1.txt" "bucket(s) below 10 suppressed" "merge: K is at least the inputs' K"
+for f in text csv html; do
+    "$TOOL" merge --format $f "$tmp/A.json" "$tmp/B.json" > "$tmp/M.$f" || fail "merge --format $f"
+    "$TOOL" report --from "$tmp/C.json" --format $f > "$tmp/C.$f" || fail "report --from --format $f"
+done
+expect "$tmp/M.text" "^merged from 2 exports" "merge: provenance says merged"
+expect "$tmp/C.text" "^reporter: relying party C;" "report --from: the export's provenance"
+"$TOOL" report --from "$tmp/C.json" --format json > "$tmp/C2.json"
+python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); sys.exit(0 if a["sections"]==b["sections"] else 1)' \
+    "$tmp/C.json" "$tmp/C2.json" && ok "report --from an export gives the export's buckets back" || fail "export round trip"
+"$TOOL" report --db "sqlite:$tmp/C.db" > "$tmp/synth.txt"
+expect "$tmp/synth.txt" "^certificates: 3500\$" "synthetic month: 3500 distinct certificates"
+for sec in compliance findings_by_ca naming_mailbox_cn pseudonyms legacy_after_sunset generations_by_issuance key_algorithms_by_issuance validity; do
+    n=$(python3 -c 'import json,sys; print(len([s for s in json.load(open(sys.argv[1]))["sections"] if s["name"]==sys.argv[2]][0]["rows"]))' "$tmp/C.json" "$sec")
+    [ "$n" -ge 1 ] && ok "synthetic month: $sec has $n buckets" || fail "synthetic month: $sec empty"
+done
+echo '{"format":"smime-telemetry-export","version":2}' > "$tmp/v2.json"
+"$TOOL" merge "$tmp/v2.json" >/dev/null 2>"$tmp/v2.err"; [ $? -eq 3 ] && grep -q "version 2" "$tmp/v2.err" &&
+    ok "merge: a newer export version is refused" || fail "merge: version 2 accepted"
+printf '{"format":"smime-telemetry-export","version":1,"provenance":{"min_count":1},"sections":[{"name":"results","rows":[{"key":["pass"],"signatures":-5,"certificates":1}]}]}' > "$tmp/neg.json"
+"$TOOL" merge "$tmp/neg.json" >/dev/null 2>&1; [ $? -eq 3 ] && ok "merge: negative counts refused" || fail "merge: negative counts"
+"$TOOL" merge --min-count 1 "$tmp/A.json" "$tmp/nonexistent.json" >/dev/null 2>&1; [ $? -eq 3 ] && ok "merge: missing input: exit 3" || fail "merge: missing input"
 
 # ---- hostile certificate text: an issuer DN chosen to attack each format ---------------
 if command -v sqlite3 >/dev/null 2>&1; then
@@ -225,15 +357,15 @@ if command -v sqlite3 >/dev/null 2>&1; then
             'unknown', '')"
     done
     H="sqlite:$tmp/hostile.db"
-    report "$H" --format html > "$tmp/h.html"
+    report "$H" --min-count 1 --format html > "$tmp/h.html"
     absent "$tmp/h.html" "<script>" "html: certificate text cannot inject markup"
     expect "$tmp/h.html" "&lt;script&gt;" "html: certificate text shown escaped"
-    report "$H" --format csv > "$tmp/h.csv"
+    report "$H" --min-count 1 --format csv > "$tmp/h.csv"
     expect "$tmp/h.csv" "^\"by_ca\",\"'=HYPERLINK" "csv: a formula-like cell is defused"
-    report "$H" > "$tmp/h.txt"
+    report "$H" --min-count 1 > "$tmp/h.txt"
     if grep -q "$esc" "$tmp/h.txt"; then fail "text: an escape character reached the output"
     else ok "text: control characters cleaned"; fi
-    report "$H" --format json > "$tmp/h.json"
+    report "$H" --min-count 1 --format json > "$tmp/h.json"
     if command -v python3 >/dev/null 2>&1; then
         python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/h.json" &&
             ok "json: hostile text stays valid JSON" || fail "json: hostile text breaks JSON"
@@ -310,17 +442,18 @@ else
                 fail "createdb"
             PGURI="postgresql://postgres@127.0.0.1:$port/telemetry"
             psql_q() { "$pg_bin/psql" -X -A -t -q -h 127.0.0.1 -p "$port" -U postgres -d telemetry -c "$1"; }
-            record_all "$PGURI"
+            record_all "$PGURI" --secret "$tmp/pg.secret"
             n=$(psql_q 'SELECT count(*) FROM signature')
             [ "$n" = "$TOTAL" ] && ok "postgresql: $n records" || fail "postgresql: $n records, expected $TOTAL"
             v=$(psql_q "SELECT value FROM telemetry_meta WHERE key = 'schema_version'")
-            [ "$v" = 2 ] && ok "postgresql: schema version 2" || fail "postgresql: schema version $v"
+            [ "$v" = 3 ] && ok "postgresql: schema version 3" || fail "postgresql: schema version $v"
             leaks=$(psql_q "SELECT count(*) FROM signature s WHERE s::text LIKE '%@%' OR s::text ILIKE '%alice%' OR s::text LIKE '%example.test%'")
             [ "$leaks" = 0 ] && ok "postgresql: no address or name in any column" || fail "postgresql: $leaks rows with personal data"
             # The same data through either sink gives the same report, in every format.
             for f in text csv json html; do
-                report "$PGURI" --format "$f" > "$tmp/pg.$f"
-                report "$URI" --format "$f" > "$tmp/sq.$f"
+                # the same but for the time each was generated
+                report "$PGURI" --min-count 1 --format "$f" | sed 's/20[0-9-]*T[0-9:]*Z/TIME/g' > "$tmp/pg.$f"
+                report "$URI" --min-count 1 --format "$f" | sed 's/20[0-9-]*T[0-9:]*Z/TIME/g' > "$tmp/sq.$f"
                 if cmp -s "$tmp/pg.$f" "$tmp/sq.$f"; then ok "postgresql report ($f) = sqlite report"
                 else fail "postgresql report ($f) differs from sqlite:"; diff "$tmp/sq.$f" "$tmp/pg.$f" | head -n 20 | cut -c1-200; fi
             done
@@ -333,10 +466,10 @@ else
                 fail "postgresql: newer schema not refused: $(cat "$tmp/pg-newer.log")"
             v=$(psql_q "SELECT value FROM telemetry_meta WHERE key = 'schema_version'")
             [ "$v" = 99 ] && ok "postgresql: newer schema left untouched" || fail "postgresql: schema now $v"
-            psql_q "UPDATE telemetry_meta SET value = '2' WHERE key = 'schema_version'"
+            psql_q "UPDATE telemetry_meta SET value = '3' WHERE key = 'schema_version'"
             # a database that went away: writes fail, are counted and reported, mail is not held
             as_pg "$pg_ctl" stop -D "$pg_data" -m fast -w -t 30 >/dev/null 2>&1
-            "$TOOL" record --db "$PGURI" --trust-anchors "$ANCHORS" sample-mail/01-*.eml \
+            "$TOOL" record --db "$PGURI" --trust-anchors "$ANCHORS" --secret "$tmp/pg.secret" sample-mail/01-*.eml \
                 >"$tmp/pg-down.log" 2>&1
             [ $? -eq 3 ] && ok "postgresql down: record exits 3" || fail "postgresql down: wrong exit"
             expect "$tmp/pg-down.log" "postgresql" "postgresql down: error names the sink"
@@ -352,25 +485,70 @@ else
     CHROME_FLAGS="--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking
         --disable-component-update --disable-sync --disable-dev-shm-usage
         --user-data-dir=$tmp/chrome"
-    # 1. the report as shipped: Chromium's DOM holds the SVG charts with their bars
-    timeout 120 $chrome $CHROME_FLAGS --dump-dom "file://$tmp/r.html" > "$tmp/dom.html" 2>"$tmp/chrome.log"
-    svgs=$(grep -o '<svg class="chart"' "$tmp/dom.html" | wc -l)
-    rects=$(grep -o '<rect ' "$tmp/dom.html" | wc -l)
-    [ "$svgs" -ge 10 ] && [ "$rects" -ge 20 ] && ok "chromium DOM: $svgs charts, $rects bars" ||
-        { fail "chromium DOM: $svgs charts, $rects bars"; tail -n 5 "$tmp/chrome.log"; }
-    # 2. laid out: a copy with a probe script (the report's own CSP forbids scripts,
-    #    so the copy drops it) writes the rendered size of every chart into the DOM
-    sed '/Content-Security-Policy/d' "$tmp/r.html" | sed 's|</body>|<script>var n=0,c=document.querySelectorAll("svg.chart");c.forEach(function(s){var b=s.getBoundingClientRect(),r=s.querySelectorAll("rect"),w=0;r.forEach(function(x){if(x.getBoundingClientRect().width>0)w++});if(b.width>100\&\&b.height>10\&\&w==r.length\&\&w>0)n++});document.body.setAttribute("data-rendered",n+"/"+c.length)</script></body>|' > "$tmp/probe.html"
-    timeout 120 $chrome $CHROME_FLAGS --dump-dom "file://$tmp/probe.html" > "$tmp/probe-dom.html" 2>>"$tmp/chrome.log"
-    rendered=$(grep -o 'data-rendered="[0-9]*/[0-9]*"' "$tmp/probe-dom.html" | head -n 1)
-    n=$(echo "$rendered" | sed 's/.*"\([0-9]*\)\/\([0-9]*\)"/\1/')
-    m=$(echo "$rendered" | sed 's/.*"\([0-9]*\)\/\([0-9]*\)"/\2/')
-    [ -n "$n" ] && [ "$n" = "$m" ] && [ "$n" -ge 10 ] && ok "chromium layout: $n of $m charts drawn with visible bars" ||
-        fail "chromium layout: ${rendered:-no probe result}"
-    timeout 120 $chrome $CHROME_FLAGS --window-size=1200,4000 --screenshot="$tmp/report.png" \
-        "file://$tmp/r.html" >/dev/null 2>>"$tmp/chrome.log"
+    # The synthetic month's report, as a working-group member would open it.
+    "$TOOL" report --db "sqlite:$tmp/C.db" --reporter "synthetic month (tests/telemetry/synth.py)" \
+        --format html > "$tmp/synth.html" || fail "synthetic html"
+    # 1. the report as shipped: Chromium's DOM holds the line charts and their points
+    timeout 120 $chrome $CHROME_FLAGS --dump-dom "file://$tmp/synth.html" > "$tmp/dom.html" 2>"$tmp/chrome.log"
+    svgs=$(grep -o '<svg class="chart line-chart"' "$tmp/dom.html" | wc -l)
+    pts=$(grep -o '<circle ' "$tmp/dom.html" | wc -l)
+    [ "$svgs" -ge 3 ] && [ "$pts" -ge 20 ] && ok "chromium DOM: $svgs line charts, $pts points" ||
+        { fail "chromium DOM: $svgs line charts, $pts points"; tail -n 5 "$tmp/chrome.log"; }
+    # 2. laid out and read back: a copy with a probe script (the report's own CSP
+    #    forbids scripts, so the copy drops it) writes what the page shows into the
+    #    DOM: the totals line, the compliance table's first row, the first line
+    #    chart's points, the widths (full width, nothing wider than the window)
+    sed '/Content-Security-Policy/d' "$tmp/synth.html" > "$tmp/probe.html"
+    cat >> "$tmp/probe.html" <<'JS'
+<script>
+var r={};
+r.totals=document.getElementById("totals").textContent;
+var row=document.querySelector("#compliance tbody tr");
+r.compliance=[].map.call(row.querySelectorAll("td"),function(td){return td.textContent});
+var ch=document.querySelector("#generations_by_issuance svg.line-chart");
+r.chart_width=Math.round(ch.getBoundingClientRect().width);
+r.points=[].map.call(ch.querySelectorAll("circle"),function(c){var b=c.getBoundingClientRect();
+  return [c.parentNode.getAttribute("data-series"),c.getAttribute("data-month"),
+          parseFloat(c.getAttribute("data-share")),b.width>0?1:0]});
+r.window=window.innerWidth;
+r.scroll=document.documentElement.scrollWidth;
+r.table=Math.round(document.querySelector("#compliance table").getBoundingClientRect().width);
+var pre=document.createElement("pre");pre.id="probe";pre.textContent=JSON.stringify(r);
+document.body.appendChild(pre);
+</script>
+JS
+    timeout 120 $chrome $CHROME_FLAGS --window-size=1400,1000 --dump-dom "file://$tmp/probe.html" > "$tmp/probe-dom.html" 2>>"$tmp/chrome.log"
+    python3 - "$tmp/probe-dom.html" "$tmp/C.json" <<'PY' > "$tmp/probe.log" 2>&1
+import html, json, re, sys
+m = re.search(r'<pre id="probe">(.*?)</pre>', open(sys.argv[1]).read(), re.S)
+assert m, "no probe result"
+r = json.loads(html.unescape(m.group(1)))
+d = json.load(open(sys.argv[2]))
+sec = {s["name"]: s for s in d["sections"]}
+want = "%d signatures from %d distinct certificates" % (d["signatures"], d["certificates"])
+assert r["totals"] == want, (r["totals"], want)
+c0 = sec["compliance"]["rows"][0]
+assert r["compliance"][:3] == c0["key"], (r["compliance"], c0["key"])
+assert r["compliance"][3:6] == [str(c0["signatures"]), str(c0["certificates"]), str(c0["part_certificates"])], r["compliance"]
+rows = {(x["key"][1], x["key"][0]): x for x in sec["generations_by_issuance"]["rows"]}
+assert len(r["points"]) >= 20, len(r["points"])
+for series, month, share, visible in r["points"]:
+    assert visible, (series, month)
+    assert abs(rows[(series, month)]["share"] - share) < 1e-3, (series, month, share)
+assert r["chart_width"] >= 0.9 * r["window"] - 60, ("chart not full width", r["chart_width"], r["window"])
+assert r["table"] >= 0.9 * r["window"] - 60, ("table not full width", r["table"])
+assert r["scroll"] <= r["window"], ("wider than the window", r["scroll"], r["window"])
+print("read back: totals \"%s\", compliance row %s, %d chart points equal to the export, chart %d px of %d"
+      % (r["totals"], r["compliance"][:6], len(r["points"]), r["chart_width"], r["window"]))
+PY
+    if [ $? -eq 0 ]; then ok "chromium: $(cat "$tmp/probe.log")"
+    else fail "chromium read-back:"; tail -n 5 "$tmp/probe.log"; fi
+    timeout 120 $chrome $CHROME_FLAGS --window-size=1400,2600 --screenshot="$tmp/report.png" \
+        "file://$tmp/synth.html" >/dev/null 2>>"$tmp/chrome.log"
     [ -s "$tmp/report.png" ] && ok "chromium screenshot: $(wc -c < "$tmp/report.png") bytes" ||
         fail "chromium screenshot"
+    # SCREENSHOT=path keeps it (doc/telemetry-report.png was made so)
+    [ -n "${SCREENSHOT:-}" ] && cp "$tmp/report.png" "$SCREENSHOT" && cp "$tmp/synth.txt" "${SCREENSHOT%.png}.txt"
 fi
 
 echo "telemetry checks: $([ $status -eq 0 ] && echo passed || echo FAILED)"

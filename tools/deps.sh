@@ -5,14 +5,15 @@
 # preseeded to "No configuration" so installing it asks nothing and sets up no
 # system mail service.  Telemetry: libsqlite3-dev and libpq-dev to build; sqlite3
 # (CLI), postgresql (a private server on loopback) and chromium (renders the HTML
-# report headless) for tests/check-telemetry.sh.  Revocation: libcurl4-gnutls-dev
+# report headless) for tests/check-telemetry.sh; libjansson-dev (reads and writes
+# telemetry exports).  Revocation: libcurl4-gnutls-dev
 # to build; python3 (a loopback HTTP server) and iproute2 (loopback up in a private
 # network namespace) for tests/check-revocation.sh.
 set -eu
 PKGS="build-essential pkg-config libgmime-3.0-dev libgnutls28-dev gnutls-bin libmilter-dev
 libcmocka-dev openssl valgrind bc clang libclang-rt-14-dev postfix swaks
 libcurl4-gnutls-dev python3 iproute2
-libsqlite3-dev sqlite3 libpq-dev postgresql chromium"
+libsqlite3-dev sqlite3 libpq-dev postgresql chromium libjansson-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

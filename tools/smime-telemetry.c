@@ -3,7 +3,7 @@
  *   smime-telemetry report --db URI [--since DATE] [--until DATE] [--min-count K]
  *                          [--format text|csv|json|html]
  *   smime-telemetry record --db URI --trust-anchors PEM|DIR [--at TIME] [--no-lint]
- *                          [--sender-domain off|hmac|plain] [--hmac-key-file FILE] FILE.eml...
+ *                          [--sender-domain off|hmac|plain] [--hmac-key-file FILE] [--secret FILE] FILE.eml...
  *
  * The report groups the stored records (the sinks hand them back grouped) into
  * buckets per section; every bucket smaller than K is left out of every format,
@@ -24,6 +24,7 @@
 
 #include <glib.h>
 #include <gnutls/x509.h>
+#include <jansson.h>
 
 #include "smime/util/buf.h"
 #include "smime/crypto/cms.h"
@@ -41,27 +42,158 @@
 #define OUTPUT_CAP       (64u << 20)   /* a report larger than this is an error */
 #define TALLY_MAX        (1u << 22)    /* bucket entries held while aggregating */
 #define CELL_TEXT_MAX    72            /* text report: longer cells are cut */
-#define CHART_BARS_MAX   15            /* HTML: bars per chart */
 #define FINDINGS_PER_CA  5
 #define MSG_CERTS_MAX    64            /* record: certificates gathered from one message */
 
-/* ---- aggregation ------------------------------------------------------------ */
+/* ---- the report model --------------------------------------------------------
+ *
+ * A report is a list of sections; a section is a list of buckets; a bucket is a
+ * combination of up to three dimension values (CA, type, month...) with the
+ * signatures and the distinct certificates that fall into it, and, for sections
+ * that ask a yes/no question (any SBR error? Legacy?), how many of those
+ * certificates and signatures answer yes (the "part").  The same model comes from
+ * a database (aggregate, then suppress), from an export (read back), or from
+ * several exports (summed, then suppressed again), and every format renders it. */
+
+#define DIMS_MAX 3
 
 typedef struct bucket {
-    char    *key;      /* owned */
-    char    *subkey;   /* owned; "" when the section has one dimension */
-    uint64_t count;
-    uint64_t part;     /* the subset a share is computed on (pass, legacy) */
+    char    *dim[DIMS_MAX];   /* owned; "" past the section's dimensions */
+    char    *cert;            /* owned; while aggregating only: the certificate id */
+    uint64_t sigs, certs;     /* signatures; distinct certificates (0 = unknown) */
+    uint64_t part_sigs, part_certs;
+    int      part_known;      /* the part may be shown (see share_shown) */
 } bucket;
 
 typedef struct tally {
     bucket *items;     /* owned */
     size_t  n, alloc;
     int     failed;    /* out of memory or past TALLY_MAX: the report fails */
+    size_t  suppressed;/* buckets left out for being below K */
 } tally;
 
-static void tally_add(tally *t, const char *key, const char *subkey, uint64_t count,
-                      uint64_t part)
+enum unit { PER_SIG, PER_CERT };   /* what the section counts first */
+
+enum sec_id {
+    SEC_OVERVIEW, SEC_RESULTS, SEC_REASONS, SEC_CA, SEC_ROOT, SEC_TYPE_GEN, SEC_COMPLIANCE,
+    SEC_FINDINGS, SEC_FINDINGS_CA, SEC_NAMING_CN, SEC_PSEUDONYM, SEC_CN_FORMS,
+    SEC_GEN_ISSUED, SEC_GEN_SEEN, SEC_LEGACY_SUNSET, SEC_KEY, SEC_KEY_ISSUED, SEC_DIGEST,
+    SEC_SIGALG, SEC_VALIDITY, SEC_POLICY, SEC_CLIENTS, SEC_SCOPE, SEC_COUNT
+};
+
+enum sec_order { BY_COUNT, BY_KEY, BY_KEY_THEN_COUNT };
+
+static const struct section_def {
+    const char *name, *title, *explain;
+    int ndims;
+    const char *dim[DIMS_MAX];
+    const char *part_label;   /* NULL: no yes/no question */
+    enum unit unit;
+    enum sec_order order;
+    int series;               /* dim 0 is a month, dim 1 a category with "(all)" rows */
+    int finding_dim;          /* index+1 of a dimension holding a lint ID, 0 none */
+} sections[SEC_COUNT] = {
+    [SEC_OVERVIEW] = { "overview", "Overview",
+        "All signatures of the period and the distinct signer certificates that made them.",
+        1, { "scope" }, NULL, PER_CERT, BY_KEY, 0, 0 },
+    [SEC_RESULTS] = { "results", "Result rates",
+        "RFC 7281 result of every signature.", 1, { "result" }, NULL, PER_SIG, BY_COUNT, 0, 0 },
+    [SEC_REASONS] = { "reasons", "Results by reason",
+        "Why signatures did not pass, by stable reason class.", 2, { "result", "reason" }, NULL,
+        PER_SIG, BY_COUNT, 0, 0 },
+    [SEC_CA] = { "by_ca", "Certificates by issuing CA",
+        "Issuing CAs of chains that reached a configured trust anchor; others are only "
+        "counted as (untrusted) or (self-issued). Part: signatures that passed.",
+        2, { "issuer", "issuer key id" }, "passed", PER_CERT, BY_COUNT, 0, 0 },
+    [SEC_ROOT] = { "by_root", "Certificates by trust anchor",
+        "The configured anchor each chain reached.", 1, { "root" }, "passed", PER_CERT,
+        BY_COUNT, 0, 0 },
+    [SEC_TYPE_GEN] = { "type_generation", "Certificate type x generation",
+        "SBR certificate type and profile generation, from the reserved policy OID.",
+        2, { "type", "generation" }, NULL, PER_CERT, BY_COUNT, 0, 0 },
+    [SEC_COMPLIANCE] = { "compliance", "Post-issuance compliance by CA, type and generation",
+        "Share of distinct certificates with at least one SBR error (lint severity error) "
+        "found when they were used, per issuing CA, certificate type and generation.",
+        3, { "issuer", "type", "generation" }, "with SBR error", PER_CERT, BY_COUNT, 0, 0 },
+    [SEC_FINDINGS] = { "findings", "Requirements most broken",
+        "Each requirement of the catalogue broken, with its SBR section, severity and text; "
+        "a certificate counts once however often it signed.",
+        1, { "finding" }, NULL, PER_CERT, BY_COUNT, 0, 1 },
+    [SEC_FINDINGS_CA] = { "findings_by_ca", "Requirements broken per CA, type and generation",
+        "The same, per issuing CA and certificate type x generation (the top five per CA).",
+        3, { "issuer", "type/generation", "finding" }, NULL, PER_CERT, BY_KEY_THEN_COUNT, 0, 3 },
+    [SEC_NAMING_CN] = { "naming_mailbox_cn",
+        "Sponsor- and Organization-validated certificates named only by a mailbox",
+        "Part: the subject commonName is only a mailbox address and there is no givenName, "
+        "surname or pseudonym.", 2, { "type", "generation" }, "CN only a mailbox", PER_CERT,
+        BY_KEY, 0, 0 },
+    [SEC_PSEUDONYM] = { "pseudonyms", "Pseudonyms by type and generation",
+        "Part: the subject has a pseudonym attribute (of interest for Legacy Sponsor-validated).",
+        2, { "type", "generation" }, "pseudonym", PER_CERT, BY_KEY, 0, 0 },
+    [SEC_CN_FORMS] = { "cn_forms", "Subject commonName forms by type",
+        "mailbox: the CN is only an address; name: other text; absent: no CN. Name "
+        "attributes present: givenName, surname, pseudonym.",
+        3, { "type", "CN form", "name attributes" }, NULL, PER_CERT, BY_KEY_THEN_COUNT, 0, 0 },
+    [SEC_GEN_ISSUED] = { "generations_by_issuance", "Profile generations by issuance month",
+        "Share of distinct certificates of each generation, by the month of their notBefore.",
+        2, { "notBefore month", "generation" }, NULL, PER_CERT, BY_KEY, 1, 0 },
+    [SEC_GEN_SEEN] = { "generations_by_month_seen", "Profile generations by month seen",
+        "Share of distinct certificates of each generation among those seen in the month.",
+        2, { "month seen", "generation" }, NULL, PER_CERT, BY_KEY, 1, 0 },
+    [SEC_LEGACY_SUNSET] = { "legacy_after_sunset", "Legacy certificates issued after the sunset",
+        "Legacy-generation certificates with notBefore on or after 2025-07-15 "
+        "(finding CLS-LEGACY-SUNSET), by issuing CA.", 1, { "issuer" }, NULL, PER_CERT,
+        BY_COUNT, 0, 0 },
+    [SEC_KEY] = { "key_algorithms", "Signer key algorithms and sizes",
+        "RSA by modulus size, ECDSA by curve, EdDSA, ML-DSA.", 1, { "key" }, NULL, PER_CERT,
+        BY_COUNT, 0, 0 },
+    [SEC_KEY_ISSUED] = { "key_algorithms_by_issuance", "Key algorithms by issuance month",
+        "Share of distinct certificates with each key algorithm, by notBefore month.",
+        2, { "notBefore month", "key" }, NULL, PER_CERT, BY_KEY, 1, 0 },
+    [SEC_DIGEST] = { "digest_algorithms", "CMS digest algorithms",
+        "Digest algorithm of each signature.", 1, { "digest" }, NULL, PER_SIG, BY_COUNT, 0, 0 },
+    [SEC_SIGALG] = { "signature_algorithms", "CMS signature algorithms",
+        "Signature algorithm of each signature (RSA, RSA-PSS, ECDSA, EdDSA, ML-DSA).",
+        1, { "signature" }, NULL, PER_SIG, BY_COUNT, 0, 0 },
+    [SEC_VALIDITY] = { "validity", "Certificate validity periods by generation",
+        "notAfter - notBefore. SBR 6.3.2: at most 825 days for Multipurpose and Strict, "
+        "1185 for Legacy.", 2, { "generation", "validity" }, NULL, PER_CERT, BY_KEY, 0, 0 },
+    [SEC_POLICY] = { "policy_oids", "SBR policy OIDs", "Reserved policy OIDs asserted.",
+        1, { "policy OID" }, NULL, PER_CERT, BY_COUNT, 0, 0 },
+    [SEC_CLIENTS] = { "clients", "Signing clients", "Mail client family (no versions kept).",
+        1, { "client" }, NULL, PER_SIG, BY_COUNT, 0, 0 },
+    [SEC_SCOPE] = { "sbr_scope", "SBR scope of signer certificates",
+        "sbr: an S/MIME certificate issued since 2023-09-01; pre-sbr: before; not-smime: "
+        "no emailProtection EKU or no mailbox.", 1, { "scope" }, NULL, PER_CERT, BY_COUNT, 0, 0 },
+};
+
+typedef struct report {
+    uint64_t min_count;
+    char     since[11], until[11];   /* "" = open */
+    char     reporter[128];          /* "" = not given */
+    char     software[64];
+    char     catalogue[64];
+    char     generated_at[32];
+    size_t   ninputs;                /* merged exports; 0 = from a database */
+    tally    tallies[SEC_COUNT];
+} report;
+
+static const char *or_label(const char *s, const char *label)
+{
+    return s && *s ? s : label;
+}
+
+static void bucket_free(bucket *b)
+{
+    for (int d = 0; d < DIMS_MAX; d++)
+        free(b->dim[d]);
+    free(b->cert);
+    memset(b, 0, sizeof(*b));
+}
+
+/* Adds one aggregation entry (dims, certificate, count, yes-count). */
+static void tally_add(tally *t, const char *d0, const char *d1, const char *d2,
+                      const char *cert, uint64_t count, uint64_t part)
 {
     if (t->failed)
         return;
@@ -76,110 +208,89 @@ static void tally_add(tally *t, const char *key, const char *subkey, uint64_t co
         t->alloc = na;
     }
     bucket *b = &t->items[t->n];
-    b->key = strdup(key);
-    b->subkey = strdup(subkey ? subkey : "");
-    if (!b->key || !b->subkey) {
-        free(b->key);
-        free(b->subkey);
+    memset(b, 0, sizeof(*b));
+    const char *dims[DIMS_MAX] = { d0, d1, d2 };
+    int bad = 0;
+    for (int d = 0; d < DIMS_MAX; d++)
+        bad |= !(b->dim[d] = strdup(dims[d] ? dims[d] : ""));
+    bad |= !(b->cert = strdup(cert ? cert : ""));
+    if (bad) {
+        bucket_free(b);
         t->failed = 1;
         return;
     }
-    b->count = count;
-    b->part = part;
+    b->sigs = count;
+    b->part_sigs = part;
+    b->part_known = 1;
     t->n++;
 }
 
-static int cmp_keys(const void *a, const void *b)
+static int cmp_dims(const bucket *x, const bucket *y)
 {
-    const bucket *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-    return c ? c : strcmp(x->subkey, y->subkey);
+    for (int d = 0; d < DIMS_MAX; d++) {
+        int c = strcmp(x->dim[d], y->dim[d]);
+        if (c)
+            return c;
+    }
+    return 0;
 }
 
-/* Sorts by key and merges equal keys. */
-static void tally_merge(tally *t)
+static int cmp_dims_cert(const void *a, const void *b)
+{
+    const bucket *x = a, *y = b;
+    int c = cmp_dims(x, y);
+    return c ? c : strcmp(x->cert ? x->cert : "", y->cert ? y->cert : "");
+}
+
+/* Collapses the entries of a database aggregation into buckets: signatures are
+ * summed, certificates counted once each (a certificate with the yes-answer on any
+ * of its signatures counts once in the part). */
+static void tally_collapse(tally *t)
 {
     if (t->n == 0)
         return;
-    qsort(t->items, t->n, sizeof(bucket), cmp_keys);
-    size_t o = 0;
-    for (size_t i = 1; i < t->n; i++) {
-        if (cmp_keys(&t->items[o], &t->items[i]) == 0) {
-            t->items[o].count += t->items[i].count;
-            t->items[o].part += t->items[i].part;
-            free(t->items[i].key);
-            free(t->items[i].subkey);
-        } else {
-            t->items[++o] = t->items[i];
+    qsort(t->items, t->n, sizeof(bucket), cmp_dims_cert);
+    /* first pass, nothing freed yet: mark each entry that starts a certificate
+     * (certs) and the first entry of a certificate with the yes-answer (part_certs) */
+    int cert_has_part = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        bucket *e = &t->items[i];
+        int same = i > 0 && cmp_dims_cert(e, &t->items[i - 1]) == 0;
+        if (!same)
+            cert_has_part = 0;
+        e->certs = e->cert[0] && !same;
+        e->part_certs = 0;
+        if (e->cert[0] && e->part_sigs && !cert_has_part) {
+            e->part_certs = 1;
+            cert_has_part = 1;
         }
     }
-    t->n = o + 1;
+    /* second pass: sum entries of equal dimensions into the first of them */
+    size_t o = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        bucket *e = &t->items[i];
+        free(e->cert);
+        e->cert = NULL;
+        if (o > 0 && cmp_dims(&t->items[o - 1], e) == 0) {
+            bucket *b = &t->items[o - 1];
+            b->sigs += e->sigs;
+            b->part_sigs += e->part_sigs;
+            b->certs += e->certs;
+            b->part_certs += e->part_certs;
+            bucket_free(e);
+        } else {
+            t->items[o++] = *e;
+        }
+    }
+    t->n = o;
 }
 
 static void tally_free(tally *t)
 {
-    for (size_t i = 0; i < t->n; i++) {
-        free(t->items[i].key);
-        free(t->items[i].subkey);
-    }
+    for (size_t i = 0; i < t->n; i++)
+        bucket_free(&t->items[i]);
     free(t->items);
     memset(t, 0, sizeof(*t));
-}
-
-enum sec_id {
-    SEC_RESULTS, SEC_REASONS, SEC_CA, SEC_ROOT, SEC_TYPE_GEN, SEC_POLICY, SEC_FINDINGS,
-    SEC_FINDINGS_CA, SEC_KEY, SEC_DIGEST, SEC_SIGALG, SEC_VALIDITY, SEC_LEGACY,
-    SEC_LEGACY_ISSUED, SEC_CLIENTS, SEC_SCOPE, SEC_COUNT
-};
-
-enum sec_order { BY_COUNT, BY_KEY, BY_KEY_THEN_COUNT };
-
-static const struct section_def {
-    const char *name, *title;
-    const char *key_label, *subkey_label;   /* subkey_label NULL: one dimension */
-    const char *value_label;                /* NULL: no value column */
-    enum sec_order order;
-} sections[SEC_COUNT] = {
-    [SEC_RESULTS] = { "results", "Result rates", "result", NULL, "share", BY_COUNT },
-    [SEC_REASONS] = { "reasons", "Results by reason", "result", "reason", "share", BY_COUNT },
-    [SEC_CA] = { "by_ca", "Signatures by CA", "issuer", "issuer key id", "pass", BY_COUNT },
-    [SEC_ROOT] = { "by_root", "Signatures by trust anchor", "root", NULL, "pass", BY_COUNT },
-    [SEC_POLICY] = { "policy_oids", "SBR policy OIDs", "policy OID", NULL, "share", BY_COUNT },
-    [SEC_TYPE_GEN] = { "type_generation", "Certificate type x generation", "type",
-                       "generation", "share", BY_COUNT },
-    [SEC_FINDINGS] = { "findings", "Requirements most broken", "finding", NULL,
-                       "of signatures", BY_COUNT },
-    [SEC_FINDINGS_CA] = { "findings_by_ca", "Requirements most broken per CA", "issuer",
-                          "finding", NULL, BY_KEY_THEN_COUNT },
-    [SEC_KEY] = { "key_algorithms", "Signer key algorithms and sizes", "key", NULL, "share",
-                  BY_COUNT },
-    [SEC_DIGEST] = { "digest_algorithms", "CMS digest algorithms", "digest", NULL, "share",
-                     BY_COUNT },
-    [SEC_SIGALG] = { "signature_algorithms", "CMS signature algorithms", "signature", NULL,
-                     "share", BY_COUNT },
-    [SEC_VALIDITY] = { "validity", "Certificate validity period", "validity", NULL, "share",
-                       BY_KEY },
-    [SEC_LEGACY_ISSUED] = { "legacy_share_by_issuance",
-                            "Legacy-generation share by certificate issuance (notBefore)",
-                            "notBefore month", NULL, "legacy", BY_KEY },
-    [SEC_LEGACY] = { "legacy_share", "Legacy-generation share over time", "month", NULL,
-                     "legacy", BY_KEY },
-    [SEC_CLIENTS] = { "clients", "Signing clients", "client", NULL, "share", BY_COUNT },
-    [SEC_SCOPE] = { "sbr_scope", "SBR scope of signer certificates", "scope", NULL, "share",
-                    BY_COUNT },
-};
-
-typedef struct report {
-    uint64_t min_count;
-    char     since[11], until[11];   /* "" = open */
-    uint64_t total;
-    tally    tallies[SEC_COUNT];
-    size_t   suppressed[SEC_COUNT];  /* buckets left out for being < K */
-} report;
-
-static const char *or_label(const char *s, const char *label)
-{
-    return s && *s ? s : label;
 }
 
 static const char *validity_bucket(int64_t days)
@@ -197,22 +308,39 @@ static const char *validity_bucket(int64_t days)
     return "1186+ days";
 }
 
-static int add_record(const smime_telemetry_record *r, uint64_t count, void *ctx)
+static const smime_lint_def *lint_def_of(const char *id)
 {
-    report *rep = ctx;
-    rep->total += count;
-    int pass = strcmp(r->result, "pass") == 0;
-    tally_add(&rep->tallies[SEC_RESULTS], r->result, NULL, count, 0);
-    tally_add(&rep->tallies[SEC_REASONS], r->result, or_label(r->reason, "-"), count, 0);
-    const char *ca = or_label(r->issuer_dn, "(no signer certificate)");
-    tally_add(&rep->tallies[SEC_CA], ca, r->issuer_key_id, count, pass ? count : 0);
-    tally_add(&rep->tallies[SEC_ROOT], or_label(r->root_subject, "(no trust anchor reached)"),
-              NULL, count, pass ? count : 0);
-    tally_add(&rep->tallies[SEC_POLICY], or_label(r->policy_oid, "(none)"), NULL, count, 0);
-    tally_add(&rep->tallies[SEC_TYPE_GEN], or_label(r->cert_type, "unclassified"),
-              or_label(r->generation, "-"), count, 0);
-    /* One count per finding ID per signature; the list is space-separated. */
-    const char *p = r->findings;
+    size_t n = 0;
+    const smime_lint_def *t = smime_lint_table(&n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(t[i].id, id) == 0)
+            return &t[i];
+    return NULL;
+}
+
+/* The catalogue version an export names: the number of lints and a short hash of
+ * their IDs, sections and severities, so two reports say whether they were made
+ * with the same rules. */
+static void catalogue_version(char *out, size_t n)
+{
+    size_t count = 0;
+    const smime_lint_def *t = smime_lint_table(&count);
+    uint64_t h = 1469598103934665603ull;   /* FNV-1a 64 */
+    for (size_t i = 0; i < count; i++) {
+        char line[160];
+        snprintf(line, sizeof(line), "%s|%s|%d\n", t[i].id, t[i].section, (int)t[i].severity);
+        for (const char *p = line; *p; p++) {
+            h ^= (unsigned char)*p;
+            h *= 1099511628211ull;
+        }
+    }
+    snprintf(out, n, "%zu-lints-%016llx", count, (unsigned long long)h);
+}
+
+/* Calls fn for each ID of a space-separated findings list. */
+static void each_finding(const char *list, void (*fn)(const char *id, void *ctx), void *ctx)
+{
+    const char *p = list;
     while (*p) {
         const char *e = strchr(p, ' ');
         size_t n = e ? (size_t)(e - p) : strlen(p);
@@ -221,86 +349,132 @@ static int add_record(const smime_telemetry_record *r, uint64_t count, void *ctx
             n = sizeof(id) - 1;
         memcpy(id, p, n);
         id[n] = '\0';
-        if (n) {
-            tally_add(&rep->tallies[SEC_FINDINGS], id, NULL, count, 0);
-            tally_add(&rep->tallies[SEC_FINDINGS_CA], ca, id, count, 0);
-        }
+        if (n)
+            fn(id, ctx);
         p = e ? e + 1 : p + strlen(p);
     }
-    tally_add(&rep->tallies[SEC_KEY], or_label(r->key_alg, "unknown"), NULL, count, 0);
-    tally_add(&rep->tallies[SEC_DIGEST], or_label(r->digest_alg, "unknown"), NULL, count, 0);
-    tally_add(&rep->tallies[SEC_SIGALG], or_label(r->sig_alg, "unknown"), NULL, count, 0);
-    tally_add(&rep->tallies[SEC_VALIDITY], validity_bucket(r->validity_days), NULL, count, 0);
-    if (r->generation[0]) {
-        char month[8];
-        memcpy(month, r->day, 7);
-        month[7] = '\0';
-        int legacy = strcmp(r->generation, "legacy") == 0;
-        tally_add(&rep->tallies[SEC_LEGACY], month, NULL, count, legacy ? count : 0);
-        if (r->not_before_month[0])
-            tally_add(&rep->tallies[SEC_LEGACY_ISSUED], r->not_before_month, NULL, count,
-                      legacy ? count : 0);
+}
+
+typedef struct finding_ctx {
+    report *rep;
+    const smime_telemetry_record *r;
+    const char *ca, *cert;
+    char typegen[40];
+    uint64_t count;
+    int any_error, sunset;
+} finding_ctx;
+
+static void finding_scan(const char *id, void *vctx)
+{
+    finding_ctx *f = vctx;
+    const smime_lint_def *d = lint_def_of(id);
+    if (d && d->severity == SMIME_SEV_ERROR)
+        f->any_error = 1;
+    if (strcmp(id, "CLS-LEGACY-SUNSET") == 0)
+        f->sunset = 1;
+}
+
+static void finding_add(const char *id, void *vctx)
+{
+    finding_ctx *f = vctx;
+    tally_add(&f->rep->tallies[SEC_FINDINGS], id, NULL, NULL, f->cert, f->count, 0);
+    tally_add(&f->rep->tallies[SEC_FINDINGS_CA], f->ca, f->typegen, id, f->cert, f->count, 0);
+}
+
+static int add_record(const smime_telemetry_record *r, uint64_t count, void *ctx)
+{
+    report *rep = ctx;
+    tally *T = rep->tallies;
+    const char *cert = r->cert_id;
+    int pass = strcmp(r->result, "pass") == 0;
+    const char *type = or_label(r->cert_type, "unclassified");
+    const char *gen = or_label(r->generation, "-");
+    const char *ca = or_label(r->issuer_dn, "(no signer certificate)");
+    char month_seen[8];
+    memcpy(month_seen, r->day, 7);
+    month_seen[7] = '\0';
+
+    tally_add(&T[SEC_OVERVIEW], "all", NULL, NULL, cert, count, 0);
+    tally_add(&T[SEC_RESULTS], r->result, NULL, NULL, cert, count, 0);
+    tally_add(&T[SEC_REASONS], r->result, or_label(r->reason, "-"), NULL, cert, count, 0);
+    tally_add(&T[SEC_CA], ca, r->issuer_key_id, NULL, cert, count, pass ? count : 0);
+    tally_add(&T[SEC_ROOT], or_label(r->root_subject, "(no trust anchor reached)"), NULL, NULL,
+              cert, count, pass ? count : 0);
+    tally_add(&T[SEC_POLICY], or_label(r->policy_oid, "(none)"), NULL, NULL, cert, count, 0);
+    tally_add(&T[SEC_TYPE_GEN], type, gen, NULL, cert, count, 0);
+
+    finding_ctx f = { rep, r, ca, cert, "", count, 0, 0 };
+    snprintf(f.typegen, sizeof(f.typegen), "%s %s", type, gen);
+    each_finding(r->findings, finding_scan, &f);
+    each_finding(r->findings, finding_add, &f);
+    if (r->generation[0])
+        tally_add(&T[SEC_COMPLIANCE], ca, type, gen, cert, count, f.any_error ? count : 0);
+    if (f.sunset)
+        tally_add(&T[SEC_LEGACY_SUNSET], ca, NULL, NULL, cert, count, 0);
+
+    if (r->cn_form[0]) {
+        int sv_ov = strcmp(r->cert_type, "sponsor") == 0 || strcmp(r->cert_type, "organization") == 0;
+        int mailbox_only = strcmp(r->cn_form, "mailbox") == 0 && r->name_attrs[0] == '\0';
+        if (sv_ov)
+            tally_add(&T[SEC_NAMING_CN], type, gen, NULL, cert, count, mailbox_only ? count : 0);
+        if (r->generation[0])
+            tally_add(&T[SEC_PSEUDONYM], type, gen, NULL, cert, count,
+                      strstr(r->name_attrs, "pseudonym") ? count : 0);
+        tally_add(&T[SEC_CN_FORMS], type, r->cn_form, or_label(r->name_attrs, "(none)"), cert,
+                  count, 0);
     }
-    tally_add(&rep->tallies[SEC_CLIENTS], or_label(r->client_family, "unknown"), NULL, count, 0);
-    tally_add(&rep->tallies[SEC_SCOPE], or_label(r->sbr_scope, "not linted"), NULL, count, 0);
+    if (r->generation[0]) {
+        if (r->not_before_month[0]) {
+            tally_add(&T[SEC_GEN_ISSUED], r->not_before_month, gen, NULL, cert, count, 0);
+            tally_add(&T[SEC_GEN_ISSUED], r->not_before_month, "(all)", NULL, cert, count, 0);
+        }
+        tally_add(&T[SEC_GEN_SEEN], month_seen, gen, NULL, cert, count, 0);
+        tally_add(&T[SEC_GEN_SEEN], month_seen, "(all)", NULL, cert, count, 0);
+    }
+    const char *key = or_label(r->key_alg, "unknown");
+    tally_add(&T[SEC_KEY], key, NULL, NULL, cert, count, 0);
+    if (r->not_before_month[0] && r->key_alg[0]) {
+        tally_add(&T[SEC_KEY_ISSUED], r->not_before_month, key, NULL, cert, count, 0);
+        tally_add(&T[SEC_KEY_ISSUED], r->not_before_month, "(all)", NULL, cert, count, 0);
+    }
+    tally_add(&T[SEC_DIGEST], or_label(r->digest_alg, "unknown"), NULL, NULL, cert, count, 0);
+    tally_add(&T[SEC_SIGALG], or_label(r->sig_alg, "unknown"), NULL, NULL, cert, count, 0);
+    if (r->key_alg[0])
+        tally_add(&T[SEC_VALIDITY], gen, validity_bucket(r->validity_days), NULL, cert, count, 0);
+    tally_add(&T[SEC_CLIENTS], or_label(r->client_family, "unknown"), NULL, NULL, cert, count, 0);
+    tally_add(&T[SEC_SCOPE], or_label(r->sbr_scope, "not linted"), NULL, NULL, cert, count, 0);
     return 0;
 }
 
-static int cmp_count_desc(const void *a, const void *b)
+static uint64_t main_count(int s, const bucket *b)
 {
-    const bucket *x = a, *y = b;
-    if (x->count != y->count)
-        return x->count > y->count ? -1 : 1;
-    return cmp_keys(a, b);
+    return sections[s].unit == PER_CERT && b->certs ? b->certs : b->sigs;
 }
 
+static int cmp_count_desc_s(const bucket *x, const bucket *y, int s)
+{
+    uint64_t a = main_count(s, x), b = main_count(s, y);
+    if (a != b)
+        return a > b ? -1 : 1;
+    if (x->sigs != y->sigs)
+        return x->sigs > y->sigs ? -1 : 1;
+    return cmp_dims(x, y);
+}
+
+static int sort_section;   /* qsort has no context argument; the sort is single-threaded */
+static int cmp_count_desc(const void *a, const void *b)
+{
+    return cmp_count_desc_s(a, b, sort_section);
+}
 static int cmp_key_then_count(const void *a, const void *b)
 {
     const bucket *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-    if (c)
-        return c;
-    return cmp_count_desc(a, b);
+    int c = strcmp(x->dim[0], y->dim[0]);
+    return c ? c : cmp_count_desc_s(x, y, sort_section);
 }
-
-/* Merges, drops buckets below K (counting them), and orders every section. */
-static void finish_report(report *rep)
+static int cmp_key(const void *a, const void *b)
 {
-    for (int s = 0; s < SEC_COUNT; s++) {
-        tally *t = &rep->tallies[s];
-        tally_merge(t);
-        size_t o = 0;
-        for (size_t i = 0; i < t->n; i++) {
-            if (t->items[i].count < rep->min_count) {
-                rep->suppressed[s]++;
-                free(t->items[i].key);
-                free(t->items[i].subkey);
-            } else {
-                t->items[o++] = t->items[i];
-            }
-        }
-        t->n = o;
-        if (sections[s].order == BY_COUNT)
-            qsort(t->items, t->n, sizeof(bucket), cmp_count_desc);
-        else if (sections[s].order == BY_KEY_THEN_COUNT)
-            qsort(t->items, t->n, sizeof(bucket), cmp_key_then_count);
-        if (s == SEC_FINDINGS_CA) {   /* the top few per CA */
-            size_t keep = 0, run = 0;
-            for (size_t i = 0; i < t->n; i++) {
-                /* compare with the last bucket kept: the first of each CA always is,
-                 * and the ones after the top few are freed as we go */
-                run = (keep > 0 && strcmp(t->items[i].key, t->items[keep - 1].key) == 0) ? run + 1
-                                                                                        : 0;
-                if (run < FINDINGS_PER_CA) {
-                    t->items[keep++] = t->items[i];
-                } else {
-                    free(t->items[i].key);
-                    free(t->items[i].subkey);
-                }
-            }
-            t->n = keep;
-        }
-    }
+    return cmp_dims(a, b);
 }
 
 /* A count shown next to a total must not reveal a small bucket: shown only when
@@ -311,39 +485,99 @@ static int share_shown(uint64_t part, uint64_t whole, uint64_t k)
     return (part == 0 || part >= k) && (rest == 0 || rest >= k);
 }
 
-/* The value cell of a bucket: a percentage, or "suppressed"; "" for none. */
-static void value_of(const report *rep, int s, const bucket *b, char *out, size_t n)
+/* Drops buckets below K: fewer than K signatures, or fewer than K distinct
+ * certificates where certificates are known (one busy signer must not make a
+ * bucket of its own).  Hides a part that would reveal a small number, and orders
+ * the section.  Also used after a merge. */
+static void finish_report(report *rep)
 {
-    out[0] = '\0';
-    if (!sections[s].value_label)
-        return;
-    uint64_t part, whole;
-    switch (s) {
-    case SEC_CA:
-    case SEC_ROOT:
-    case SEC_LEGACY:
-    case SEC_LEGACY_ISSUED:
-        part = b->part;
-        whole = b->count;
-        break;
-    default:
-        part = b->count;
-        whole = rep->total;
-        break;
+    uint64_t k = rep->min_count;
+    for (int s = 0; s < SEC_COUNT; s++) {
+        tally *t = &rep->tallies[s];
+        size_t o = 0;
+        for (size_t i = 0; i < t->n; i++) {
+            bucket *b = &t->items[i];
+            if (b->sigs < k || (b->certs > 0 && b->certs < k)) {
+                t->suppressed++;
+                bucket_free(b);
+                continue;
+            }
+            if (b->part_known)
+                b->part_known = b->certs ? share_shown(b->part_certs, b->certs, k) &&
+                                               share_shown(b->part_sigs, b->sigs, k)
+                                         : share_shown(b->part_sigs, b->sigs, k);
+            if (!b->part_known)
+                b->part_sigs = b->part_certs = 0;
+            t->items[o++] = *b;
+        }
+        t->n = o;
+        sort_section = s;
+        if (t->n > 1)   /* items is NULL for a section that never had a bucket */
+            qsort(t->items, t->n, sizeof(bucket),
+                  sections[s].order == BY_COUNT ? cmp_count_desc
+                  : sections[s].order == BY_KEY_THEN_COUNT ? cmp_key_then_count : cmp_key);
+        if (s == SEC_FINDINGS_CA) {   /* the top few per CA */
+            size_t keep = 0, run = 0;
+            for (size_t i = 0; i < t->n; i++) {
+                run = (keep > 0 && strcmp(t->items[i].dim[0], t->items[keep - 1].dim[0]) == 0)
+                          ? run + 1 : 0;
+                if (run < FINDINGS_PER_CA)
+                    t->items[keep++] = t->items[i];
+                else
+                    bucket_free(&t->items[i]);
+            }
+            t->n = keep;
+        }
     }
-    if (whole == 0 || !share_shown(part, whole, rep->min_count)) {
+}
+
+/* The overview bucket ("all"), or NULL when it was suppressed. */
+static const bucket *overview(const report *rep)
+{
+    const tally *t = &rep->tallies[SEC_OVERVIEW];
+    return t->n ? &t->items[0] : NULL;
+}
+
+/* The share a bucket's main count is of: its part when the section asks a
+ * question, else of the month's "(all)" row for series, else of the totals.
+ * Returns -1 when it cannot be shown. */
+static double share_of(const report *rep, int s, const bucket *b)
+{
+    const struct section_def *d = &sections[s];
+    int certs = d->unit == PER_CERT && b->certs > 0;
+    if (d->part_label) {
+        if (!b->part_known)
+            return -1;
+        return certs ? (double)b->part_certs / (double)b->certs
+                     : (double)b->part_sigs / (double)b->sigs;
+    }
+    uint64_t whole = 0;
+    if (d->series) {
+        const tally *t = &rep->tallies[s];
+        for (size_t i = 0; i < t->n; i++)
+            if (strcmp(t->items[i].dim[0], b->dim[0]) == 0 &&
+                strcmp(t->items[i].dim[1], "(all)") == 0)
+                whole = certs ? t->items[i].certs : t->items[i].sigs;
+    } else {
+        const bucket *all = overview(rep);
+        if (all)
+            whole = certs ? all->certs : all->sigs;
+    }
+    uint64_t part = certs ? b->certs : b->sigs;
+    if (whole == 0 || part > whole || !share_shown(part, whole, rep->min_count))
+        return -1;
+    return (double)part / (double)whole;
+}
+
+static void share_text(double v, char *out, size_t n)
+{
+    if (v < 0)
         snprintf(out, n, "suppressed");
-        return;
-    }
-    snprintf(out, n, "%.1f%%", 100.0 * (double)part / (double)whole);
+    else
+        snprintf(out, n, "%.1f%%", 100.0 * v);
 }
 
-static int total_shown(const report *rep)
-{
-    return rep->total == 0 || rep->total >= rep->min_count;
-}
-
-/* ---- output: text ----------------------------------------------------------- */
+/* ---- cells ------------------------------------------------------------------ */
 
 /* Copies s for a terminal or a spreadsheet: C0 and C1 control characters (a C1
  * CSI in UTF-8 is still an escape for some terminals) and bytes that are not
@@ -374,62 +608,146 @@ static void clean_cell(const char *s, char *out, size_t outlen, size_t max)
     }
 }
 
+/* The columns of a section as rendered: dimensions, the catalogue's facts about a
+ * finding, counts, part, share. */
+#define COLS_MAX 12
+typedef struct row_cells {
+    int  n;
+    const char *label[COLS_MAX];
+    char value[COLS_MAX][SMIME_TEXT_MAX];
+    int  numeric[COLS_MAX];
+} row_cells;
+
+static void cells_of(const report *rep, int s, const bucket *b, row_cells *c)
+{
+    const struct section_def *d = &sections[s];
+    memset(c, 0, sizeof(*c));
+    for (int i = 0; i < d->ndims; i++) {
+        c->label[c->n] = d->dim[i];
+        if (b)
+            snprintf(c->value[c->n], sizeof(c->value[0]), "%s", b->dim[i]);
+        c->n++;
+        if (d->finding_dim == i + 1) {
+            const smime_lint_def *def = b ? lint_def_of(b->dim[i]) : NULL;
+            c->label[c->n] = "SBR section";
+            snprintf(c->value[c->n++], sizeof(c->value[0]), "%s", def ? def->section : "");
+            c->label[c->n] = "severity";
+            snprintf(c->value[c->n++], sizeof(c->value[0]), "%s",
+                     def ? smime_lint_severity_name(def->severity) : "");
+            c->label[c->n] = "requirement";
+            snprintf(c->value[c->n++], sizeof(c->value[0]), "%s", def ? def->description : "");
+        }
+    }
+    c->label[c->n] = "signatures";
+    c->numeric[c->n] = 1;
+    if (b)
+        snprintf(c->value[c->n], sizeof(c->value[0]), "%llu", (unsigned long long)b->sigs);
+    c->n++;
+    c->label[c->n] = "certificates";
+    c->numeric[c->n] = 1;
+    if (b)
+        snprintf(c->value[c->n], sizeof(c->value[0]), "%llu", (unsigned long long)b->certs);
+    c->n++;
+    if (d->part_label) {
+        c->label[c->n] = d->part_label;
+        c->numeric[c->n] = 1;
+        if (b && b->part_known)
+            snprintf(c->value[c->n], sizeof(c->value[0]), "%llu",
+                     (unsigned long long)(d->unit == PER_CERT && b->certs ? b->part_certs
+                                                                          : b->part_sigs));
+        else if (b)
+            snprintf(c->value[c->n], sizeof(c->value[0]), "suppressed");
+        c->n++;
+    }
+    c->label[c->n] = "share";
+    c->numeric[c->n] = 1;
+    if (b)
+        share_text(share_of(rep, s, b), c->value[c->n], sizeof(c->value[0]));
+    c->n++;
+}
+
+static void period_text(const report *rep, char *out, size_t n)
+{
+    if (rep->since[0] && rep->until[0])
+        snprintf(out, n, "%s to %s", rep->since, rep->until);
+    else if (rep->since[0])
+        snprintf(out, n, "from %s", rep->since);
+    else if (rep->until[0])
+        snprintf(out, n, "until %s", rep->until);
+    else
+        snprintf(out, n, "all stored days");
+}
+
+static void totals_text(const report *rep, char *out, size_t n)
+{
+    const bucket *all = overview(rep);
+    if (all)
+        snprintf(out, n, "%llu signatures from %llu distinct certificates",
+                 (unsigned long long)all->sigs, (unsigned long long)all->certs);
+    else
+        snprintf(out, n, "fewer than %llu signatures or certificates",
+                 (unsigned long long)rep->min_count);
+}
+
+/* ---- output: text ----------------------------------------------------------- */
+
 static void render_text(const report *rep, smime_buf *out)
 {
+    char buf[256];
     smime_buf_printf(out, "S/MIME relying-party telemetry\n");
-    smime_buf_printf(out, "period: %s .. %s\n", or_label(rep->since, "start"),
-                     or_label(rep->until, "end"));
-    if (total_shown(rep))
-        smime_buf_printf(out, "signatures: %llu\n", (unsigned long long)rep->total);
-    else
+    period_text(rep, buf, sizeof(buf));
+    smime_buf_printf(out, "period: %s\n", buf);
+    const bucket *all = overview(rep);
+    if (all) {
+        smime_buf_printf(out, "signatures: %llu\n", (unsigned long long)all->sigs);
+        smime_buf_printf(out, "certificates: %llu\n", (unsigned long long)all->certs);
+    } else {
         smime_buf_printf(out, "signatures: fewer than %llu\n", (unsigned long long)rep->min_count);
-    smime_buf_printf(out, "buckets smaller than %llu are suppressed\n",
-                     (unsigned long long)rep->min_count);
-    for (int s = 0; s < SEC_COUNT; s++) {
+    }
+    smime_buf_printf(out, "reporter: %s; software: %s; lint catalogue: %s; generated: %s%s\n",
+                     or_label(rep->reporter, "(not given)"), rep->software, rep->catalogue,
+                     rep->generated_at, rep->ninputs ? "" : "");
+    if (rep->ninputs)
+        smime_buf_printf(out, "merged from %zu exports\n", rep->ninputs);
+    smime_buf_printf(out, "buckets with fewer than %llu signatures or distinct certificates are "
+                          "suppressed\n", (unsigned long long)rep->min_count);
+    for (int s = 1; s < SEC_COUNT; s++) {
         const struct section_def *d = &sections[s];
         const tally *t = &rep->tallies[s];
         smime_buf_printf(out, "\n%s\n", d->title);
         for (size_t i = 0; d->title[i]; i++)
             smime_buf_putc(out, '-');
-        smime_buf_putc(out, '\n');
-        /* column widths */
-        size_t wk = strlen(d->key_label), ws = d->subkey_label ? strlen(d->subkey_label) : 0;
+        smime_buf_printf(out, "\n%s\n", d->explain);
+        row_cells head, c;
+        cells_of(rep, s, NULL, &head);
+        size_t w[COLS_MAX];
+        for (int i = 0; i < head.n; i++)
+            w[i] = strlen(head.label[i]);
         char cell[CELL_TEXT_MAX * 4 + 8];
-        for (size_t i = 0; i < t->n; i++) {
-            clean_cell(t->items[i].key, cell, sizeof(cell), CELL_TEXT_MAX);
-            if (strlen(cell) > wk)
-                wk = strlen(cell);
-            clean_cell(t->items[i].subkey, cell, sizeof(cell), CELL_TEXT_MAX);
-            if (d->subkey_label && strlen(cell) > ws)
-                ws = strlen(cell);
-        }
-        smime_buf_printf(out, "  %-*s", (int)wk, d->key_label);
-        if (d->subkey_label)
-            smime_buf_printf(out, "  %-*s", (int)ws, d->subkey_label);
-        smime_buf_printf(out, "  %10s", "count");
-        if (d->value_label)
-            smime_buf_printf(out, "  %s", d->value_label);
-        smime_buf_putc(out, '\n');
-        for (size_t i = 0; i < t->n; i++) {
-            const bucket *b = &t->items[i];
-            clean_cell(b->key, cell, sizeof(cell), CELL_TEXT_MAX);
-            smime_buf_printf(out, "  %-*s", (int)wk, cell);
-            if (d->subkey_label) {
-                clean_cell(b->subkey, cell, sizeof(cell), CELL_TEXT_MAX);
-                smime_buf_printf(out, "  %-*s", (int)ws, cell);
+        for (size_t r = 0; r < t->n; r++) {
+            cells_of(rep, s, &t->items[r], &c);
+            for (int i = 0; i < c.n; i++) {
+                clean_cell(c.value[i], cell, sizeof(cell), CELL_TEXT_MAX);
+                if (strlen(cell) > w[i])
+                    w[i] = strlen(cell);
             }
-            smime_buf_printf(out, "  %10llu", (unsigned long long)b->count);
-            char v[32];
-            value_of(rep, s, b, v, sizeof(v));
-            if (d->value_label)
-                smime_buf_printf(out, "  %s", v);
+        }
+        for (int i = 0; i < head.n; i++)
+            smime_buf_printf(out, head.numeric[i] ? "  %*s" : "  %-*s", (int)w[i], head.label[i]);
+        smime_buf_putc(out, '\n');
+        for (size_t r = 0; r < t->n; r++) {
+            cells_of(rep, s, &t->items[r], &c);
+            for (int i = 0; i < c.n; i++) {
+                clean_cell(c.value[i], cell, sizeof(cell), CELL_TEXT_MAX);
+                smime_buf_printf(out, c.numeric[i] ? "  %*s" : "  %-*s", (int)w[i], cell);
+            }
             smime_buf_putc(out, '\n');
         }
         if (t->n == 0)
             smime_buf_printf(out, "  (no bucket of %llu or more)\n",
                              (unsigned long long)rep->min_count);
-        if (rep->suppressed[s])
-            smime_buf_printf(out, "  %zu bucket(s) below %llu suppressed\n", rep->suppressed[s],
+        if (t->suppressed)
+            smime_buf_printf(out, "  %zu bucket(s) below %llu suppressed\n", t->suppressed,
                              (unsigned long long)rep->min_count);
     }
 }
@@ -454,245 +772,628 @@ static void csv_cell(smime_buf *out, const char *s)
     smime_buf_putc(out, '"');
 }
 
+/* One row per bucket: section, dim1..3, signatures, certificates, part, share. */
 static void render_csv(const report *rep, smime_buf *out)
 {
-    smime_buf_puts(out, "section,key,subkey,count,value\r\n");
-    char num[32];
-    smime_buf_puts(out, "\"overview\",\"signatures\",\"\",");
-    if (total_shown(rep))
-        smime_buf_printf(out, "%llu,\"\"\r\n", (unsigned long long)rep->total);
-    else
-        smime_buf_printf(out, ",\"fewer than %llu\"\r\n", (unsigned long long)rep->min_count);
-    smime_buf_puts(out, "\"overview\",\"period\",\"\",,");
-    char period[64];
-    snprintf(period, sizeof(period), "%s..%s", or_label(rep->since, "start"),
-             or_label(rep->until, "end"));
-    csv_cell(out, period);
-    smime_buf_puts(out, "\r\n");
-    snprintf(num, sizeof(num), "%llu", (unsigned long long)rep->min_count);
-    smime_buf_printf(out, "\"overview\",\"min_count\",\"\",%s,\"\"\r\n", num);
+    smime_buf_puts(out, "section,dim1,dim2,dim3,signatures,certificates,part,share\r\n");
+    char buf[256];
+    period_text(rep, buf, sizeof(buf));
+    smime_buf_puts(out, "\"provenance\",\"period\",");
+    csv_cell(out, buf);
+    smime_buf_puts(out, ",\"\",,,,\r\n\"provenance\",\"reporter\",");
+    csv_cell(out, rep->reporter);
+    smime_buf_printf(out, ",\"\",,,,\r\n\"provenance\",\"software\",\"%s\",\"\",,,,\r\n",
+                     rep->software);
+    smime_buf_printf(out, "\"provenance\",\"lint_catalogue\",\"%s\",\"\",,,,\r\n", rep->catalogue);
+    smime_buf_printf(out, "\"provenance\",\"generated_at\",\"%s\",\"\",,,,\r\n", rep->generated_at);
+    smime_buf_printf(out, "\"provenance\",\"min_count\",\"%llu\",\"\",,,,\r\n",
+                     (unsigned long long)rep->min_count);
     for (int s = 0; s < SEC_COUNT; s++) {
+        const struct section_def *d = &sections[s];
         const tally *t = &rep->tallies[s];
         for (size_t i = 0; i < t->n; i++) {
-            csv_cell(out, sections[s].name);
-            smime_buf_putc(out, ',');
-            csv_cell(out, t->items[i].key);
-            smime_buf_putc(out, ',');
-            csv_cell(out, t->items[i].subkey);
-            smime_buf_printf(out, ",%llu,", (unsigned long long)t->items[i].count);
-            char v[32];
-            value_of(rep, s, &t->items[i], v, sizeof(v));
-            csv_cell(out, v);
-            smime_buf_puts(out, "\r\n");
+            const bucket *b = &t->items[i];
+            csv_cell(out, d->name);
+            for (int k = 0; k < DIMS_MAX; k++) {
+                smime_buf_putc(out, ',');
+                csv_cell(out, b->dim[k]);
+            }
+            smime_buf_printf(out, ",%llu,%llu,", (unsigned long long)b->sigs,
+                             (unsigned long long)b->certs);
+            if (d->part_label && b->part_known)
+                smime_buf_printf(out, "%llu", (unsigned long long)(d->unit == PER_CERT && b->certs
+                                                                      ? b->part_certs : b->part_sigs));
+            double v = share_of(rep, s, b);
+            if (v >= 0)
+                smime_buf_printf(out, ",%.4f\r\n", v);
+            else
+                smime_buf_puts(out, ",\r\n");
         }
-        if (rep->suppressed[s]) {
-            csv_cell(out, sections[s].name);
-            smime_buf_printf(out, ",\"(suppressed buckets)\",\"\",%zu,\"below %llu\"\r\n",
-                             rep->suppressed[s], (unsigned long long)rep->min_count);
+        if (t->suppressed) {
+            csv_cell(out, d->name);
+            smime_buf_printf(out, ",\"(suppressed buckets)\",\"%zu\",\"below %llu\",,,,\r\n",
+                             t->suppressed, (unsigned long long)rep->min_count);
         }
     }
 }
 
-/* ---- output: JSON ----------------------------------------------------------- */
+/* ---- output: JSON (report and export) ---------------------------------------- */
+
+#define EXPORT_FORMAT  "smime-telemetry-export"
+#define EXPORT_VERSION 1
+#define SOFTWARE_NAME  "smime-milter 0.1.0"   /* as smime-milter -V */
+
+/* Certificate text as a JSON string: always valid UTF-8 without controls. */
+static json_t *json_clean_string(const char *s)
+{
+    char clean[SMIME_TEXT_MAX * 2];
+    clean_cell(s, clean, sizeof(clean), sizeof(clean) - 1);
+    return json_string(clean);
+}
+
+static int json_put(json_t *obj, const char *key, json_t *v, int *bad)
+{
+    if (!v || json_object_set_new(obj, key, v) < 0)
+        *bad = 1;
+    return 0;
+}
+
+/* The document both `report --format json` and `export` write (doc/
+ * smime-telemetry-export.schema.json): provenance, then per section its buckets
+ * with numbers as numbers; a suppressed part is null.  Only buckets that passed
+ * suppression are in it. */
+static json_t *report_to_json(const report *rep)
+{
+    int bad = 0;
+    json_t *root = json_object(), *prov = json_object(), *period = json_object();
+    json_t *secs = json_array();
+    if (!root || !prov || !period || !secs) {
+        json_decref(root); json_decref(prov); json_decref(period); json_decref(secs);
+        return NULL;
+    }
+    json_put(root, "format", json_string(EXPORT_FORMAT), &bad);
+    json_put(root, "version", json_integer(EXPORT_VERSION), &bad);
+    json_put(prov, "reporter", rep->reporter[0] ? json_string(rep->reporter) : json_null(), &bad);
+    json_put(prov, "software", json_string(rep->software), &bad);
+    json_put(prov, "lint_catalogue", json_string(rep->catalogue), &bad);
+    json_put(period, "since", rep->since[0] ? json_string(rep->since) : json_null(), &bad);
+    json_put(period, "until", rep->until[0] ? json_string(rep->until) : json_null(), &bad);
+    json_put(prov, "period", period, &bad);
+    json_put(prov, "min_count", json_integer((json_int_t)rep->min_count), &bad);
+    json_put(prov, "generated_at", json_string(rep->generated_at), &bad);
+    json_put(prov, "merged_inputs", json_integer((json_int_t)rep->ninputs), &bad);
+    json_put(root, "provenance", prov, &bad);
+    const bucket *all = overview(rep);
+    json_put(root, "signatures", all ? json_integer((json_int_t)all->sigs) : json_null(), &bad);
+    json_put(root, "certificates", all ? json_integer((json_int_t)all->certs) : json_null(), &bad);
+    for (int s = 0; s < SEC_COUNT && !bad; s++) {
+        const struct section_def *d = &sections[s];
+        const tally *t = &rep->tallies[s];
+        json_t *sec = json_object(), *dims = json_array(), *rows = json_array();
+        if (!sec || !dims || !rows) {
+            json_decref(sec); json_decref(dims); json_decref(rows);
+            bad = 1;
+            break;
+        }
+        json_put(sec, "name", json_string(d->name), &bad);
+        json_put(sec, "title", json_string(d->title), &bad);
+        json_put(sec, "unit", json_string(d->unit == PER_CERT ? "certificates" : "signatures"),
+                 &bad);
+        for (int k = 0; k < d->ndims; k++)
+            if (json_array_append_new(dims, json_string(d->dim[k])) < 0)
+                bad = 1;
+        json_put(sec, "dimensions", dims, &bad);
+        json_put(sec, "part", d->part_label ? json_string(d->part_label) : json_null(), &bad);
+        for (size_t i = 0; i < t->n && !bad; i++) {
+            const bucket *b = &t->items[i];
+            json_t *row = json_object(), *key = json_array();
+            if (!row || !key) {
+                json_decref(row); json_decref(key);
+                bad = 1;
+                break;
+            }
+            for (int k = 0; k < d->ndims; k++)
+                if (json_array_append_new(key, json_clean_string(b->dim[k])) < 0)
+                    bad = 1;
+            json_put(row, "key", key, &bad);
+            json_put(row, "signatures", json_integer((json_int_t)b->sigs), &bad);
+            json_put(row, "certificates", json_integer((json_int_t)b->certs), &bad);
+            if (d->part_label) {
+                json_put(row, "part_signatures",
+                         b->part_known ? json_integer((json_int_t)b->part_sigs) : json_null(), &bad);
+                json_put(row, "part_certificates",
+                         b->part_known ? json_integer((json_int_t)b->part_certs) : json_null(), &bad);
+            }
+            double v = share_of(rep, s, b);
+            json_put(row, "share", v >= 0 ? json_real(v) : json_null(), &bad);
+            if (d->finding_dim) {
+                const smime_lint_def *def = lint_def_of(b->dim[d->finding_dim - 1]);
+                json_put(row, "sbr_section", def ? json_string(def->section) : json_null(), &bad);
+                json_put(row, "severity",
+                         def ? json_string(smime_lint_severity_name(def->severity)) : json_null(),
+                         &bad);
+                json_put(row, "requirement", def ? json_string(def->description) : json_null(),
+                         &bad);
+            }
+            if (json_array_append_new(rows, row) < 0)
+                bad = 1;
+        }
+        json_put(sec, "rows", rows, &bad);
+        json_put(sec, "suppressed_buckets", json_integer((json_int_t)t->suppressed), &bad);
+        if (json_array_append_new(secs, sec) < 0)
+            bad = 1;
+    }
+    json_put(root, "sections", secs, &bad);
+    if (bad) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
 
 static int render_json(const report *rep, smime_buf *out)
 {
-    smime_json j;
-    smime_json_init(&j, out);
-    smime_json_begin_object(&j, NULL);
-    smime_json_string(&j, "since", rep->since[0] ? rep->since : NULL);
-    smime_json_string(&j, "until", rep->until[0] ? rep->until : NULL);
-    smime_json_int(&j, "min_count", (long long)rep->min_count);
-    if (total_shown(rep))
-        smime_json_int(&j, "signatures", (long long)rep->total);
-    else
-        smime_json_null(&j, "signatures");
-    smime_json_begin_array(&j, "sections");
-    for (int s = 0; s < SEC_COUNT; s++) {
-        const struct section_def *d = &sections[s];
-        const tally *t = &rep->tallies[s];
-        smime_json_begin_object(&j, NULL);
-        smime_json_string(&j, "name", d->name);
-        smime_json_string(&j, "title", d->title);
-        smime_json_begin_array(&j, "columns");
-        smime_json_string(&j, NULL, d->key_label);
-        if (d->subkey_label)
-            smime_json_string(&j, NULL, d->subkey_label);
-        smime_json_string(&j, NULL, "count");
-        if (d->value_label)
-            smime_json_string(&j, NULL, d->value_label);
-        smime_json_end_array(&j);
-        smime_json_begin_array(&j, "rows");
-        for (size_t i = 0; i < t->n; i++) {
-            smime_json_begin_object(&j, NULL);
-            smime_json_string(&j, "key", t->items[i].key);
-            if (d->subkey_label)
-                smime_json_string(&j, "subkey", t->items[i].subkey);
-            smime_json_int(&j, "count", (long long)t->items[i].count);
-            if (d->value_label) {
-                char v[32];
-                value_of(rep, s, &t->items[i], v, sizeof(v));
-                smime_json_string(&j, "value", v);
-            }
-            smime_json_end_object(&j);
-        }
-        smime_json_end_array(&j);
-        smime_json_int(&j, "suppressed_buckets", (long long)rep->suppressed[s]);
-        smime_json_end_object(&j);
-    }
-    smime_json_end_array(&j);
-    smime_json_end_object(&j);
+    json_t *doc = report_to_json(rep);
+    if (!doc)
+        return -1;
+    char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(6) | JSON_ENSURE_ASCII);
+    json_decref(doc);
+    if (!text)
+        return -1;
+    smime_buf_puts(out, text);
     smime_buf_putc(out, '\n');
-    return smime_json_ok(&j) ? 0 : -1;
+    free(text);
+    return 0;
+}
+
+/* ---- reading exports, and merging them ---------------------------------------- */
+
+#define EXPORT_FILE_MAX (64u << 20)
+#define MERGE_INPUTS_MAX 256
+
+static int section_by_name(const char *name)
+{
+    for (int s = 0; s < SEC_COUNT; s++)
+        if (strcmp(sections[s].name, name) == 0)
+            return s;
+    return -1;
+}
+
+static int get_count(json_t *row, const char *key, uint64_t *out, int *is_null)
+{
+    json_t *v = json_object_get(row, key);
+    *is_null = 0;
+    if (v && json_is_null(v) && is_null) {
+        *is_null = 1;
+        *out = 0;
+        return 0;
+    }
+    if (!v || !json_is_integer(v) || json_integer_value(v) < 0)
+        return -1;
+    *out = (uint64_t)json_integer_value(v);
+    return 0;
+}
+
+static void copy_str(char *dst, size_t n, json_t *v)
+{
+    snprintf(dst, n, "%s", v && json_is_string(v) ? json_string_value(v) : "");
+}
+
+/* Reads one export into rep's tallies (appending: a merge calls it per input).
+ * Fills rep's provenance only when `first`.  Returns 0, or -1 with err. */
+static int import_export(const char *path, report *rep, uint64_t *min_count, char *err,
+                         size_t errlen)
+{
+    smime_buf b;
+    smime_buf_init(&b, EXPORT_FILE_MAX);
+    if (smime_buf_read_file(&b, path, 0) < 0) {
+        snprintf(err, errlen, "%s: %s", path, errno == EFBIG ? "larger than 64 MiB" : strerror(errno));
+        smime_buf_free(&b);
+        return -1;
+    }
+    json_error_t je;
+    json_t *doc = json_loadb(b.data ? b.data : "", b.len, JSON_REJECT_DUPLICATES, &je);
+    smime_buf_free(&b);
+    if (!doc) {
+        snprintf(err, errlen, "%s: line %d: %s", path, je.line, je.text);
+        return -1;
+    }
+    int rc = -1;
+    json_t *prov = json_object_get(doc, "provenance");
+    json_t *secs = json_object_get(doc, "sections");
+    json_t *fmt = json_object_get(doc, "format"), *ver = json_object_get(doc, "version");
+    if (!fmt || !json_is_string(fmt) || strcmp(json_string_value(fmt), EXPORT_FORMAT) != 0 ||
+        !ver || !json_is_integer(ver)) {
+        snprintf(err, errlen, "%s: not an %s document", path, EXPORT_FORMAT);
+        goto out;
+    }
+    if (json_integer_value(ver) != EXPORT_VERSION) {
+        snprintf(err, errlen, "%s: export version %lld; this program reads version %d", path,
+                 (long long)json_integer_value(ver), EXPORT_VERSION);
+        goto out;
+    }
+    if (!json_is_object(prov) || !json_is_array(secs)) {
+        snprintf(err, errlen, "%s: no provenance or no sections", path);
+        goto out;
+    }
+    json_t *k = json_object_get(prov, "min_count");
+    if (!k || !json_is_integer(k) || json_integer_value(k) < 1) {
+        snprintf(err, errlen, "%s: provenance.min_count is not a positive number", path);
+        goto out;
+    }
+    *min_count = (uint64_t)json_integer_value(k);
+    if (rep->ninputs == 0) {
+        copy_str(rep->reporter, sizeof(rep->reporter), json_object_get(prov, "reporter"));
+        copy_str(rep->software, sizeof(rep->software), json_object_get(prov, "software"));
+        copy_str(rep->catalogue, sizeof(rep->catalogue), json_object_get(prov, "lint_catalogue"));
+        copy_str(rep->generated_at, sizeof(rep->generated_at), json_object_get(prov, "generated_at"));
+    }
+    json_t *period = json_object_get(prov, "period");
+    char since[16] = "", until[16] = "";
+    copy_str(since, sizeof(since), json_object_get(period, "since"));
+    copy_str(until, sizeof(until), json_object_get(period, "until"));
+    if (rep->ninputs == 0) {
+        snprintf(rep->since, sizeof(rep->since), "%.10s", since);
+        snprintf(rep->until, sizeof(rep->until), "%.10s", until);
+    } else {
+        /* the merged period covers every input; an open end stays open */
+        if (!since[0] || (rep->since[0] && strcmp(since, rep->since) < 0))
+            snprintf(rep->since, sizeof(rep->since), "%.10s", since);
+        if (!until[0] || (rep->until[0] && strcmp(until, rep->until) > 0))
+            snprintf(rep->until, sizeof(rep->until), "%.10s", until);
+    }
+    size_t si;
+    json_t *sec;
+    json_array_foreach(secs, si, sec) {
+        json_t *name = json_object_get(sec, "name"), *rows = json_object_get(sec, "rows");
+        int s = name && json_is_string(name) ? section_by_name(json_string_value(name)) : -1;
+        if (s < 0)
+            continue;   /* a section of a newer program: not ours to render */
+        if (!json_is_array(rows)) {
+            snprintf(err, errlen, "%s: section %s has no rows", path, sections[s].name);
+            goto out;
+        }
+        json_t *sup = json_object_get(sec, "suppressed_buckets");
+        if (sup && json_is_integer(sup) && json_integer_value(sup) > 0)
+            rep->tallies[s].suppressed += (size_t)json_integer_value(sup);
+        size_t ri;
+        json_t *row;
+        json_array_foreach(rows, ri, row) {
+            json_t *key = json_object_get(row, "key");
+            if (!json_is_array(key) || json_array_size(key) != (size_t)sections[s].ndims) {
+                snprintf(err, errlen, "%s: section %s: a row's key has not %d values", path,
+                         sections[s].name, sections[s].ndims);
+                goto out;
+            }
+            const char *d[DIMS_MAX] = { "", "", "" };
+            for (int i = 0; i < sections[s].ndims; i++) {
+                json_t *v = json_array_get(key, (size_t)i);
+                if (!json_is_string(v)) {
+                    snprintf(err, errlen, "%s: section %s: a key value is not a string", path,
+                             sections[s].name);
+                    goto out;
+                }
+                d[i] = json_string_value(v);
+            }
+            uint64_t sigs, certs, psigs = 0, pcerts = 0;
+            int null1 = 0, null2 = 0, dummy;
+            if (get_count(row, "signatures", &sigs, &dummy) < 0 ||
+                get_count(row, "certificates", &certs, &dummy) < 0 ||
+                (sections[s].part_label &&
+                 (get_count(row, "part_signatures", &psigs, &null1) < 0 ||
+                  get_count(row, "part_certificates", &pcerts, &null2) < 0)) ||
+                psigs > sigs || pcerts > certs) {
+                snprintf(err, errlen, "%s: section %s: a row's counts are not valid", path,
+                         sections[s].name);
+                goto out;
+            }
+            tally *t = &rep->tallies[s];
+            tally_add(t, d[0], d[1], d[2], NULL, sigs, psigs);
+            if (t->failed) {
+                snprintf(err, errlen, "%s: out of memory or more than %u buckets", path, TALLY_MAX);
+                goto out;
+            }
+            bucket *nb = &t->items[t->n - 1];
+            free(nb->cert);
+            nb->cert = NULL;
+            nb->certs = certs;
+            nb->part_certs = pcerts;
+            nb->part_known = sections[s].part_label ? !(null1 || null2) : 1;
+        }
+    }
+    rep->ninputs++;
+    rc = 0;
+out:
+    json_decref(doc);
+    return rc;
+}
+
+/* Sums buckets of equal dimensions from several inputs.  Distinct certificates
+ * add up: each relying party keys its ids with its own secret, so one
+ * certificate seen by two of them counts twice (an upper bound, documented).  A
+ * part one input did not show stays unknown in the sum. */
+static void tally_sum(tally *t)
+{
+    if (t->n == 0)
+        return;
+    qsort(t->items, t->n, sizeof(bucket), cmp_key);
+    size_t o = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        bucket *e = &t->items[i];
+        if (o > 0 && cmp_dims(&t->items[o - 1], e) == 0) {
+            bucket *b = &t->items[o - 1];
+            b->sigs += e->sigs;
+            b->certs += e->certs;
+            b->part_sigs += e->part_sigs;
+            b->part_certs += e->part_certs;
+            b->part_known &= e->part_known;
+            bucket_free(e);
+        } else {
+            t->items[o++] = *e;
+        }
+    }
+    t->n = o;
 }
 
 /* ---- output: HTML ----------------------------------------------------------- */
 
 static void html_text(smime_buf *out, const char *s)
 {
-    for (const char *p = s; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        switch (c) {
+    char clean[SMIME_TEXT_MAX * 2];
+    clean_cell(s, clean, sizeof(clean), sizeof(clean) - 1);
+    for (const char *p = clean; *p; p++) {
+        switch (*p) {
         case '<': smime_buf_puts(out, "&lt;"); break;
         case '>': smime_buf_puts(out, "&gt;"); break;
         case '&': smime_buf_puts(out, "&amp;"); break;
         case '"': smime_buf_puts(out, "&quot;"); break;
         case '\'': smime_buf_puts(out, "&#39;"); break;
-        default:
-            smime_buf_putc(out, (c < 0x20 || c == 0x7f) ? '?' : (char)c);
+        default: smime_buf_putc(out, *p);
         }
     }
 }
 
-/* A horizontal bar chart of the first CHART_BARS_MAX buckets of a section, as
- * inline SVG: the file needs nothing from the network to draw it. */
-static void html_chart(const report *rep, int s, smime_buf *out)
+static const char *const line_colors[] = { "#1f77b4", "#d62728", "#2ca02c", "#9467bd",
+                                            "#ff7f0e", "#17becf" };
+#define LINES_MAX 6
+#define MONTHS_MAX 240
+
+/* A line chart of a monthly series section: one line per category (the most
+ * common LINES_MAX), the share of the month's distinct certificates; a month
+ * whose share is suppressed breaks the line.  Inline SVG, scaled to the width. */
+static void html_line_chart(const report *rep, int s, smime_buf *out)
 {
     const tally *t = &rep->tallies[s];
-    size_t n = t->n < CHART_BARS_MAX ? t->n : CHART_BARS_MAX;
-    if (n == 0)
-        return;
-    int legacy = s == SEC_LEGACY || s == SEC_LEGACY_ISSUED;
-    /* Counts are sorted largest first: chart the largest.  Time series are sorted
-     * by month: chart the most recent. */
-    const bucket *items = legacy ? t->items + (t->n - n) : t->items;
-    double max = 0;
-    for (size_t i = 0; i < n; i++) {
-        double v = (double)items[i].count;
-        if (v > max)
-            max = v;
+    const char *months[MONTHS_MAX];
+    size_t nm = 0;
+    for (size_t i = 0; i < t->n && nm < MONTHS_MAX; i++)
+        if (nm == 0 || strcmp(months[nm - 1], t->items[i].dim[0]) != 0)
+            months[nm++] = t->items[i].dim[0];   /* sorted by key: months in order */
+    const char *cats[LINES_MAX];
+    uint64_t cat_total[LINES_MAX];
+    size_t nc = 0;
+    /* the categories with the most certificates over all months */
+    for (size_t pass = 0; pass < LINES_MAX; pass++) {
+        const char *best = NULL;
+        uint64_t best_n = 0;
+        for (size_t i = 0; i < t->n; i++) {
+            const char *c = t->items[i].dim[1];
+            if (strcmp(c, "(all)") == 0)
+                continue;
+            int taken = 0;
+            for (size_t j = 0; j < nc; j++)
+                taken |= strcmp(cats[j], c) == 0;
+            if (taken)
+                continue;
+            uint64_t sum = 0;
+            for (size_t j = 0; j < t->n; j++)
+                if (strcmp(t->items[j].dim[1], c) == 0)
+                    sum += main_count(s, &t->items[j]);
+            if (sum > best_n || (sum == best_n && best && strcmp(c, best) < 0)) {
+                best = c;
+                best_n = sum;
+            }
+        }
+        if (!best)
+            break;
+        cats[nc] = best;
+        cat_total[nc++] = best_n;
     }
-    if (legacy)
-        max = 1.0;
-    const int label_w = 300, bar_w = 420, row_h = 22;
-    int h = (int)n * row_h + 10;
-    smime_buf_printf(out,
-                     "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-                     "height=\"%d\" role=\"img\" aria-label=\"",
-                     label_w + bar_w + 90, h);
+    (void)cat_total;
+    if (nm == 0 || nc == 0)
+        return;
+    const int W = 1000, H = 300, L = 50, R = 20, T = 15, B = 45;
+    smime_buf_printf(out, "<figure class=\"line\"><svg class=\"chart line-chart\" "
+                          "xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+                          "preserveAspectRatio=\"xMidYMid meet\" role=\"img\" aria-label=\"", W, H);
     html_text(out, sections[s].title);
     smime_buf_puts(out, "\">\n");
-    for (size_t i = 0; i < n; i++) {
-        const bucket *b = &items[i];
-        char label[CELL_TEXT_MAX * 4 + 8], both[2 * sizeof(label) + 4];
-        snprintf(both, sizeof(both), "%s%s%s", b->key, b->subkey[0] ? " / " : "", b->subkey);
-        clean_cell(both, label, sizeof(label), 40);
-        int y = 5 + (int)i * row_h;
-        int shown = 1;
-        double v = (double)b->count;
-        if (legacy) {
-            shown = share_shown(b->part, b->count, rep->min_count);
-            v = shown && b->count ? (double)b->part / (double)b->count : 0;
-        }
-        int w = max > 0 ? (int)(v / max * bar_w) : 0;
-        smime_buf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" font-size=\"12\">",
-                         label_w - 6, y + 15);
-        html_text(out, label);
-        smime_buf_printf(out, "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
-                              "fill=\"#3b6ea8\"/>",
-                         label_w, y + 3, w < 1 ? 1 : w, row_h - 6);
-        char v_text[32];
-        if (legacy)
-            value_of(rep, s, b, v_text, sizeof(v_text));
-        else
-            snprintf(v_text, sizeof(v_text), "%llu", (unsigned long long)b->count);
-        smime_buf_printf(out, "<text x=\"%d\" y=\"%d\" font-size=\"12\">%s</text>\n",
-                         label_w + (w < 1 ? 1 : w) + 6, y + 15, v_text);
+    for (int y = 0; y <= 100; y += 25) {
+        int py = T + (H - T - B) * (100 - y) / 100;
+        smime_buf_printf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/>"
+                              "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"end\">%d%%"
+                              "</text>\n", L, py, W - R, py, L - 6, py + 4, y);
     }
-    smime_buf_puts(out, "</svg>\n");
+    size_t step = nm > 12 ? (nm + 11) / 12 : 1;   /* at most ~12 month labels */
+    for (size_t m = 0; m < nm; m++) {
+        int px = nm == 1 ? (L + W - R) / 2 : L + (int)((W - L - R) * m / (nm - 1));
+        if (m % step == 0 || m == nm - 1)
+            smime_buf_printf(out, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">"
+                                  "%s</text>\n", px, H - B + 18, months[m]);
+    }
+    for (size_t c = 0; c < nc; c++) {
+        smime_buf_printf(out, "<g class=\"series\" data-series=\"");
+        html_text(out, cats[c]);
+        smime_buf_puts(out, "\">");
+        int open = 0;
+        for (size_t m = 0; m < nm; m++) {
+            const bucket *b = NULL;
+            for (size_t i = 0; i < t->n && !b; i++)
+                if (strcmp(t->items[i].dim[0], months[m]) == 0 &&
+                    strcmp(t->items[i].dim[1], cats[c]) == 0)
+                    b = &t->items[i];
+            double v = b ? share_of(rep, s, b) : -1;
+            if (v < 0) {
+                if (open)
+                    smime_buf_puts(out, "\"/>");
+                open = 0;
+                continue;
+            }
+            int px = nm == 1 ? (L + W - R) / 2 : L + (int)((W - L - R) * m / (nm - 1));
+            int py = T + (int)((H - T - B) * (1.0 - v));
+            if (!open)
+                smime_buf_printf(out, "<polyline fill=\"none\" stroke-width=\"2.5\" stroke=\"%s\" "
+                                      "points=\"", line_colors[c]);
+            smime_buf_printf(out, "%d,%d ", px, py);
+            open = 1;
+        }
+        if (open)
+            smime_buf_puts(out, "\"/>");
+        for (size_t m = 0; m < nm; m++) {
+            const bucket *b = NULL;
+            for (size_t i = 0; i < t->n && !b; i++)
+                if (strcmp(t->items[i].dim[0], months[m]) == 0 &&
+                    strcmp(t->items[i].dim[1], cats[c]) == 0)
+                    b = &t->items[i];
+            double v = b ? share_of(rep, s, b) : -1;
+            if (v < 0)
+                continue;
+            int px = nm == 1 ? (L + W - R) / 2 : L + (int)((W - L - R) * m / (nm - 1));
+            int py = T + (int)((H - T - B) * (1.0 - v));
+            smime_buf_printf(out, "<circle cx=\"%d\" cy=\"%d\" r=\"3.5\" fill=\"%s\" "
+                                  "data-month=\"%s\" data-share=\"%.4f\"><title>", px, py,
+                             line_colors[c], months[m], v);
+            html_text(out, cats[c]);
+            smime_buf_printf(out, " %s: %.1f%%</title></circle>", months[m], 100.0 * v);
+        }
+        smime_buf_puts(out, "</g>\n");
+    }
+    smime_buf_puts(out, "</svg><figcaption class=\"legend\">");
+    for (size_t c = 0; c < nc; c++) {
+        smime_buf_printf(out, "<span><i style=\"background:%s\"></i>", line_colors[c]);
+        html_text(out, cats[c]);
+        smime_buf_puts(out, "</span> ");
+    }
+    smime_buf_puts(out, "</figcaption></figure>\n");
+}
+
+static void html_table(const report *rep, int s, smime_buf *out)
+{
+    const tally *t = &rep->tallies[s];
+    const struct section_def *d = &sections[s];
+    row_cells head, c;
+    cells_of(rep, s, NULL, &head);
+    uint64_t max = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (main_count(s, &t->items[i]) > max)
+            max = main_count(s, &t->items[i]);
+    int bars = !d->series && s != SEC_OVERVIEW;
+    smime_buf_puts(out, "<table><thead><tr>");
+    for (int i = 0; i < head.n; i++) {
+        smime_buf_printf(out, "<th%s>", head.numeric[i] ? " class=\"n\"" : "");
+        html_text(out, head.label[i]);
+        smime_buf_puts(out, "</th>");
+    }
+    if (bars)
+        smime_buf_printf(out, "<th class=\"bar\">%s</th>",
+                         d->unit == PER_CERT ? "certificates" : "signatures");
+    smime_buf_puts(out, "</tr></thead><tbody>\n");
+    for (size_t r = 0; r < t->n; r++) {
+        cells_of(rep, s, &t->items[r], &c);
+        smime_buf_puts(out, "<tr>");
+        for (int i = 0; i < c.n; i++) {
+            smime_buf_printf(out, "<td data-col=\"%s\"%s>", head.label[i],
+                             c.numeric[i] ? " class=\"n\"" : "");
+            html_text(out, c.value[i]);
+            smime_buf_puts(out, "</td>");
+        }
+        if (bars) {
+            double w = max ? 100.0 * (double)main_count(s, &t->items[r]) / (double)max : 0;
+            smime_buf_printf(out, "<td class=\"bar\"><div style=\"width:%.1f%%\"></div></td>", w);
+        }
+        smime_buf_puts(out, "</tr>\n");
+    }
+    smime_buf_puts(out, "</tbody></table>\n");
 }
 
 static void render_html(const report *rep, smime_buf *out)
 {
     smime_buf_puts(out,
-                   "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-                   "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-                   "style-src 'unsafe-inline'\">\n"
-                   "<title>S/MIME relying-party telemetry</title>\n<style>\n"
-                   "body{font-family:sans-serif;margin:2em;color:#222}\n"
-                   "table{border-collapse:collapse;margin:.5em 0 1em}\n"
-                   "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;font-size:13px}\n"
-                   "td.n{text-align:right}\n.note{color:#666;font-size:13px}\n"
-                   "</style></head><body>\n<h1>S/MIME relying-party telemetry</h1>\n<p>Period: ");
-    html_text(out, or_label(rep->since, "start"));
-    smime_buf_puts(out, " .. ");
-    html_text(out, or_label(rep->until, "end"));
-    if (total_shown(rep))
-        smime_buf_printf(out, ". Signatures: %llu", (unsigned long long)rep->total);
-    else
-        smime_buf_printf(out, ". Signatures: fewer than %llu", (unsigned long long)rep->min_count);
-    smime_buf_printf(out, ". Buckets smaller than %llu are suppressed.</p>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<title>S/MIME relying-party telemetry</title>\n<style>\n"
+        "body{font-family:system-ui,sans-serif;margin:0 2vw 2em;color:#222;line-height:1.35}\n"
+        "h1{margin:.6em 0 .2em}h2{margin:1.6em 0 .2em;border-bottom:2px solid #3b6ea8}\n"
+        ".prov{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;background:#f3f6fa;"
+        "padding:10px 14px;border-radius:6px;font-size:14px}\n.prov dt{font-weight:600}"
+        ".prov dd{margin:0}\n"
+        "p.explain{color:#444;margin:.2em 0 .6em;max-width:90em}\n"
+        "table{border-collapse:collapse;width:100%;table-layout:auto}\n"
+        "td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left;font-size:13px;"
+        "vertical-align:top;overflow-wrap:anywhere}\n"
+        "th{background:#eef2f7}td.n,th.n{text-align:right;white-space:nowrap}\n"
+        "td.bar,th.bar{width:22%}td.bar div{background:#3b6ea8;height:12px;min-width:1px}\n"
+        "figure.line{margin:.5em 0}figure.line svg{width:100%;height:auto;max-height:360px}\n"
+        ".legend span{margin-right:1.2em;font-size:13px}.legend i{display:inline-block;width:12px;"
+        "height:12px;margin-right:4px;vertical-align:-1px}\n"
+        ".note{color:#666;font-size:13px}nav{font-size:13px;columns:3 18em}\n"
+        "</style></head><body>\n<h1>S/MIME relying-party telemetry</h1>\n<dl class=\"prov\">");
+    char buf[256];
+    period_text(rep, buf, sizeof(buf));
+    smime_buf_puts(out, "<dt>Period</dt><dd id=\"period\">");
+    html_text(out, buf);
+    totals_text(rep, buf, sizeof(buf));
+    smime_buf_puts(out, "</dd><dt>Observed</dt><dd id=\"totals\">");
+    html_text(out, buf);
+    smime_buf_puts(out, "</dd><dt>Reporter</dt><dd id=\"reporter\">");
+    html_text(out, or_label(rep->reporter, "(not given)"));
+    if (rep->ninputs) {
+        snprintf(buf, sizeof(buf), " (merged from %zu exports; certificates seen by several "
+                                   "reporters count once per reporter)", rep->ninputs);
+        html_text(out, buf);
+    }
+    smime_buf_puts(out, "</dd><dt>Software</dt><dd>");
+    html_text(out, rep->software);
+    smime_buf_puts(out, "; lint catalogue ");
+    html_text(out, rep->catalogue);
+    smime_buf_puts(out, "</dd><dt>Generated</dt><dd>");
+    html_text(out, rep->generated_at);
+    smime_buf_printf(out, "</dd><dt>Suppression</dt><dd id=\"k\">buckets with fewer than %llu "
+                          "signatures or %llu distinct certificates are left out; shares that would "
+                          "reveal fewer than %llu are not shown</dd></dl>\n<nav><ol>",
+                     (unsigned long long)rep->min_count, (unsigned long long)rep->min_count,
                      (unsigned long long)rep->min_count);
-    for (int s = 0; s < SEC_COUNT; s++) {
+    for (int s = 1; s < SEC_COUNT; s++) {
+        smime_buf_printf(out, "<li><a href=\"#%s\">", sections[s].name);
+        html_text(out, sections[s].title);
+        smime_buf_puts(out, "</a></li>");
+    }
+    smime_buf_puts(out, "</ol></nav>\n");
+    for (int s = 1; s < SEC_COUNT; s++) {
         const struct section_def *d = &sections[s];
         const tally *t = &rep->tallies[s];
         smime_buf_printf(out, "<section id=\"%s\"><h2>", d->name);
         html_text(out, d->title);
-        smime_buf_puts(out, "</h2>\n");
-        if (s != SEC_FINDINGS_CA)
-            html_chart(rep, s, out);
-        smime_buf_puts(out, "<table><tr><th>");
-        html_text(out, d->key_label);
-        if (d->subkey_label) {
-            smime_buf_puts(out, "</th><th>");
-            html_text(out, d->subkey_label);
-        }
-        smime_buf_puts(out, "</th><th>count</th>");
-        if (d->value_label) {
-            smime_buf_puts(out, "<th>");
-            html_text(out, d->value_label);
-            smime_buf_puts(out, "</th>");
-        }
-        smime_buf_puts(out, "</tr>\n");
-        for (size_t i = 0; i < t->n; i++) {
-            smime_buf_puts(out, "<tr><td>");
-            html_text(out, t->items[i].key);
-            if (d->subkey_label) {
-                smime_buf_puts(out, "</td><td>");
-                html_text(out, t->items[i].subkey);
-            }
-            smime_buf_printf(out, "</td><td class=\"n\">%llu</td>",
-                             (unsigned long long)t->items[i].count);
-            if (d->value_label) {
-                char v[32];
-                value_of(rep, s, &t->items[i], v, sizeof(v));
-                smime_buf_printf(out, "<td class=\"n\">%s</td>", v);
-            }
-            smime_buf_puts(out, "</tr>\n");
-        }
-        smime_buf_puts(out, "</table>\n");
+        smime_buf_puts(out, "</h2>\n<p class=\"explain\">");
+        html_text(out, d->explain);
+        smime_buf_puts(out, "</p>\n");
+        if (d->series)
+            html_line_chart(rep, s, out);
+        html_table(rep, s, out);
         if (t->n == 0)
             smime_buf_printf(out, "<p class=\"note\">No bucket of %llu or more.</p>\n",
                              (unsigned long long)rep->min_count);
-        if (rep->suppressed[s])
+        if (t->suppressed)
             smime_buf_printf(out, "<p class=\"note\">%zu bucket(s) below %llu suppressed.</p>\n",
-                             rep->suppressed[s], (unsigned long long)rep->min_count);
+                             t->suppressed, (unsigned long long)rep->min_count);
         smime_buf_puts(out, "</section>\n");
     }
     smime_buf_puts(out, "</body></html>\n");
 }
 
-/* ---- report command --------------------------------------------------------- */
+/* ---- report, export and merge commands ----------------------------------------- */
 
 static int parse_day(const char *opt, const char *s, char out[11])
 {
@@ -711,37 +1412,55 @@ static int parse_day(const char *opt, const char *s, char out[11])
 static void report_usage(FILE *f)
 {
     fprintf(f,
-            "usage: smime-telemetry report --db URI [--since DATE] [--until DATE]\n"
-            "                              [--min-count K] [--format text|csv|json|html]\n"
+            "usage: smime-telemetry report --db URI | --from EXPORT.json [--since DATE]\n"
+            "                              [--until DATE] [--min-count K] [--reporter LABEL]\n"
+            "                              [--format text|csv|json|html]\n"
+            "       smime-telemetry export --db URI [--since DATE] [--until DATE] [--min-count K]\n"
+            "                              [--reporter LABEL]\n"
+            "       smime-telemetry merge [--min-count K] [--reporter LABEL]\n"
+            "                             [--format text|csv|json|html] EXPORT.json...\n"
             "  --db         sqlite:PATH or postgresql://...\n"
+            "  --from       render an export instead of a database\n"
             "  --since      first day included (YYYY-MM-DD, UTC)\n"
             "  --until      last day included\n"
-            "  --min-count  buckets smaller than K are suppressed (default 10)\n"
-            "  --format     text (default), csv, json or html (one self-contained file)\n");
+            "  --min-count  buckets with fewer than K signatures or K distinct certificates\n"
+            "               are suppressed (default 10; a merge or --from uses at least the\n"
+            "               largest K of its inputs)\n"
+            "  --reporter   a label for the provenance (who made the report)\n"
+            "  --format     text (default), csv, json or html (one self-contained file)\n"
+            "  export writes the versioned JSON document of doc/smime-telemetry-export.schema.json\n");
 }
 
-static int cmd_report(int argc, char **argv)
+enum report_mode { MODE_REPORT, MODE_EXPORT, MODE_MERGE };
+
+static int cmd_report(int argc, char **argv, enum report_mode mode)
 {
-    const char *db = NULL, *format = "text";
+    const char *db = NULL, *format = mode == MODE_EXPORT ? "json" : "text", *from = NULL;
+    const char *reporter = NULL;
     report rep;
     memset(&rep, 0, sizeof(rep));
     rep.min_count = 10;
+    int k_given = 0;
     static const struct option opts[] = {
         { "db", required_argument, NULL, 'd' },
+        { "from", required_argument, NULL, 'F' },
         { "since", required_argument, NULL, 's' },
         { "until", required_argument, NULL, 'u' },
         { "min-count", required_argument, NULL, 'k' },
         { "format", required_argument, NULL, 'f' },
+        { "reporter", required_argument, NULL, 'r' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, "d:s:u:k:f:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:F:s:u:k:f:r:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
+        case 'F': from = optarg; break;
         case 's': if (parse_day("--since", optarg, rep.since) < 0) return EXIT_USAGE; break;
         case 'u': if (parse_day("--until", optarg, rep.until) < 0) return EXIT_USAGE; break;
         case 'f': format = optarg; break;
+        case 'r': reporter = optarg; break;
         case 'k': {
             char *end;
             errno = 0;
@@ -752,40 +1471,104 @@ static int cmd_report(int argc, char **argv)
                 return EXIT_USAGE;
             }
             rep.min_count = k;
+            k_given = 1;
             break;
         }
         case 'h': report_usage(stdout); return 0;
         default: report_usage(stderr); return EXIT_USAGE;
         }
     }
-    if (!db || optind != argc) {
-        fprintf(stderr, "smime-telemetry: %s\n", !db ? "--db is required" : "unexpected argument");
-        report_usage(stderr);
-        return EXIT_USAGE;
+    const char *why = NULL;
+    if (mode == MODE_MERGE) {
+        if (db || from || rep.since[0] || rep.until[0])
+            why = "merge takes export files, not --db, --from, --since or --until";
+        else if (optind >= argc)
+            why = "no export file given";
+        else if (argc - optind > MERGE_INPUTS_MAX)
+            why = "too many export files";
+    } else {
+        if (optind != argc)
+            why = "unexpected argument";
+        else if (mode == MODE_EXPORT && !db)
+            why = "--db is required";
+        else if (!db == !from)
+            why = "give --db or --from";
+        else if (from && (rep.since[0] || rep.until[0]))
+            why = "--since and --until select days of a database; an export has its period";
     }
-    if (strcmp(format, "text") && strcmp(format, "csv") && strcmp(format, "json") &&
+    if (!why && mode == MODE_EXPORT && strcmp(format, "json") != 0)
+        why = "export writes JSON only";
+    if (!why && strcmp(format, "text") && strcmp(format, "csv") && strcmp(format, "json") &&
         strcmp(format, "html")) {
         fprintf(stderr, "smime-telemetry: --format: text, csv, json or html, not %s\n", format);
+        return EXIT_USAGE;
+    }
+    if (why) {
+        fprintf(stderr, "smime-telemetry: %s\n", why);
+        report_usage(stderr);
         return EXIT_USAGE;
     }
     if (rep.since[0] && rep.until[0] && strcmp(rep.since, rep.until) > 0) {
         fprintf(stderr, "smime-telemetry: --since %s is after --until %s\n", rep.since, rep.until);
         return EXIT_USAGE;
     }
+    if (reporter && strlen(reporter) >= sizeof(rep.reporter)) {
+        fprintf(stderr, "smime-telemetry: --reporter: at most %zu bytes\n", sizeof(rep.reporter) - 1);
+        return EXIT_USAGE;
+    }
     char err[512];
-    smime_telemetry_sink *sink = NULL;
-    if (smime_telemetry_sink_open_existing(db, &sink, err, sizeof(err)) < 0) {
-        fprintf(stderr, "smime-telemetry: %s\n", err);
-        return EXIT_IO;
-    }
     int status = 0;
-    if (smime_telemetry_sink_query(sink, rep.since[0] ? rep.since : NULL,
-                                   rep.until[0] ? rep.until : NULL, add_record, &rep, err,
-                                   sizeof(err)) < 0) {
-        fprintf(stderr, "smime-telemetry: %s\n", err);
-        status = EXIT_IO;
+    if (db) {
+        smime_telemetry_sink *sink = NULL;
+        if (smime_telemetry_sink_open_existing(db, &sink, err, sizeof(err)) < 0) {
+            fprintf(stderr, "smime-telemetry: %s\n", err);
+            return EXIT_IO;
+        }
+        if (smime_telemetry_sink_query(sink, rep.since[0] ? rep.since : NULL,
+                                       rep.until[0] ? rep.until : NULL, add_record, &rep, err,
+                                       sizeof(err)) < 0) {
+            fprintf(stderr, "smime-telemetry: %s\n", err);
+            status = EXIT_IO;
+        }
+        smime_telemetry_sink_close(sink);
+        for (int s = 0; s < SEC_COUNT; s++)
+            tally_collapse(&rep.tallies[s]);
+        snprintf(rep.software, sizeof(rep.software), "%s", SOFTWARE_NAME);
+        catalogue_version(rep.catalogue, sizeof(rep.catalogue));
+        char now[32];
+        smime_time_format((int64_t)time(NULL), now, sizeof(now));
+        snprintf(rep.generated_at, sizeof(rep.generated_at), "%s", now);
+    } else {
+        /* one export (--from) or several (merge): the largest K of the inputs holds */
+        int first = mode == MODE_MERGE ? optind : 0;
+        int last = mode == MODE_MERGE ? argc : 1;
+        uint64_t k_max = 0;
+        for (int i = first; i < last && status == 0; i++) {
+            uint64_t k = 0;
+            if (import_export(mode == MODE_MERGE ? argv[i] : from, &rep, &k, err,
+                              sizeof(err)) < 0) {
+                fprintf(stderr, "smime-telemetry: %s\n", err);
+                status = EXIT_IO;
+            }
+            if (k > k_max)
+                k_max = k;
+        }
+        if (!k_given || rep.min_count < k_max)
+            rep.min_count = k_max;
+        for (int s = 0; s < SEC_COUNT; s++)
+            tally_sum(&rep.tallies[s]);
+        if (mode == MODE_MERGE) {
+            snprintf(rep.software, sizeof(rep.software), "%s", SOFTWARE_NAME);
+            char now[32];
+            smime_time_format((int64_t)time(NULL), now, sizeof(now));
+            snprintf(rep.generated_at, sizeof(rep.generated_at), "%s", now);
+            rep.reporter[0] = '\0';
+        } else {
+            rep.ninputs = 0;   /* one export rendered as it is */
+        }
     }
-    smime_telemetry_sink_close(sink);
+    if (reporter)
+        snprintf(rep.reporter, sizeof(rep.reporter), "%s", reporter);
     for (int s = 0; s < SEC_COUNT && status == 0; s++)
         if (rep.tallies[s].failed) {
             fprintf(stderr, "smime-telemetry: out of memory or more than %u buckets\n", TALLY_MAX);
@@ -805,7 +1588,8 @@ static int cmd_report(int argc, char **argv)
         else
             render_html(&rep, &out);
         if (rc < 0 || out.overflow) {
-            fprintf(stderr, "smime-telemetry: the report is larger than %u bytes\n", OUTPUT_CAP);
+            fprintf(stderr, "smime-telemetry: the report is larger than %u bytes or out of memory\n",
+                    OUTPUT_CAP);
             status = EXIT_IO;
         } else if (fwrite(out.data ? out.data : "", 1, out.len, stdout) != out.len ||
                    fflush(stdout) != 0) {
@@ -970,8 +1754,12 @@ static void record_usage(FILE *f)
     fprintf(f,
             "usage: smime-telemetry record --db URI --trust-anchors PEM|DIR [--at TIME]\n"
             "                              [--no-lint] [--sender-domain off|hmac|plain]\n"
-            "                              [--hmac-key-file FILE] FILE.eml...\n"
+            "                              [--hmac-key-file FILE] [--secret FILE] FILE.eml...\n"
             "  --at             validation and observation time (default: now)\n"
+            "  --secret         the deployment secret that keys certificate ids; made\n"
+            "                   (mode 0600) on first use.  Default: PATH.secret next to a\n"
+            "                   sqlite:PATH database, " SMIME_TELEMETRY_SECRET_DEFAULT "\n"
+            "                   for PostgreSQL\n"
             "  --sender-domain  store the signer's domain: off (default), hmac (keyed hash,\n"
             "                   needs --hmac-key-file), plain\n");
 }
@@ -979,6 +1767,7 @@ static void record_usage(FILE *f)
 static int cmd_record(int argc, char **argv)
 {
     const char *db = NULL, *anchors = NULL, *at = NULL, *domain = "off", *keyfile = NULL;
+    const char *secret = NULL;
     int lint = 1;
     static const struct option opts[] = {
         { "db", required_argument, NULL, 'd' },
@@ -987,11 +1776,12 @@ static int cmd_record(int argc, char **argv)
         { "no-lint", no_argument, NULL, 'n' },
         { "sender-domain", required_argument, NULL, 'D' },
         { "hmac-key-file", required_argument, NULL, 'K' },
+        { "secret", required_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, "d:t:T:nD:K:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:t:T:nD:K:S:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
         case 't': anchors = optarg; break;
@@ -999,6 +1789,7 @@ static int cmd_record(int argc, char **argv)
         case 'n': lint = 0; break;
         case 'D': domain = optarg; break;
         case 'K': keyfile = optarg; break;
+        case 'S': secret = optarg; break;
         case 'h': record_usage(stdout); return 0;
         default: record_usage(stderr); return EXIT_USAGE;
         }
@@ -1013,6 +1804,7 @@ static int cmd_record(int argc, char **argv)
     smime_telemetry_options_default(&topt);
     topt.log = log_stderr;
     topt.wait_when_full = 1;   /* offline: record every signature of the files */
+    topt.secret_path = secret;
     if (strcmp(domain, "off") == 0) {
         topt.privacy.domain_mode = SMIME_TELEMETRY_DOMAIN_OFF;
     } else if (strcmp(domain, "plain") == 0) {
@@ -1110,11 +1902,15 @@ static int cmd_record(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: smime-telemetry report|record ... (--help for each)\n");
+        fprintf(stderr, "usage: smime-telemetry report|export|merge|record ... (--help for each)\n");
         return EXIT_USAGE;
     }
     if (strcmp(argv[1], "report") == 0)
-        return cmd_report(argc - 1, argv + 1);
+        return cmd_report(argc - 1, argv + 1, MODE_REPORT);
+    if (strcmp(argv[1], "export") == 0)
+        return cmd_report(argc - 1, argv + 1, MODE_EXPORT);
+    if (strcmp(argv[1], "merge") == 0)
+        return cmd_report(argc - 1, argv + 1, MODE_MERGE);
     if (strcmp(argv[1], "record") == 0)
         return cmd_record(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -1122,6 +1918,6 @@ int main(int argc, char **argv)
         record_usage(stdout);
         return 0;
     }
-    fprintf(stderr, "smime-telemetry: unknown command %s (report, record)\n", argv[1]);
+    fprintf(stderr, "smime-telemetry: unknown command %s (report, export, merge, record)\n", argv[1]);
     return EXIT_USAGE;
 }

@@ -53,7 +53,7 @@ int smime_telemetry_pg_uri_check(const char *conninfo, char *err, size_t errlen)
 #include <libpq-fe.h>
 
 #define MIGRATION_SQL_MAX 4096
-#define QUERY_SQL_MAX 1024
+#define QUERY_SQL_MAX 2048
 #define MIGRATION_LOCK_KEY "5366521389"   /* any constant: "smime telemetry migration" */
 
 typedef struct pg_sink {

@@ -128,6 +128,94 @@ static void dn_without_email(const char *dn, char *out, size_t outlen)
     }
 }
 
+/* Looks at a subject DN's attribute types and commonName values without copying
+ * any value out: the CN form ("mailbox" when every CN is only an address, "name"
+ * when one is other text, "absent") and which of givenName, surname, pseudonym
+ * are present.  Splits at unescaped ',' and '+' as dn_without_email does. */
+static int value_is_mailbox(const char *v, size_t n)
+{
+    /* RFC 4514 escapes ("\," "\2C") would only be present in text that is not a
+     * plain address; a value in hex form ("#...") is not one either. */
+    size_t at = n, ats = 0;
+    if (n == 0 || v[0] == '#')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c == '@') {
+            at = i;
+            ats++;
+        } else if (c <= 0x20 || c == '\\' || c == '<' || c == '>' || c == '"' || c == 0x7f) {
+            return 0;
+        }
+    }
+    return ats == 1 && at > 0 && at + 1 < n && memchr(v + at + 1, '.', n - at - 1) != NULL;
+}
+
+static int type_is(const char *type, size_t n, const char *const *names, size_t nnames)
+{
+    for (size_t i = 0; i < nnames; i++)
+        if (smime_ascii_casecmp_n(type, n, names[i], strlen(names[i])) == 0)
+            return 1;
+    return 0;
+}
+
+static void subject_forms(const char *dn, char *cn_form, size_t cn_len, char *attrs,
+                          size_t attrs_len)
+{
+    static const char *const cn_names[] = { "CN", "commonName", "2.5.4.3", "OID.2.5.4.3" };
+    static const char *const gn_names[] = { "givenName", "GN", "2.5.4.42", "OID.2.5.4.42" };
+    static const char *const sn_names[] = { "surName", "SN", "2.5.4.4", "OID.2.5.4.4" };
+    static const char *const ps_names[] = { "pseudonym", "2.5.4.65", "OID.2.5.4.65" };
+    int cns = 0, cn_mailbox = 1, gn = 0, sn = 0, ps = 0;
+    const char *p = dn;
+    while (*p) {
+        const char *start = p;
+        while (*p && *p != ',' && *p != '+') {
+            if (*p == '\\' && p[1])
+                p++;
+            p++;
+        }
+        const char *end = p;
+        if (*p)
+            p++;
+        while (start < end && *start == ' ')
+            start++;
+        const char *eq = memchr(start, '=', (size_t)(end - start));
+        if (!eq)
+            continue;
+        size_t tlen = (size_t)(eq - start);
+        if (type_is(start, tlen, cn_names, 4)) {
+            cns++;
+            if (!value_is_mailbox(eq + 1, (size_t)(end - eq - 1)))
+                cn_mailbox = 0;
+        } else if (type_is(start, tlen, gn_names, 4)) {
+            gn = 1;
+        } else if (type_is(start, tlen, sn_names, 4)) {
+            sn = 1;
+        } else if (type_is(start, tlen, ps_names, 3)) {
+            ps = 1;
+        }
+    }
+    copy_field(cn_form, cn_len, cns == 0 ? "absent" : cn_mailbox ? "mailbox" : "name");
+    snprintf(attrs, attrs_len, "%s%s%s%s%s", gn ? "givenName" : "", gn && (sn || ps) ? " " : "",
+             sn ? "surname" : "", sn && ps ? " " : "", ps ? "pseudonym" : "");
+}
+
+/* HMAC-SHA256 of data under key, as lower-case hex into out (65 bytes). */
+static int hmac_hex(const unsigned char *key, size_t key_len, const void *data, size_t len,
+                    char out[65], const char *what, char *err, size_t errlen)
+{
+    unsigned char mac[32];
+    int rc = gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, key_len, data, len, mac);
+    if (rc < 0) {
+        smime_errf(err, errlen, "HMAC-SHA256 of the %s: %s", what, gnutls_strerror(rc));
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(mac); i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    return 0;
+}
+
 static int cmp_str_ptr(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -219,10 +307,12 @@ int smime_telemetry_record_from(const smime_sig_report *s, const smime_lint_resu
                smime_telemetry_client_family(s->client));
 
     if (s->has_signer) {
-        /* A self-issued signer certificate's issuer is the signer: storing it would
-         * store a person (and usually an address).  Only the fact is kept. */
+        /* Issuer identity only for a chain that reached a configured anchor (see
+         * record.h); a self-issued certificate's issuer is the signer itself. */
         if (strcmp(s->signer.issuer, s->signer.subject) == 0) {
             copy_field(out->issuer_dn, sizeof(out->issuer_dn), "(self-issued)");
+        } else if (!s->chain_anchored) {
+            copy_field(out->issuer_dn, sizeof(out->issuer_dn), "(untrusted)");
         } else {
             dn_without_email(s->signer.issuer, out->issuer_dn, sizeof(out->issuer_dn));
             copy_field(out->issuer_key_id, sizeof(out->issuer_key_id), s->signer.issuer_key_id);
@@ -232,6 +322,24 @@ int smime_telemetry_record_from(const smime_sig_report *s, const smime_lint_resu
             out->validity_days = (s->signer.not_after - s->signer.not_before + 86399) / 86400;
         if (s->signer.not_before != 0)
             month_of(s->signer.not_before, out->not_before_month, sizeof(out->not_before_month));
+        subject_forms(s->signer.subject, out->cn_form, sizeof(out->cn_form), out->name_attrs,
+                      sizeof(out->name_attrs));
+        if (priv && priv->cert_key_len > 0) {
+            if (priv->cert_key_len > SMIME_TELEMETRY_KEY_MAX) {
+                smime_errf(err, errlen, "the certificate id key is longer than %d bytes",
+                           SMIME_TELEMETRY_KEY_MAX);
+                return -1;
+            }
+            /* issuer DN, a NUL, the serial: no two (issuer, serial) pairs collide */
+            char ident[sizeof(s->signer.issuer) + sizeof(s->signer.serial) + 1];
+            size_t il = strlen(s->signer.issuer), sl = strlen(s->signer.serial);
+            memcpy(ident, s->signer.issuer, il);
+            ident[il] = '\0';
+            memcpy(ident + il + 1, s->signer.serial, sl);
+            if (hmac_hex(priv->cert_key, priv->cert_key_len, ident, il + 1 + sl, out->cert_id,
+                         "signer certificate", err, errlen) < 0)
+                return -1;
+        }
     }
     if (s->chain_anchored && s->chain_len > 0 && s->chain_len <= SMIME_CHAIN_MAX)
         dn_without_email(s->chain[s->chain_len - 1].subject, out->root_subject,
@@ -261,16 +369,10 @@ int smime_telemetry_record_from(const smime_sig_report *s, const smime_lint_resu
                         SMIME_TELEMETRY_KEY_MAX);
                 return -1;
             }
-            unsigned char mac[32];
-            int rc = gnutls_hmac_fast(GNUTLS_MAC_SHA256, priv->key, priv->key_len, domain,
-                                      strlen(domain), mac);
-            if (rc < 0) {
-                smime_errf(err, errlen, "HMAC-SHA256 of the sender domain: %s", gnutls_strerror(rc));
+            char hex[65];
+            if (hmac_hex(priv->key, priv->key_len, domain, strlen(domain), hex,
+                         "sender domain", err, errlen) < 0)
                 return -1;
-            }
-            char hex[2 * sizeof(mac) + 1];
-            for (size_t i = 0; i < sizeof(mac); i++)
-                snprintf(hex + 2 * i, 3, "%02x", mac[i]);
             copy_field(out->sender_domain, sizeof(out->sender_domain), hex);
         }
     }

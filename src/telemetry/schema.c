@@ -27,7 +27,7 @@ static const struct {
     { "validity_days", COL_INT64, offsetof(smime_telemetry_record, validity_days), 0 },
     TEXT(not_before_month), TEXT(sbr_scope),
     { "scope_flags", COL_UINT, offsetof(smime_telemetry_record, scope_flags), 0 },
-    TEXT(client_family), TEXT(sender_domain),
+    TEXT(client_family), TEXT(sender_domain), TEXT(cert_id), TEXT(cn_form), TEXT(name_attrs),
 #undef TEXT
 };
 
@@ -35,13 +35,13 @@ const char *const smime_telemetry_columns[SMIME_TELEMETRY_NCOLS] = {
     "day", "result", "reason", "issuer_dn", "issuer_key_id", "root_subject", "policy_oid",
     "cert_type", "generation", "findings", "key_alg", "digest_alg", "sig_alg",
     "validity_days", "not_before_month", "sbr_scope", "scope_flags", "client_family",
-    "sender_domain",
+    "sender_domain", "cert_id", "cn_form", "name_attrs",
 };
 
 const char smime_telemetry_column_list[] =
     "day,result,reason,issuer_dn,issuer_key_id,root_subject,policy_oid,cert_type,generation,"
     "findings,key_alg,digest_alg,sig_alg,validity_days,not_before_month,sbr_scope,scope_flags,"
-    "client_family,sender_domain";
+    "client_family,sender_domain,cert_id,cn_form,name_attrs";
 
 void smime_telemetry_record_values(const smime_telemetry_record *rec,
                                    const char *vals[SMIME_TELEMETRY_NCOLS], char *numbuf)
@@ -121,6 +121,11 @@ static const char *const migrations[SMIME_TELEMETRY_SCHEMA_VERSION] = {
     /* 2: the lint scope bits, and an index for the day ranges reports select */
     "ALTER TABLE signature ADD COLUMN scope_flags BIGINT NOT NULL DEFAULT 0;"
     "CREATE INDEX signature_day ON signature (day)",
+    /* 3: distinct certificates (a keyed hash, never the fingerprint) and the subject
+     * name forms the naming questions need; rows from before have "" (unknown) */
+    "ALTER TABLE signature ADD COLUMN cert_id TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE signature ADD COLUMN cn_form TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE signature ADD COLUMN name_attrs TEXT NOT NULL DEFAULT ''",
 };
 
 int smime_telemetry_migration_sql(int to_version, const char *id_column, char *out,

@@ -37,12 +37,17 @@ int smime_telemetry_sqlite_open(const char *path, int must_exist, smime_telemetr
 
 #else
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <sqlite3.h>
 
 #define BUSY_TIMEOUT_MS 5000
 #define WAL_RETRY_MS    10
 #define MIGRATION_SQL_MAX 4096
-#define QUERY_SQL_MAX 1024
+#define QUERY_SQL_MAX 2048
 
 typedef struct sqlite_sink {
     sqlite3      *db;       /* owned */
@@ -153,6 +158,40 @@ rollback:
     return -1;
 }
 
+/* The file holds which CAs and certificates this gateway saw: readable by its
+ * owner only.  A new database is created here with mode 0600 before SQLite opens
+ * it, because SQLite gives its -wal and -shm files the mode of the database file;
+ * an existing one (and its -wal, -shm, -journal) that others can read is narrowed
+ * to the owner's bits.  Returns 0, or -1 with err. */
+static int make_private(const char *path, int must_exist, char *err, size_t errlen)
+{
+    if (!must_exist) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            close(fd);
+        } else if (errno != EEXIST) {
+            smime_errf(err, errlen, "sqlite: %s: %s", path, strerror(errno));
+            return -1;
+        }
+    }
+    static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        char p[4096];
+        if ((size_t)snprintf(p, sizeof(p), "%s%s", path, suffixes[i]) >= sizeof(p)) {
+            smime_errf(err, errlen, "sqlite: %s: path too long", path);
+            return -1;
+        }
+        struct stat st;
+        if (lstat(p, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & (S_IRWXG | S_IRWXO)))
+            continue;
+        if (st.st_uid == geteuid() && chmod(p, st.st_mode & 0700) < 0) {
+            smime_errf(err, errlen, "sqlite: %s: cannot make it private: %s", p, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int sqlite_write(void *impl, const smime_telemetry_record *recs, size_t n, char *err,
                         size_t errlen)
 {
@@ -256,6 +295,10 @@ int smime_telemetry_sqlite_open(const char *path, int must_exist, smime_telemetr
         smime_errf(err, errlen, "sqlite: out of memory");
         return -1;
     }
+    if (make_private(path, must_exist, err, errlen) < 0) {
+        free(s);
+        return -1;
+    }
     int rc = sqlite3_open_v2(path, &s->db,
                              SQLITE_OPEN_READWRITE | (must_exist ? 0 : SQLITE_OPEN_CREATE) |
                                  SQLITE_OPEN_FULLMUTEX,
@@ -268,9 +311,11 @@ int smime_telemetry_sqlite_open(const char *path, int must_exist, smime_telemetr
     }
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
     char sql[QUERY_SQL_MAX];
-    snprintf(sql, sizeof(sql),
-             "INSERT INTO signature (%s) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-             smime_telemetry_column_list);
+    int o = snprintf(sql, sizeof(sql), "INSERT INTO signature (%s) VALUES (",
+                     smime_telemetry_column_list);
+    for (int i = 0; i < SMIME_TELEMETRY_NCOLS; i++)
+        o += snprintf(sql + o, sizeof(sql) - (size_t)o, "%s?", i ? "," : "");
+    snprintf(sql + o, sizeof(sql) - (size_t)o, ")");
     if (set_wal(s->db, err, errlen) < 0 || migrate(s->db, err, errlen) < 0) {
         char why[512];
         snprintf(why, sizeof(why), "%s", err ? err : "");

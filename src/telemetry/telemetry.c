@@ -69,6 +69,19 @@ int smime_telemetry_uri_check(const char *uri, char *err, size_t errlen)
     return -1;
 }
 
+int smime_telemetry_secret_default_path(const char *uri, char *out, size_t outlen)
+{
+    const char *path = uri ? sqlite_path(uri) : NULL;
+    int n;
+    if (path && *path)
+        n = snprintf(out, outlen, "%s.secret", path);
+    else if (uri && is_pg_uri(uri))
+        n = snprintf(out, outlen, "%s", SMIME_TELEMETRY_SECRET_DEFAULT);
+    else
+        return -1;
+    return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
 int smime_telemetry_sink_open(const char *uri, smime_telemetry_sink **out, char *err,
                               size_t errlen)
 {
@@ -370,6 +383,29 @@ int smime_telemetry_open(const char *uri, const smime_telemetry_options *opt,
                          smime_telemetry **out, char *err, size_t errlen)
 {
     *out = NULL;
+    if (smime_telemetry_uri_check(uri, err, errlen) < 0)
+        return -1;
+    smime_telemetry_options o;
+    if (opt)
+        o = *opt;
+    else
+        smime_telemetry_options_default(&o);
+    if (o.privacy.cert_key_len == 0) {
+        char path[4096];
+        if (o.secret_path)
+            snprintf(path, sizeof(path), "%s", o.secret_path);
+        else if (smime_telemetry_secret_default_path(uri, path, sizeof(path)) < 0)
+            path[0] = '\0';
+        if (!path[0]) {
+            smime_errf(err, errlen, "telemetry: no path for the deployment secret");
+            return -1;
+        }
+        if (smime_telemetry_secret_load(path, o.privacy.cert_key, &o.privacy.cert_key_len, err,
+                                        errlen) < 0)
+            return -1;
+    }
+    o.secret_path = NULL;   /* borrowed: not kept */
+    opt = &o;
     smime_telemetry_sink *sink = NULL;
     char why[512] = "";
     int connected = 1;

@@ -13,7 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
+#include <gnutls/crypto.h>
 #include <sqlite3.h>
 
 #include "smime/telemetry/telemetry.h"
@@ -156,7 +161,115 @@ static void test_record_fields(void **state)
     assert_int_equal(r.scope_flags, lint.scope);
     assert_string_equal(r.client_family, "Thunderbird");
     assert_string_equal(r.sender_domain, "");
+    assert_string_equal(r.cert_id, "");   /* no secret given */
+    assert_string_equal(r.cn_form, "name");
+    assert_string_equal(r.name_attrs, "");
     assert_no_personal_data(&r);
+}
+
+/* Issue 14: issuer identity only for a chain that reached a configured anchor. */
+static void test_record_untrusted_issuer(void **state)
+{
+    (void)state;
+    smime_sig_report s;
+    fill_leaky_report(&s);
+    snprintf(s.signer.issuer, sizeof(s.signer.issuer), "CN=Jane Doe Personal CA,O=Jane Doe");
+    s.chain_anchored = 0;
+    s.result = SMIME_RESULT_FAIL;
+    s.code = "untrusted";
+    smime_telemetry_record r;
+    char err[256];
+    assert_int_equal(smime_telemetry_record_from(&s, NULL, NOW, NULL, &r, err, sizeof(err)), 0);
+    assert_string_equal(r.issuer_dn, "(untrusted)");
+    assert_string_equal(r.issuer_key_id, "");
+    assert_string_equal(r.root_subject, "");
+    const char *vals[SMIME_TELEMETRY_NCOLS];
+    char numbuf[SMIME_TELEMETRY_NCOLS * 24];
+    smime_telemetry_record_values(&r, vals, numbuf);
+    for (size_t c = 0; c < SMIME_TELEMETRY_NCOLS; c++)
+        if (strstr(vals[c], "Jane") || strstr(vals[c], "AABBCCDD"))
+            fail_msg("column %s holds the untrusted issuer: %s", smime_telemetry_columns[c],
+                     vals[c]);
+    /* anchored: the CA is named */
+    s.chain_anchored = 1;
+    assert_int_equal(smime_telemetry_record_from(&s, NULL, NOW, NULL, &r, err, sizeof(err)), 0);
+    assert_string_equal(r.issuer_dn, "CN=Jane Doe Personal CA,O=Jane Doe");
+    assert_string_equal(r.issuer_key_id, "AABBCCDD");
+}
+
+/* cert_id = HMAC-SHA256(secret, issuer DN || NUL || serial): the same certificate
+ * has one id, another serial another, another secret another; never the
+ * fingerprint or a name. */
+static void test_record_cert_id(void **state)
+{
+    (void)state;
+    smime_sig_report s;
+    fill_leaky_report(&s);
+    smime_telemetry_privacy priv;
+    memset(&priv, 0, sizeof(priv));
+    memcpy(priv.cert_key, "0123456789abcdef0123456789abcdef", 32);
+    priv.cert_key_len = 32;
+    smime_telemetry_record r1, r2, r3;
+    char err[256];
+    assert_int_equal(smime_telemetry_record_from(&s, NULL, NOW, &priv, &r1, err, sizeof(err)), 0);
+    char ident[600];
+    size_t il = strlen(s.signer.issuer);
+    memcpy(ident, s.signer.issuer, il);
+    ident[il] = '\0';
+    memcpy(ident + il + 1, "0A1B2C", 6);
+    unsigned char mac[32];
+    assert_int_equal(gnutls_hmac_fast(GNUTLS_MAC_SHA256, priv.cert_key, 32, ident, il + 7, mac), 0);
+    char hex[65];
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+    assert_string_equal(r1.cert_id, hex);
+    s.signing_time += 3600;      /* another signature, same certificate */
+    s.result = SMIME_RESULT_PASS;
+    assert_int_equal(smime_telemetry_record_from(&s, NULL, NOW + 86400, &priv, &r2, err,
+                                                 sizeof(err)), 0);
+    assert_string_equal(r2.cert_id, r1.cert_id);
+    snprintf(s.signer.serial, sizeof(s.signer.serial), "0A1B2D");
+    assert_int_equal(smime_telemetry_record_from(&s, NULL, NOW, &priv, &r3, err, sizeof(err)), 0);
+    assert_string_not_equal(r3.cert_id, r1.cert_id);
+    priv.cert_key[0] ^= 1;
+    snprintf(s.signer.serial, sizeof(s.signer.serial), "0A1B2C");
+    assert_int_equal(smime_telemetry_record_from(&s, NULL, NOW, &priv, &r3, err, sizeof(err)), 0);
+    assert_string_not_equal(r3.cert_id, r1.cert_id);
+    s.has_signer = 0;
+    assert_int_equal(smime_telemetry_record_from(&s, NULL, NOW, &priv, &r3, err, sizeof(err)), 0);
+    assert_string_equal(r3.cert_id, "");
+    assert_no_personal_data(&r1);
+}
+
+/* The naming questions: CN only a mailbox, given name / surname / pseudonym. */
+static void test_record_subject_forms(void **state)
+{
+    (void)state;
+    static const struct { const char *dn, *cn_form, *attrs; } cases[] = {
+        { "EMAIL=jane@example.com,CN=jane@example.com", "mailbox", "" },
+        { "CN=jane@example.com,O=Example", "mailbox", "" },
+        { "CN=Jane Doe,givenName=Jane,surName=Doe,O=X", "name", "givenName surname" },
+        { "pseudonym=JD,CN=jane@example.com", "mailbox", "pseudonym" },
+        { "EMAIL=jane@example.com,pseudonym=JD,surName=Doe,givenName=Jane,CN=jane@example.com",
+          "mailbox", "givenName surname pseudonym" },
+        { "2.5.4.65=#0c024a44,CN=Jane", "name", "pseudonym" },
+        { "O=Example,C=DE", "absent", "" },
+        { "CN=jane@example.com+CN=Jane Doe", "name", "" },
+        { "CN=not an address@example.com", "name", "" },
+        { "CN=jane@localhost", "name", "" },
+        { "CN=a\\,b@example.com", "name", "" },
+        { "", "absent", "" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        smime_sig_report s;
+        fill_leaky_report(&s);
+        snprintf(s.signer.subject, sizeof(s.signer.subject), "%s", cases[i].dn);
+        smime_telemetry_record r;
+        assert_int_equal(smime_telemetry_record_from(&s, NULL, NOW, NULL, &r, NULL, 0), 0);
+        if (strcmp(r.cn_form, cases[i].cn_form) || strcmp(r.name_attrs, cases[i].attrs))
+            fail_msg("%s: cn_form %s attrs [%s], want %s [%s]", cases[i].dn, r.cn_form,
+                     r.name_attrs, cases[i].cn_form, cases[i].attrs);
+    }
 }
 
 static void test_record_without_lint_or_signer(void **state)
@@ -629,8 +742,8 @@ static void tmpdb_make(tmpdb *d)
 static void tmpdb_remove(tmpdb *d)
 {
     char p[200];
-    static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-    for (size_t i = 0; i < 4; i++) {
+    static const char *const suffixes[] = { "", "-wal", "-shm", "-journal", ".secret" };
+    for (size_t i = 0; i < 5; i++) {
         snprintf(p, sizeof(p), "%s%s", d->path, suffixes[i]);
         unlink(p);
     }
@@ -824,6 +937,22 @@ static void test_sqlite_through_queue(void **state)
     assert_int_equal(c.groups, 1);
     assert_int_equal(c.total, 500);
     assert_int_equal(strlen(c.first.sender_domain), 64);
+    /* the writer made the deployment secret next to the database and keyed the
+     * certificate id with it */
+    assert_int_equal(strlen(c.first.cert_id), 64);
+    char secret_path[200];
+    snprintf(secret_path, sizeof(secret_path), "%s.secret", d.path);
+    unsigned char key[SMIME_TELEMETRY_KEY_MAX];
+    size_t key_len = 0;
+    assert_int_equal(smime_telemetry_secret_load(secret_path, key, &key_len, err, sizeof(err)), 0);
+    assert_int_equal(key_len, SMIME_TELEMETRY_SECRET_LEN);
+    smime_telemetry_privacy priv;
+    memset(&priv, 0, sizeof(priv));
+    memcpy(priv.cert_key, key, key_len);
+    priv.cert_key_len = key_len;
+    smime_telemetry_record again;
+    assert_int_equal(smime_telemetry_record_from(&s, NULL, NOW, &priv, &again, err, sizeof(err)), 0);
+    assert_string_equal(again.cert_id, c.first.cert_id);
     assert_no_personal_data(&c.first);
     smime_telemetry_sink_close(sink);
     tmpdb_remove(&d);
@@ -840,12 +969,106 @@ static void test_sqlite_unwritable(void **state)
     assert_non_null(strstr(err, "/nonexistent-dir/x/t.db"));
 }
 
+static mode_t mode_of(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        fail_msg("stat %s: %s", path, strerror(errno));
+    return st.st_mode & 0777;
+}
+
+/* The deployment secret: made 0600 on first use, the same on every later load, a
+ * file others can read (or a symlink, or an empty file) refused. */
+static void test_secret_file(void **state)
+{
+    (void)state;
+    char dir[64] = "/tmp/test_secret_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], other[128];
+    snprintf(path, sizeof(path), "%s/s", dir);
+    snprintf(other, sizeof(other), "%s/o", dir);
+    mode_t old = umask(0);   /* the most permissive umask: the mode must still be 0600 */
+    unsigned char k1[SMIME_TELEMETRY_KEY_MAX], k2[SMIME_TELEMETRY_KEY_MAX];
+    size_t l1 = 0, l2 = 0;
+    char err[512];
+    assert_int_equal(smime_telemetry_secret_load(path, k1, &l1, err, sizeof(err)), 0);
+    umask(old);
+    assert_int_equal(l1, SMIME_TELEMETRY_SECRET_LEN);
+    assert_int_equal(mode_of(path), 0600);
+    assert_int_equal(smime_telemetry_secret_load(path, k2, &l2, err, sizeof(err)), 0);
+    assert_int_equal(l2, l1);
+    assert_memory_equal(k1, k2, l1);
+    /* another deployment, another secret */
+    assert_int_equal(smime_telemetry_secret_load(other, k2, &l2, err, sizeof(err)), 0);
+    assert_memory_not_equal(k1, k2, l1);
+    /* no temporary file left behind */
+    DIR *dh = opendir(dir);
+    assert_non_null(dh);
+    int entries = 0;
+    for (struct dirent *e; (e = readdir(dh));)
+        entries += e->d_name[0] != '.';
+    closedir(dh);
+    assert_int_equal(entries, 2);
+    assert_int_equal(chmod(path, 0640), 0);
+    assert_int_equal(smime_telemetry_secret_load(path, k2, &l2, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "chmod 600"));
+    unlink(other);
+    assert_int_equal(symlink(path, other), 0);
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_int_equal(smime_telemetry_secret_load(other, k2, &l2, err, sizeof(err)), -1);
+    unlink(other);
+    int fd = open(other, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(smime_telemetry_secret_load(other, k2, &l2, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "empty"));
+    unlink(other);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* Issue 14: the database and its -wal and -shm files are readable by the owner
+ * only, whatever the umask; an existing world-readable database is narrowed. */
+static void test_sqlite_files_private(void **state)
+{
+    (void)state;
+    tmpdb d;
+    tmpdb_make(&d);
+    mode_t old = umask(0022);
+    smime_telemetry_sink *sink;
+    char err[512];
+    assert_int_equal(smime_telemetry_sink_open(d.uri, &sink, err, sizeof(err)), 0);
+    smime_sig_report s;
+    fill_leaky_report(&s);
+    smime_telemetry_record r;
+    assert_int_equal(smime_telemetry_record_from(&s, NULL, NOW, NULL, &r, err, sizeof(err)), 0);
+    assert_int_equal(smime_telemetry_sink_write(sink, &r, 1, err, sizeof(err)), 0);
+    char p[200];
+    assert_int_equal(mode_of(d.path), 0600);
+    snprintf(p, sizeof(p), "%s-wal", d.path);
+    assert_int_equal(mode_of(p), 0600);
+    snprintf(p, sizeof(p), "%s-shm", d.path);
+    assert_int_equal(mode_of(p), 0600);
+    smime_telemetry_sink_close(sink);
+    assert_int_equal(chmod(d.path, 0644), 0);
+    assert_int_equal(smime_telemetry_sink_open_existing(d.uri, &sink, err, sizeof(err)), 0);
+    assert_int_equal(mode_of(d.path), 0600);
+    smime_telemetry_sink_close(sink);
+    umask(old);
+    tmpdb_remove(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_client_family),
         cmocka_unit_test(test_record_fields),
         cmocka_unit_test(test_record_without_lint_or_signer),
+        cmocka_unit_test(test_record_untrusted_issuer),
+        cmocka_unit_test(test_record_cert_id),
+        cmocka_unit_test(test_record_subject_forms),
+        cmocka_unit_test(test_secret_file),
+        cmocka_unit_test(test_sqlite_files_private),
         cmocka_unit_test(test_record_self_issued),
         cmocka_unit_test(test_record_sender_domain),
         cmocka_unit_test(test_record_findings_cut),

@@ -9,16 +9,27 @@
 #include "smime/report/report.h"
 
 /* Schema of both sinks; migrations up to this version run on open. */
-#define SMIME_TELEMETRY_SCHEMA_VERSION 2
+#define SMIME_TELEMETRY_SCHEMA_VERSION 3
 
 #define SMIME_TELEMETRY_FINDINGS_MAX   512   /* bytes of the space-separated ID list */
 #define SMIME_TELEMETRY_KEY_MAX        64    /* HMAC key bytes */
+#define SMIME_TELEMETRY_SECRET_LEN     32    /* bytes of a generated deployment secret */
 #define SMIME_TELEMETRY_QUEUE_MAX      65536 /* cap on the queue capacity option */
 #define SMIME_TELEMETRY_BATCH_MAX      256   /* records per sink write (one transaction) */
 #define SMIME_TELEMETRY_CLOSE_GRACE_MS 2000  /* close waits this long past flush_ms */
 
 /* One signature, as stored.  Every field is a NUL-terminated string ("" = unknown
- * or not applicable) except validity_days (-1 = unknown) and scope_flags. */
+ * or not applicable) except validity_days (-1 = unknown) and scope_flags.
+ *
+ * Issuer identity (issuer_dn, issuer_key_id, root_subject) is kept only for chains
+ * that reached a configured trust anchor: a CA the admin chose to trust is public
+ * knowledge, an untrusted issuer may be a person's own CA.  Otherwise issuer_dn is
+ * the class "(untrusted)" (or "(self-issued)") and the key id is empty.
+ *
+ * cert_id tells certificates apart without naming them: HMAC-SHA256 under the
+ * deployment secret of the signer's issuer DN and serial number (the certificate's
+ * identity in CMS, RFC 5652 IssuerAndSerialNumber), hex; never the fingerprint,
+ * which anyone holding the certificate could match. */
 typedef struct smime_telemetry_record {
     char    day[11];                 /* "YYYY-MM-DD", UTC day of the observation */
     char    result[12];              /* RFC 7281 word: "pass", "fail", ... */
@@ -39,6 +50,14 @@ typedef struct smime_telemetry_record {
     unsigned scope_flags;            /* SMIME_SCOPE_* bits of the lint result */
     char    client_family[24];       /* smime_telemetry_client_family() */
     char    sender_domain[72];       /* "" unless enabled: HMAC hex or the domain */
+    /* schema 3 */
+    char    cert_id[65];             /* keyed hash of the signer certificate, hex; ""
+                                      * without a signer or a secret */
+    char    cn_form[16];             /* subject commonName: "mailbox" (only an address),
+                                      * "name" (other text), "absent" */
+    char    name_attrs[40];          /* subject name attributes present, of "givenName",
+                                      * "surname", "pseudonym", space-separated in that
+                                      * order; "" for none */
 } smime_telemetry_record;
 
 typedef enum smime_telemetry_domain_mode {
@@ -51,7 +70,21 @@ typedef struct smime_telemetry_privacy {
     smime_telemetry_domain_mode domain_mode;
     unsigned char key[SMIME_TELEMETRY_KEY_MAX];   /* HMAC key; required for HMAC mode */
     size_t        key_len;
+    /* The deployment secret that keys cert_id (smime_telemetry_secret_load); with
+     * cert_key_len 0 no certificate id is stored. */
+    unsigned char cert_key[SMIME_TELEMETRY_KEY_MAX];
+    size_t        cert_key_len;
 } smime_telemetry_privacy;
+
+/* Reads the deployment secret at path into key (at most SMIME_TELEMETRY_KEY_MAX
+ * bytes), creating it first when it does not exist: SMIME_TELEMETRY_SECRET_LEN
+ * random bytes, mode 0600, written to a temporary file and linked into place, so
+ * two processes starting together end up with the same secret.  An existing file
+ * readable or writable by group or others, not a regular file, or empty is refused:
+ * whoever reads the secret can test whether a known certificate is in the data.
+ * Returns 0, or -1 with err. */
+int smime_telemetry_secret_load(const char *path, unsigned char *key, size_t *key_len,
+                                char *err, size_t errlen);
 
 /* Reduces a User-Agent / X-Mailer value to a product name: "Thunderbird",
  * "Outlook", "Apple Mail", "Evolution", "KMail", "Roundcube", "Gmail", "Mutt",

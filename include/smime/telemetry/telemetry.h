@@ -60,7 +60,18 @@ typedef struct smime_telemetry_options {
                                      * archive is recorded whole.  Never on the mail path. */
     smime_telemetry_log_fn log;     /* NULL: messages go nowhere (counters still do) */
     void    *log_ctx;
+    /* The deployment secret that keys certificate ids (borrowed, read at open):
+     * NULL = smime_telemetry_secret_default_path(uri).  smime_telemetry_open loads
+     * or creates it unless privacy.cert_key_len is already set. */
+    const char *secret_path;
 } smime_telemetry_options;
+
+/* Where the deployment secret lives unless configured: next to a SQLite database
+ * (PATH.secret), SMIME_TELEMETRY_SECRET_DEFAULT for PostgreSQL (every gateway
+ * writing one database needs the same secret, so that one certificate has one id:
+ * copy the file).  Returns 0, or -1 when out is too small or the URI is neither. */
+#define SMIME_TELEMETRY_SECRET_DEFAULT "/var/lib/smime-milter/telemetry.secret"
+int smime_telemetry_secret_default_path(const char *uri, char *out, size_t outlen);
 
 typedef struct smime_telemetry_stats {
     uint64_t submitted;      /* submit calls */
@@ -83,7 +94,9 @@ void smime_telemetry_options_default(smime_telemetry_options *opt);
  * cannot be opened or migrated, HMAC mode without a key...).  A PostgreSQL server
  * that is down is not an error: it is logged (opt->log) and the writer connects
  * when it next has records; until then they are dropped and counted, so a
- * gateway starts and passes mail while its telemetry database is away. */
+ * gateway starts and passes mail while its telemetry database is away.
+ * The deployment secret (opt->secret_path) that cannot be read or created is an
+ * error: records without certificate ids would quietly miscount. */
 int smime_telemetry_open(const char *uri, const smime_telemetry_options *opt,
                          smime_telemetry **out, char *err, size_t errlen);
 /* The same over a sink the caller made; takes ownership of sink, even on failure. */
