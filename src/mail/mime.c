@@ -369,7 +369,10 @@ static GByteArray *part_decoded(smime_mime_walk *w, GMimePart *part, int *over)
         *over = 1;
         return NULL;
     }
-    GMimeStream *mem = g_mime_stream_mem_new();
+    /* Sized for the largest possible result up front: a growing array would
+     * double its way there and hold up to twice the decoded bytes at its peak. */
+    GMimeStream *mem =
+        g_mime_stream_mem_new_with_byte_array(g_byte_array_sized_new((guint)raw_len));
     g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
     g_mime_data_wrapper_write_to_stream(content, mem);
     GByteArray *arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
@@ -631,6 +634,24 @@ static int walk_multipart(smime_mime_walk *w, GMimeMultipart *mp, span ent, cons
     return rc;
 }
 
+/* Turns the bare LF line ends of arr into CRLF where it stands (crlf_len from
+ * smime_mime_crlf_length): grown once, then filled from the end, where every byte
+ * read still holds its old value. */
+static void crlf_in_place(GByteArray *arr, size_t crlf_len)
+{
+    size_t i = arr->len, o = crlf_len;
+    if (o == i)
+        return;
+    g_byte_array_set_size(arr, (guint)crlf_len);
+    unsigned char *d = arr->data;
+    while (i > 0) {
+        unsigned char c = d[--i];
+        d[--o] = c;
+        if (c == '\n' && (i == 0 || d[i - 1] != '\r'))
+            d[--o] = '\r';
+    }
+}
+
 /* message/rfc822 must not carry a transfer encoding (RFC 2046 5.2.1), but mail in
  * the wild does, and GMime then leaves it a leaf part: decode it and walk the
  * decoded message, in canonical CRLF form. */
@@ -643,18 +664,17 @@ static int walk_encoded_message(smime_mime_walk *w, GMimePart *part, const char 
         return limit_note(w, id, depth, addrs, DECODE_LIMIT_NOTE);
     if (!dec)
         return 0;
-    /* The decoded copy is freed once converted: only the growth is new. */
+    /* Converted in place, so the decoded bytes are never held twice: only the
+     * growth is new. */
     size_t n = smime_mime_crlf_length((const char *)dec->data, dec->len);
     if (decode_charge(w, n - dec->len) < 0) {
         g_byte_array_unref(dec);
         return limit_note(w, id, depth, addrs, DECODE_LIMIT_NOTE);
     }
-    char *crlf = smime_mime_to_crlf((const char *)dec->data, dec->len, n, &n);
-    g_byte_array_unref(dec);
-    if (!crlf)
-        return -1;
+    crlf_in_place(dec, n);
+    char *crlf = (char *)dec->data;
     int rc = parse_and_walk(w, crlf, n, 1, id, depth + 1, NULL);
-    g_free(crlf);
+    g_byte_array_unref(dec);
     return rc;
 }
 
@@ -807,6 +827,8 @@ int smime_mime_walk_entity(smime_mime_walk *w, const char *entity, size_t len,
      * its growth in the CRLF conversion. */
     if (decode_charge(w, len) < 0 || decode_charge(w, crlf_len - len) < 0)
         return limit_note(w, part, depth + 1, addrs, DECODE_LIMIT_NOTE);
+    if (crlf_len == len)             /* canonical already, as it should be: in place */
+        return parse_and_walk(w, entity, len, 0, part, depth + 1, addrs);
     char *crlf = smime_mime_to_crlf(entity, len, crlf_len, &crlf_len);
     if (!crlf)
         return -1;
