@@ -90,6 +90,18 @@ static int is_email_attr(const char *type, size_t n)
 /* Copies an RFC 4514 DN without its email-address attributes: a CA's DN is what
  * the telemetry is about, but some carry a person's address (private CAs run by
  * one person), and no address may be stored.  Splits at unescaped ',' and '+'. */
+/* The end of the attribute that starts at p in an RFC 4514 string: the next ','
+ * or '+' that no backslash escapes, or the terminating NUL. */
+static const char *rdn_end(const char *p)
+{
+    while (*p && *p != ',' && *p != '+') {
+        if (*p == '\\' && p[1])
+            p++;
+        p++;
+    }
+    return p;
+}
+
 static void dn_without_email(const char *dn, char *out, size_t outlen)
 {
     size_t o = 0;
@@ -97,11 +109,7 @@ static void dn_without_email(const char *dn, char *out, size_t outlen)
     out[0] = '\0';
     while (*p) {
         const char *start = p;
-        while (*p && *p != ',' && *p != '+') {
-            if (*p == '\\' && p[1])
-                p++;
-            p++;
-        }
+        p = rdn_end(p);
         const char *end = p;
         char sep = *p;
         if (*p)
@@ -170,11 +178,7 @@ static void subject_forms(const char *dn, char *cn_form, size_t cn_len, char *at
     const char *p = dn;
     while (*p) {
         const char *start = p;
-        while (*p && *p != ',' && *p != '+') {
-            if (*p == '\\' && p[1])
-                p++;
-            p++;
-        }
+        p = rdn_end(p);
         const char *end = p;
         if (*p)
             p++;

@@ -11,10 +11,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    gnutls_global_init();
-    issuer = fuzz_crt("sub");
-    cert = fuzz_crt("leaf-good");
-    when = (smime_rev_time){ .now = fuzz_now(), .skew = 300, .max_age = 3600 };
+    fuzz_revocation_setup("leaf-good", &issuer, &cert, &when);
     return 0;
 }
 

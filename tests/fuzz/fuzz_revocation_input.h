@@ -5,6 +5,7 @@
 #include <gnutls/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "smime/revocation/answer.h"
 
 #define FUZZ_FIX "tests/revocation/fixtures/"
 
@@ -31,4 +32,15 @@ static long long fuzz_now(void)
         abort();
     fclose(f);
     return t;
+}
+
+/* The checked certificate `cert_name`, its issuer (the fixtures' sub CA) and the
+ * time rules, for LLVMFuzzerInitialize. */
+static void fuzz_revocation_setup(const char *cert_name, gnutls_x509_crt_t *issuer,
+                                  gnutls_x509_crt_t *cert, smime_rev_time *when)
+{
+    gnutls_global_init();
+    *issuer = fuzz_crt("sub");
+    *cert = fuzz_crt(cert_name);
+    *when = (smime_rev_time){ .now = fuzz_now(), .skew = 300, .max_age = 3600 };
 }
