@@ -368,7 +368,8 @@ static void test_ber_twins_of_tampered_messages(void **state)
 /* A CMS that OpenSSL makes now with the sample PKI's PSS signer (an
  * rsaEncryption key): `-md md` and the extra options, over a small MIME entity;
  * opaque puts the content inside.  signed_bytes holds the content when detached. */
-static first_object openssl_pss(const char *md, const char *options, int opaque)
+static first_object openssl_pss_by(const char *cert, const char *key, const char *md,
+                                   const char *options, int opaque)
 {
     static const char content[] = "Content-Type: text/plain\r\n\r\nsigned with RSASSA-PSS\r\n";
     char dir[] = "/tmp/test_cms.XXXXXX";
@@ -382,10 +383,9 @@ static first_object openssl_pss(const char *md, const char *options, int opaque)
     assert_int_equal(fwrite(content, 1, sizeof(content) - 1, fp), sizeof(content) - 1);
     fclose(fp);
     snprintf(cmd, sizeof(cmd),
-             "openssl cms -sign -binary %s -in %s -signer sample-mail/pki/pss.pem "
-             "-inkey sample-mail/pki/pss.key -md %s -keyopt rsa_padding_mode:pss %s "
-             "-outform DER -out %s 2>%s",
-             opaque ? "-nodetach" : "", in, md, options, der, errf);
+             "openssl cms -sign -binary %s -in %s -signer %s -inkey %s -md %s "
+             "-keyopt rsa_padding_mode:pss %s -outform DER -out %s 2>%s",
+             opaque ? "-nodetach" : "", in, cert, key, md, options, der, errf);
     if (system(cmd) != 0)
         fail_msg("openssl failed: %s", cmd);
     first_object f = { 0 };
@@ -401,6 +401,11 @@ static first_object openssl_pss(const char *md, const char *options, int opaque)
     unlink(errf);
     rmdir(dir);
     return f;
+}
+
+static first_object openssl_pss(const char *md, const char *options, int opaque)
+{
+    return openssl_pss_by("sample-mail/pki/pss.pem", "sample-mail/pki/pss.key", md, options, opaque);
 }
 
 static smime_sig_status verify_first(const first_object *f, smime_cms_signer *s)
@@ -454,6 +459,41 @@ static void test_rsa_pss_hashes(void **state)
     object_free(&f);
 }
 
+/* A signer whose key is itself id-RSASSA-PSS (restricted to SHA-384, salt 48),
+ * issued now by the sample CA: GnuTLS checks the signature against the key's
+ * own restrictions too. */
+static void test_rsa_pss_key(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_cms_psskey.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cmd[2048], cert[64], key[64];
+    snprintf(key, sizeof(key), "%s/key.pem", dir);
+    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+    snprintf(cmd, sizeof(cmd),
+             "openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 "
+             "-pkeyopt rsa_pss_keygen_md:sha384 -pkeyopt rsa_pss_keygen_mgf1_md:sha384 "
+             "-pkeyopt rsa_pss_keygen_saltlen:48 -out %s 2>%s/err && "
+             "openssl req -new -key %s -subj /CN=pss-key -out %s/csr.pem 2>>%s/err && "
+             "printf 'keyUsage=critical,digitalSignature\\n' >%s/ext && "
+             "openssl x509 -req -in %s/csr.pem -CA sample-mail/pki/smime-ca.pem "
+             "-CAkey sample-mail/pki/smime-ca.key -days 30 -extfile %s/ext -out %s 2>>%s/err",
+             key, dir, key, dir, dir, dir, dir, dir, cert, dir);
+    if (system(cmd) != 0)
+        fail_msg("openssl failed: %s", cmd);
+    first_object f = openssl_pss_by(cert, key, "sha384", "-keyopt rsa_pss_saltlen:-1", 0);
+    smime_cms_signer s;
+    if (verify_first(&f, &s) != SMIME_SIG_OK)
+        fail_msg("%s", s.reason);
+    assert_string_equal(s.sig_alg, "RSA-PSS-SHA384");
+    expect_twins(&f, SMIME_SIG_OK);
+    f.signed_bytes[0] ^= 0x01;
+    expect_twins(&f, SMIME_SIG_BAD);
+    object_free(&f);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* Parameters outside the permitted set are named and never verified with a
  * hash they do not name. */
 static void test_rsa_pss_other_parameters(void **state)
@@ -490,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_ber_twins_of_valid_messages),
         cmocka_unit_test(test_ber_twins_of_tampered_messages),
         cmocka_unit_test(test_rsa_pss_hashes),
+        cmocka_unit_test(test_rsa_pss_key),
         cmocka_unit_test(test_rsa_pss_other_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
