@@ -513,6 +513,19 @@ static void test_rsa_pss_other_parameters(void **state)
             fail_msg("case %zu: %s", i, s.reason);
         object_free(&f);
     }
+    /* SignerInfo digestAlgorithm (the second SHA-512 identifier, after the one
+     * in digestAlgorithms) naming SHA-384 while the PSS parameters say SHA-512 */
+    first_object f = openssl_pss("sha512", "-keyopt rsa_pss_saltlen:-1", 0);
+    static const unsigned char sha512_oid[] = "\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x03";
+    unsigned char *first = memmem(f.der, f.der_len, sha512_oid, 11);
+    assert_non_null(first);
+    unsigned char *second = memmem(first + 11, f.der_len - (size_t)(first + 11 - f.der), sha512_oid, 11);
+    assert_non_null(second);
+    second[10] = 0x02;
+    smime_cms_signer s;
+    assert_int_equal(verify_first(&f, &s), SMIME_SIG_UNSUPPORTED);
+    assert_non_null(strstr(s.reason, "digestAlgorithm SHA384, signature hash SHA512"));
+    object_free(&f);
 }
 
 int main(void)
