@@ -18,7 +18,11 @@ seed_dir() { # TARGET -> a directory of seed inputs
     d="$B/seeds/$1"
     rm -rf "$d"; mkdir -p "$d"
     case "$1" in
-    fuzz_verify) cp sample-mail/*.eml "$d/" ;;
+    fuzz_verify)
+        cp sample-mail/*.eml "$d/"
+        # Thunderbird's messages: real NSS BER (copied into the build tree only)
+        find ../shared/corpus/thunderbird-smime -name '*.eml' 2>/dev/null |
+            while read -r f; do cp "$f" "$d/tb-$(basename "$f")"; done ;;
     fuzz_cms|fuzz_ber)
         # `openssl smime -pk7out` writes PEM whatever -outform says: take the
         # base64 out of it for the DER the message carries, and add a BER twin.
