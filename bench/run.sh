@@ -19,6 +19,31 @@ $S/14-ed25519.eml $S/50-body-5k-rsa2048.eml $S/51-body-500k-p256.eml"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
+# Every figure is a "key JSON-value" line in $KV, in the order measured, and
+# results.json is written from it at the end: recording a figure is one `put`.
+KV="$T/kv"
+: >"$KV"
+put() { printf '%s %s\n' "$1" "${2:-null}" >>"$KV"; }
+field() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
+num() { if [ -n "$1" ]; then echo "$1"; else echo null; fi; }   # JSON for a missing figure
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
+
+# Benches of their own, one line each under "separate benches" below: a program
+# printing "name number" lines, each of which becomes a key of results.json and a
+# row of the table.  A bench that cannot run fails make bench.
+#   extra LABEL COMMAND [ARG...]
+: >"$T/extra"
+extra() {
+    _label=$1
+    shift
+    echo "bench: $_label..."
+    "$@" >"$T/extra.out" || { echo "bench: $_label failed" >&2; exit 1; }
+    awk 'NF == 2 && $2 ~ /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/' "$T/extra.out" >"$T/extra.kv"
+    [ -s "$T/extra.kv" ] || { echo "bench: $_label printed no figure" >&2; exit 1; }
+    cat "$T/extra.kv" >>"$KV"
+    awk -v l="$_label" '{ print l "|" $1 "|" $2 }' "$T/extra.kv" >>"$T/extra"
+}
+
 echo "bench: pipeline ($SECONDS_EACH s, one core)..."
 pipeline=$("$BUILD/bench/bench" pipeline "$SECONDS_EACH" $MIX | awk '{print $2}')
 echo "bench: pipeline without the validated-path cache ($SECONDS_EACH s, one core)..."
@@ -65,10 +90,10 @@ big="$T/big.eml"
         -certfile "$S/pki/smime-ca.pem" -md sha256
 } >"$big"
 "$BUILD/bench/bench" rss "$big" >"$T/rss"
-rss=$(awk '/^pipeline_peak_rss_mb/ {print $2}' "$T/rss")
-big_size=$(awk '/^rss_message_mb/ {print $2}' "$T/rss")
-big_result=$(awk '/^rss_result/ {print $2}' "$T/rss")
-big_secs=$(awk '/^rss_verify_seconds/ {print $2}' "$T/rss")
+rss=$(field pipeline_peak_rss_mb "$T/rss")
+big_size=$(field rss_message_mb "$T/rss")
+big_result=$(field rss_result "$T/rss")
+big_secs=$(field rss_verify_seconds "$T/rss")
 
 # Through the milter protocol on loopback, no MTA: our load client (bench/
 # milter-load.c) against the daemon with a default-like configuration.
@@ -84,8 +109,6 @@ if [ -x "$BUILD/smime-milter" ]; then
     milter_up "$BUILD" "$T" bench.localhost "$port" ||
         { echo "bench: milter did not start" >&2; kill "$MILTER_PID"; exit 1; }
     mpid=$MILTER_PID
-    field() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
-    num() { if [ -n "$1" ]; then echo "$1"; else echo null; fi; }   # JSON for a missing figure
     load_ok() {
         [ "$(field milter_errors "$1")" = 0 ] && [ "$(field milter_tagged "$1")" = "$MILTER_MSGS" ] ||
             echo "bench: milter run $1: $(field milter_errors "$1") protocol errors, $(field milter_tagged "$1") of $MILTER_MSGS tagged" >&2
@@ -130,7 +153,8 @@ if [ -x "$BUILD/smime-milter" ]; then
     milter_achieved=$(num "$(field milter_msgs_per_s "$T/open")")
 fi
 
-# Ratios with awk: bc prints ".5", which is not JSON.
+# ---- separate benches: one `extra` line each ----
+
 # Through a real Postfix: the load test with the benchmark's larger defaults
 # (root and Postfix needed; BENCH_LOAD=0 skips it).
 load_line="skipped (needs root and Postfix)"
@@ -146,44 +170,44 @@ if [ "${BENCH_LOAD:-1}" = 1 ] && [ "$(id -u)" -eq 0 ] && command -v postfix >/de
     fi
 fi
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
 r_crypto=$(ratio "$pipeline" "$crypto")
 r_cold=$(ratio "$cold" "$crypto")
 r_openssl=$(ratio "$pipeline" "$openssl_rate")
 r_rss=$(ratio "$rss" "$big_size")
 
-cat >"$OUT" <<JSON
-{
-  "pipeline_msgs_per_s": $pipeline,
-  "pipeline_cold_msgs_per_s": $cold,
-  "crypto_bound_msgs_per_s": $crypto,
-  "openssl_cli_msgs_per_s": $openssl_rate,
-  "pipeline_over_crypto_bound": $r_crypto,
-  "pipeline_cold_over_crypto_bound": $r_cold,
-  "pipeline_over_openssl_cli": $r_openssl,
-  "pipeline_peak_rss_mb": $rss,
-  "big_message_mb": $big_size,
-  "big_message_rss_over_size": $r_rss,
-  "big_message_result": "$big_result",
-  "big_message_verify_s": $big_secs,
-  "lint_certs_per_s": $lint_rate,
-  "milter_msgs_per_s": $milter_rate,
-  "milter_p50_ms": $milter_p50,
-  "milter_p99_ms": $milter_p99,
-  "milter_p99_ms_runs": [$milter_p99_runs],
-  "milter_latency_offered_msgs_per_s": $milter_offered,
-  "milter_latency_achieved_msgs_per_s": $milter_achieved,
-  "milter_saturated_p50_ms": $milter_sat_p50,
-  "milter_saturated_p99_ms": $milter_sat_p99,
-  "milter_peak_rss_mb": $milter_rss,
-  "cpu_speed_slowest_pct_before_milter": $steady_before,
-  "cpu_speed_slowest_pct_after_milter": $steady_after,
-  "milter_connections": $MILTER_CONNS,
-  "mix": "$(echo $MIX | tr '\n' ' ')",
-  "openssl_mix_excludes": "ed25519 (OpenSSL 3.0 cms cannot verify it)",
-  "seconds_per_figure": $SECONDS_EACH
-}
-JSON
+put pipeline_msgs_per_s "$pipeline"
+put pipeline_cold_msgs_per_s "$cold"
+put crypto_bound_msgs_per_s "$crypto"
+put openssl_cli_msgs_per_s "$openssl_rate"
+put pipeline_over_crypto_bound "$r_crypto"
+put pipeline_cold_over_crypto_bound "$r_cold"
+put pipeline_over_openssl_cli "$r_openssl"
+put pipeline_peak_rss_mb "$rss"
+put big_message_mb "$big_size"
+put big_message_rss_over_size "$r_rss"
+put big_message_result "\"$big_result\""
+put big_message_verify_s "$big_secs"
+put lint_certs_per_s "$lint_rate"
+put milter_msgs_per_s "$milter_rate"
+put milter_p50_ms "$milter_p50"
+put milter_p99_ms "$milter_p99"
+put milter_p99_ms_runs "[$milter_p99_runs]"
+put milter_latency_offered_msgs_per_s "$milter_offered"
+put milter_latency_achieved_msgs_per_s "$milter_achieved"
+put milter_saturated_p50_ms "$milter_sat_p50"
+put milter_saturated_p99_ms "$milter_sat_p99"
+put milter_peak_rss_mb "$milter_rss"
+put cpu_speed_slowest_pct_before_milter "$steady_before"
+put cpu_speed_slowest_pct_after_milter "$steady_after"
+put milter_connections "$MILTER_CONNS"
+put mix "\"$(echo $MIX | tr '\n' ' ')\""
+put openssl_mix_excludes "\"ed25519 (OpenSSL 3.0 cms cannot verify it)\""
+put seconds_per_figure "$SECONDS_EACH"
+
+# results.json from $KV: each value is already JSON; a later key replaces none.
+awk 'BEGIN { print "{" }
+     { k = $1; sub(/^[^ ]+ /, ""); line[NR] = sprintf("  \"%s\": %s", k, $0) }
+     END { for (i = 1; i <= NR; i++) print line[i] (i < NR ? "," : ""); print "}" }' "$KV" >"$OUT"
 
 printf '\n%-34s %14s   %s\n' "figure" "value" "target"
 printf '%-34s %14s   %s\n' "pipeline msgs/s (1 core)" "$pipeline" ""
@@ -201,6 +225,8 @@ printf '%-34s %14s   %s\n' "milter p50 / p99 ms at $MILTER_RATE/s" "$milter_p50 
 printf '%-34s %14s   %s\n' "  saturated (back to back)" "$milter_sat_p50 / $milter_sat_p99" ""
 printf '%-34s %14s   %s\n' "milter peak RSS (MB)" "$milter_rss" ""
 printf '%-34s %14s   %s\n' "CPU speed, slowest slice (%)" "$steady_before / $steady_after" "before / after the milter runs (100 = steady)"
+# the separate benches' figures, under their labels
+awk -F'|' '{ printf "%-34s %14s   (%s)\n", $2, $3, $1 }' "$T/extra"
 echo "Postfix $load_line"
 [ -n "${kill_line:-}" ] && echo "Postfix $kill_line"
 echo "bench: wrote $OUT"
