@@ -78,6 +78,7 @@ extra() {
 
 ROUNDS=${BENCH_ROUNDS:-5}
 ROUND_S=${BENCH_ROUND_SECONDS:-1}
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 # Ed25519 is verified by neither OpenSSL 3.0's cms nor smime: the OpenSSL CMS
 # figures leave it out (and say so); its primitives (crypto-limit openssl) do not.
 ossl_mix=""
@@ -345,6 +346,8 @@ put large_body_vs_sha256 "$large_vs_sha"
 put rounds "$ROUNDS"
 put round_cpu_seconds "$ROUND_S"
 put milter_rounds "$MILTER_ROUNDS"
+put nproc "$(nproc)"
+put loadavg_at_start "\"$load_at_start\""
 
 # results.json from $KV: each value is already JSON.
 awk 'BEGIN { print "{" }
@@ -356,7 +359,7 @@ awk 'BEGIN { print "{" }
 row() { printf '%-38s %15s %17s  %-34s %-19s %s\n' "$1" "$2" "$3" "$4" "$5" "$6"; }
 section() { printf '\n%s\n' "$1"; }
 echo
-echo "bench: $ROUNDS interleaved rounds of $ROUND_S CPU s per program; nproc $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench: $ROUNDS interleaved rounds of $ROUND_S CPU s per program; nproc $(nproc), load $load_at_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) now"
 row "figure" "median" "spread (min-max)" "against its floor" "target" ""
 section "floors (per CPU second of one core)"
 row "crypto limit, GnuTLS (msgs/s)" "$limit" "$(spread crypto_limit_msgs_per_s "$R")" "= $limit_us us/msg" "" ""
