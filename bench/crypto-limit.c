@@ -33,8 +33,9 @@ typedef struct limit_case {
     X509 *ossl_cert;
     const EVP_MD *ossl_digest;
     const EVP_MD *ossl_sig_digest;  /* NULL for EdDSA, which hashes inside */
-    gnutls_datum_t attrs, signature;
-    const unsigned char *message_digest;
+    gnutls_datum_t attrs;           /* malloc'd: the tag differs from the message's */
+    gnutls_datum_t signature;       /* points into msg->der */
+    const unsigned char *message_digest;   /* points into msg->der */
     size_t message_digest_len;
 } limit_case;
 
