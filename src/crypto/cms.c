@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "smime/crypto/ber.h"
 #include "smime/crypto/pki.h"
 #include "smime/util/text.h"
 
@@ -15,10 +16,6 @@
 #define OID_MESSAGE_DIGEST "1.2.840.113549.1.9.4"
 /* Certificates looked at in one SignedData, repeats included. */
 #define CERT_SCAN_MAX 256
-/* Nesting we follow when looking for BER indefinite lengths; ContentInfo nests a
- * handful of levels, anything deeper is hostile. */
-#define BER_SCAN_DEPTH 24
-
 /* A carried certificate is parsed only when something asks for it: parsing is
  * most of what a warm verification costs, and with a remembered path only the
  * signer's is needed. */
@@ -35,41 +32,10 @@ struct smime_cms {
     unsigned           n_signers;
     size_t             n_certs_carried;  /* in the SignedData, read or not */
     size_t             n_certs_unread;   /* distinct ones past the cap, or never looked at */
-    int                ber_indefinite;   /* input used indefinite lengths somewhere */
+    uint8_t           *der_cms;    /* the SignedData re-encoded as DER, owned; GnuTLS reads this */
+    size_t             der_cms_len;
     smime_key_limits   key_limits;
 };
-
-/* 1 when the TLV tree in p[0..n) uses an indefinite length anywhere.  GnuTLS
- * follows those only a few levels deep and then reports a plain signature
- * failure, indistinguishable from tampering (DESIGN.md section 3). */
-static int ber_has_indefinite(const unsigned char *p, size_t n, unsigned depth)
-{
-    size_t i = 0;
-    while (i + 2 <= n) {
-        unsigned char tag = p[i];
-        if ((tag & 0x1f) == 0x1f)
-            return 0;            /* high tag numbers do not occur in CMS */
-        size_t len = p[i + 1], hdr = 2;
-        if (len == 0x80)
-            return 1;
-        if (len & 0x80) {
-            size_t k = len & 0x7f;
-            if (k > 4 || i + 2 + k > n)
-                return 0;
-            len = 0;
-            for (size_t j = 0; j < k; j++)
-                len = (len << 8) | p[i + 2 + j];
-            hdr = 2 + k;
-        }
-        if (len > n - i - hdr)
-            return 0;
-        if ((tag & 0x20) && depth < BER_SCAN_DEPTH &&
-            ber_has_indefinite(p + i + hdr, len, depth + 1))
-            return 1;
-        i += hdr + len;
-    }
-    return 0;
-}
 
 const char *smime_sig_status_code(smime_sig_status st)
 {
@@ -106,12 +72,28 @@ int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smi
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    cms->ber_indefinite = ber_has_indefinite(der, len, 0);
-    gnutls_datum_t d = { (unsigned char *)der, (unsigned)len };
+    /* Senders write BER (NSS: indefinite lengths, nested OCTET STRING segments)
+     * and GnuTLS follows it only part of the way, then reports a plain signature
+     * failure.  So GnuTLS only ever sees DER, whatever the sender wrote.  This
+     * changes nothing that is signed: the signature covers the DER of the signed
+     * attributes (RFC 5652 5.4, a SET OF re-encoded by the verifier anyway) or,
+     * without them, the content octets, and those octets are the same however
+     * they are segmented; messageDigest is a hash of the content octets too.
+     * Re-encoding can also not turn a failing message into anything but a
+     * failure: a tampered message fails on its DER form exactly as on its BER
+     * form, and BER that cannot be read is refused here, as any garbage is. */
+    char why[SMIME_TEXT_MAX];
+    if (smime_ber_to_der((smime_span){ der, len }, &cms->der_cms, &cms->der_cms_len, why,
+                         sizeof(why)) < 0) {
+        snprintf(err, errlen, "signature is not a readable CMS SignedData (%s)", why);
+        smime_cms_free(cms);
+        return -1;
+    }
+    gnutls_datum_t d = { cms->der_cms, (unsigned)cms->der_cms_len };
     int rc = gnutls_pkcs7_import(cms->pkcs7, &d, GNUTLS_X509_FMT_DER);
     if (rc < 0) {
-        snprintf(err, errlen, "signature is not a readable CMS SignedData (%s%s)",
-                 gnutls_strerror(rc), cms->ber_indefinite ? ", BER indefinite lengths" : "");
+        snprintf(err, errlen, "signature is not a readable CMS SignedData (%s)",
+                 gnutls_strerror(rc));
         smime_cms_free(cms);
         return -1;
     }
@@ -176,6 +158,7 @@ void smime_cms_free(smime_cms *cms)
     free(cms->readable);
     if (cms->pkcs7)
         gnutls_pkcs7_deinit(cms->pkcs7);
+    free(cms->der_cms);
     free(cms);
 }
 
@@ -422,10 +405,6 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
                                "signer key is too weak (RSA below 2048 bits)");
         else
             st = signer_status(out, SMIME_SIG_OK, "signature verified");
-    } else if (rc == GNUTLS_E_PK_SIG_VERIFY_FAILED && cms->ber_indefinite) {
-        st = signer_status(out, SMIME_SIG_MALFORMED,
-                           "signature uses BER indefinite-length encoding that cannot be verified "
-                           "reliably; re-send with DER encoding");
     } else if (rc == GNUTLS_E_PK_SIG_VERIFY_FAILED) {
         st = signer_status(out, SMIME_SIG_BAD,
                            "signature does not verify: the message was altered after signing or the "

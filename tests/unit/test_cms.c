@@ -9,6 +9,7 @@
 #include <gmime/gmime.h>
 
 #include "smime/crypto/cms.h"
+#include "smime/crypto/der.h"
 #include "smime/mail/mime.h"
 #include "smime/verdict/verify.h"
 #include "testutil.h"
@@ -206,6 +207,163 @@ static void test_opaque_content(void **state)
     object_free(&f);
 }
 
+/* A BER twin of the DER elements in s, written at o (room for 8 * s.len): each
+ * constructed element gets an indefinite length, each OCTET STRING longer than 8
+ * octets becomes 7-octet segments with every other one wrapped in a nested
+ * constructed string (as NSS writes eContent), and each other primitive length
+ * takes a 4-octet long form. */
+static size_t berify(smime_span s, uint8_t *o)
+{
+    smime_der_reader r;
+    smime_der_tlv t;
+    size_t n = 0;
+    int rc;
+    smime_der_reader_init(&r, s);
+    while ((rc = smime_der_next(&r, &t)) == 1) {
+        if (t.tag & 0x20) {
+            o[n++] = (uint8_t)t.tag;
+            o[n++] = 0x80;
+            n += berify(t.val, o + n);
+            o[n++] = 0;
+            o[n++] = 0;
+        } else if (t.tag == SMIME_DER_OCTET_STRING && t.val.len > 8) {
+            o[n++] = 0x24;
+            o[n++] = 0x80;
+            for (size_t i = 0, k = 0; i < t.val.len; i += 7, k++) {
+                size_t m = t.val.len - i < 7 ? t.val.len - i : 7;
+                if (k % 2) {
+                    o[n++] = 0x24;
+                    o[n++] = 0x80;
+                }
+                o[n++] = 0x04;
+                o[n++] = (uint8_t)m;
+                memcpy(o + n, t.val.p + i, m);
+                n += m;
+                if (k % 2) {
+                    o[n++] = 0;
+                    o[n++] = 0;
+                }
+            }
+            o[n++] = 0;
+            o[n++] = 0;
+        } else {
+            o[n++] = (uint8_t)t.tag;
+            o[n++] = 0x84;
+            for (int b = 3; b >= 0; b--)
+                o[n++] = (uint8_t)(t.val.len >> (8 * b));
+            memcpy(o + n, t.val.p, t.val.len);
+            n += t.val.len;
+        }
+    }
+    assert_int_equal(rc, 0);            /* the samples are DER */
+    return n;
+}
+
+enum { FORM_DER, FORM_OUTER_INDEFINITE, FORM_BER_EVERYWHERE, N_FORMS };
+
+/* The CMS of f in one of the forms: DER as made; the attack of issue 13 (the
+ * outer ContentInfo's `30 82 LL LL` rewritten as `30 80 ... 00 00`, no key
+ * needed); BER everywhere.  Caller frees. */
+static uint8_t *cms_form(const first_object *f, int form, size_t *len)
+{
+    uint8_t *o = malloc(8 * f->der_len + 64);
+    assert_non_null(o);
+    if (form == FORM_DER) {
+        memcpy(o, f->der, f->der_len);
+        *len = f->der_len;
+    } else if (form == FORM_OUTER_INDEFINITE) {
+        assert_int_equal(f->der[0], 0x30);
+        assert_int_equal(f->der[1], 0x82);
+        assert_int_equal(((size_t)f->der[2] << 8 | f->der[3]) + 4, f->der_len);
+        o[0] = 0x30;
+        o[1] = 0x80;
+        memcpy(o + 2, f->der + 4, f->der_len - 4);
+        o[f->der_len - 2] = 0;
+        o[f->der_len - 1] = 0;
+        *len = f->der_len;
+    } else {
+        *len = berify((smime_span){ f->der, f->der_len }, o);
+        assert_true(*len > f->der_len);
+    }
+    return o;
+}
+
+/* Every form of the sample's CMS gives every signer the status and reason of
+ * the DER form, and that status is `want`. */
+static void expect_twins(const first_object *f, smime_sig_status want)
+{
+    smime_cms_signer der_result[4];
+    unsigned signers = 0;
+    for (int form = 0; form < N_FORMS; form++) {
+        size_t len;
+        uint8_t *cms_bytes = cms_form(f, form, &len);
+        smime_cms *cms = NULL;
+        char err[256] = "";
+        if (smime_cms_open(cms_bytes, len, 32, &cms, err, sizeof(err)) != 0)
+            fail_msg("form %d does not open: %s", form, err);
+        if (form == FORM_DER)
+            signers = smime_cms_signer_count(cms);
+        assert_int_equal(smime_cms_signer_count(cms), signers);
+        assert_true(signers >= 1 && signers <= 4);
+        for (unsigned i = 0; i < signers; i++) {
+            smime_cms_signer s;
+            smime_sig_status st = smime_cms_verify_signer(cms, i, f->signed_bytes, f->signed_len, &s);
+            if (form == FORM_DER) {
+                der_result[i] = s;
+                if (st != want)
+                    fail_msg("DER signer %u: %s", i, s.reason);
+            } else {
+                assert_int_equal(st, der_result[i].status);
+                assert_string_equal(s.reason, der_result[i].reason);
+                assert_string_equal(s.sig_alg, der_result[i].sig_alg);
+                assert_string_equal(s.sid_serial, der_result[i].sid_serial);
+            }
+        }
+        smime_cms_free(cms);
+        free(cms_bytes);
+    }
+}
+
+static void test_ber_twins_of_valid_messages(void **state)
+{
+    (void)state;
+    static const char *const samples[] = {
+        "01-multipart-signed-rsa2048.eml", "03-opaque-signed-data.eml", "08-rsa3072-sha384.eml",
+        "10-rsa-pss.eml", "11-ecdsa-p256.eml", "14-ed25519.eml", "15-no-signed-attributes.eml",
+        "16-signer-by-ski.eml", "17-two-signers.eml",
+    };
+    for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+        first_object f = sample_object(samples[i]);
+        expect_twins(&f, SMIME_SIG_OK);
+        object_free(&f);
+    }
+}
+
+/* The downgrade of issue 13: a tampered message stays `fail` (SMIME_SIG_BAD)
+ * however its CMS is encoded. */
+static void test_ber_twins_of_tampered_messages(void **state)
+{
+    (void)state;
+    first_object f = sample_object("01-multipart-signed-rsa2048.eml");
+    f.signed_bytes[f.signed_len / 2] ^= 0x01;
+    expect_twins(&f, SMIME_SIG_BAD);
+    object_free(&f);
+    f = sample_object("31-tampered-signature.eml");
+    expect_twins(&f, SMIME_SIG_BAD);
+    object_free(&f);
+    f = sample_object("15-no-signed-attributes.eml");
+    f.signed_bytes[0] ^= 0x20;
+    expect_twins(&f, SMIME_SIG_BAD);
+    object_free(&f);
+    /* opaque: one byte of the encapsulated content changed inside the CMS */
+    f = sample_object("03-opaque-signed-data.eml");
+    unsigned char *ct = memmem(f.der, f.der_len, "Content-Type:", 13);
+    assert_non_null(ct);
+    ct[0] ^= 0x20;
+    expect_twins(&f, SMIME_SIG_BAD);
+    object_free(&f);
+}
+
 int main(void)
 {
     smime_init();
@@ -218,6 +376,8 @@ int main(void)
         cmocka_unit_test(test_missing_certificate),
         cmocka_unit_test(test_nonrepudiation_only_may_sign),
         cmocka_unit_test(test_opaque_content),
+        cmocka_unit_test(test_ber_twins_of_valid_messages),
+        cmocka_unit_test(test_ber_twins_of_tampered_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
