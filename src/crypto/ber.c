@@ -13,12 +13,13 @@
 
 enum { NODE_PRIMITIVE, NODE_CONSTRUCTED, NODE_STRING };
 
+/* 24 bytes: at the element cap the tree takes 24 MiB.  32-bit fields hold
+ * because SMIME_BER_MAX_INPUT keeps even the output bound below 4 GiB. */
 typedef struct ber_node {
-    size_t   der_len;   /* content length once re-encoded */
+    uint32_t der_len;   /* content length once re-encoded */
     uint32_t val_off;   /* primitive: content offset in the input */
     uint32_t val_len;   /* primitive: content length */
     uint32_t first;     /* index + 1 of the first child; 0 = none */
-    uint32_t last;      /* index + 1 of the last child, for appending */
     uint32_t next;      /* index + 1 of the next sibling */
     uint8_t  tag;       /* identifier octet as written in DER */
     uint8_t  kind;      /* NODE_* */
@@ -143,7 +144,7 @@ static int parse_element(ber_ctx *c, size_t pos, size_t end, unsigned depth, uin
         n->tag = (uint8_t)tag;
         n->val_off = (uint32_t)(pos + hdr);
         n->val_len = (uint32_t)clen;
-        n->der_len = clen;
+        n->der_len = (uint32_t)clen;
         n->unused = bits ? in[pos + hdr] : 0;
         *idx = me;
         *after = pos + hdr + clen;
@@ -157,6 +158,7 @@ static int parse_element(ber_ctx *c, size_t pos, size_t end, unsigned depth, uin
     size_t total = bits ? 1 : 0;          /* a BIT STRING starts with its unused-bits octet */
     size_t cend = indefinite ? end : pos + hdr + clen;
     size_t p = pos + hdr;
+    uint32_t last = 0;                    /* index + 1 of the last child so far */
     for (;;) {
         if (indefinite) {
             if (cend - p < 2)
@@ -187,16 +189,15 @@ static int parse_element(ber_ctx *c, size_t pos, size_t end, unsigned depth, uin
         }
         if (total > c->max_out)
             return fail_at(c, pos, "re-encoded element longer than the output bound");
-        ber_node *n = &c->nodes[me];
-        if (n->last)
-            c->nodes[n->last - 1].next = child + 1;
+        if (last)
+            c->nodes[last - 1].next = child + 1;
         else
-            n->first = child + 1;
-        n->last = child + 1;
+            c->nodes[me].first = child + 1;
+        last = child + 1;
     }
     if (bits && !c->nodes[me].first)
         return fail_at(c, pos, "constructed BIT STRING without segments");
-    c->nodes[me].der_len = total;
+    c->nodes[me].der_len = (uint32_t)total;    /* total <= max_out < 2^32 */
     *idx = me;
     *after = p;
     return 0;
@@ -262,7 +263,7 @@ int smime_ber_to_der(smime_span in, uint8_t **out, size_t *out_len, char *err, s
         return -1;
     }
     if (in.len > SMIME_BER_MAX_INPUT) {
-        snprintf(err, errlen, "not BER: input larger than 4 GiB");
+        snprintf(err, errlen, "not BER: input larger than the cap of %zu bytes", SMIME_BER_MAX_INPUT);
         return -1;
     }
     ber_ctx c = { .in = in.p, .len = in.len, .max_out = SMIME_BER_MAX_OUTPUT(in.len),

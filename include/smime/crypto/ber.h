@@ -30,8 +30,9 @@
 #define SMIME_BER_MAX_DEPTH 32
 /* Elements (every TLV, string segments included) in one input. */
 #define SMIME_BER_MAX_ELEMENTS (1u << 20)
-/* Largest input: lengths beyond 32 bits do not occur in mail we accept. */
-#define SMIME_BER_MAX_INPUT ((size_t)UINT32_MAX)
+/* Largest input, just under 4 GiB (mail we accept is far smaller): chosen so
+ * that SMIME_BER_MAX_OUTPUT of it still fits in 32 bits. */
+#define SMIME_BER_MAX_INPUT ((size_t)UINT32_MAX / 1025 * 1024)
 /* Bound on the output.  Flattening and shortening only shrink; the one growth is
  * an indefinite-length element (2 header + 2 end-of-contents octets) whose DER
  * content is 64 KiB or more: its definite header takes 5 or 6 octets, i.e. at
