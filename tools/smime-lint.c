@@ -120,7 +120,7 @@ static void print_text(const char *file, const smime_lint_result *r)
 int main(int argc, char **argv)
 {
     int json = 0, first_file = 0;
-    smime_lint_options opt = { SMIME_TYPE_NONE, SMIME_GEN_NONE, 0, (int64_t)time(NULL), 0 };
+    smime_lint_options opt = { .now = (int64_t)time(NULL) };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--json") == 0) {

@@ -23,18 +23,26 @@ void lint_cls_scope(smime_lint_ctx *c)
     unsigned s = c->res->scope;
     if (s & SMIME_SCOPE_IN_SBR)
         return;
-    lint_report(c, "extensions", "out of SBR scope: %s%s%s",
+    lint_report(c, "extensions", "not an S/MIME Certificate of SBR 1.1: %s%s%s%s",
                 (s & SMIME_SCOPE_EKU_EMAIL) ? "" : "no id-kp-emailProtection in extKeyUsage",
                 (s & SMIME_SCOPE_EKU_EMAIL) || (s & SMIME_SCOPE_SAN_MAILBOX) ? "" : " and ",
-                (s & SMIME_SCOPE_SAN_MAILBOX) ? "" : "no rfc822Name or SmtpUTF8Mailbox in subjectAltName");
+                (s & SMIME_SCOPE_SAN_MAILBOX) ? "" : "no rfc822Name or SmtpUTF8Mailbox in subjectAltName",
+                (s & SMIME_SCOPE_ASSERTED)
+                    ? "; it asserts an SBR policy OID, so it is linted in full (CLS-ASSERTED)"
+                    : (s & SMIME_SCOPE_FORCED) ? "; linted as the forced profile"
+                                               : "; out of SBR scope, SBR lints skipped");
 }
 
 void lint_cls_date(smime_lint_ctx *c)
 {
-    if (c->cert->not_before < T_2023_09_01)
-        lint_report(c, "tbsCertificate.validity.notBefore",
-                    "pre-SBR certificate (notBefore before 2023-09-01)%s",
-                    c->opt->all_dates ? "; linted anyway (--all-dates)" : "; SBR lints skipped");
+    if (c->cert->not_before >= T_2023_09_01)
+        return;
+    const char *how = c->opt->all_dates ? "linted anyway (--all-dates)"
+                      : (c->res->scope & SMIME_SCOPE_ASSERTED)
+                          ? "it asserts an SBR policy OID, so it is linted and its findings are marked pre-SBR"
+                          : "SBR lints skipped";
+    lint_report(c, "tbsCertificate.validity.notBefore",
+                "pre-SBR certificate (notBefore before 2023-09-01); %s", how);
 }
 
 static void expected_oid_text(const smime_lint_ctx *c, char *out, size_t n)

@@ -35,6 +35,8 @@ static void add_finding(smime_lint_ctx *c, smime_lint_severity sev, const char *
     f->section = c->def->section;
     f->severity = sev;
     f->cert = c->cert_index;
+    f->effective = c->def->from ? c->def->from : SMIME_SBR_START;
+    f->pre_sbr = c->pre_sbr;
     snprintf(f->field, sizeof(f->field), "%s", field ? field : "");
     vsnprintf(f->message, sizeof(f->message), fmt, ap);
 }

@@ -50,6 +50,14 @@ typedef enum smime_lint_gen {
 #define SMIME_SCOPE_FORCED      0x10u  /* type/generation forced by the caller */
 #define SMIME_SCOPE_GUESSED     0x20u  /* no usable policy OID: type guessed */
 #define SMIME_SCOPE_UNPARSABLE  0x40u  /* the certificate could not be decoded */
+#define SMIME_SCOPE_ASSERTED    0x80u  /* asserts an OID 2.23.140.1.5.x.y: claims SBR
+                                        * compliance, so it is linted in full whatever
+                                        * it lacks (CLS-ASSERTED) */
+#define SMIME_SCOPE_CA          0x100u /* linted as a CA certificate (see lint_ca) */
+
+/* The date the SBR took effect (DATE-01): a finding on a certificate issued before
+ * it is marked pre_sbr. */
+#define SMIME_SBR_START 1693526400LL   /* 2023-09-01T00:00:00Z */
 
 typedef struct smime_lint_options {
     smime_lint_type force_type;   /* SMIME_TYPE_NONE = from the certificate */
@@ -58,6 +66,10 @@ typedef struct smime_lint_options {
     int64_t         now;          /* evaluation time, epoch seconds */
     int             no_signature_check; /* skip SIG-04 (a GnuTLS signature verification
                                          * per issuer, by far the slowest lint) */
+    int             lint_ca;      /* a subject certificate that is a CA (basicConstraints
+                                   * cA TRUE and keyUsage keyCertSign) is linted by the
+                                   * CA rules, not as a subscriber (for a CA certificate
+                                   * given alone; ignored when the profile is forced) */
 } smime_lint_options;
 
 #define SMIME_LINT_MSG_MAX    256
@@ -72,6 +84,10 @@ typedef struct smime_lint_finding {
     int                 cert;        /* 0 = subscriber, 1.. = issuer certificates */
     char                field[SMIME_LINT_FIELD_MAX];
     char                message[SMIME_LINT_MSG_MAX];
+    int64_t             effective;   /* when the requirement took effect: the entry's
+                                      * start date, else the SBR's (SMIME_SBR_START) */
+    int                 pre_sbr;     /* the subscriber certificate predates the SBR:
+                                      * reported at its severity, not enforced */
 } smime_lint_finding;
 
 typedef struct smime_lint_result {
@@ -114,6 +130,11 @@ int    smime_lint_result_unpack(const void *block, size_t len, smime_lint_result
 void smime_lint_result_json(const smime_lint_result *r, smime_json *j);
 
 size_t smime_lint_count(const smime_lint_result *r, smime_lint_severity sev);
+/* Findings of severity sev that are not pre-SBR: what a policy may enforce. */
+size_t smime_lint_count_enforceable(const smime_lint_result *r, smime_lint_severity sev);
+/* The effective date of a finding as YYYY-MM-DD into out (at least 11 octets);
+ * "" when it has none. */
+const char *smime_lint_effective_text(const smime_lint_finding *f, char *out, size_t outsz);
 
 const char *smime_lint_type_name(smime_lint_type t);        /* "mailbox", ...; NULL for none */
 const char *smime_lint_gen_name(smime_lint_gen g);          /* "legacy", ...; NULL for none */

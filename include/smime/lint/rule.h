@@ -23,6 +23,7 @@ typedef struct smime_lint_ctx {
     smime_lint_type           type;
     smime_lint_gen            gen;
     int                       guessed;
+    int                       pre_sbr;  /* the subject certificate predates the SBR */
     /* Policy classification of the leaf (filled before the table runs). */
     size_t                    n_reserved;
     smime_span                reserved[8];   /* more are not counted */
@@ -102,7 +103,7 @@ int lint_mailbox_ok(smime_span v);
 int lint_iso3166(const uint8_t *cc);
 
 /* Epoch constants (UTC midnight). */
-#define T_2023_09_01 1693526400LL
+#define T_2023_09_01 SMIME_SBR_START
 #define T_2024_05_11 1715385600LL
 #define T_2024_08_29 1724889600LL
 #define T_2024_09_15 1726358400LL
