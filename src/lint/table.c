@@ -108,6 +108,8 @@ static const smime_lint_def lint_table[] = {
     { "AIA-07", "7.1.2.3(c)", E, 0, 0, 0, ALL, LEAF,
       "caIssuers/OCSP accessLocation is a URI (interpretation, pkilint convention).", lint_aia_07 },
     { "AIA-08", "7.1.2.3(c)", N, 0, 0, 0, ALL, LEAF, "Access methods other than caIssuers/OCSP.", lint_aia_08 },
+    { "AIA-09", "7.1.2.3(c)", W, 0, 0, 0, ALL, LEAF,
+      "caIssuers/OCSP hosts are not internal names (interpretation, as zlint: relying parties cannot reach them).", lint_aia_09 },
     /* ---- basicConstraints, keyUsage, extKeyUsage ---- */
     { "BC-01", "7.1.2.3(d)", E, 0, 0, 0, ALL, LEAF, "basicConstraints cA FALSE (DER: absent).", lint_bc_01 },
     { "BC-02", "7.1.2.3(d)", E, 0, 0, 0, ALL, LEAF, "pathLenConstraint absent.", lint_bc_02 },

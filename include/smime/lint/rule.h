@@ -96,6 +96,10 @@ int lint_aki(const smime_x509 *x, smime_span *kid, int *has_kid, int *has_issuer
 int lint_ski(const smime_x509 *x, smime_span *kid);          /* 0 ok, 1 absent, -1 bad */
 int lint_lei_valid(smime_span v);
 
+/* 1 when the domain name is empty, a single label or under a reserved internal
+ * TLD such as .local or .internal (san.c). */
+int lint_domain_internal(const uint8_t *p, size_t n);
+
 /* 1 when v is a valid ASCII RFC 5321 Mailbox (san.c). */
 int lint_mailbox_ok(smime_span v);
 
@@ -198,7 +202,7 @@ LINT_FN(lint_cp_06); LINT_FN(lint_cp_07); LINT_FN(lint_cp_08);
 LINT_FN(lint_crl_01); LINT_FN(lint_crl_02); LINT_FN(lint_crl_03); LINT_FN(lint_crl_04);
 LINT_FN(lint_crl_05); LINT_FN(lint_crl_06);
 LINT_FN(lint_aia_01); LINT_FN(lint_aia_02); LINT_FN(lint_aia_03); LINT_FN(lint_aia_05);
-LINT_FN(lint_aia_06); LINT_FN(lint_aia_07); LINT_FN(lint_aia_08);
+LINT_FN(lint_aia_06); LINT_FN(lint_aia_07); LINT_FN(lint_aia_08); LINT_FN(lint_aia_09);
 LINT_FN(lint_bc_01); LINT_FN(lint_bc_02);
 LINT_FN(lint_ku_01); LINT_FN(lint_ku_02); LINT_FN(lint_ku_03); LINT_FN(lint_ku_04);
 LINT_FN(lint_ku_05); LINT_FN(lint_ku_06);
