@@ -152,7 +152,7 @@ static int entry_applies(const smime_lint_ctx *c, const smime_lint_def *d, const
         if (!(d->types & (1u << c->type)) || !(d->gens & (1u << c->gen)))
             return 0;
     }
-    int ignore_dates = c->opt->all_dates && !d->date_fixed;
+    int ignore_dates = c->rule_dates_off && !d->date_fixed;
     if (!ignore_dates) {
         if (d->from && cert->not_before < d->from)
             return 0;
@@ -355,6 +355,11 @@ int smime_lint_cert(const uint8_t *leaf_der, size_t leaf_len,
     c->pre_sbr = c->leaf->not_before < T_2023_09_01;
     if (c->pre_sbr)
         res->scope |= SMIME_SCOPE_PRE_SBR;
+    /* A pre-SBR certificate that claims compliance is held to the rules as they
+     * stand: every later start date postdates it, so applying them would only
+     * hide what a CA linting a back-dated test certificate needs to see.  Dates
+     * that are the rule itself (the Legacy sunset) still count. */
+    c->rule_dates_off = opt->all_dates || (c->pre_sbr && asserted);
     if (opt->lint_ca && !(res->scope & SMIME_SCOPE_FORCED) && is_ca_cert(c->leaf)) {
         run_as_ca(c);
         goto done;

@@ -72,7 +72,7 @@ void lint_criticality(smime_lint_ctx *c, const char *oid, size_t oid_len, const 
 
 int lint_after(const smime_lint_ctx *c, int64_t t)
 {
-    return c->opt->all_dates || c->cert->not_before >= t;
+    return c->rule_dates_off || c->cert->not_before >= t;
 }
 
 const char *lint_text(smime_span v, char *out, size_t outsz)

@@ -263,6 +263,36 @@ static void test_pre_sbr_findings_are_marked(void **state)
     smime_lint_result_free(r);
 }
 
+/* A pre-SBR certificate that asserts the SBR is held to the rules as they stand:
+ * a rule that starts later (SAN-UTF8-ALABEL, 2024-08-29) applies to it too. */
+static void test_pre_sbr_is_held_to_later_rules(void **state)
+{
+    (void)state;
+    static chain ch;
+    static uint8_t der[1 << 14];
+    load(&ch, "SAN-UTF8-ALABEL.fail.pem");
+    assert_true(ch.c[0].len <= sizeof der);
+    memcpy(der, ch.c[0].p, ch.c[0].len);
+    /* notBefore 260101000000Z -> 230101000000Z, in place (first UTCTime). */
+    static const uint8_t nb[] = { 0x17, 0x0d, '2', '6', '0', '1', '0', '1' };
+    uint8_t *at = NULL;
+    for (size_t i = 0; i + sizeof nb <= ch.c[0].len && !at; i++)
+        if (memcmp(der + i, nb, sizeof nb) == 0)
+            at = der + i;
+    assert_non_null(at);
+    at[3] = '3';
+    smime_lint_options o = { .now = NOW };
+    smime_lint_result *r = NULL;
+    assert_int_equal(smime_lint_cert(der, ch.c[0].len, NULL, 0, &o, &r), 0);
+    assert_true(r->scope & SMIME_SCOPE_PRE_SBR);
+    const smime_lint_finding *f = find(r, "SAN-UTF8-ALABEL");
+    assert_non_null(f);
+    assert_true(f->pre_sbr);
+    char eff[16];
+    assert_string_equal(smime_lint_effective_text(f, eff, sizeof eff), "2024-08-29");
+    smime_lint_result_free(r);
+}
+
 /* A CA certificate given alone (lint_ca) is linted by the CA rules. */
 static void test_ca_alone_is_linted_as_a_ca(void **state)
 {
@@ -500,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_out_of_scope_runs_no_sbr_lints),
         cmocka_unit_test(test_asserted_is_linted_in_full),
         cmocka_unit_test(test_pre_sbr_findings_are_marked),
+        cmocka_unit_test(test_pre_sbr_is_held_to_later_rules),
         cmocka_unit_test(test_ca_alone_is_linted_as_a_ca),
         cmocka_unit_test(test_undecodable_input_is_a_finding),
         cmocka_unit_test(test_chain_findings_name_the_issuer),

@@ -24,6 +24,8 @@ typedef struct smime_lint_ctx {
     smime_lint_gen            gen;
     int                       guessed;
     int                       pre_sbr;  /* the subject certificate predates the SBR */
+    int                       rule_dates_off; /* rules' own start dates not applied
+                                               * (all_dates, or pre-SBR and asserted) */
     /* Policy classification of the leaf (filled before the table runs). */
     size_t                    n_reserved;
     smime_span                reserved[8];   /* more are not counted */
@@ -48,8 +50,8 @@ void lint_report(smime_lint_ctx *c, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void lint_report_sev(smime_lint_ctx *c, smime_lint_severity sev, const char *field,
                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* 1 when a date-switched behaviour applies: all_dates or the checked cert's
- * notBefore >= t. */
+/* 1 when a date-switched behaviour applies: rule dates off (all_dates, or a
+ * pre-SBR certificate that asserts the SBR) or the checked cert's notBefore >= t. */
 int  lint_after(const smime_lint_ctx *c, int64_t t);
 /* Copies a value into out as printable text for messages (controls become '?'). */
 const char *lint_text(smime_span v, char *out, size_t outsz);
