@@ -28,6 +28,12 @@ const char *smime_lint_severity_name(smime_lint_severity s)
     return (unsigned)s <= SMIME_SEV_ERROR ? sev_names[s] : "?";
 }
 
+const char *smime_lint_issuer_sig_name(smime_lint_issuer_sig s)
+{
+    static const char *const names[] = { "not checked", "verified", "failed", "not checkable" };
+    return (unsigned)s <= SMIME_ISSUER_SIG_UNCHECKABLE ? names[s] : "?";
+}
+
 int smime_lint_parse_profile(const char *s, smime_lint_type *t, smime_lint_gen *g)
 {
     const char *dash = strchr(s, '-');
@@ -262,11 +268,20 @@ static void run_as_ca(smime_lint_ctx *c)
     const smime_lint_def *tab = smime_lint_table(&n);
     for (size_t i = 0; i < n && !c->oom; i++) {
         const smime_lint_def *d = &tab[i];
-        if (d->check == NULL || d->target != SMIME_LINT_ON_CA)
+        if (d->check == NULL)
             continue;
-        run_entry(c, d, c->leaf, 0);
-        for (size_t k = 0; k < c->ncas; k++)
-            run_entry(c, d, &c->cas[k], (int)(k + 1));
+        if (d->target == SMIME_LINT_ON_CA) {
+            run_entry(c, d, c->leaf, 0);
+            for (size_t k = 0; k < c->ncas; k++)
+                run_entry(c, d, &c->cas[k], (int)(k + 1));
+        } else if (c->issuer && (d->check == lint_sig_04 || d->check == lint_nam_01)) {
+            /* Of the pair lints, those about any certificate and its issuer; the
+             * others judge a subscriber.  No type mask: a CA has no SBR type. */
+            c->def = d;
+            c->cert = c->leaf;
+            c->cert_index = 0;
+            d->check(c);
+        }
     }
 }
 
@@ -437,6 +452,7 @@ void smime_lint_result_json(const smime_lint_result *r, smime_json *j)
     smime_json_string(j, "type", smime_lint_type_name(r->type));
     smime_json_string(j, "generation", smime_lint_gen_name(r->generation));
     smime_json_string(j, "policy_oid", r->policy_oid[0] ? r->policy_oid : NULL);
+    smime_json_string(j, "issuer_signature", smime_lint_issuer_sig_name(r->issuer_signature));
     smime_json_begin_object(j, "scope");
     smime_json_bool(j, "email_protection_eku", !!(r->scope & SMIME_SCOPE_EKU_EMAIL));
     smime_json_bool(j, "mailbox_in_san", !!(r->scope & SMIME_SCOPE_SAN_MAILBOX));

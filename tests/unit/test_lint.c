@@ -293,6 +293,29 @@ static void test_pre_sbr_is_held_to_later_rules(void **state)
     smime_lint_result_free(r);
 }
 
+/* Algorithms are named for people, with their parameters. */
+static void test_algorithm_names(void **state)
+{
+    (void)state;
+    char out[160];
+    static const uint8_t p224[] = { 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+                                    0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x21 };
+    static const uint8_t rsa_sha256[] = { 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+                                          0x01, 0x01, 0x0b, 0x05, 0x00 };
+    static const uint8_t unknown[] = { 0x30, 0x04, 0x06, 0x02, 0x2a, 0x03 };
+    static const uint8_t junk[] = { 0x04, 0x00 };
+    assert_string_equal(smime_lint_alg_name((smime_span){ p224, sizeof p224 }, out, sizeof out),
+                        "id-ecPublicKey (P-224)");
+    assert_string_equal(smime_lint_alg_name((smime_span){ rsa_sha256, sizeof rsa_sha256 }, out, sizeof out),
+                        "sha256WithRSAEncryption (NULL parameters)");
+    assert_string_equal(smime_lint_alg_name((smime_span){ unknown, sizeof unknown }, out, sizeof out),
+                        "1.2.3 (no parameters)");
+    assert_string_equal(smime_lint_alg_name((smime_span){ junk, sizeof junk }, out, sizeof out),
+                        "(malformed AlgorithmIdentifier)");
+    /* A short buffer is cut, still terminated. */
+    assert_string_equal(smime_lint_alg_name((smime_span){ p224, sizeof p224 }, out, 8), "id-ecPu");
+}
+
 /* A CA certificate given alone (lint_ca) is linted by the CA rules. */
 static void test_ca_alone_is_linted_as_a_ca(void **state)
 {
@@ -308,6 +331,7 @@ static void test_ca_alone_is_linted_as_a_ca(void **state)
     const smime_lint_finding *f = find(r, "SUBCA-EKU-1");
     assert_non_null(f);
     assert_int_equal(f->cert, 0);
+    assert_int_equal(r->issuer_signature, SMIME_ISSUER_SIG_VERIFIED);   /* by the root given */
     assert_null(find(r, "EKU-02"));     /* no subscriber rule ran */
     assert_null(find(r, "CLS-SCOPE"));
     smime_lint_result_free(r);
@@ -531,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_asserted_is_linted_in_full),
         cmocka_unit_test(test_pre_sbr_findings_are_marked),
         cmocka_unit_test(test_pre_sbr_is_held_to_later_rules),
+        cmocka_unit_test(test_algorithm_names),
         cmocka_unit_test(test_ca_alone_is_linted_as_a_ca),
         cmocka_unit_test(test_undecodable_input_is_a_finding),
         cmocka_unit_test(test_chain_findings_name_the_issuer),

@@ -90,11 +90,21 @@ typedef struct smime_lint_finding {
                                       * reported at its severity, not enforced */
 } smime_lint_finding;
 
+/* Whether the subject certificate's signature was verified with the key of the
+ * issuer given with it (SIG-04). */
+typedef enum smime_lint_issuer_sig {
+    SMIME_ISSUER_SIG_NOT_CHECKED = 0, /* no issuer given, or no_signature_check */
+    SMIME_ISSUER_SIG_VERIFIED,
+    SMIME_ISSUER_SIG_FAILED,
+    SMIME_ISSUER_SIG_UNCHECKABLE      /* GnuTLS cannot read a key or the algorithm */
+} smime_lint_issuer_sig;
+
 typedef struct smime_lint_result {
     smime_lint_type     type;
     smime_lint_gen      generation;
     char                policy_oid[64];   /* "" when none */
     unsigned            scope;
+    smime_lint_issuer_sig issuer_signature;
     size_t              nfindings;
     size_t              dropped;          /* findings beyond the cap */
     smime_lint_finding *findings;         /* owned */
@@ -130,6 +140,10 @@ int    smime_lint_result_unpack(const void *block, size_t len, smime_lint_result
 void smime_lint_result_json(const smime_lint_result *r, smime_json *j);
 
 size_t smime_lint_count(const smime_lint_result *r, smime_lint_severity sev);
+/* A readable name of an AlgorithmIdentifier TLV, with its parameters:
+ * "ecdsa-with-SHA256 (no parameters)", "id-ecPublicKey (P-224)",
+ * "sha256WithRSAEncryption (NULL parameters)"; unknown OIDs in dotted form. */
+const char *smime_lint_alg_name(smime_span alg, char *out, size_t outsz);
 /* Findings of severity sev that are not pre-SBR: what a policy may enforce. */
 size_t smime_lint_count_enforceable(const smime_lint_result *r, smime_lint_severity sev);
 /* The effective date of a finding as YYYY-MM-DD into out (at least 11 octets);
@@ -139,6 +153,8 @@ const char *smime_lint_effective_text(const smime_lint_finding *f, char *out, si
 const char *smime_lint_type_name(smime_lint_type t);        /* "mailbox", ...; NULL for none */
 const char *smime_lint_gen_name(smime_lint_gen g);          /* "legacy", ...; NULL for none */
 const char *smime_lint_severity_name(smime_lint_severity s); /* "error", ... */
+/* "not checked", "verified", "failed", "not checkable" */
+const char *smime_lint_issuer_sig_name(smime_lint_issuer_sig s);
 /* Parses "organization-multipurpose" etc.  0 or -1. */
 int smime_lint_parse_profile(const char *s, smime_lint_type *t, smime_lint_gen *g);
 
