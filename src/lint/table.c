@@ -118,7 +118,7 @@ static const smime_lint_def lint_table[] = {
     { "KU-03", "7.1.2.3(e)", E, 0, 0, 0, ALL, LEAF, "At least one keyUsage bit.", lint_ku_03 },
     { "KU-04", "7.1.2.3(e)", E, 0, 0, 0, ALL, LEAF, "keyCertSign and cRLSign never set.", lint_ku_04 },
     { "KU-05", "7.1.2.3(e)", E, 0, 0, 0, ALL, LEAF,
-      "Key usage bits allowed for the key type and generation (REQUIREMENTS 5.6 table).", lint_ku_05 },
+      "Key usage bits allowed for the key type and generation (the SBR 7.1.2.3(e) table).", lint_ku_05 },
     { "KU-06", "7.1.2.3(e)", E, 0, 0, 0, ALL, LEAF,
       "A valid usage combination: signing (digitalSignature) and/or the key type's key-management bit.", lint_ku_06 },
     { "EKU-01", "7.1.2.3(f)", E, 0, 0, 0, ALL, LEAF, "extKeyUsage present.", lint_eku_01 },
