@@ -395,6 +395,9 @@ static int lint_input(run *r, const char *path, int in_dir)
             set_status(r, EXIT_UNREADABLE);
         }
     } else if (r->chain) {
+        if (n - 1 > SMIME_LINT_MAX_ISSUERS)
+            fprintf(stderr, "smime-lint: %s: a chain of %d issuers: only the first %d are used\n", path,
+                    n - 1, SMIME_LINT_MAX_ISSUERS);
         rc = lint_one(r, path, 0, 1, certs[0], certs + 1, (size_t)n - 1);
     } else {
         for (int i = 0; i < n && rc == 0; i++)
