@@ -109,11 +109,13 @@ limit_us=$(median crypto_limit_us_per_msg "$R")
 limit_ossl=$(median crypto_limit_openssl_msgs_per_s "$R")
 gnutls_p7=$(median gnutls_pkcs7_msgs_per_s "$R")
 ossl_cms=$(median openssl_cms_msgs_per_s "$R")
-echo "bench: SBR linter over ../shared/corpus ($SECONDS_EACH s, one core)..."
+# pkilint's and zlint's corpora (the first certificate of each file) repeated to
+# 100,000 certificates, default mode, one core, CPU time (bench/lint-bench.c).
+echo "bench: SBR linter, 100000 certificates from ../shared/corpus (one core)..."
 lint_rate=null
-if [ -d ../shared/corpus/pkilint-smime ]; then
-    lint_rate=$("$BUILD/bench/bench" lint "$SECONDS_EACH" ../shared/corpus/pkilint-smime |
-                awk '/^lint_certs_per_s/ {print $2}')
+if [ -d ../shared/corpus/pkilint-smime ] && [ -d ../shared/corpus/zlint-smime ]; then
+    lint_rate=$("$BUILD/bench/lint-bench" 100000 ../shared/corpus/pkilint-smime ../shared/corpus/zlint-smime |
+                awk '$1 == "lint_certs_per_s" {print $2}')
 fi
 
 # OpenSSL CLI: one `openssl cms -verify` process per message, as a shell script
@@ -375,7 +377,7 @@ row "OpenSSL SMIME_read_CMS+CMS_verify" "$ossl_cms" "$(spread openssl_cms_msgs_p
 row "openssl cms -verify CLI (msgs/s, wall)" "$openssl_rate" "" "pipeline = $r_openssl x it" ">= 15 x" "$(verdict "$r_openssl" ">=" 15)"
 row "large body, ${big_size} MB (MB/s)" "$large_mb_s" "" "$large_vs_sha x SHA-256 ($sha256_mb_s)" ">= 0.8 x SHA-256" "$(verdict "$large_vs_sha" ">=" 0.8)"
 row "peak RSS, ${big_size} MB message (MB)" "$rss" "" "$r_rss x the message" "<= 1.3 x" "$(verdict "$r_rss" "<=" 1.3)"
-row "lint certs/s (corpus, wall)" "$lint_rate" "" "" ">= 20000" "$(verdict "$lint_rate" ">=" 20000)"
+row "lint certs/s (1 core, 100k corpus)" "$lint_rate" "" "" ">= 20000" "$(verdict "$lint_rate" ">=" 20000)"
 section "milter ($MILTER_CONNS connections, our load client on the same 2 cores)"
 row "server CPU (us/msg)" "$milter_cpu" "$(spread milter_cpu_us_per_msg "$T/closed-ours" 2>/dev/null)" "$r_budget x budget $milter_budget" "<= null + 1.5 limit" "$(verdict "$r_budget" "<=" 1)"
 row "back to back (msgs/s)" "$milter_rate" "$(spread milter_msgs_per_s "$T/closed-ours" 2>/dev/null)" "$r_null_rate x null milter's" ">= 2000" "$(verdict "$milter_rate" ">=" 2000)"

@@ -14,7 +14,7 @@
 # (cmsutil, the CMS of NSS and so of Thunderbird) for tools/make-sample-mail-extra.sh.
 set -eu
 PKGS="build-essential pkg-config libgmime-3.0-dev libgnutls28-dev gnutls-bin libmilter-dev
-libcmocka-dev openssl valgrind bc clang libclang-rt-14-dev postfix swaks
+libcmocka-dev openssl jq valgrind bc clang libclang-rt-14-dev postfix swaks
 libcurl4-gnutls-dev python3 iproute2
 libsqlite3-dev sqlite3 libpq-dev postgresql chromium libjansson-dev libssl-dev
 libnss3-tools"

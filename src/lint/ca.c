@@ -270,12 +270,17 @@ void lint_sig_04(smime_lint_ctx *c)
         || gnutls_pubkey_import_x509(key, issuer, 0) < 0
         || (algo = gnutls_x509_crt_get_signature_algorithm(leaf)) < 0 || algo == GNUTLS_SIGN_UNKNOWN) {
         lint_report_sev(c, SMIME_SEV_NOTICE, "signature", "signature not checked: GnuTLS cannot read the certificates or the algorithm");
+        c->res->issuer_signature = SMIME_ISSUER_SIG_UNCHECKABLE;
         goto out;
     }
     gnutls_datum_t tbs = { (unsigned char *)c->cert->tbs.p, (unsigned)c->cert->tbs.len };
     gnutls_datum_t sd = { (unsigned char *)sig.p + 1, (unsigned)(sig.len - 1) };
-    if (gnutls_pubkey_verify_data2(key, (gnutls_sign_algorithm_t)algo, GNUTLS_VERIFY_ALLOW_BROKEN, &tbs, &sd) < 0)
+    if (gnutls_pubkey_verify_data2(key, (gnutls_sign_algorithm_t)algo, GNUTLS_VERIFY_ALLOW_BROKEN, &tbs, &sd) < 0) {
         lint_report(c, "signature", "the signature does not verify with the issuer certificate's key");
+        c->res->issuer_signature = SMIME_ISSUER_SIG_FAILED;
+    } else {
+        c->res->issuer_signature = SMIME_ISSUER_SIG_VERIFIED;
+    }
 out:
     if (key)
         gnutls_pubkey_deinit(key);

@@ -336,8 +336,42 @@ void lint_subca_crl(smime_lint_ctx *c)
 /* ---- authorityInformationAccess ---- */
 
 typedef struct aia_info {
-    int ca_issuers, ca_http, ocsp, ocsp_http, non_http, non_uri, other;
+    int ca_issuers, ca_http, ocsp, ocsp_http, non_http, non_uri, other, internal;
 } aia_info;
+
+/* 1 when the host of a URI (scheme://[userinfo@]host[:port][/...]) is an internal
+ * name: relying parties outside the CA's network cannot reach it.  IP literals
+ * are not names and are left alone. */
+static int uri_host_internal(smime_span uri)
+{
+    const uint8_t *p = uri.p, *end = uri.p + uri.len;
+    const uint8_t *sep = NULL;
+    for (const uint8_t *q = p; q + 2 < end; q++)
+        if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
+            sep = q + 3;
+            break;
+        }
+    if (sep == NULL)
+        return 0;
+    const uint8_t *h = sep, *he = sep;
+    while (he < end && *he != '/' && *he != '?' && *he != '#')
+        he++;
+    for (const uint8_t *q = h; q < he; q++)
+        if (*q == '@')
+            h = q + 1;
+    if (h < he && *h == '[')
+        return 0;                            /* IPv6 literal */
+    const uint8_t *colon = he;
+    for (const uint8_t *q = h; q < he; q++)
+        if (*q == ':')
+            colon = q;
+    he = colon;
+    int ipv4 = h < he;
+    for (const uint8_t *q = h; q < he; q++)
+        if (!((*q >= '0' && *q <= '9') || *q == '.'))
+            ipv4 = 0;
+    return !ipv4 && lint_domain_internal(h, (size_t)(he - h));
+}
 
 static int aia_parse(smime_lint_ctx *c, aia_info *ai)
 {
@@ -357,6 +391,7 @@ static int aia_parse(smime_lint_ctx *c, aia_info *ai)
         ai->ca_issuers += is_ca;
         ai->ocsp += is_ocsp;
         if (loc.tag != SMIME_DER_CTX(6)) { ai->non_uri++; continue; }
+        ai->internal += uri_host_internal(loc.val);
         if (http_uri_ok(loc.val, 0)) {
             ai->ca_http += is_ca;
             ai->ocsp_http += is_ocsp;
@@ -418,6 +453,14 @@ void lint_aia_08(smime_lint_ctx *c)
     aia_info ai;
     if (EXT(c, OID_AIA) && aia_parse(c, &ai) == 0 && ai.other)
         lint_report(c, "extensions.authorityInformationAccess", "access method other than caIssuers/OCSP present");
+}
+
+void lint_aia_09(smime_lint_ctx *c)
+{
+    aia_info ai;
+    if (EXT(c, OID_AIA) && aia_parse(c, &ai) == 0 && ai.internal)
+        lint_report(c, "extensions.authorityInformationAccess",
+                    "caIssuers/OCSP location names an internal host (single label or reserved TLD)");
 }
 
 /* ---- basicConstraints ---- */

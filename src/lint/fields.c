@@ -23,18 +23,26 @@ void lint_cls_scope(smime_lint_ctx *c)
     unsigned s = c->res->scope;
     if (s & SMIME_SCOPE_IN_SBR)
         return;
-    lint_report(c, "extensions", "out of SBR scope: %s%s%s",
+    lint_report(c, "extensions", "not an S/MIME Certificate of SBR 1.1: %s%s%s%s",
                 (s & SMIME_SCOPE_EKU_EMAIL) ? "" : "no id-kp-emailProtection in extKeyUsage",
                 (s & SMIME_SCOPE_EKU_EMAIL) || (s & SMIME_SCOPE_SAN_MAILBOX) ? "" : " and ",
-                (s & SMIME_SCOPE_SAN_MAILBOX) ? "" : "no rfc822Name or SmtpUTF8Mailbox in subjectAltName");
+                (s & SMIME_SCOPE_SAN_MAILBOX) ? "" : "no rfc822Name or SmtpUTF8Mailbox in subjectAltName",
+                (s & SMIME_SCOPE_ASSERTED)
+                    ? "; it asserts an SBR policy OID, so it is linted in full (CLS-ASSERTED)"
+                    : (s & SMIME_SCOPE_FORCED) ? "; linted as the forced profile"
+                                               : "; out of SBR scope, SBR lints skipped");
 }
 
 void lint_cls_date(smime_lint_ctx *c)
 {
-    if (c->cert->not_before < T_2023_09_01)
-        lint_report(c, "tbsCertificate.validity.notBefore",
-                    "pre-SBR certificate (notBefore before 2023-09-01)%s",
-                    c->opt->all_dates ? "; linted anyway (--all-dates)" : "; SBR lints skipped");
+    if (c->cert->not_before >= T_2023_09_01)
+        return;
+    const char *how = c->opt->all_dates ? "linted anyway (--all-dates)"
+                      : (c->res->scope & SMIME_SCOPE_ASSERTED)
+                          ? "it asserts an SBR policy OID, so it is linted and its findings are marked pre-SBR"
+                          : "SBR lints skipped";
+    lint_report(c, "tbsCertificate.validity.notBefore",
+                "pre-SBR certificate (notBefore before 2023-09-01); %s", how);
 }
 
 static void expected_oid_text(const smime_lint_ctx *c, char *out, size_t n)
@@ -161,28 +169,105 @@ static int sig_alg_allowed(const smime_lint_ctx *c, smime_span alg)
     return 0;
 }
 
-static void hex(smime_span s, char *out, size_t outsz)
+/* ---- readable algorithm names ---- */
+
+typedef struct alg_name { const char *oid; size_t len; const char *name; } alg_name;
+#define ALG(lit, name) { (lit), sizeof(lit) - 1, (name) }
+
+static const alg_name alg_names[] = {
+    ALG("\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01", "rsaEncryption"),
+    ALG("\x2a\x86\x48\x86\xf7\x0d\x01\x01\x04", "md5WithRSAEncryption"),
+    ALG("\x2a\x86\x48\x86\xf7\x0d\x01\x01\x05", "sha1WithRSAEncryption"),
+    ALG("\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0a", "RSASSA-PSS"),
+    ALG("\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b", "sha256WithRSAEncryption"),
+    ALG("\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0c", "sha384WithRSAEncryption"),
+    ALG("\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0d", "sha512WithRSAEncryption"),
+    ALG("\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0e", "sha224WithRSAEncryption"),
+    ALG("\x2a\x86\x48\xce\x3d\x02\x01", "id-ecPublicKey"),
+    ALG("\x2a\x86\x48\xce\x3d\x04\x01", "ecdsa-with-SHA1"),
+    ALG("\x2a\x86\x48\xce\x3d\x04\x03\x01", "ecdsa-with-SHA224"),
+    ALG("\x2a\x86\x48\xce\x3d\x04\x03\x02", "ecdsa-with-SHA256"),
+    ALG("\x2a\x86\x48\xce\x3d\x04\x03\x03", "ecdsa-with-SHA384"),
+    ALG("\x2a\x86\x48\xce\x3d\x04\x03\x04", "ecdsa-with-SHA512"),
+    ALG("\x2a\x86\x48\xce\x38\x04\x01", "id-dsa"),
+    ALG("\x2a\x86\x48\xce\x3e\x02\x01", "dhpublicnumber"),
+    ALG("\x2b\x65\x6e", "X25519"),
+    ALG("\x2b\x65\x6f", "X448"),
+    ALG("\x2b\x65\x70", "Ed25519"),
+    ALG("\x2b\x65\x71", "Ed448"),
+    ALG(OID_MLDSA44, "ML-DSA-44"),
+    ALG(OID_MLDSA65, "ML-DSA-65"),
+    ALG(OID_MLDSA87, "ML-DSA-87"),
+    ALG(OID_MLKEM512, "ML-KEM-512"),
+    ALG(OID_MLKEM768, "ML-KEM-768"),
+    ALG(OID_MLKEM1024, "ML-KEM-1024"),
+    ALG("\x2a\x85\x03\x07\x01\x01\x01\x01", "GOST R 34.10-2012 (256-bit key)"),
+    ALG("\x2a\x85\x03\x07\x01\x01\x01\x02", "GOST R 34.10-2012 (512-bit key)"),
+    ALG("\x2a\x85\x03\x02\x02\x13", "GOST R 34.10-2001"),
+    /* named curves and hashes (parameters) */
+    ALG("\x2a\x86\x48\xce\x3d\x03\x01\x07", "P-256"),
+    ALG("\x2b\x81\x04\x00\x22", "P-384"),
+    ALG("\x2b\x81\x04\x00\x23", "P-521"),
+    ALG("\x2b\x81\x04\x00\x21", "P-224"),
+    ALG("\x2b\x81\x04\x00\x0a", "secp256k1"),
+    ALG("\x2a\x86\x48\xce\x3d\x03\x01\x01", "P-192"),
+    ALG("\x2b\x24\x03\x03\x02\x08\x01\x01\x07", "brainpoolP256r1"),
+    ALG("\x2b\x24\x03\x03\x02\x08\x01\x01\x0b", "brainpoolP384r1"),
+    ALG("\x2b\x24\x03\x03\x02\x08\x01\x01\x0d", "brainpoolP512r1"),
+    ALG("\x60\x86\x48\x01\x65\x03\x04\x02\x01", "SHA-256"),
+    ALG("\x60\x86\x48\x01\x65\x03\x04\x02\x02", "SHA-384"),
+    ALG("\x60\x86\x48\x01\x65\x03\x04\x02\x03", "SHA-512"),
+    ALG("\x2b\x0e\x03\x02\x1a", "SHA-1"),
+};
+
+/* The name of an OID, or its dotted text. */
+static const char *oid_name(smime_span oid, char *buf, size_t n)
 {
-    static const char h[] = "0123456789abcdef";
-    size_t o = 0;
-    for (size_t i = 0; i < s.len && o + 3 < outsz; i++) {
-        out[o++] = h[s.p[i] >> 4];
-        out[o++] = h[s.p[i] & 15];
+    for (size_t i = 0; i < sizeof(alg_names) / sizeof(alg_names[0]); i++)
+        if (smime_der_oid_eq(oid, alg_names[i].oid, alg_names[i].len))
+            return alg_names[i].name;
+    return lint_oid(oid, buf, n);
+}
+
+const char *smime_lint_alg_name(smime_span alg, char *out, size_t outsz)
+{
+    smime_der_tlv seq, oid, params;
+    smime_der_reader r;
+    char b1[64], b2[64];
+    if (outsz == 0)
+        return out;
+    if (smime_der_parse_one(alg, &seq) != 0 || seq.tag != SMIME_DER_SEQUENCE) {
+        snprintf(out, outsz, "(malformed AlgorithmIdentifier)");
+        return out;
     }
-    if (o + 3 >= outsz && s.len * 2 > o && o >= 3) {
-        out[o - 3] = '.'; out[o - 2] = '.'; out[o - 1] = '.';
+    smime_der_reader_init(&r, seq.val);
+    if (smime_der_expect(&r, SMIME_DER_OID, &oid) != 0) {
+        snprintf(out, outsz, "(malformed AlgorithmIdentifier)");
+        return out;
     }
-    out[o] = '\0';
+    const char *name = oid_name(oid.val, b1, sizeof b1);
+    int has_params = smime_der_next(&r, &params) == 1;
+    const char *extra = smime_der_at_end(&r) ? "" : ", trailing data";
+    if (!has_params)
+        snprintf(out, outsz, "%s (no parameters%s)", name, extra);
+    else if (params.tag == SMIME_DER_NULL)
+        snprintf(out, outsz, "%s (NULL parameters%s)", name, extra);
+    else if (params.tag == SMIME_DER_OID)
+        snprintf(out, outsz, "%s (%s%s)", name, oid_name(params.val, b2, sizeof b2), extra);
+    else
+        snprintf(out, outsz, "%s (%s parameters%s)", name,
+                 params.tag == SMIME_DER_SEQUENCE ? "structured" : "other", extra);
+    return out;
 }
 
 void lint_sig_02(smime_lint_ctx *c)
 {
     int ok = sig_alg_allowed(c, c->cert->sig_alg);
-    char h[96];
-    hex(c->cert->sig_alg, h, sizeof h);
+    char h[160];
+    smime_lint_alg_name(c->cert->sig_alg, h, sizeof h);
     if (ok == 0)
         lint_report(c, "signatureAlgorithm",
-                    "signature algorithm encoding %s is not one of the encodings allowed by SBR 7.1.3.2", h);
+                    "signature algorithm %s is not one of the encodings allowed by SBR 7.1.3.2", h);
     else if (ok == 2)
         lint_report(c, "signatureAlgorithm", "ML-DSA signature before 2025-08-22 (SBR v1.0.11)");
 }
@@ -245,8 +330,8 @@ void lint_sig_03(smime_lint_ctx *c)
 {
     const smime_x509 *is = c->issuer;
     smime_span a = c->cert->sig_alg;
-    char h[96];
-    hex(a, h, sizeof h);
+    char h[160];
+    smime_lint_alg_name(a, h, sizeof h);
     const char *want = NULL;
     switch (key_kind(is)) {
     case KEY_EC: {
@@ -433,8 +518,8 @@ void lint_spki_01(smime_lint_ctx *c)
 {
     size_t n;
     const smime_span *a = allowed_spki(&n);
-    char h[96];
-    hex(c->cert->spki_alg, h, sizeof h);
+    char h[160];
+    smime_lint_alg_name(c->cert->spki_alg, h, sizeof h);
     for (size_t i = 0; i < n; i++)
         if (span_eq(a[i], c->cert->spki_alg)) {
             if (i >= 6 && !lint_after(c, T_2025_08_22))
@@ -443,7 +528,7 @@ void lint_spki_01(smime_lint_ctx *c)
             return;
         }
     lint_report(c, "subjectPublicKeyInfo.algorithm",
-                "public key algorithm encoding %s is not one of the encodings allowed by SBR 7.1.3.1", h);
+                "public key algorithm %s is not one of the encodings allowed by SBR 7.1.3.1", h);
 }
 
 /* RSAPublicKey { modulus, publicExponent } inside the BIT STRING. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "smime/lint/rule.h"
 #include "smime/crypto/x509.h"
+#include "smime/util/timeutil.h"
 
 static const char *const type_names[] = { NULL, "mailbox", "organization", "sponsor", "individual" };
 static const char *const gen_names[] = { NULL, "legacy", "multipurpose", "strict" };
@@ -25,6 +26,12 @@ const char *smime_lint_gen_name(smime_lint_gen g)
 const char *smime_lint_severity_name(smime_lint_severity s)
 {
     return (unsigned)s <= SMIME_SEV_ERROR ? sev_names[s] : "?";
+}
+
+const char *smime_lint_issuer_sig_name(smime_lint_issuer_sig s)
+{
+    static const char *const names[] = { "not checked", "verified", "failed", "not checkable" };
+    return (unsigned)s <= SMIME_ISSUER_SIG_UNCHECKABLE ? names[s] : "?";
 }
 
 int smime_lint_parse_profile(const char *s, smime_lint_type *t, smime_lint_gen *g)
@@ -151,7 +158,7 @@ static int entry_applies(const smime_lint_ctx *c, const smime_lint_def *d, const
         if (!(d->types & (1u << c->type)) || !(d->gens & (1u << c->gen)))
             return 0;
     }
-    int ignore_dates = c->opt->all_dates && !d->date_fixed;
+    int ignore_dates = c->rule_dates_off && !d->date_fixed;
     if (!ignore_dates) {
         if (d->from && cert->not_before < d->from)
             return 0;
@@ -241,6 +248,43 @@ int smime_lint_result_unpack(const void *block, size_t len, smime_lint_result **
     return 0;
 }
 
+/* A CA certificate: basicConstraints cA TRUE and keyUsage keyCertSign.  Both, so
+ * that a subscriber certificate mis-issued with cA TRUE still meets BC-01. */
+static int is_ca_cert(const smime_x509 *x)
+{
+    int ca = 0, has_pathlen = 0;
+    int ku = lint_ku_bits(x);
+    return lint_bc(x, &ca, &has_pathlen) == 0 && ca && ku >= 0 && (ku & (1 << 5));
+}
+
+/* A CA certificate given as the subject: the CA entries run on it and on the
+ * issuers given with it; there is no subscriber type, generation or scope. */
+static void run_as_ca(smime_lint_ctx *c)
+{
+    c->res->scope |= SMIME_SCOPE_CA;
+    c->res->type = SMIME_TYPE_NONE;
+    c->res->generation = SMIME_GEN_NONE;
+    size_t n;
+    const smime_lint_def *tab = smime_lint_table(&n);
+    for (size_t i = 0; i < n && !c->oom; i++) {
+        const smime_lint_def *d = &tab[i];
+        if (d->check == NULL)
+            continue;
+        if (d->target == SMIME_LINT_ON_CA) {
+            run_entry(c, d, c->leaf, 0);
+            for (size_t k = 0; k < c->ncas; k++)
+                run_entry(c, d, &c->cas[k], (int)(k + 1));
+        } else if (c->issuer && (d->check == lint_sig_04 || d->check == lint_nam_01)) {
+            /* Of the pair lints, those about any certificate and its issuer; the
+             * others judge a subscriber.  No type mask: a CA has no SBR type. */
+            c->def = d;
+            c->cert = c->leaf;
+            c->cert_index = 0;
+            d->check(c);
+        }
+    }
+}
+
 /* The table entry used to report decoding failures (GEN-DER). */
 static const smime_lint_def *find_def(const char *id)
 {
@@ -320,11 +364,27 @@ int smime_lint_cert(const uint8_t *leaf_der, size_t leaf_len,
     res->type = c->type;
     res->generation = c->gen;
     res->scope |= compute_scope(c->leaf);
-    int pre_sbr = c->leaf->not_before < T_2023_09_01;
-    if (pre_sbr)
+    int asserted = c->n_reserved > 0 || c->n_unknown_arc > 0;
+    if (asserted)
+        res->scope |= SMIME_SCOPE_ASSERTED;
+    c->pre_sbr = c->leaf->not_before < T_2023_09_01;
+    if (c->pre_sbr)
         res->scope |= SMIME_SCOPE_PRE_SBR;
-    int in_scope = (res->scope & SMIME_SCOPE_IN_SBR) || (res->scope & SMIME_SCOPE_FORCED);
-    int run_sbr = in_scope && (!pre_sbr || opt->all_dates);
+    /* A pre-SBR certificate that claims compliance is held to the rules as they
+     * stand: every later start date postdates it, so applying them would only
+     * hide what a CA linting a back-dated test certificate needs to see.  Dates
+     * that are the rule itself (the Legacy sunset) still count. */
+    c->rule_dates_off = opt->all_dates || (c->pre_sbr && asserted);
+    if (opt->lint_ca && !(res->scope & SMIME_SCOPE_FORCED) && is_ca_cert(c->leaf)) {
+        run_as_ca(c);
+        goto done;
+    }
+    /* A certificate that claims SBR compliance is held to it whatever it lacks
+     * (CLS-ASSERTED), also when it predates the SBR: its findings are then marked
+     * pre-SBR instead of being skipped.  One that claims nothing is linted only
+     * when it is an S/MIME Certificate of §1.1 issued under the SBR. */
+    int in_scope = (res->scope & (SMIME_SCOPE_IN_SBR | SMIME_SCOPE_FORCED)) || asserted;
+    int run_sbr = in_scope && (!c->pre_sbr || opt->all_dates || asserted);
 
     size_t n;
     const smime_lint_def *tab = smime_lint_table(&n);
@@ -366,11 +426,33 @@ size_t smime_lint_count(const smime_lint_result *r, smime_lint_severity sev)
     return n;
 }
 
+size_t smime_lint_count_enforceable(const smime_lint_result *r, smime_lint_severity sev)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nfindings; i++)
+        n += r->findings[i].severity == sev && !r->findings[i].pre_sbr;
+    return n;
+}
+
+const char *smime_lint_effective_text(const smime_lint_finding *f, char *out, size_t outsz)
+{
+    if (outsz == 0)
+        return out;
+    out[0] = '\0';
+    if (f->effective <= 0)
+        return out;
+    char full[32];
+    smime_time_format(f->effective, full, sizeof full);
+    snprintf(out, outsz, "%.10s", full);
+    return out;
+}
+
 void smime_lint_result_json(const smime_lint_result *r, smime_json *j)
 {
     smime_json_string(j, "type", smime_lint_type_name(r->type));
     smime_json_string(j, "generation", smime_lint_gen_name(r->generation));
     smime_json_string(j, "policy_oid", r->policy_oid[0] ? r->policy_oid : NULL);
+    smime_json_string(j, "issuer_signature", smime_lint_issuer_sig_name(r->issuer_signature));
     smime_json_begin_object(j, "scope");
     smime_json_bool(j, "email_protection_eku", !!(r->scope & SMIME_SCOPE_EKU_EMAIL));
     smime_json_bool(j, "mailbox_in_san", !!(r->scope & SMIME_SCOPE_SAN_MAILBOX));
@@ -378,6 +460,8 @@ void smime_lint_result_json(const smime_lint_result *r, smime_json *j)
     smime_json_bool(j, "pre_sbr", !!(r->scope & SMIME_SCOPE_PRE_SBR));
     smime_json_bool(j, "profile_forced", !!(r->scope & SMIME_SCOPE_FORCED));
     smime_json_bool(j, "type_guessed", !!(r->scope & SMIME_SCOPE_GUESSED));
+    smime_json_bool(j, "asserts_sbr", !!(r->scope & SMIME_SCOPE_ASSERTED));
+    smime_json_bool(j, "ca_certificate", !!(r->scope & SMIME_SCOPE_CA));
     smime_json_end_object(j);
     smime_json_begin_array(j, "findings");
     for (size_t i = 0; i < r->nfindings; i++) {
@@ -389,6 +473,9 @@ void smime_lint_result_json(const smime_lint_result *r, smime_json *j)
         smime_json_string(j, "message", f->message);
         smime_json_string(j, "field", f->field);
         smime_json_int(j, "cert", f->cert);
+        char eff[16];
+        smime_json_string(j, "effective", smime_lint_effective_text(f, eff, sizeof eff));
+        smime_json_bool(j, "pre_sbr", f->pre_sbr != 0);
         smime_json_end_object(j);
     }
     smime_json_end_array(j);

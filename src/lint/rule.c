@@ -35,6 +35,8 @@ static void add_finding(smime_lint_ctx *c, smime_lint_severity sev, const char *
     f->section = c->def->section;
     f->severity = sev;
     f->cert = c->cert_index;
+    f->effective = c->def->from ? c->def->from : SMIME_SBR_START;
+    f->pre_sbr = c->pre_sbr;
     snprintf(f->field, sizeof(f->field), "%s", field ? field : "");
     vsnprintf(f->message, sizeof(f->message), fmt, ap);
 }
@@ -70,7 +72,7 @@ void lint_criticality(smime_lint_ctx *c, const char *oid, size_t oid_len, const 
 
 int lint_after(const smime_lint_ctx *c, int64_t t)
 {
-    return c->opt->all_dates || c->cert->not_before >= t;
+    return c->rule_dates_off || c->cert->not_before >= t;
 }
 
 const char *lint_text(smime_span v, char *out, size_t outsz)

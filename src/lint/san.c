@@ -201,6 +201,11 @@ static unsigned domain_check(const uint8_t *p, size_t n)
     return f;
 }
 
+int lint_domain_internal(const uint8_t *p, size_t n)
+{
+    return (domain_check(p, n) & DOM_INTERNAL) != 0;
+}
+
 /* Splits at the last '@' (a quoted local part may hold '@'). */
 static int split_mailbox(smime_span v, smime_span *local, smime_span *domain)
 {

@@ -243,25 +243,31 @@ static int lint_signer(verify_ctx *vc, gnutls_x509_crt_t signer, const smime_cha
 static void lint_summary(const smime_lint_result *lint, char *out, size_t n)
 {
     const char *type = smime_lint_type_name(lint->type), *gen = smime_lint_gen_name(lint->generation);
-    size_t errors = smime_lint_count(lint, SMIME_SEV_ERROR);
+    int pre_sbr = (lint->scope & SMIME_SCOPE_PRE_SBR) != 0;
+    /* Pre-SBR findings are reported but never enforced, so they are counted apart. */
+    size_t errors = pre_sbr ? smime_lint_count(lint, SMIME_SEV_ERROR)
+                            : smime_lint_count_enforceable(lint, SMIME_SEV_ERROR);
     int o = snprintf(out, n, "SBR %s%s%s: ", type ? type : "unclassified", gen ? "-" : "", gen ? gen : "");
-    if (!(lint->scope & SMIME_SCOPE_IN_SBR)) {
+    if (!(lint->scope & (SMIME_SCOPE_IN_SBR | SMIME_SCOPE_ASSERTED))) {
         snprintf(out, n, "SBR: certificate out of scope");
         return;
     }
-    if (lint->scope & SMIME_SCOPE_PRE_SBR) {
+    if (pre_sbr && !(lint->scope & SMIME_SCOPE_ASSERTED)) {
         snprintf(out, n, "SBR: issued before 2023-09-01, not linted");
         return;
     }
+    if (pre_sbr)
+        o += snprintf(out + o, n - (size_t)o, "issued before 2023-09-01, ");
     if (errors == 0) {
         snprintf(out + o, n - (size_t)o, "no errors");
         return;
     }
-    o += snprintf(out + o, n - (size_t)o, "%zu error%s (", errors, errors == 1 ? "" : "s");
+    o += snprintf(out + o, n - (size_t)o, "%zu %serror%s (", errors, pre_sbr ? "pre-SBR " : "",
+                  errors == 1 ? "" : "s");
     size_t shown = 0;
     for (size_t i = 0; i < lint->nfindings && (size_t)o + 16 < n; i++) {
         const smime_lint_finding *f = &lint->findings[i];
-        if (f->severity != SMIME_SEV_ERROR)
+        if (f->severity != SMIME_SEV_ERROR || (f->pre_sbr && !pre_sbr))
             continue;
         if (shown == 3) {
             o += snprintf(out + o, n - (size_t)o, ", ...");
@@ -270,7 +276,7 @@ static void lint_summary(const smime_lint_result *lint, char *out, size_t n)
         o += snprintf(out + o, n - (size_t)o, "%s%s", shown ? ", " : "", f->id);
         shown++;
     }
-    snprintf(out + o, n - (size_t)o, ")");
+    snprintf(out + o, n - (size_t)o, ")%s", pre_sbr ? ", not enforced" : "");
 }
 
 /* Report mode adds the summary to the reason; enforce mode turns a pass with
@@ -282,7 +288,7 @@ static void apply_lint(const smime_verify_options *opt, smime_sig_report *s)
     char summary[160];
     lint_summary(s->lint, summary, sizeof(summary));
     if (opt->lint_mode == SMIME_LINT_ENFORCE && s->result == SMIME_RESULT_PASS &&
-        smime_lint_count(s->lint, SMIME_SEV_ERROR) > 0) {
+        smime_lint_count_enforceable(s->lint, SMIME_SEV_ERROR) > 0) {
         s->result = SMIME_RESULT_POLICY;
         s->code = "sbr-violation";
         snprintf(s->reason, sizeof(s->reason), "signer certificate breaks the S/MIME BR (%s)", summary);

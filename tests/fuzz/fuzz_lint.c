@@ -1,5 +1,6 @@
 /* libFuzzer target: certificate bytes -> the SBR linter (as subscriber, and as
- * its own issuer so the CA lints and pair lints run too) -> JSON. */
+ * its own issuer so the CA lints and pair lints run too; for half the inputs a
+ * CA certificate is linted as a CA) -> JSON. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -9,7 +10,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     smime_span issuer = { data, size };
-    smime_lint_options opt = { .now = 1780272000, .all_dates = (size & 1) != 0 };
+    smime_lint_options opt = { .now = 1780272000, .all_dates = (size & 1) != 0,
+                               .lint_ca = (size & 2) != 0 };
     smime_lint_result *r = NULL;
     if (smime_lint_cert(data, size, &issuer, 1, &opt, &r) < 0)
         return 0;

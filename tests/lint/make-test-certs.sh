@@ -455,6 +455,7 @@ if "$W/der-edit" "$OUT/good-$MS.pem" set 0.7.0.0 "30(06(551d0f)01(00)04(03020780
     case_ GEN-DER - "good-$MS.pem" GEN-DER-critical-false.fail.pem
 fi
 dfail SIG-01 $MS set 0.2 "30(06(2a8648ce3d040303))"
+dfail AIA-09 $MS set 0.7.0.4 "30(06(2b06010505070101)04(30(30(06(2b06010505073002)86('http://ca.corp/ca.crt')))))"
 dfail VAL-04 $MS set 0.4.0 "18('20260101000000Z')"
 dfail UID-01 $MS ins 0.7 "81(00ab)"
 dfail EXT-UNIQ $MS dup 0.7.0.0

@@ -38,7 +38,7 @@ static void load(chain *ch, const char *name)
 
 static smime_lint_result *lint(const chain *ch, int with_chain, const char *force, int all_dates)
 {
-    smime_lint_options o = { SMIME_TYPE_NONE, SMIME_GEN_NONE, all_dates, NOW, 0 };
+    smime_lint_options o = { .all_dates = all_dates, .now = NOW };
     if (force)
         assert_int_equal(smime_lint_parse_profile(force, &o.force_type, &o.force_gen), 0);
     smime_lint_result *r = NULL;
@@ -167,16 +167,186 @@ static void test_fixed_dates_survive_all_dates(void **state)
     smime_lint_result_free(r);
 }
 
+/* The OID 2.23.140.1.5.T.G in a DER certificate, moved out of the SBR arc
+ * (2.23.140.1.6.T.G) in place: same length, so the certificate still decodes. */
+static void unassert_policy(uint8_t *der, size_t len)
+{
+    static const uint8_t arc[] = { 0x06, 0x07, 0x67, 0x81, 0x0c, 0x01, 0x05 };
+    int moved = 0;
+    for (size_t i = 0; i + sizeof arc <= len; i++)
+        if (memcmp(der + i, arc, sizeof arc) == 0) {
+            der[i + sizeof arc - 1] = 0x06;
+            moved++;
+        }
+    assert_int_equal(moved, 1);
+}
+
 static void test_out_of_scope_runs_no_sbr_lints(void **state)
+{
+    (void)state;
+    static chain ch;
+    static uint8_t der[1 << 14];
+    load(&ch, "CLS-SCOPE.fail.pem");
+    assert_true(ch.c[0].len <= sizeof der);
+    memcpy(der, ch.c[0].p, ch.c[0].len);
+    unassert_policy(der, ch.c[0].len);
+    smime_lint_options o = { .now = NOW };
+    smime_lint_result *r = NULL;
+    assert_int_equal(smime_lint_cert(der, ch.c[0].len, NULL, 0, &o, &r), 0);
+    assert_false(r->scope & SMIME_SCOPE_IN_SBR);
+    assert_false(r->scope & SMIME_SCOPE_ASSERTED);
+    assert_true(r->scope & SMIME_SCOPE_SAN_MAILBOX);
+    assert_int_equal(r->nfindings, 1);
+    assert_string_equal(r->findings[0].id, "CLS-SCOPE");
+    assert_int_equal(r->findings[0].severity, SMIME_SEV_INFO);
+    smime_lint_result_free(r);
+}
+
+/* CLS-ASSERTED: the same certificate asserting 2.23.140.1.5.1.3 without
+ * emailProtection is linted in full, and the missing key purpose is an error. */
+static void test_asserted_is_linted_in_full(void **state)
 {
     (void)state;
     static chain ch;
     load(&ch, "CLS-SCOPE.fail.pem");
     smime_lint_result *r = lint(&ch, 1, NULL, 0);
     assert_false(r->scope & SMIME_SCOPE_IN_SBR);
-    assert_true(r->scope & SMIME_SCOPE_SAN_MAILBOX);
+    assert_true(r->scope & SMIME_SCOPE_ASSERTED);
+    assert_non_null(find(r, "CLS-SCOPE"));
+    const smime_lint_finding *f = find(r, "EKU-02");
+    assert_non_null(f);
+    assert_int_equal(f->severity, SMIME_SEV_ERROR);
+    assert_false(f->pre_sbr);
+    char eff[16];
+    assert_string_equal(smime_lint_effective_text(f, eff, sizeof eff), "2023-09-01");
+    assert_true(smime_lint_count_enforceable(r, SMIME_SEV_ERROR) >= 1);
+    smime_lint_result_free(r);
+}
+
+/* A certificate from before 2023-09-01 that asserts a reserved OID gets its
+ * findings at their own severity, marked pre-SBR, and none is enforceable; one
+ * that asserts nothing gets only the date note. */
+static void test_pre_sbr_findings_are_marked(void **state)
+{
+    (void)state;
+    static chain ch;
+    static uint8_t der[1 << 14];
+    load(&ch, "CLS-DATE.fail.pem");
+    smime_lint_result *r = lint(&ch, 1, NULL, 0);
+    assert_true(r->scope & SMIME_SCOPE_PRE_SBR);
+    assert_true(r->scope & SMIME_SCOPE_ASSERTED);
+    size_t before_sbr = r->nfindings;
+    for (size_t i = 0; i < r->nfindings; i++)
+        assert_true(r->findings[i].pre_sbr);
+    smime_lint_result_free(r);
+    /* An error on it (linted as another generation than it asserts, so
+     * CLS-EXACTLY-ONE fires) keeps its severity but is not enforceable. */
+    r = lint(&ch, 1, "mailbox-legacy", 0);
+    const smime_lint_finding *f = find(r, "CLS-EXACTLY-ONE");
+    assert_non_null(f);
+    assert_int_equal(f->severity, SMIME_SEV_ERROR);
+    assert_true(f->pre_sbr);
+    assert_true(smime_lint_count(r, SMIME_SEV_ERROR) >= 1);
+    assert_int_equal(smime_lint_count_enforceable(r, SMIME_SEV_ERROR), 0);
+    smime_lint_result_free(r);
+    /* Asserting nothing: the SBR lints are skipped, only CLS-DATE (and CLS-NONE
+     * is not reported, since no SBR lint ran). */
+    assert_true(ch.c[0].len <= sizeof der);
+    memcpy(der, ch.c[0].p, ch.c[0].len);
+    unassert_policy(der, ch.c[0].len);
+    smime_lint_options o = { .now = NOW };
+    assert_int_equal(smime_lint_cert(der, ch.c[0].len, NULL, 0, &o, &r), 0);
+    assert_false(r->scope & SMIME_SCOPE_ASSERTED);
     assert_int_equal(r->nfindings, 1);
-    assert_string_equal(r->findings[0].id, "CLS-SCOPE");
+    assert_string_equal(r->findings[0].id, "CLS-DATE");
+    assert_true(before_sbr >= 1);
+    smime_lint_result_free(r);
+}
+
+/* A pre-SBR certificate that asserts the SBR is held to the rules as they stand:
+ * a rule that starts later (SAN-UTF8-ALABEL, 2024-08-29) applies to it too. */
+static void test_pre_sbr_is_held_to_later_rules(void **state)
+{
+    (void)state;
+    static chain ch;
+    static uint8_t der[1 << 14];
+    load(&ch, "SAN-UTF8-ALABEL.fail.pem");
+    assert_true(ch.c[0].len <= sizeof der);
+    memcpy(der, ch.c[0].p, ch.c[0].len);
+    /* notBefore 260101000000Z -> 230101000000Z, in place (first UTCTime). */
+    static const uint8_t nb[] = { 0x17, 0x0d, '2', '6', '0', '1', '0', '1' };
+    uint8_t *at = NULL;
+    for (size_t i = 0; i + sizeof nb <= ch.c[0].len && !at; i++)
+        if (memcmp(der + i, nb, sizeof nb) == 0)
+            at = der + i;
+    assert_non_null(at);
+    at[3] = '3';
+    smime_lint_options o = { .now = NOW };
+    smime_lint_result *r = NULL;
+    assert_int_equal(smime_lint_cert(der, ch.c[0].len, NULL, 0, &o, &r), 0);
+    assert_true(r->scope & SMIME_SCOPE_PRE_SBR);
+    const smime_lint_finding *f = find(r, "SAN-UTF8-ALABEL");
+    assert_non_null(f);
+    assert_true(f->pre_sbr);
+    char eff[16];
+    assert_string_equal(smime_lint_effective_text(f, eff, sizeof eff), "2024-08-29");
+    smime_lint_result_free(r);
+}
+
+/* Algorithms are named for people, with their parameters. */
+static void test_algorithm_names(void **state)
+{
+    (void)state;
+    char out[160];
+    static const uint8_t p224[] = { 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+                                    0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x21 };
+    static const uint8_t rsa_sha256[] = { 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+                                          0x01, 0x01, 0x0b, 0x05, 0x00 };
+    static const uint8_t unknown[] = { 0x30, 0x04, 0x06, 0x02, 0x2a, 0x03 };
+    static const uint8_t junk[] = { 0x04, 0x00 };
+    assert_string_equal(smime_lint_alg_name((smime_span){ p224, sizeof p224 }, out, sizeof out),
+                        "id-ecPublicKey (P-224)");
+    assert_string_equal(smime_lint_alg_name((smime_span){ rsa_sha256, sizeof rsa_sha256 }, out, sizeof out),
+                        "sha256WithRSAEncryption (NULL parameters)");
+    assert_string_equal(smime_lint_alg_name((smime_span){ unknown, sizeof unknown }, out, sizeof out),
+                        "1.2.3 (no parameters)");
+    assert_string_equal(smime_lint_alg_name((smime_span){ junk, sizeof junk }, out, sizeof out),
+                        "(malformed AlgorithmIdentifier)");
+    /* A short buffer is cut, still terminated. */
+    assert_string_equal(smime_lint_alg_name((smime_span){ p224, sizeof p224 }, out, 8), "id-ecPu");
+}
+
+/* A CA certificate given alone (lint_ca) is linted by the CA rules. */
+static void test_ca_alone_is_linted_as_a_ca(void **state)
+{
+    (void)state;
+    static chain ch;
+    load(&ch, "SUBCA-EKU-1.fail.pem");
+    assert_true(ch.n >= 2);
+    smime_lint_options o = { .now = NOW, .lint_ca = 1 };
+    smime_lint_result *r = NULL;
+    assert_int_equal(smime_lint_cert(ch.c[1].p, ch.c[1].len, ch.c + 2, (size_t)(ch.n - 2), &o, &r), 0);
+    assert_true(r->scope & SMIME_SCOPE_CA);
+    assert_int_equal(r->type, SMIME_TYPE_NONE);
+    const smime_lint_finding *f = find(r, "SUBCA-EKU-1");
+    assert_non_null(f);
+    assert_int_equal(f->cert, 0);
+    assert_int_equal(r->issuer_signature, SMIME_ISSUER_SIG_VERIFIED);   /* by the root given */
+    assert_null(find(r, "EKU-02"));     /* no subscriber rule ran */
+    assert_null(find(r, "CLS-SCOPE"));
+    smime_lint_result_free(r);
+    /* Without lint_ca the same certificate is a (bad) subscriber. */
+    o.lint_ca = 0;
+    assert_int_equal(smime_lint_cert(ch.c[1].p, ch.c[1].len, NULL, 0, &o, &r), 0);
+    assert_false(r->scope & SMIME_SCOPE_CA);
+    assert_non_null(find(r, "BC-01"));
+    smime_lint_result_free(r);
+    /* A subscriber certificate with cA TRUE but no keyCertSign stays a subscriber. */
+    load(&ch, "BC-01.fail.pem");
+    o.lint_ca = 1;
+    assert_int_equal(smime_lint_cert(ch.c[0].p, ch.c[0].len, NULL, 0, &o, &r), 0);
+    assert_false(r->scope & SMIME_SCOPE_CA);
+    assert_non_null(find(r, "BC-01"));
     smime_lint_result_free(r);
 }
 
@@ -184,7 +354,7 @@ static void test_undecodable_input_is_a_finding(void **state)
 {
     (void)state;
     static const uint8_t junk[] = { 0x30, 0x03, 0x02, 0x01, 0x00 };
-    smime_lint_options o = { SMIME_TYPE_NONE, SMIME_GEN_NONE, 0, NOW, 0 };
+    smime_lint_options o = { .now = NOW };
     smime_lint_result *r = NULL;
     assert_int_equal(smime_lint_cert(junk, sizeof junk, NULL, 0, &o, &r), 0);
     assert_true(r->scope & SMIME_SCOPE_UNPARSABLE);
@@ -225,7 +395,7 @@ static void test_time_epoch_and_pack(void **state)
     (void)state;
     static chain ch;
     load(&ch, "DATE-14.fail.pem");
-    smime_lint_options before = { SMIME_TYPE_NONE, SMIME_GEN_NONE, 0, T_2026_05_05 - 1, 0 };
+    smime_lint_options before = { .now = T_2026_05_05 - 1 };
     smime_lint_options after = before;
     after.now = T_2026_05_05;
     assert_int_not_equal(smime_lint_time_epoch(before.now), smime_lint_time_epoch(after.now));
@@ -382,6 +552,11 @@ int main(void)
         cmocka_unit_test(test_pre_sbr_certificate_is_skipped_unless_all_dates),
         cmocka_unit_test(test_fixed_dates_survive_all_dates),
         cmocka_unit_test(test_out_of_scope_runs_no_sbr_lints),
+        cmocka_unit_test(test_asserted_is_linted_in_full),
+        cmocka_unit_test(test_pre_sbr_findings_are_marked),
+        cmocka_unit_test(test_pre_sbr_is_held_to_later_rules),
+        cmocka_unit_test(test_algorithm_names),
+        cmocka_unit_test(test_ca_alone_is_linted_as_a_ca),
         cmocka_unit_test(test_undecodable_input_is_a_finding),
         cmocka_unit_test(test_chain_findings_name_the_issuer),
         cmocka_unit_test(test_time_epoch_and_pack),

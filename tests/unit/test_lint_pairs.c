@@ -62,7 +62,7 @@ static int has_finding(const char *file, const char *force, const char *id)
     int n = smime_pem_certs(text, len, chain, 1 + SMIME_LINT_MAX_ISSUERS);
     if (n <= 0)
         return -1;
-    smime_lint_options opt = { SMIME_TYPE_NONE, SMIME_GEN_NONE, 0, NOW_2026_11_28, 0 };
+    smime_lint_options opt = { .now = NOW_2026_11_28 };
     if (strcmp(force, "-") != 0 && smime_lint_parse_profile(force, &opt.force_type, &opt.force_gen) != 0)
         return -1;
     smime_lint_result *r = NULL;

@@ -99,10 +99,10 @@ static void fill_leaky_report(smime_sig_report *s)
 }
 
 static smime_lint_finding leaky_findings[] = {
-    { "VAL-02", "6.3.2", SMIME_SEV_ERROR, 0, "validity", "secret.sender@example.org" },
-    { "KU-04", "7.1.2.3(e)", SMIME_SEV_ERROR, 0, "keyUsage", "" },
-    { "VAL-02", "6.3.2", SMIME_SEV_ERROR, 0, "validity", "" },
-    { "CA-01", "7.1.2.2", SMIME_SEV_WARNING, 1, "basicConstraints", "" },
+    { "VAL-02", "6.3.2", SMIME_SEV_ERROR, 0, "validity", "secret.sender@example.org", 0, 0 },
+    { "KU-04", "7.1.2.3(e)", SMIME_SEV_ERROR, 0, "keyUsage", "", 0, 0 },
+    { "VAL-02", "6.3.2", SMIME_SEV_ERROR, 0, "validity", "", 0, 0 },
+    { "CA-01", "7.1.2.2", SMIME_SEV_WARNING, 1, "basicConstraints", "", 0, 0 },
 };
 
 static void fill_lint(smime_lint_result *l)

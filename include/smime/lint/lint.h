@@ -50,6 +50,14 @@ typedef enum smime_lint_gen {
 #define SMIME_SCOPE_FORCED      0x10u  /* type/generation forced by the caller */
 #define SMIME_SCOPE_GUESSED     0x20u  /* no usable policy OID: type guessed */
 #define SMIME_SCOPE_UNPARSABLE  0x40u  /* the certificate could not be decoded */
+#define SMIME_SCOPE_ASSERTED    0x80u  /* asserts an OID 2.23.140.1.5.x.y: claims SBR
+                                        * compliance, so it is linted in full whatever
+                                        * it lacks (CLS-ASSERTED) */
+#define SMIME_SCOPE_CA          0x100u /* linted as a CA certificate (see lint_ca) */
+
+/* The date the SBR took effect (DATE-01): a finding on a certificate issued before
+ * it is marked pre_sbr. */
+#define SMIME_SBR_START 1693526400LL   /* 2023-09-01T00:00:00Z */
 
 typedef struct smime_lint_options {
     smime_lint_type force_type;   /* SMIME_TYPE_NONE = from the certificate */
@@ -58,6 +66,10 @@ typedef struct smime_lint_options {
     int64_t         now;          /* evaluation time, epoch seconds */
     int             no_signature_check; /* skip SIG-04 (a GnuTLS signature verification
                                          * per issuer, by far the slowest lint) */
+    int             lint_ca;      /* a subject certificate that is a CA (basicConstraints
+                                   * cA TRUE and keyUsage keyCertSign) is linted by the
+                                   * CA rules, not as a subscriber (for a CA certificate
+                                   * given alone; ignored when the profile is forced) */
 } smime_lint_options;
 
 #define SMIME_LINT_MSG_MAX    256
@@ -72,13 +84,27 @@ typedef struct smime_lint_finding {
     int                 cert;        /* 0 = subscriber, 1.. = issuer certificates */
     char                field[SMIME_LINT_FIELD_MAX];
     char                message[SMIME_LINT_MSG_MAX];
+    int64_t             effective;   /* when the requirement took effect: the entry's
+                                      * start date, else the SBR's (SMIME_SBR_START) */
+    int                 pre_sbr;     /* the subscriber certificate predates the SBR:
+                                      * reported at its severity, not enforced */
 } smime_lint_finding;
+
+/* Whether the subject certificate's signature was verified with the key of the
+ * issuer given with it (SIG-04). */
+typedef enum smime_lint_issuer_sig {
+    SMIME_ISSUER_SIG_NOT_CHECKED = 0, /* no issuer given, or no_signature_check */
+    SMIME_ISSUER_SIG_VERIFIED,
+    SMIME_ISSUER_SIG_FAILED,
+    SMIME_ISSUER_SIG_UNCHECKABLE      /* GnuTLS cannot read a key or the algorithm */
+} smime_lint_issuer_sig;
 
 typedef struct smime_lint_result {
     smime_lint_type     type;
     smime_lint_gen      generation;
     char                policy_oid[64];   /* "" when none */
     unsigned            scope;
+    smime_lint_issuer_sig issuer_signature;
     size_t              nfindings;
     size_t              dropped;          /* findings beyond the cap */
     smime_lint_finding *findings;         /* owned */
@@ -114,10 +140,21 @@ int    smime_lint_result_unpack(const void *block, size_t len, smime_lint_result
 void smime_lint_result_json(const smime_lint_result *r, smime_json *j);
 
 size_t smime_lint_count(const smime_lint_result *r, smime_lint_severity sev);
+/* A readable name of an AlgorithmIdentifier TLV, with its parameters:
+ * "ecdsa-with-SHA256 (no parameters)", "id-ecPublicKey (P-224)",
+ * "sha256WithRSAEncryption (NULL parameters)"; unknown OIDs in dotted form. */
+const char *smime_lint_alg_name(smime_span alg, char *out, size_t outsz);
+/* Findings of severity sev that are not pre-SBR: what a policy may enforce. */
+size_t smime_lint_count_enforceable(const smime_lint_result *r, smime_lint_severity sev);
+/* The effective date of a finding as YYYY-MM-DD into out (at least 11 octets);
+ * "" when it has none. */
+const char *smime_lint_effective_text(const smime_lint_finding *f, char *out, size_t outsz);
 
 const char *smime_lint_type_name(smime_lint_type t);        /* "mailbox", ...; NULL for none */
 const char *smime_lint_gen_name(smime_lint_gen g);          /* "legacy", ...; NULL for none */
 const char *smime_lint_severity_name(smime_lint_severity s); /* "error", ... */
+/* "not checked", "verified", "failed", "not checkable" */
+const char *smime_lint_issuer_sig_name(smime_lint_issuer_sig s);
 /* Parses "organization-multipurpose" etc.  0 or -1. */
 int smime_lint_parse_profile(const char *s, smime_lint_type *t, smime_lint_gen *g);
 

@@ -23,6 +23,9 @@ typedef struct smime_lint_ctx {
     smime_lint_type           type;
     smime_lint_gen            gen;
     int                       guessed;
+    int                       pre_sbr;  /* the subject certificate predates the SBR */
+    int                       rule_dates_off; /* rules' own start dates not applied
+                                               * (all_dates, or pre-SBR and asserted) */
     /* Policy classification of the leaf (filled before the table runs). */
     size_t                    n_reserved;
     smime_span                reserved[8];   /* more are not counted */
@@ -47,8 +50,8 @@ void lint_report(smime_lint_ctx *c, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void lint_report_sev(smime_lint_ctx *c, smime_lint_severity sev, const char *field,
                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* 1 when a date-switched behaviour applies: all_dates or the checked cert's
- * notBefore >= t. */
+/* 1 when a date-switched behaviour applies: rule dates off (all_dates, or a
+ * pre-SBR certificate that asserts the SBR) or the checked cert's notBefore >= t. */
 int  lint_after(const smime_lint_ctx *c, int64_t t);
 /* Copies a value into out as printable text for messages (controls become '?'). */
 const char *lint_text(smime_span v, char *out, size_t outsz);
@@ -95,6 +98,10 @@ int lint_aki(const smime_x509 *x, smime_span *kid, int *has_kid, int *has_issuer
 int lint_ski(const smime_x509 *x, smime_span *kid);          /* 0 ok, 1 absent, -1 bad */
 int lint_lei_valid(smime_span v);
 
+/* 1 when the domain name is empty, a single label or under a reserved internal
+ * TLD such as .local or .internal (san.c). */
+int lint_domain_internal(const uint8_t *p, size_t n);
+
 /* 1 when v is a valid ASCII RFC 5321 Mailbox (san.c). */
 int lint_mailbox_ok(smime_span v);
 
@@ -102,7 +109,7 @@ int lint_mailbox_ok(smime_span v);
 int lint_iso3166(const uint8_t *cc);
 
 /* Epoch constants (UTC midnight). */
-#define T_2023_09_01 1693526400LL
+#define T_2023_09_01 SMIME_SBR_START
 #define T_2024_05_11 1715385600LL
 #define T_2024_08_29 1724889600LL
 #define T_2024_09_15 1726358400LL
@@ -197,7 +204,7 @@ LINT_FN(lint_cp_06); LINT_FN(lint_cp_07); LINT_FN(lint_cp_08);
 LINT_FN(lint_crl_01); LINT_FN(lint_crl_02); LINT_FN(lint_crl_03); LINT_FN(lint_crl_04);
 LINT_FN(lint_crl_05); LINT_FN(lint_crl_06);
 LINT_FN(lint_aia_01); LINT_FN(lint_aia_02); LINT_FN(lint_aia_03); LINT_FN(lint_aia_05);
-LINT_FN(lint_aia_06); LINT_FN(lint_aia_07); LINT_FN(lint_aia_08);
+LINT_FN(lint_aia_06); LINT_FN(lint_aia_07); LINT_FN(lint_aia_08); LINT_FN(lint_aia_09);
 LINT_FN(lint_bc_01); LINT_FN(lint_bc_02);
 LINT_FN(lint_ku_01); LINT_FN(lint_ku_02); LINT_FN(lint_ku_03); LINT_FN(lint_ku_04);
 LINT_FN(lint_ku_05); LINT_FN(lint_ku_06);
