@@ -8,11 +8,13 @@
 # report headless) for tests/check-telemetry.sh; libjansson-dev (reads and writes
 # telemetry exports).  Revocation: libcurl4-gnutls-dev
 # to build; python3 (a loopback HTTP server) and iproute2 (loopback up in a private
-# network namespace) for tests/check-revocation.sh.
+# network namespace) for tests/check-revocation.sh.  m4 builds the private
+# Sendmail's .cf in tests/check-sendmail.sh (Sendmail itself is fetched there with
+# apt-get download, never installed: it conflicts with postfix).
 set -eu
 PKGS="build-essential pkg-config libgmime-3.0-dev libgnutls28-dev gnutls-bin libmilter-dev
 libcmocka-dev openssl valgrind bc clang libclang-rt-14-dev postfix swaks
-libcurl4-gnutls-dev python3 iproute2
+libcurl4-gnutls-dev python3 iproute2 m4
 libsqlite3-dev sqlite3 libpq-dev postgresql chromium libjansson-dev"
 missing=""
 for p in $PKGS; do
