@@ -10,11 +10,13 @@
 # to build; python3 (a loopback HTTP server) and iproute2 (loopback up in a private
 # network namespace) for tests/check-revocation.sh.  m4 builds the private
 # Sendmail's .cf in tests/check-sendmail.sh (Sendmail itself is fetched there with
-# apt-get download, never installed: it conflicts with postfix).
+# apt-get download, never installed: it conflicts with postfix).  Metrics:
+# libmicrohttpd-dev (the daemon's HTTP endpoint); prometheus (promtool and a real
+# server that scrapes it in tests/check-metrics.sh).
 set -eu
 PKGS="build-essential pkg-config libgmime-3.0-dev libgnutls28-dev gnutls-bin libmilter-dev
 libcmocka-dev openssl valgrind bc clang libclang-rt-14-dev postfix swaks
-libcurl4-gnutls-dev python3 iproute2 m4
+libcurl4-gnutls-dev python3 iproute2 m4 libmicrohttpd-dev prometheus
 libsqlite3-dev sqlite3 libpq-dev postgresql chromium libjansson-dev"
 missing=""
 for p in $PKGS; do
