@@ -17,6 +17,7 @@
 #   MTA-R  F=R  (milter unreachable: reject)
 #   MTA-N  no F (milter unreachable: mail passes unchecked)
 #   MTA-L  F=T over a local (UNIX-domain) socket
+#   MTA-E  F=T with an end-of-message timeout (T=E:1s) shorter than RevocationTimeout
 #
 # Checks:
 #   1. every sample-mail message sent to MTA-T arrives with exactly the smime=
@@ -35,7 +36,11 @@
 #      connection with 554, MTA-N delivers the message without our header; the
 #      milter back: MTA-T tags mail again;
 #   5. the milter on a local socket (owned by UserID nobody, mode 0770, UMask 007)
-#      behind MTA-L.
+#      behind MTA-L;
+#   6. timeouts: a signer whose revocation responder never answers makes the
+#      milter wait RevocationTimeout (3 s): behind MTA-T (E:2m) the message is
+#      delivered smime=pass with the unknown status noted (Revocation soft);
+#      behind MTA-E (E:1s) Sendmail gives up on the filter and, by F=T, tempfails.
 # With the ASan build (BUILD=build-asan) check 1 sends a subset of the sample mail;
 # the milter's log must hold no sanitizer report.  Needs root, swaks, m4, python3
 # and apt (tools/deps.sh).  Every wait is bounded; everything started is stopped.
@@ -55,6 +60,7 @@ FAILED=0
 MILTER_PID=""
 SM_PID=""
 SINK_PID=""
+BH_PID=""
 # port helpers, wait_for, fail/die, send, headers_of, our_results, start_milter,
 # pf_milter_dirs and pf_base_conf are shared with the Postfix tests
 . tests/postfix-lib.sh
@@ -66,6 +72,7 @@ sm_cleanup() {
         wait_for 50 sh -c "! kill -0 $SM_PID 2>/dev/null" || kill -9 "$SM_PID" 2>/dev/null
     fi
     [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null
+    [ -n "$BH_PID" ] && kill "$BH_PID" 2>/dev/null
     if [ "$FAILED" -ne 0 ]; then
         echo "--- milter log (last 40 lines)"; tail -n 40 "$T/milter.log" 2>/dev/null
         echo "--- sendmail SMTP trace (last 40 lines)"; tail -n 40 "$T/sendmail.trace" 2>/dev/null
@@ -125,6 +132,7 @@ pick_free() { # a port not yet taken by this test
 }
 USED="$MPORT"
 PORT_T=$(pick_free); PORT_R=$(pick_free); PORT_N=$(pick_free); PORT_L=$(pick_free)
+PORT_E=$(pick_free)
 SINK=$(pick_free)
 
 mkdir -p "$T/sink"
@@ -182,10 +190,12 @@ DAEMON_OPTIONS(\`Port=$PORT_T, Addr=127.0.0.1, Name=MTA-T, InputMailFilters=smim
 DAEMON_OPTIONS(\`Port=$PORT_R, Addr=127.0.0.1, Name=MTA-R, InputMailFilters=smimeR')dnl
 DAEMON_OPTIONS(\`Port=$PORT_N, Addr=127.0.0.1, Name=MTA-N, InputMailFilters=smimeN')dnl
 DAEMON_OPTIONS(\`Port=$PORT_L, Addr=127.0.0.1, Name=MTA-L, InputMailFilters=smimeL')dnl
+DAEMON_OPTIONS(\`Port=$PORT_E, Addr=127.0.0.1, Name=MTA-E, InputMailFilters=smimeE')dnl
 MAIL_FILTER(\`smimeT', \`S=inet:$MPORT@127.0.0.1, F=T, T=C:10s;S:30s;R:30s;E:2m')dnl
 MAIL_FILTER(\`smimeR', \`S=inet:$MPORT@127.0.0.1, F=R, T=C:10s;S:30s;R:30s;E:2m')dnl
 MAIL_FILTER(\`smimeN', \`S=inet:$MPORT@127.0.0.1, T=C:10s;S:30s;R:30s;E:2m')dnl
 MAIL_FILTER(\`smimeL', \`S=local:$SOCK, F=T, T=C:10s;S:30s;R:30s;E:2m')dnl
+MAIL_FILTER(\`smimeE', \`S=inet:$MPORT@127.0.0.1, F=T, T=C:10s;S:30s;R:30s;E:1s')dnl
 MAILER(\`smtp')dnl
 EOF
 m4 -D_CF_DIR_="$CF_DIR/" "$CF_DIR/m4/cf.m4" "$T/sendmail.mc" > "$T/sendmail.cf" 2>"$T/m4.log" ||
@@ -203,10 +213,10 @@ esac
 # -bD: the daemon in the foreground, so its pid is ours; -X: the SMTP trace
 sm_run "$SENDMAIL" -C "$T/sendmail.cf" -bD -X "$T/sendmail.trace" >"$T/sendmail.out" 2>&1 </dev/null &
 SM_PID=$!
-for p in $PORT_T $PORT_R $PORT_N $PORT_L; do
+for p in $PORT_T $PORT_R $PORT_N $PORT_L $PORT_E; do
     wait_for 100 port_open "$p" || { fail "sendmail did not listen on $p"; exit 1; }
 done
-echo "sendmail $version on 127.0.0.1:$PORT_T (F=T) :$PORT_R (F=R) :$PORT_N (no F) :$PORT_L (local socket), milter on :$MPORT, sink on :$SINK"
+echo "sendmail $version on 127.0.0.1:$PORT_T (F=T) :$PORT_R (F=R) :$PORT_N (no F) :$PORT_L (local socket) :$PORT_E (E:1s), milter on :$MPORT, sink on :$SINK"
 
 # Every delivered message is a file $T/sink/LOCALPART.N.eml.
 delivered_files() { ls "$T/sink/$1".*.eml 2>/dev/null; }
@@ -383,6 +393,67 @@ else
     fail "local: not delivered"
 fi
 echo "5. local socket: done"
+
+# ---- 6. T=E against RevocationTimeout ----
+kill "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null; MILTER_PID=""
+cat > "$T/blackhole.py" <<'EOF'
+# accepts connections on 127.0.0.1 and never answers; prints its port, then one
+# line per connection; exits by itself after argv[1] seconds
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+s.settimeout(0.5)
+print(s.getsockname()[1], flush=True)
+held = []
+end = time.time() + float(sys.argv[1])
+while time.time() < end:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        continue
+    held.append(c)
+    print("accepted", flush=True)
+EOF
+python3 "$T/blackhole.py" 300 > "$T/blackhole.log" 2>&1 &
+BH_PID=$!
+bh_ready() { [ -s "$T/blackhole.log" ]; }
+wait_for 100 bh_ready || fail "black hole did not start"
+BH=$(head -n 1 "$T/blackhole.log")
+# every OCSP and CRL URL of this PKI points at the black hole
+sh tests/revocation/make-pki.sh "$T/rpki" "$BH" "$BH" "$BH" "$BH" >"$T/pki.log" 2>&1 ||
+    fail "make-pki: $(tail -n 3 "$T/pki.log")"
+{
+    printf 'From: slow@example.org\r\nTo: bh@example.test\r\nSubject: black hole\r\n'
+    printf 'Content-Type: text/plain\r\n\r\nThe revocation responder of this signer never answers.\r\n' |
+        openssl cms -sign -signer "$T/rpki/leaf-slow.pem" -inkey "$T/rpki/leaf-slow.key" \
+            -certfile "$T/rpki/sub.pem" -md sha256
+} > "$T/bh.eml" || fail "cannot sign the black-hole message"
+cp "$T/rpki/root.pem" "$T/milter/rev-anchors.pem"
+{ base_conf | sed "s|^TrustAnchors .*|TrustAnchors        $T/milter/rev-anchors.pem|"
+  echo "Revocation          soft"; echo "RevocationTimeout   3"
+  echo "RevocationAllowPrivate yes"; } > "$T/milter/smime-milter.conf"
+start_milter
+send "$PORT_T" slow-t "$T/bh.eml" || fail "slow-t: refused: $(grep '<\*\*' "$T/swaks.out" | tail -n 1)"
+if wait_for 150 has_delivery slow-t; then
+    headers_of "$(delivered_files slow-t | head -n 1)" |
+        grep -q '^Authentication-Results: mx\.test; smime=pass reason="[^"]*revocation status of the signer certificate unknown' ||
+        fail "slow-t: not pass with the unknown revocation status noted"
+else
+    fail "slow-t: not delivered"
+fi
+if send "$PORT_E" slow-e "$T/bh.eml"; then
+    fail "slow-e: accepted although the filter's E:1s passed before its reply"
+else
+    grep -q '^<\*\* *4[0-9][0-9] ' "$T/swaks.out" ||
+        fail "slow-e: expected a 4xx, got: $(grep '<\*\*' "$T/swaks.out" | tail -n 1)"
+    echo "   behind E:1s: $(grep '<\*\*' "$T/swaks.out" | tail -n 1)"
+fi
+sleep 4          # the milter's late reply to the connection Sendmail dropped
+[ "$(delivered_count slow-e)" -eq 0 ] || fail "slow-e: delivered, must not be"
+milter_alive || fail "slow-e: the milter died after Sendmail dropped the connection"
+kill "$BH_PID" 2>/dev/null; wait "$BH_PID" 2>/dev/null; BH_PID=""
+echo "6. T=E shorter than RevocationTimeout tempfails, longer delivers: done"
 
 # ---- the milter's exit, sanitizers ----
 kill "$MILTER_PID"
