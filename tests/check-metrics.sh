@@ -5,7 +5,8 @@
 #      and after, with the telemetry series);
 #   2. mail driven through the milter over the milter protocol (bench/milter-load,
 #      no MTA) moves the counters by exactly what was sent: messages by result
-#      and action, signatures by result, the latency histogram; SIGHUP moves the
+#      and action, signatures by result, the latency histogram, revocation
+#      lookups and fetches (Revocation soft); SIGHUP moves the
 #      reload counters (ok, and refused for a broken file); telemetry records
 #      are counted queued and written; HEAD, 404 and 405 answers;
 #   3. a real Prometheus server (Debian's prometheus package) started on loopback
@@ -71,6 +72,8 @@ Syslog        no
 MetricsSocket inet:$HPORT@127.0.0.1
 Telemetry     sqlite:$T/run/telemetry.db
 On-Fail       reject
+Revocation    soft
+RevocationTimeout 2
 EOF
     # as root the daemon must switch user
     [ "$(id -u)" -eq 0 ] && echo "UserID        nobody"
@@ -145,6 +148,13 @@ expect 'smime_milter_reloads_total{outcome="refused"}' 1
 expect 'smime_milter_telemetry_records_queued_total' 14
 expect 'smime_milter_telemetry_records_dropped_total{reason="queue-full"}' 0
 expect 'smime_milter_internal_errors_total{action="tempfail"}' 0
+# the sample certificates name a CRL: each signer's status is asked (whatever the
+# answer), and at least the first ask fetches (later ones may hit the cache)
+total() { grep "^$2{" "$1" | awk '{ n += $NF } END { print n + 0 }'; }
+lookups=$(total "$T/s1" smime_milter_revocation_lookups_total)
+[ "$lookups" -ge 10 ] || fail "revocation lookups $lookups, want >= 10 (one per passing signer)"
+fetches=$(total "$T/s1" smime_milter_revocation_fetches_total)
+[ "$fetches" -ge 1 ] || fail "revocation fetches $fetches, want >= 1"
 sum=$(value "$T/s1" smime_milter_verification_seconds_sum)
 awk -v s="$sum" 'BEGIN { exit !(s > 0 && s < 60) }' || fail "latency sum $sum"
 echo "2. counters after 17 messages and two SIGHUPs: done"
