@@ -211,7 +211,9 @@ case "$version" in
     *) die "expected Sendmail 8.17, the packages give '$version'" ;;
 esac
 # -bD: the daemon in the foreground, so its pid is ours; -X: the SMTP trace
-sm_run "$SENDMAIL" -C "$T/sendmail.cf" -bD -X "$T/sendmail.trace" >"$T/sendmail.out" 2>&1 </dev/null &
+# (exec in a subshell: unshare, sh and sendmail then keep the one pid we kill)
+(exec unshare --uts sh -c 'hostname mx.test && exec "$@"' sh \
+    "$SENDMAIL" -C "$T/sendmail.cf" -bD -X "$T/sendmail.trace") >"$T/sendmail.out" 2>&1 </dev/null &
 SM_PID=$!
 for p in $PORT_T $PORT_R $PORT_N $PORT_L $PORT_E; do
     wait_for 100 port_open "$p" || { fail "sendmail did not listen on $p"; exit 1; }
@@ -454,6 +456,15 @@ sleep 4          # the milter's late reply to the connection Sendmail dropped
 milter_alive || fail "slow-e: the milter died after Sendmail dropped the connection"
 kill "$BH_PID" 2>/dev/null; wait "$BH_PID" 2>/dev/null; BH_PID=""
 echo "6. T=E shorter than RevocationTimeout tempfails, longer delivers: done"
+
+# ---- Sendmail stops with its pid ----
+kill "$SM_PID"
+sm_gone() { ! kill -0 "$SM_PID" 2>/dev/null; }
+wait_for 100 sm_gone || fail "sendmail did not stop on SIGTERM"
+SM_PID=""
+for p in $PORT_T $PORT_R $PORT_N $PORT_L $PORT_E; do
+    port_open "$p" && fail "port $p still open after sendmail stopped"
+done
 
 # ---- the milter's exit, sanitizers ----
 kill "$MILTER_PID"
