@@ -45,8 +45,10 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 port_open() { bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+# below the kernel's ephemeral range (32768.. on Debian), so that no outgoing
+# connection takes the port between the probe and the bind
 pick_port() {
-    p=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000 + 30000 ))
+    p=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000 + 20000 ))
     while port_open "$p" || [ "$p" = "${MPORT:-}" ] || [ "$p" = "${HPORT:-}" ]; do p=$((p + 1)); done
     echo "$p"
 }
