@@ -7,6 +7,9 @@ BUILD    ?= build
 SAN      ?=
 CC       ?= cc
 PKGS     := gmime-3.0 gnutls sqlite3 libpq libcurl jansson
+# The daemon alone links libmilter and libmicrohttpd (its Prometheus endpoint).
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 OPTFLAGS ?= -O2
 
 CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
@@ -49,7 +52,7 @@ $(BUILD)/%: tools/%.c $(LIB) $(HEADERS)
 
 $(BUILD)/smime-milter: $(MILTER_SRC) $(wildcard milter/*.h) $(LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Imilter $(CFLAGS) $(LDFLAGS) -o $@ $(MILTER_SRC) $(LIB) $(LDLIBS) -lmilter
+	$(CC) $(CPPFLAGS) -Imilter $(CFLAGS) $(MHD_CFLAGS) $(LDFLAGS) -o $@ $(MILTER_SRC) $(LIB) $(LDLIBS) -lmilter $(MHD_LIBS)
 
 $(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -60,7 +63,10 @@ $(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(LIB) $(HEADERS)
 $(BUILD)/bench/crypto-limit $(BUILD)/bench/cms-peers: LDLIBS += $(shell pkg-config --libs libcrypto 2>/dev/null)
 $(BUILD)/bench/null-milter: LDLIBS += -lmilter
 
-# Some unit tests compile daemon sources in directly (test_spool: milter/spool.c).
+# Some unit tests compile daemon sources in directly (test_spool: milter/spool.c;
+# test_metrics: milter/metrics.c, which needs libmicrohttpd).
+$(BUILD)/tests/test_metrics: CFLAGS += $(MHD_CFLAGS)
+$(BUILD)/tests/test_metrics: LDLIBS += $(MHD_LIBS)
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HEADERS) $(wildcard tests/unit/*.h milter/*.c milter/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka

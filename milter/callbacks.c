@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "metrics.h"
 #include "milter.h"
 #include "smime/report/authres.h"
 #include "smime/util/buf.h"
@@ -137,6 +138,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
         gen_release(g);
         if (skip) {
             log_msg(LOG_INFO, "%s: in PeerList, not checked", c->peer);
+            metrics_unchecked_message(METRICS_UNCHECKED_PEERLIST);
             return SMFIS_ACCEPT;
         }
     }
@@ -168,6 +170,7 @@ static void tx_begin(SMFICTX *ctx, connection *c)
         const char *auth = smfi_getsymval(ctx, "{auth_authen}");
         if (auth && *auth) {
             log_msg(LOG_INFO, "%s: authenticated client, not checked", queue_id(ctx));
+            metrics_unchecked_message(METRICS_UNCHECKED_AUTHENTICATED);
             gen_release(g);
             c->state = TX_SKIPPED;
             return;
@@ -456,6 +459,7 @@ static sfsistat internal_error(SMFICTX *ctx, const message *m, const char *qid, 
     const smime_policy *p = &m->gen->cfg.policy;
     log_msg(LOG_ERR, "%s: internal error: %s; action=%s", qid, why,
             smime_action_name(p->on_internal_error));
+    metrics_internal_error(p->on_internal_error);
     if (p->on_internal_error == SMIME_ACTION_ACCEPT ||
         p->on_internal_error == SMIME_ACTION_QUARANTINE) {
         /* never deliver a forged result claiming to be ours */
@@ -490,6 +494,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
     smime_report *r = NULL;
     const char *data;
     size_t len;
+    double verify_seconds = -1;
 
     if (m->error[0]) {
         ret = internal_error(ctx, m, qid, m->error);
@@ -502,7 +507,11 @@ static sfsistat cb_eom(SMFICTX *ctx)
     } else if (spool_view(&m->spool, &data, &len) < 0) {
         snprintf(err, sizeof(err), "%s", m->spool.error);
     } else {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         r = verify(g, data, len, err, sizeof(err));
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        verify_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     }
     if (!r) {
         ret = internal_error(ctx, m, qid, err[0] ? err : "verifier failed");
@@ -540,11 +549,13 @@ static sfsistat cb_eom(SMFICTX *ctx)
         if (rc < 0) {
             /* the MTA refused an edit: the connection is most likely gone */
             log_msg(LOG_ERR, "%s: header edit refused by the MTA; tempfail", qid);
+            metrics_internal_error(SMIME_ACTION_TEMPFAIL);
             ret = SMFIS_TEMPFAIL;
             goto done;
         }
     }
     log_result(qid, g, r, &d, extra);
+    metrics_message(r, d.result, d.action, verify_seconds);
     record_telemetry(m, r, qid);
     ret = apply_action(ctx, &g->cfg.policy, d.action, d.reason, qid);
 done:

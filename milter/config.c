@@ -4,6 +4,7 @@
  * is adding a row (and a paragraph in smime-milter.conf(5)). */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,6 +33,7 @@ typedef enum key_kind {
     K_SECONDS,     /* 0..600 */
     K_COUNT,       /* unsigned 0..arg */
     K_TELEMETRY,   /* sink URI */
+    K_METRICS,     /* inet:PORT@IPV4 or inet6:PORT@[IPV6] */
     K_ACTION,      /* arg: result index, or -1 for On-InternalError */
     K_REPLY,       /* arg: '4' or '5' */
 } key_kind;
@@ -79,6 +81,7 @@ static const key_def keys[] = {
     { "DecodeBudgetFactor",  K_COUNT,    FLD(decode_factor), 1024 },
     { "VerifyTimeout",       K_SECONDS,  FLD(verify_timeout), 0 },
     { "Telemetry",           K_TELEMETRY, STR(telemetry), 0 },
+    { "MetricsSocket",       K_METRICS,  STR(metrics_socket), 0 },
     { "On-None",             K_ACTION,   ACT(SMIME_RESULT_NONE), 0 },
     { "On-Pass",             K_ACTION,   ACT(SMIME_RESULT_PASS), 0 },
     { "On-Fail",             K_ACTION,   ACT(SMIME_RESULT_FAIL), 0 },
@@ -188,6 +191,44 @@ int smime_config_socket_valid(const char *spec)
         if (!host_char(host[i]))
             return 0;
     return 1;
+}
+
+int smime_config_metrics_addr(const char *spec, struct sockaddr_storage *out, socklen_t *len)
+{
+    int v6 = strncmp(spec, "inet6:", 6) == 0;
+    if (!v6 && strncmp(spec, "inet:", 5) != 0)
+        return -1;
+    const char *port = spec + (v6 ? 6 : 5);
+    const char *at = strchr(port, '@');
+    /* an address is required: where the metrics are served is a decision */
+    if (!at || !port_valid(port, at))
+        return -1;
+    unsigned short portnum = (unsigned short)atoi(port);
+    const char *host = at + 1;
+    size_t n = strlen(host);
+    char addr[INET6_ADDRSTRLEN];
+    memset(out, 0, sizeof(*out));
+    if (v6) {
+        if (n < 3 || n - 2 >= sizeof(addr) || host[0] != '[' || host[n - 1] != ']')
+            return -1;
+        memcpy(addr, host + 1, n - 2);
+        addr[n - 2] = '\0';
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+        if (inet_pton(AF_INET6, addr, &in6->sin6_addr) != 1)
+            return -1;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(portnum);
+        *len = sizeof(*in6);
+        return 0;
+    }
+    struct sockaddr_in *in = (struct sockaddr_in *)out;
+    /* numeric only: no name lookup at start-up, and a name could mean several */
+    if (n >= sizeof(addr) || inet_pton(AF_INET, host, &in->sin_addr) != 1)
+        return -1;
+    in->sin_family = AF_INET;
+    in->sin_port = htons(portnum);
+    *len = sizeof(*in);
+    return 0;
 }
 
 static int parse_bool(const char *v, int *out)
@@ -345,6 +386,15 @@ static int apply_key(smime_config *c, const key_def *k, const char *v, char *why
         if (smime_telemetry_uri_check(v, why, whylen) < 0)
             return -1;
         return set_string(c, k, v, why, whylen);
+    case K_METRICS: {
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        if (smime_config_metrics_addr(v, &ss, &sl) < 0) {
+            snprintf(why, whylen, "expected inet:PORT@IPV4-ADDRESS or inet6:PORT@[IPV6-ADDRESS]");
+            return -1;
+        }
+        return set_string(c, k, v, why, whylen);
+    }
     case K_REVMODE:
         for (int m = SMIME_REV_MODE_OFF; m <= SMIME_REV_MODE_HARD; m++)
             if (word_is(v, smime_rev_mode_name((smime_rev_mode)m))) {

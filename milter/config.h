@@ -10,6 +10,7 @@
 #define SMIME_MILTER_CONFIG_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include "smime/verdict/policy.h"
 #include "smime/revocation/revocation.h" /* smime_rev_mode */
 #include "smime/verdict/verify.h"     /* smime_lint_mode */
@@ -51,6 +52,7 @@ typedef struct smime_config {
     unsigned decode_factor;
     unsigned verify_timeout;                     /* CPU seconds per message; 0 = none */
     char   telemetry[SMIME_CONFIG_PATH_MAX];     /* sink URI; "" = no telemetry */
+    char   metrics_socket[SMIME_CONFIG_PATH_MAX]; /* Prometheus endpoint; "" = none */
     smime_policy policy;
 } smime_config;
 
@@ -69,5 +71,9 @@ int smime_config_load(const char *path, smime_config *out, char *err, size_t err
 /* 1 when spec is a socket smime-milter can listen on: inet:PORT[@HOST],
  * inet6:PORT[@[ADDR]] or local:/absolute/path (unix: is an alias of local:). */
 int smime_config_socket_valid(const char *spec);
+
+/* MetricsSocket: inet:PORT@IPV4 or inet6:PORT@[IPV6], numeric addresses only.
+ * Fills *out and *len; returns 0, or -1 when spec is not of that form. */
+int smime_config_metrics_addr(const char *spec, struct sockaddr_storage *out, socklen_t *len);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "milter.h"
 #include "smime/report/authres.h"
 #include "smime/revocation/http.h"
@@ -12,6 +13,15 @@
 static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
 static milter_gen *gen_current;          /* holds one reference */
 static unsigned long gen_serial;
+
+/* The checker's transport: libcurl's, counted for the metrics. */
+static smime_fetch_rc counted_fetch(void *ctx, const smime_fetch_request *req, smime_buf *body,
+                                    char *err, size_t errlen)
+{
+    smime_fetch_rc rc = smime_http_fetch(ctx, req, body, err, errlen);
+    metrics_revocation_fetch(rc);
+    return rc;
+}
 
 static void gen_free(milter_gen *g)
 {
@@ -47,7 +57,7 @@ milter_gen *gen_load(const char *conf_path, char *err, size_t errlen)
     if (g->cfg.revocation != SMIME_REV_MODE_OFF) {
         smime_revocation_config rc;
         smime_revocation_config_default(&rc);
-        rc.fetch = smime_http_fetch;
+        rc.fetch = counted_fetch;
         g->http.max_redirects = g->cfg.revocation_max_redirects;
         g->http.allow_private = g->cfg.revocation_allow_private;
         rc.fetch_ctx = &g->http;

@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "milter.h"
 #include "smime/revocation/http.h"
 #include "smime/telemetry/telemetry.h"
@@ -229,6 +230,7 @@ static void reload_warnings(const smime_config *old, const smime_config *neu)
         { "UserID", offsetof(smime_config, user_id) },
         { "PidFile", offsetof(smime_config, pid_file) },
         { "Telemetry", offsetof(smime_config, telemetry) },
+        { "MetricsSocket", offsetof(smime_config, metrics_socket) },
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         if (strcmp((const char *)old + fixed[i].off, (const char *)neu + fixed[i].off) != 0)
@@ -242,6 +244,7 @@ static void reload(const char *conf)
     milter_gen *neu = gen_load(conf, err, sizeof(err));
     if (!neu) {
         log_msg(LOG_ERR, "reload refused, old configuration kept: %s", err);
+        metrics_reload(0);
         return;
     }
     milter_gen *old = gen_acquire();
@@ -255,6 +258,7 @@ static void reload(const char *conf)
     log_msg(LOG_INFO, "reloaded %s (generation %lu, %u trust anchors)", conf, now->serial,
             smime_trust_count(now->trust));
     gen_release(now);
+    metrics_reload(1);
 }
 
 int main(int argc, char **argv)
@@ -336,12 +340,26 @@ int main(int argc, char **argv)
     }
     if (cfg->pid_file[0] && write_pid_file(cfg->pid_file) < 0)
         return 1;
+    /* bound while still root (any port), served only after the switch of user */
+    if (cfg->metrics_socket[0]) {
+        struct sockaddr_storage ss;
+        socklen_t sl = 0;
+        if (smime_config_metrics_addr(cfg->metrics_socket, &ss, &sl) < 0 ||
+            metrics_listen((struct sockaddr *)&ss, sl, err, sizeof(err)) < 0) {
+            log_msg(LOG_ERR, "MetricsSocket %s: %s", cfg->metrics_socket, err);
+            return 1;
+        }
+    }
     if (drop_privileges(cfg) < 0)
         return 1;
     /* after the fork and the switch of user: the writer thread and the database
      * file belong to the daemon as it runs */
     if (cfg->telemetry[0] && telemetry_start(cfg->telemetry) < 0)
         return 1;
+    if (cfg->metrics_socket[0] && metrics_start(telemetry_metrics, err, sizeof(err)) < 0) {
+        log_msg(LOG_ERR, "MetricsSocket %s: %s", cfg->metrics_socket, err);
+        return 1;
+    }
     gen_install(g);                  /* the current generation owns g from now on */
 
     if (pipe(signal_pipe) < 0 || fcntl(signal_pipe[1], F_SETFL, O_NONBLOCK) < 0 ||
@@ -402,6 +420,7 @@ int main(int argc, char **argv)
     pthread_join(tid, NULL);
     if (!stopping)
         log_msg(LOG_ERR, "libmilter stopped unexpectedly (%d)", milter_result);
+    metrics_stop();
     telemetry_shutdown();
     milter_gen *last = gen_acquire();
     if (last->cfg.pid_file[0] && unlink(last->cfg.pid_file) < 0 && errno != ENOENT)

@@ -81,6 +81,10 @@ struct smime_telemetry *telemetry_acquire(void);
 void telemetry_release(void);
 /* Flushes and closes the writer, after waiting (bounded) for the threads using it. */
 void telemetry_shutdown(void);
+/* The writer's counters for a metrics scrape (a metrics_collect_fn); nothing when
+ * there is no writer. */
+struct metrics_extra;
+void telemetry_metrics(struct metrics_extra *x);
 
 /* ---- log.c ---- */
 /* Opens syslog when `use_syslog` (with the facility name of the configuration),

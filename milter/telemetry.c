@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "metrics.h"
 #include "milter.h"
 #include "smime/telemetry/telemetry.h"
 
@@ -64,6 +65,16 @@ static void telemetry_log(void *ctx, smime_telemetry_log_level level, const char
             : level == SMIME_TELEMETRY_LOG_WARNING ? LOG_WARNING
                                                    : LOG_INFO,
             "telemetry: %s", msg);
+}
+
+void telemetry_metrics(metrics_extra *x)
+{
+    smime_telemetry *t = telemetry_acquire();
+    if (!t)
+        return;
+    smime_telemetry_get_stats(t, &x->telemetry);
+    x->have_telemetry = 1;
+    telemetry_release();
 }
 
 int telemetry_start(const char *uri)

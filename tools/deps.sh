@@ -12,12 +12,43 @@
 # bench floors that measure OpenSSL as the reference (bench/crypto-limit,
 # bench/cms-peers); nothing else links it.  Sample mail: libnss3-tools
 # (cmsutil, the CMS of NSS and so of Thunderbird) for tools/make-sample-mail-extra.sh.
+# m4 builds the private Sendmail's .cf in tests/check-sendmail.sh (Sendmail itself
+# is fetched there with apt-get download, never installed: it conflicts with
+# postfix).  Metrics: libmicrohttpd-dev (the daemon's HTTP endpoint); prometheus
+# (promtool and a real server that scrapes it in tests/check-metrics.sh).
+# One package a line, so that adding one is adding a line.
 set -eu
-PKGS="build-essential pkg-config libgmime-3.0-dev libgnutls28-dev gnutls-bin libmilter-dev
-libcmocka-dev openssl jq valgrind bc clang libclang-rt-14-dev postfix swaks
-libcurl4-gnutls-dev python3 iproute2
-libsqlite3-dev sqlite3 libpq-dev postgresql chromium libjansson-dev libssl-dev
-libnss3-tools"
+PKGS="
+build-essential
+pkg-config
+libgmime-3.0-dev
+libgnutls28-dev
+gnutls-bin
+libmilter-dev
+libcmocka-dev
+openssl
+jq
+valgrind
+bc
+clang
+libclang-rt-14-dev
+postfix
+swaks
+libcurl4-gnutls-dev
+python3
+iproute2
+m4
+libmicrohttpd-dev
+prometheus
+libsqlite3-dev
+sqlite3
+libpq-dev
+postgresql
+chromium
+libjansson-dev
+libssl-dev
+libnss3-tools
+"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

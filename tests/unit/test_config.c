@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,9 @@ static void test_errors_name_the_line(void **state)
         { "TrustAnchors /a\nRevocationTimeout -1\n", "test.conf:2: RevocationTimeout" },
         { "TrustAnchors /a\nCRLDirectory crls\n", "test.conf:2: CRLDirectory: expected an absolute" },
         { "TrustAnchors /a\nTelemetry mysql://x\n", "test.conf:2: Telemetry: " },
+        { "TrustAnchors /a\nMetricsSocket inet:9108\n", "test.conf:2: MetricsSocket: expected inet:PORT@" },
+        { "TrustAnchors /a\nMetricsSocket inet:9108@localhost\n", "test.conf:2: MetricsSocket" },
+        { "TrustAnchors /a\nMetricsSocket local:/run/m\n", "test.conf:2: MetricsSocket" },
         { "TrustAnchors /a\nPidFile\n", "test.conf:2: PidFile needs a value" },
         { "Syslog yes\n", "test.conf: TrustAnchors is required" },
         { "TrustAnchors /a\nLogWhy yes\001\n", "test.conf:2: control character" },
@@ -202,6 +206,41 @@ static void test_socket_forms(void **state)
     assert_false(smime_config_socket_valid("inet6:8894@[zz::1]"));
     assert_false(smime_config_socket_valid("local:"));
     assert_false(smime_config_socket_valid("8894"));
+}
+
+static void test_metrics_socket(void **state)
+{
+    (void)state;
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+    assert_int_equal(smime_config_metrics_addr("inet:9108@127.0.0.1", &ss, &len), 0);
+    const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+    assert_int_equal(len, sizeof(*in));
+    assert_int_equal(in->sin_family, AF_INET);
+    assert_int_equal(ntohs(in->sin_port), 9108);
+    assert_int_equal(ntohl(in->sin_addr.s_addr), 0x7f000001);
+    assert_int_equal(smime_config_metrics_addr("inet6:9108@[::1]", &ss, &len), 0);
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+    assert_int_equal(len, sizeof(*in6));
+    assert_int_equal(in6->sin6_family, AF_INET6);
+    assert_int_equal(ntohs(in6->sin6_port), 9108);
+    assert_int_equal(in6->sin6_addr.s6_addr[15], 1);
+    assert_int_equal(smime_config_metrics_addr("inet:9108@0.0.0.0", &ss, &len), 0);
+    static const char *const bad[] = {
+        "inet:9108", "inet:9108@", "inet:0@127.0.0.1", "inet:65536@127.0.0.1",
+        "inet:9108@localhost", "inet:9108@127.0.0.256", "inet6:9108@::1", "inet6:9108@[]",
+        "inet6:9108@[::g]", "local:/run/x", "9108",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (smime_config_metrics_addr(bad[i], &ss, &len) == 0)
+            fail_msg("accepted %s", bad[i]);
+    smime_config c;
+    char err[256];
+    assert_int_equal(parse("TrustAnchors /a\nMetricsSocket inet:9108@127.0.0.1\n", &c, err,
+                           sizeof(err)), 0);
+    assert_string_equal(c.metrics_socket, "inet:9108@127.0.0.1");
+    assert_int_equal(parse("TrustAnchors /a\n", &c, err, sizeof(err)), 0);
+    assert_string_equal(c.metrics_socket, "");
 }
 
 static void test_memory_limit_clamped(void **state)
@@ -267,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_errors_name_the_line),
         cmocka_unit_test(test_long_line_and_nul),
         cmocka_unit_test(test_socket_forms),
+        cmocka_unit_test(test_metrics_socket),
         cmocka_unit_test(test_memory_limit_clamped),
         cmocka_unit_test(test_load_missing_file),
         cmocka_unit_test(test_cost_keys),
