@@ -14,7 +14,7 @@ tests/check-faults.sh (standard library only).
       X-Load-Id; counts the ids lost (0..MESSAGES-1 never delivered) and
       duplicated (delivered more than once), the copies without exactly one
       Authentication-Results header of AUTHSERV, and (with MANIFEST, sample-mail's
-      list of expected results, its "#mta" lines first) the copies whose smime=
+      list of expected results, its "#via postfix" lines first) the copies whose smime=
       results differ from it.
       Prints one "key value" per line; exits 1 unless all of them are zero.
 """
@@ -106,10 +106,10 @@ def check(maildir, tag, messages, authserv, manifest):
         with open(manifest) as fh:
             for line in fh:
                 f = line.split()
-                if f and f[0] == "#mta" and len(f) > 2:
+                if f and f[0] == "#via" and len(f) > 3 and f[1] == "postfix":
                     # what the message gives once Postfix has queued it (a NUL in
                     # a header line cuts the line there)
-                    through_mta[f[1]] = f[2:]
+                    through_mta[f[2]] = f[3:]
                 elif f and not f[0].startswith("#"):
                     expected[f[0]] = f[1:]
         expected.update(through_mta)
