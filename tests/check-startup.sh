@@ -1,0 +1,203 @@
+#!/bin/sh
+# What an admin sees when smime-milter starts, fails to start or stops; no MTA.
+#   1. each start-up problem -n knows (preflight.c): -n exits 1 naming it, and a
+#      real start (-f, Syslog yes: with or without a syslog daemon) exits 1 with
+#      the same reason on stderr, listening on nothing;
+#   2. a good configuration: -n says ok; a detaching start returns 0 once the
+#      daemon serves, and 1 with the reason on stderr when it cannot;
+#   3. the pid file, written by UserID into its directory, is removed at exit;
+#   4. SIGTERM: the daemon exits 0 within 2 s (the figure is printed), idle and
+#      while messages are being checked.
+# Needs root (UserID switches).  Every wait is bounded; every process started
+# here is stopped on exit.
+set -u
+BUILD=${1:?usage: check-startup.sh BUILD_DIR}
+ROOT=$(pwd)
+case "$BUILD" in /*) M="$BUILD/smime-milter" ;; *) M="$ROOT/$BUILD/smime-milter" ;; esac
+LOAD="$(dirname "$M")/bench/milter-load"
+[ -x "$M" ] || { echo "FAIL: $M not built"; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "FATAL: check-startup.sh must run as root (UserID switches)"; exit 1; }
+T=$(mktemp -d /tmp/smime-startup.XXXXXX) || exit 1
+chmod 755 "$T"
+PIDS=""
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+bad=0
+fail() { echo "FAIL: $*"; bad=$((bad + 1)); }
+
+port_open() { bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+pick_port() {
+    p=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000 + 30000 ))
+    while port_open "$p"; do p=$((p + 1)); done
+    echo "$p"
+}
+wait_for() { # TENTHS COMMAND...
+    limit=$1; shift
+    n=0
+    until "$@"; do
+        n=$((n + 1)); [ $n -ge "$limit" ] && return 1
+        sleep 0.1
+    done
+}
+now_ms() { date +%s%3N; }
+
+mkdir -p "$T/run" "$T/spool" "$T/db" "$T/private"
+cp sample-mail/pki/trust-anchors.pem "$T/anchors.pem"
+chmod 644 "$T/anchors.pem"
+chown nobody "$T/run" "$T/spool" "$T/db"
+cp "$T/anchors.pem" "$T/private/anchors.pem"
+chmod 700 "$T/private"
+PORT=$(pick_port)
+
+base() { # the good configuration
+    cat <<EOF
+Socket              inet:$PORT@127.0.0.1
+AuthservID          mx.test
+TrustAnchors        $T/anchors.pem
+UserID              nobody
+Syslog              yes
+TemporaryDirectory  $T/spool
+PidFile             $T/run/smime-milter.pid
+Telemetry           sqlite:$T/db/telemetry.db
+EOF
+}
+# conf_with NAME KEY VALUE: the good configuration with KEY set to VALUE (or
+# removed when VALUE is "-")
+conf_with() {
+    base | grep -v "^$2 " > "$T/$1.conf"
+    [ "$3" = "-" ] || echo "$2 $3" >> "$T/$1.conf"
+}
+
+# ---- 1. every problem, by -n and by a start ----
+expect_refused() { # NAME EXPECTED-TEXT
+    c="$T/$1.conf"
+    if "$M" -n -c "$c" > "$T/n.out" 2>&1; then
+        fail "$1: -n exit 0: $(cat "$T/n.out")"
+    elif ! grep -qF -- "$2" "$T/n.out"; then
+        fail "$1: -n said [$(cat "$T/n.out")], want [$2]"
+    fi
+    timeout 20 "$M" -f -c "$c" > "$T/start.out" 2> "$T/start.err"; rc=$?
+    [ "$rc" -eq 1 ] || fail "$1: start exit status $rc, want 1"
+    grep -qF -- "$2" "$T/start.err" || fail "$1: start's stderr [$(cat "$T/start.err")], want [$2]"
+    port_open "$PORT" && fail "$1: something listens on $PORT after a refused start"
+    [ -e "$T/run/smime-milter.pid" ] && fail "$1: pid file left by a refused start"
+    rm -f "$T/run/smime-milter.pid"
+    checked=$((checked + 1))
+}
+checked=0
+ROOT_MSG="refusing to run as root: set UserID in $T/noroot.conf to an unprivileged user (e.g. UserID smime-milter)"
+conf_with noroot UserID -
+expect_refused noroot "$ROOT_MSG"
+conf_with userroot UserID root
+expect_refused userroot "refusing to run as root: set UserID in $T/userroot.conf"
+conf_with uid0 UserID 0
+expect_refused uid0 "refusing to run as root: set UserID in $T/uid0.conf"
+conf_with nouser UserID no-such-user-here
+expect_refused nouser "UserID: no user no-such-user-here"
+conf_with nogroup UserID nobody:no-such-group-here
+expect_refused nogroup "UserID: no group no-such-group-here"
+conf_with sockdir Socket "local:$T/missing/milter.sock"
+expect_refused sockdir "Socket: directory $T/missing: No such file or directory"
+: > "$T/run/plain-file"
+conf_with socknotsock Socket "local:$T/run/plain-file"
+expect_refused socknotsock "Socket: $T/run/plain-file exists and is not a socket"
+conf_with anchors TrustAnchors "$T/private/anchors.pem"
+expect_refused anchors "TrustAnchors: $T/private/anchors.pem not readable by uid $(id -u nobody)"
+conf_with tmpmissing TemporaryDirectory "$T/no-spool"
+expect_refused tmpmissing "TemporaryDirectory $T/no-spool: cannot create a file as uid $(id -u nobody)"
+conf_with tmproot TemporaryDirectory "$T/private"
+expect_refused tmproot "TemporaryDirectory $T/private: cannot create a file"
+conf_with sqlitedir Telemetry "sqlite:$T/no-db-dir/telemetry.db"
+expect_refused sqlitedir "Telemetry: directory $T/no-db-dir: No such file or directory"
+conf_with sqliteroot Telemetry "sqlite:$T/private/telemetry.db"
+expect_refused sqliteroot "Telemetry: directory $T/private not writable by uid $(id -u nobody)"
+conf_with piddir PidFile "$T/telemetry-not-here/x.pid"
+expect_refused piddir "PidFile: directory $T/telemetry-not-here: No such file or directory"
+conf_with pidroot PidFile "$T/private/x.pid"
+expect_refused pidroot "PidFile: directory $T/private not writable by uid $(id -u nobody)"
+conf_with revcache RevocationCache "$T/no-cache"
+expect_refused revcache "RevocationCache: directory $T/no-cache: No such file or directory"
+echo "1. $checked start-up problems: -n exits 1 with the reason; a start (Syslog yes) exits 1 with it on stderr"
+
+# ---- 2. a good configuration ----
+base > "$T/good.conf"
+"$M" -n -c "$T/good.conf" > "$T/n.out" 2>&1 || fail "good: -n: $(cat "$T/n.out")"
+grep -q "configuration ok (1 trust anchors, authserv-id mx.test)" "$T/n.out" || fail "good: -n said $(cat "$T/n.out")"
+[ -e "$T/db/telemetry.db" ] && fail "good: -n created the telemetry database"
+# detaching: the parent returns once the daemon serves
+timeout 20 "$M" -c "$T/good.conf" > "$T/d.out" 2>&1; rc=$?
+[ "$rc" -eq 0 ] || fail "detach: exit status $rc: $(cat "$T/d.out")"
+port_open "$PORT" || fail "detach: nothing listens on $PORT when the start returned"
+DPID=$(cat "$T/run/smime-milter.pid" 2>/dev/null)
+[ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null || fail "detach: pid file does not name a running daemon"
+[ -n "$DPID" ] && PIDS="$PIDS $DPID"
+[ "$(stat -c %U "$T/run/smime-milter.pid" 2>/dev/null)" = nobody ] ||
+    fail "detach: pid file owned by $(stat -c %U "$T/run/smime-milter.pid" 2>/dev/null), want nobody"
+# a second start on the same port fails, and says so from the detaching parent
+base | sed "s|$T/run/smime-milter.pid|$T/run/second.pid|" > "$T/second.conf"
+timeout 20 "$M" -c "$T/second.conf" > "$T/d2.out" 2>&1; rc=$?
+[ "$rc" -eq 1 ] || fail "detach, port taken: exit status $rc, want 1"
+grep -q "cannot listen on inet:$PORT@127.0.0.1" "$T/d2.out" || fail "detach, port taken: said [$(cat "$T/d2.out")]"
+# a failure after detaching (the telemetry database is unusable) is still told
+mkdir -p "$T/db2"; chown nobody "$T/db2"; echo "not a database" > "$T/db2/telemetry.db"
+chown nobody "$T/db2/telemetry.db"
+P3=$(pick_port)
+base | sed -e "s|^Socket .*|Socket inet:$P3@127.0.0.1|" -e "s|$T/db/|$T/db2/|" \
+    -e "s|smime-milter.pid|third.pid|" > "$T/third.conf"
+timeout 20 "$M" -c "$T/third.conf" > "$T/d3.out" 2>&1; rc=$?
+[ "$rc" -eq 1 ] || fail "detach, bad database: exit status $rc, want 1"
+grep -q "Telemetry sqlite:$T/db2/telemetry.db" "$T/d3.out" || fail "detach, bad database: said [$(cat "$T/d3.out")]"
+
+# ---- 3. the pid file goes at exit ----
+if [ -n "$DPID" ]; then
+    kill "$DPID"
+    wait_for 50 sh -c "! kill -0 $DPID 2>/dev/null" || fail "detach: daemon did not stop on SIGTERM"
+    [ -e "$T/run/smime-milter.pid" ] && fail "pid file left after SIGTERM"
+fi
+
+# ---- 4. SIGTERM latency ----
+sigterm_ms() { # CONF [SET-UP]: starts in the foreground, SIGTERMs; ELAPSED = ms to exit
+    ELAPSED=99999
+    "$M" -f -c "$1" >> "$T/fg.log" 2>&1 &
+    FPID=$!
+    PIDS="$PIDS $FPID"
+    wait_for 100 port_open "$PORT" || { fail "sigterm: milter did not start: $(tail -n 3 "$T/fg.log")"; return; }
+    [ -n "${2:-}" ] && "$2"
+    t0=$(now_ms)
+    kill -TERM "$FPID"
+    wait "$FPID"; rc=$?
+    t1=$(now_ms)
+    [ "$rc" -eq 0 ] || fail "sigterm: exit status $rc"
+    ELAPSED=$((t1 - t0))
+}
+sed 's/^Syslog .*/Syslog no/' "$T/good.conf" > "$T/fg.conf"
+sigterm_ms "$T/fg.conf"
+idle=$ELAPSED
+[ "$idle" -lt 2000 ] || fail "sigterm idle: $idle ms, want < 2000"
+[ -e "$T/run/smime-milter.pid" ] && fail "sigterm: pid file left"
+busy="-"
+if [ -x "$LOAD" ]; then
+    under_load() {
+        "$LOAD" 127.0.0.1 "$PORT" 4 100000 sample-mail/01-multipart-signed-rsa2048.eml > "$T/load.out" 2>&1 &
+        LPID=$!
+        PIDS="$PIDS $LPID"
+        sleep 1
+    }
+    sigterm_ms "$T/fg.conf" under_load
+    busy=$ELAPSED
+    [ "$busy" -lt 2000 ] || fail "sigterm under load: $busy ms, want < 2000"
+    grep -q "message(s) still being checked at exit" "$T/fg.log" && fail "sigterm under load: a message was cut off"
+    kill "$LPID" 2>/dev/null
+else
+    echo "note: $LOAD not built; SIGTERM under load not measured"
+fi
+echo "4. SIGTERM to exit: idle $idle ms, with 4 connections sending $busy ms"
+
+cat "$T"/*.out "$T"/*.err "$T/fg.log" 2>/dev/null |
+    grep -q 'ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer' && fail "sanitizer report"
+[ "$bad" -eq 0 ] && echo "check-startup: all passed"
+[ "$bad" -eq 0 ]
