@@ -32,7 +32,7 @@ MILTER_SRC := $(sort $(wildcard milter/*.c))
 MILTER     := $(if $(MILTER_SRC),$(BUILD)/smime-milter)
 BENCHES    := $(patsubst bench/%.c,$(BUILD)/bench/%,$(sort $(wildcard bench/*.c)))
 
-.PHONY: all deps check check-build check-asan run clean bench fuzz sample-mail install uninstall deb
+.PHONY: all deps check check-build check-asan run clean bench fuzz sample-mail install uninstall deb programs
 all: $(LIB) $(TOOLS) $(MILTER) $(UNITS) $(BENCHES)
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS)
@@ -107,6 +107,9 @@ MANPAGES      := $(wildcard doc/*.1 doc/*.5 doc/*.8)
 # The shipped files name /usr/sbin and /etc; installed elsewhere, they say where.
 INSTALL_PATHS := sed -e 's|/usr/sbin/smime-milter|$(SBINDIR)/smime-milter|g' \
                      -e 's|/etc/smime-milter|$(SYSCONFDIR)/smime-milter|g'
+
+# The installed programs alone (no tests, no cmocka): what a package builds.
+programs: $(TOOLS) $(MILTER)
 
 install: $(TOOLS) $(MILTER)
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
