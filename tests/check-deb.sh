@@ -151,10 +151,50 @@ if wait_for 150 has_delivery deb; then
 else
     fail "message not delivered"
 fi
-kill "$MILTER_PID"
-wait_for 50 sh -c "! kill -0 $MILTER_PID 2>/dev/null" || fail "the installed daemon did not stop on SIGTERM"
-pgrep -u smime-milter -x smime-milter > /dev/null && fail "a smime-milter process of user smime-milter is left"
-wait "$MILTER_PID" 2>/dev/null; MILTER_PID=""
+stop_daemon() {
+    kill "$MILTER_PID"
+    wait_for 50 sh -c "! kill -0 $MILTER_PID 2>/dev/null" || fail "the installed daemon did not stop on SIGTERM"
+    wait "$MILTER_PID" 2>/dev/null; MILTER_PID=""
+    pgrep -u smime-milter -x smime-milter > /dev/null && fail "a smime-milter process of user smime-milter is left"
+}
+stop_daemon
+echo "recipe TCP (Socket inet:PORT@127.0.0.1, smtpd_milters = inet:127.0.0.1:PORT): done"
+
+# ---- the local-socket recipes of smime-milter(8): one socket directory in
+# Postfix's queue directory (here $T/queue, /var/spool/postfix there), owned by
+# smime-milter, group postfix, set-group-ID so that the socket is postfix's
+# group (Postfix's daemons keep no supplementary groups) ----
+SD="$T/queue/smime-milter"
+install -d -o smime-milter -g postfix -m 2750 "$SD"
+sed -i "s|^Socket .*|Socket              local:$SD/smime-milter.sock|" /etc/smime-milter.conf
+# shellcheck disable=SC2086
+(umask "$UMASK_" && exec setpriv --reuid="$USER_" --regid="$USER_" --init-groups -- $START) >> "$T/milter.log" 2>&1 &
+MILTER_PID=$!
+sock_ready() { [ -S "$SD/smime-milter.sock" ]; }
+wait_for 100 sock_ready || fail "local socket $SD/smime-milter.sock not made: $(tail -n 3 "$T/milter.log")"
+[ "$(stat -c '%U:%G %a' "$SD/smime-milter.sock" 2>/dev/null)" = "smime-milter:postfix 770" ] ||
+    fail "socket is $(stat -c '%U:%G %a' "$SD/smime-milter.sock" 2>&1), want smime-milter:postfix 770"
+recipe() { # NAME: one message through FILTER, delivered with smime=pass
+    $PF reload > /dev/null 2>&1 || fail "postfix reload for $1"
+    sleep 1                                # the master restarts its services
+    send "$FILTER" "$1" sample-mail/01-multipart-signed-rsa2048.eml || fail "$1: SMTP refused: $(grep '<\*\*' "$T/swaks.out")"
+    if wait_for 150 has_delivery "$1"; then
+        got=$(our_results "$(delivered_files "$1" | head -n 1)")
+        [ "$got" = pass ] || fail "$1: delivered with smime=[$got], want pass"
+    else
+        fail "$1: message not delivered"
+    fi
+}
+# Postfix not chrooted: the socket's full path
+postconf -c "$T/etc" -e "smtpd_milters = unix:$SD/smime-milter.sock"
+recipe unchrooted
+[ "$FAILED" -eq 0 ] && echo "recipe Postfix not chrooted (smtpd_milters = unix:/var/spool/postfix/smime-milter/smime-milter.sock): done"
+# Postfix chrooted (Debian's default for smtpd): the path inside the chroot
+sed -i "s|^127.0.0.1:$FILTER inet n - n - - smtpd|127.0.0.1:$FILTER inet n - y - - smtpd\n  -o smtpd_milters=unix:/smime-milter/smime-milter.sock|" "$T/etc/master.cf"
+grep -q "inet n - y - - smtpd" "$T/etc/master.cf" || fail "master.cf: the filter smtpd is not chrooted"
+recipe chrooted
+[ "$FAILED" -eq 0 ] && echo "recipe Postfix chrooted (smtpd_milters = unix:/smime-milter/smime-milter.sock): done"
+stop_daemon
 rm -rf /run/smime-milter                   # as systemd does at stop
 
 # ---- purge ----

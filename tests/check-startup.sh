@@ -92,6 +92,10 @@ checked=0
 ROOT_MSG="refusing to run as root: set UserID in $T/noroot.conf to an unprivileged user (e.g. UserID smime-milter)"
 conf_with noroot UserID -
 expect_refused noroot "$ROOT_MSG"
+# smime-milter(8) quotes that message word for word (FILE for the file)
+man_msg=$(sed -n 's/^\.I \(refusing to run as root: .*\)$/\1/p' doc/smime-milter.8 | sed "s|FILE|$T/noroot.conf|")
+[ -n "$man_msg" ] && grep -qF -- "$man_msg" "$T/start.err" ||
+    fail "smime-milter(8) quotes [$man_msg]; the daemon said [$(cat "$T/start.err")]"
 conf_with userroot UserID root
 expect_refused userroot "refusing to run as root: set UserID in $T/userroot.conf"
 conf_with uid0 UserID 0
