@@ -512,9 +512,16 @@ int main(int argc, char **argv)
     milter_gen *cur = gen_acquire();
     unsigned drain_ms = (cur->cfg.verify_timeout + cur->cfg.revocation_timeout + 2) * 1000u;
     gen_release(cur);
-    unsigned busy = callbacks_drain(drain_ms);
+    unsigned busy = callbacks_drain(0), waited = busy;
+    if (busy)
+        busy = callbacks_drain(drain_ms);
     if (busy)
         log_msg(LOG_WARNING, "%u message(s) still being checked at exit", busy);
+    else if (waited) {
+        /* libmilter writes a reply just after our callback returns it */
+        const struct timespec grace = { 0, 50 * 1000000L };
+        nanosleep(&grace, NULL);
+    }
     telemetry_shutdown();
     milter_gen *last = gen_acquire();
     if (last->cfg.pid_file[0] && unlink(last->cfg.pid_file) < 0 && errno != ENOENT)

@@ -89,6 +89,7 @@ expect_refused() { # NAME EXPECTED-TEXT
     checked=$((checked + 1))
 }
 checked=0
+base > "$T/good.conf"
 ROOT_MSG="refusing to run as root: set UserID in $T/noroot.conf to an unprivileged user (e.g. UserID smime-milter)"
 conf_with noroot UserID -
 expect_refused noroot "$ROOT_MSG"
@@ -125,6 +126,15 @@ conf_with pidroot PidFile "$T/private/x.pid"
 expect_refused pidroot "PidFile: directory $T/private not writable by uid $(id -u nobody)"
 conf_with revcache RevocationCache "$T/no-cache"
 expect_refused revcache "RevocationCache: directory $T/no-cache: No such file or directory"
+# started as another user (a unit's User=): UserID may only name that user
+conf_with other UserID daemon
+setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$M" -n -c "$T/other.conf" > "$T/n.out" 2>&1 &&
+    fail "as nobody, UserID daemon: -n exit 0"
+grep -qF "UserID daemon: started as uid $(id -u nobody), not root, so it cannot switch to it" "$T/n.out" ||
+    fail "as nobody, UserID daemon: -n said [$(cat "$T/n.out")]"
+checked=$((checked + 1))
+setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$M" -n -c "$T/good.conf" > "$T/n.out" 2>&1 ||
+    fail "as nobody, UserID nobody: -n: $(cat "$T/n.out")"
 echo "1. $checked start-up problems: -n exits 1 with the reason; a start (Syslog yes) exits 1 with it on stderr"
 
 # ---- 2. a good configuration ----
@@ -200,6 +210,44 @@ else
     echo "note: $LOAD not built; SIGTERM under load not measured"
 fi
 echo "4. SIGTERM to exit: idle $idle ms, with 4 connections sending $busy ms"
+
+# ---- 5. SIGTERM while a message is being checked: its reply goes out first ----
+# The signer's revocation responder never answers, so the check waits out
+# RevocationTimeout (2 s); SIGTERM comes once the responder has been contacted.
+if [ -x "$LOAD" ] && command -v python3 > /dev/null && command -v openssl > /dev/null; then
+    python3 tests/blackhole.py 120 > "$T/bh.log" 2>&1 &
+    BH_PID=$!
+    PIDS="$PIDS $BH_PID"
+    bh_ready() { [ -s "$T/bh.log" ]; }
+    wait_for 100 bh_ready || fail "black hole did not start"
+    BH=$(head -n 1 "$T/bh.log")
+    sh tests/revocation/make-pki.sh "$T/rpki" "$BH" "$BH" "$BH" "$BH" > "$T/pki.log" 2>&1 ||
+        fail "make-pki: $(tail -n 3 "$T/pki.log")"
+    { printf 'From: slow@example.org\r\nTo: bh@example.test\r\nSubject: in flight\r\n'
+      printf 'Content-Type: text/plain\r\n\r\nIts revocation responder never answers.\r\n' |
+          openssl cms -sign -signer "$T/rpki/leaf-slow.pem" -inkey "$T/rpki/leaf-slow.key" \
+              -certfile "$T/rpki/sub.pem" -md sha256; } > "$T/bh.raw" || fail "cannot sign the message"
+    sed 's/\r*$/\r/' "$T/bh.raw" > "$T/bh.eml"     # milter-load takes CRLF mail, as an MTA sends it
+    chmod 644 "$T/rpki/root.pem"
+    sed -e "s|^TrustAnchors .*|TrustAnchors $T/rpki/root.pem|" -e 's/^Syslog .*/Syslog no/' "$T/good.conf" > "$T/bh.conf"
+    printf 'Revocation soft\nRevocationTimeout 2\nRevocationAllowPrivate yes\n' >> "$T/bh.conf"
+    in_flight() {
+        "$LOAD" 127.0.0.1 "$PORT" 1 1 "$T/bh.eml" > "$T/bh-load.out" 2>&1 &
+        LPID=$!
+        contacted() { grep -q accepted "$T/bh.log"; }
+        wait_for 100 contacted || fail "in flight: the responder was never contacted: $(tail -n 3 "$T/fg.log")"
+    }
+    sigterm_ms "$T/bh.conf" in_flight
+    wait "$LPID" 2>/dev/null
+    grep -qx 'milter_messages 1' "$T/bh-load.out" && grep -qx 'milter_errors 0' "$T/bh-load.out" &&
+        grep -qx 'milter_tagged 1' "$T/bh-load.out" ||
+        fail "in flight: the message did not get its reply: $(tr '\n' ' ' < "$T/bh-load.out")"
+    [ "$ELAPSED" -lt 5000 ] || fail "in flight: exit took $ELAPSED ms (RevocationTimeout 2 s)"
+    [ "$bad" -eq 0 ] && echo "5. SIGTERM during a check: the reply went out (tagged), exit after $ELAPSED ms (RevocationTimeout 2 s)"
+    kill "$BH_PID" 2>/dev/null
+else
+    echo "note: 5. skipped (needs $LOAD, python3 and openssl)"
+fi
 
 cat "$T"/*.out "$T"/*.err "$T/fg.log" 2>/dev/null |
     grep -q 'ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer' && fail "sanitizer report"
