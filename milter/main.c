@@ -406,8 +406,11 @@ int main(int argc, char **argv)
         log_msg(LOG_ERR, "libmilter set-up failed for %s", cfg->socket);
         goto start_failed;
     }
+    errno = 0;
     if (smfi_opensocket(1) != MI_SUCCESS) {
-        log_msg(LOG_ERR, "cannot listen on %s", cfg->socket);
+        /* libmilter says why only to syslog; errno is still its bind()'s */
+        log_msg(LOG_ERR, "cannot listen on %s: %s", cfg->socket,
+                errno ? strerror(errno) : "libmilter failed");
         goto start_failed;
     }
     int port = spec_port(cfg->socket);

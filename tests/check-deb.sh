@@ -1,6 +1,6 @@
 #!/bin/sh
 # The Debian package, as an admin gets it: built from (a copy of) this tree with
-# `dpkg-buildpackage -us -uc -b`, lintian without errors, installed with
+# `make deb` (dpkg-buildpackage -us -uc -b), lintian without errors, installed with
 # `apt-get install ./smime-milter_*.deb` on this machine, then checked:
 #   - the system user and group smime-milter, /var/lib/smime-milter owned by it
 #     (0750), the anchors directory, /etc/smime-milter.conf a conffile, the unit
@@ -60,8 +60,8 @@ else
     tar -cf - --exclude='./build*' --exclude=./debian/smime-milter . | (cd "$SRC" && tar -xf -)
 fi
 t0=$(date +%s)
-(cd "$SRC" && nice dpkg-buildpackage -us -uc -b) > "$T/build.log" 2>&1 ||
-    { tail -n 30 "$T/build.log"; fail "dpkg-buildpackage"; exit 1; }
+(cd "$SRC" && nice make deb) > "$T/build.log" 2>&1 ||
+    { tail -n 30 "$T/build.log"; fail "make deb"; exit 1; }
 t1=$(date +%s)
 DEB=$(ls "$T"/src/smime-milter_*_*.deb 2>/dev/null | head -n 1)
 [ -f "$DEB" ] || { fail "no .deb built"; exit 1; }

@@ -155,7 +155,7 @@ DPID=$(cat "$T/run/smime-milter.pid" 2>/dev/null)
 base | sed "s|$T/run/smime-milter.pid|$T/run/second.pid|" > "$T/second.conf"
 timeout 20 "$M" -c "$T/second.conf" > "$T/d2.out" 2>&1; rc=$?
 [ "$rc" -eq 1 ] || fail "detach, port taken: exit status $rc, want 1"
-grep -q "cannot listen on inet:$PORT@127.0.0.1" "$T/d2.out" || fail "detach, port taken: said [$(cat "$T/d2.out")]"
+grep -q "cannot listen on inet:$PORT@127.0.0.1: Address already in use" "$T/d2.out" || fail "detach, port taken: said [$(cat "$T/d2.out")]"
 # a failure after detaching (the telemetry database is unusable) is still told
 mkdir -p "$T/db2"; chown nobody "$T/db2"; echo "not a database" > "$T/db2/telemetry.db"
 chown nobody "$T/db2/telemetry.db"
