@@ -184,7 +184,9 @@ static int drop_privileges(const smime_config *cfg, const milter_identity *id, i
     if (!id->set)
         return 0;
     const char *local = preflight_local_path(cfg->socket);
-    if (chown_socket && local &&
+    /* not started as root, the daemon is UserID already and made the socket as
+     * such; and chown(2) is one of the calls the unit's SystemCallFilter forbids */
+    if (chown_socket && local && geteuid() == 0 &&
         chown(local, id->uid, id->group_given ? id->gid : (gid_t)-1) < 0)
         log_msg(LOG_WARNING, "chown %s: %s", local, strerror(errno));
     if (getuid() == id->uid && getgid() == id->gid)

@@ -7,7 +7,10 @@
 #      daemon serves, and 1 with the reason on stderr when it cannot;
 #   3. the pid file, written by UserID into its directory, is removed at exit;
 #   4. SIGTERM: the daemon exits 0 within 2 s (the figure is printed), idle and
-#      while messages are being checked.
+#      under load;
+#   5. SIGTERM while a message is being checked: its reply goes out first;
+#   6. every system call the daemon makes as the unit runs it is allowed by the
+#      unit's SystemCallFilter (strace; systemd-analyze expands the groups).
 # Needs root (UserID switches).  Every wait is bounded; every process started
 # here is stopped on exit.
 set -u
@@ -247,6 +250,84 @@ if [ -x "$LOAD" ] && command -v python3 > /dev/null && command -v openssl > /dev
     kill "$BH_PID" 2>/dev/null
 else
     echo "note: 5. skipped (needs $LOAD, python3 and openssl)"
+fi
+
+# ---- 6. the unit's SystemCallFilter: every system call the daemon makes as
+# the unit runs it (not root, UserID itself, a local socket, telemetry, -n, a
+# message, SIGTERM) is one the filter allows; a forbidden one would kill it ----
+UNIT=doc/smime-milter.service
+case "$BUILD" in *asan*) NO_STRACE="the unit runs the normal build; LeakSanitizer does not work under ptrace" ;;
+                 *) NO_STRACE="" ;; esac
+if [ -n "$NO_STRACE" ]; then
+    echo "note: 6. skipped for $BUILD ($NO_STRACE)"
+elif command -v strace > /dev/null && command -v systemd-analyze > /dev/null &&
+   systemd-analyze syscall-filter @system-service > /dev/null 2>&1; then
+    expand() { # @group or name...: the system call names, nested groups expanded
+        for g in "$@"; do
+            case "$g" in
+            @*) systemd-analyze syscall-filter "$g" | sed -n 's/^    \([^#].*\)$/\1/p' |
+                    while read -r x; do expand "$x"; done ;;
+            *) echo "$g" ;;
+            esac
+        done
+    }
+    allow=$(sed -n 's/^SystemCallFilter=\([^~].*\)$/\1/p' "$UNIT")
+    deny=$(sed -n 's/^SystemCallFilter=~\(.*\)$/\1/p' "$UNIT")
+    # shellcheck disable=SC2086
+    expand $allow | sort -u > "$T/allowed"
+    # shellcheck disable=SC2086
+    expand $deny | sort -u > "$T/denied"
+    comm -23 "$T/allowed" "$T/denied" > "$T/permitted"
+    mkdir -p "$T/unitrun"; chown nobody:nogroup "$T/unitrun"
+    base | sed -e "s|^Socket .*|Socket local:$T/unitrun/m.sock|" -e 's/^Syslog .*/Syslog no/' \
+               -e "s|^PidFile .*|PidFile $T/unitrun/m.pid|" > "$T/unit.conf"
+    as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
+    umask 007
+    as_nobody strace -f -qq -o "$T/unitrun/strace-n.out" "$M" -n -c "$T/unit.conf" > "$T/unit-n.out" 2>&1 ||
+        fail "unit: -n as the unit runs it: $(cat "$T/unit-n.out")"
+    as_nobody strace -f -qq -o "$T/unitrun/strace.out" "$M" -f -c "$T/unit.conf" >> "$T/fg.log" 2>&1 &
+    SPID=$!
+    PIDS="$PIDS $SPID"
+    usock() { [ -S "$T/unitrun/m.sock" ]; }
+    wait_for 150 usock || fail "unit: no socket"
+    umask 022
+    # one message over the local socket (milter-load speaks TCP only: a relay)
+    if [ -x "$LOAD" ] && command -v python3 > /dev/null; then
+        RP=$(pick_port)
+        python3 -c '
+import socket, sys, threading
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(sys.argv[1]))); ls.listen(4)
+print("ready", flush=True)
+def pipe(a, b):
+    while True:
+        d = a.recv(65536)
+        if not d: break
+        b.sendall(d)
+    b.shutdown(socket.SHUT_WR)
+c, _ = ls.accept()
+u = socket.socket(socket.AF_UNIX); u.connect(sys.argv[2])
+t = threading.Thread(target=pipe, args=(u, c)); t.start()
+pipe(c, u); t.join()' "$RP" "$T/unitrun/m.sock" > "$T/relay.out" 2>&1 &
+        RPID=$!
+        PIDS="$PIDS $RPID"
+        relay_ready() { [ -s "$T/relay.out" ]; }
+        wait_for 50 relay_ready || fail "unit: the relay did not start"
+        "$LOAD" 127.0.0.1 "$RP" 1 1 sample-mail/01-multipart-signed-rsa2048.eml > "$T/unit-load.out" 2>&1
+        grep -qx 'milter_tagged 1' "$T/unit-load.out" || fail "unit: message over the local socket not tagged: $(tr '\n' ' ' < "$T/unit-load.out")"
+        kill "$RPID" 2>/dev/null
+    fi
+    DPID=$(cat "$T/unitrun/m.pid" 2>/dev/null)
+    [ -n "$DPID" ] && kill -TERM "$DPID"
+    wait "$SPID" || fail "unit: exit status $? under strace"
+    calls=$(cat "$T/unitrun/strace-n.out" "$T/unitrun/strace.out" | sed -n 's/^[0-9][0-9]* *\([a-z_0-9]*\)(.*/\1/p' | sort -u)
+    printf "%s\n" "$calls" | grep . > "$T/used"
+    bad_calls=$(comm -23 "$T/used" "$T/permitted" | tr '\n' ' ')
+    [ -z "$bad_calls" ] || fail "unit: SystemCallFilter forbids $bad_calls (the daemon would be killed)"
+    [ "$(wc -l < "$T/used")" -gt 20 ] || fail "unit: strace saw only $(wc -l < "$T/used") system calls"
+    [ "$bad" -eq 0 ] && echo "6. $(wc -l < "$T/used") distinct system calls as the unit runs the daemon, all allowed by its SystemCallFilter"
+else
+    echo "note: 6. skipped (needs strace and systemd-analyze)"
 fi
 
 cat "$T"/*.out "$T"/*.err "$T/fg.log" 2>/dev/null |

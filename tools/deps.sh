@@ -10,13 +10,14 @@
 # to build; python3 (a loopback HTTP server) and iproute2 (loopback up in a private
 # network namespace) for tests/check-revocation.sh.  Packaging (make deb,
 # tests/check-deb.sh): debhelper, dpkg-dev, fakeroot, lintian; man-db to find
-# the installed man pages.
+# the installed man pages; strace (tests/check-startup.sh: the system calls the
+# unit's SystemCallFilter must allow).
 set -eu
 PKGS="build-essential pkg-config libgmime-3.0-dev libgnutls28-dev gnutls-bin libmilter-dev
 libcmocka-dev openssl valgrind bc clang libclang-rt-14-dev postfix swaks
 libcurl4-gnutls-dev python3 iproute2
 libsqlite3-dev sqlite3 libpq-dev postgresql chromium libjansson-dev
-debhelper dpkg-dev fakeroot lintian man-db"
+debhelper dpkg-dev fakeroot lintian man-db strace"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
