@@ -325,7 +325,18 @@ pipe(c, u); t.join()' "$RP" "$T/unitrun/m.sock" > "$T/relay.out" 2>&1 &
     bad_calls=$(comm -23 "$T/used" "$T/permitted" | tr '\n' ' ')
     [ -z "$bad_calls" ] || fail "unit: SystemCallFilter forbids $bad_calls (the daemon would be killed)"
     [ "$(wc -l < "$T/used")" -gt 20 ] || fail "unit: strace saw only $(wc -l < "$T/used") system calls"
-    [ "$bad" -eq 0 ] && echo "6. $(wc -l < "$T/used") distinct system calls as the unit runs the daemon, all allowed by its SystemCallFilter"
+    # MemoryDenyWriteExecute=yes: no mapping both writable and executable
+    wx=$(cat "$T/unitrun/strace-n.out" "$T/unitrun/strace.out" | grep -E '(mmap|mprotect|pkey_mprotect)\(' |
+        grep -E 'PROT_WRITE\|PROT_EXEC|PROT_EXEC\|PROT_WRITE|PROT_READ\|PROT_WRITE\|PROT_EXEC' | head -n 1)
+    [ -z "$wx" ] || fail "unit: MemoryDenyWriteExecute forbids $wx"
+    # RestrictAddressFamilies: the sockets made are of the families it lets through
+    families=$(sed -n 's/^.*RestrictAddressFamilies=//p' "$UNIT")
+    used_fams=$(cat "$T/unitrun/strace-n.out" "$T/unitrun/strace.out" |
+        sed -n 's/^[0-9][0-9]* *socket(\(AF_[A-Z0-9]*\).*/\1/p' | sort -u | tr '\n' ' ')
+    for fam in $used_fams; do
+        case " $families " in *" $fam "*) ;; *) fail "unit: RestrictAddressFamilies forbids socket($fam)" ;; esac
+    done
+    [ "$bad" -eq 0 ] && echo "6. $(wc -l < "$T/used") distinct system calls as the unit runs the daemon, all allowed by its SystemCallFilter; no W+X mapping; sockets: ${used_fams:-none}"
 else
     echo "note: 6. skipped (needs strace and systemd-analyze)"
 fi
