@@ -35,7 +35,7 @@ MILTER_SRC := $(sort $(wildcard milter/*.c))
 MILTER     := $(if $(MILTER_SRC),$(BUILD)/smime-milter)
 BENCHES    := $(patsubst bench/%.c,$(BUILD)/bench/%,$(sort $(wildcard bench/*.c)))
 
-.PHONY: all deps check check-build check-asan run clean bench fuzz sample-mail
+.PHONY: all deps check check-build check-asan run clean bench fuzz sample-mail install uninstall deb programs
 all: $(LIB) $(TOOLS) $(MILTER) $(UNITS) $(BENCHES)
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS)
@@ -98,6 +98,63 @@ fuzz: deps
 
 sample-mail:
 	sh tools/make-sample-mail.sh sample-mail
+
+# Installation (FHS).  The daemon in sbin, the tools in bin; the configuration
+# in SYSCONFDIR (default /etc: the daemon's built-in -c default is
+# /etc/smime-milter.conf), an existing one never overwritten; the anchors
+# directory SYSCONFDIR/smime-milter/anchors; the unit, rewritten for these paths;
+# the state directory.  Nothing is built here that `make` did not build, and no
+# user is made: see README (Install) or the Debian package (make deb).
+PREFIX        ?= /usr/local
+SBINDIR       ?= $(PREFIX)/sbin
+BINDIR        ?= $(PREFIX)/bin
+MANDIR        ?= $(PREFIX)/share/man
+DOCDIR        ?= $(PREFIX)/share/doc/smime-milter
+SYSCONFDIR    ?= /etc
+LOCALSTATEDIR ?= /var
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+INSTALL       ?= install
+MANPAGES      := $(wildcard doc/*.1 doc/*.5 doc/*.8)
+# The shipped files name /usr/sbin and /etc; installed elsewhere, they say where.
+INSTALL_PATHS := sed -e 's|/usr/sbin/smime-milter|$(SBINDIR)/smime-milter|g' \
+                     -e 's|/etc/smime-milter|$(SYSCONFDIR)/smime-milter|g'
+
+# The installed programs alone (no tests, no cmocka): what a package builds.
+programs: $(TOOLS) $(MILTER)
+
+install: $(TOOLS) $(MILTER)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/smime-milter/anchors \
+	    $(DESTDIR)$(LOCALSTATEDIR)/lib/smime-milter \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -m 0755 $(MILTER) $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	for m in $(MANPAGES); do \
+	    $(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; done
+	$(INSTALL_PATHS) doc/smime-milter.service > $(BUILD)/smime-milter.service
+	$(INSTALL) -m 0644 $(BUILD)/smime-milter.service $(DESTDIR)$(UNITDIR)/
+	$(INSTALL_PATHS) doc/smime-milter.conf.sample > $(BUILD)/smime-milter.conf
+	$(INSTALL) -m 0644 $(BUILD)/smime-milter.conf $(DESTDIR)$(DOCDIR)/smime-milter.conf.sample
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/smime-milter.conf ]; then \
+	    echo "kept $(DESTDIR)$(SYSCONFDIR)/smime-milter.conf (the new sample: $(DOCDIR)/smime-milter.conf.sample)"; \
+	else \
+	    $(INSTALL) -m 0644 $(BUILD)/smime-milter.conf $(DESTDIR)$(SYSCONFDIR)/smime-milter.conf; \
+	fi
+	$(INSTALL) -m 0644 README.md doc/lint-coverage.md doc/smime-telemetry-export.schema.json \
+	    $(DESTDIR)$(DOCDIR)/
+
+# Removes what install put there, except the configuration, the anchors and the
+# state (an admin's data).
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/smime-milter $(DESTDIR)$(UNITDIR)/smime-milter.service
+	rm -f $(patsubst $(BUILD)/%,$(DESTDIR)$(BINDIR)/%,$(TOOLS))
+	for m in $(MANPAGES); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#doc/}; done
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+# The Debian package, built from this tree into ../ as Debian does (debian/).
+deb:
+	dpkg-buildpackage -us -uc -b
+	@echo "built: $$(ls -t ../smime-milter_*.deb | head -1)"
 
 clean:
 	rm -rf build build-asan build-fuzz

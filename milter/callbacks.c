@@ -12,6 +12,7 @@
 #include <libmilter/mfapi.h>
 #include <malloc.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -471,7 +472,7 @@ static sfsistat internal_error(SMFICTX *ctx, const message *m, const char *qid, 
     return apply_action(ctx, p, p->on_internal_error, INTERNAL_REASON, qid);
 }
 
-static sfsistat cb_eom(SMFICTX *ctx)
+static sfsistat eom_check(SMFICTX *ctx)
 {
     connection *c = conn_of(ctx);
     const char *qid = queue_id(ctx);
@@ -562,6 +563,44 @@ done:
     smime_report_free(r);
     message_free(m);
     return ret;
+}
+
+/* Messages inside eom_check(): a stopping daemon waits for them, so a message
+ * whose check has begun gets its reply instead of a dropped connection. */
+static pthread_mutex_t busy_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t busy_idle = PTHREAD_COND_INITIALIZER;
+static unsigned busy_messages;           /* guarded by busy_lock */
+
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+    pthread_mutex_lock(&busy_lock);
+    busy_messages++;
+    pthread_mutex_unlock(&busy_lock);
+    sfsistat ret = eom_check(ctx);
+    pthread_mutex_lock(&busy_lock);
+    if (--busy_messages == 0)
+        pthread_cond_broadcast(&busy_idle);
+    pthread_mutex_unlock(&busy_lock);
+    return ret;
+}
+
+unsigned callbacks_drain(unsigned timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&busy_lock);
+    int rc = 0;
+    while (busy_messages > 0 && rc == 0)
+        rc = pthread_cond_timedwait(&busy_idle, &busy_lock, &until);
+    unsigned left = busy_messages;
+    pthread_mutex_unlock(&busy_lock);
+    return left;
 }
 
 /* The transaction begins here: an authenticated client is accepted before its

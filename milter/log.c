@@ -1,5 +1,6 @@
 /* log - one place that decides where the daemon's messages go: syslog, or stderr
  * when Syslog is off (foreground debugging, tests). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -8,6 +9,7 @@
 #include "milter.h"
 
 static int log_to_syslog;
+static atomic_int log_echo_errors;      /* log_startup(); read by every thread */
 
 static int facility_code(const char *name)
 {
@@ -37,7 +39,15 @@ void log_msg(int prio, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     if (log_to_syslog) {
+        va_list copy;
+        va_copy(copy, ap);
         vsyslog(prio, fmt, ap);
+        if (log_echo_errors && prio <= LOG_ERR) {
+            char line[2048];
+            vsnprintf(line, sizeof(line), fmt, copy);
+            fprintf(stderr, "%s: %s\n", SMIME_MILTER_NAME, line);
+        }
+        va_end(copy);
     } else {
         /* one fprintf per line so lines from threads do not interleave */
         char line[2048];
@@ -50,4 +60,9 @@ void log_msg(int prio, const char *fmt, ...)
         fprintf(stderr, "%s %s: %s\n", stamp, SMIME_MILTER_NAME, line);
     }
     va_end(ap);
+}
+
+void log_startup(int on)
+{
+    log_echo_errors = on;
 }

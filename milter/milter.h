@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <syslog.h>
 
 #include "config.h"
@@ -86,11 +87,41 @@ void telemetry_shutdown(void);
 struct metrics_extra;
 void telemetry_metrics(struct metrics_extra *x);
 
+/* ---- preflight.c: what a start needs, checked by -n and by the start ---- */
+/* The one message for a daemon that would keep root (%s: the configuration file). */
+#define MILTER_ROOT_REFUSAL \
+    "refusing to run as root: set UserID in %s to an unprivileged user (e.g. UserID smime-milter)"
+
+typedef struct milter_identity {
+    int   set;                        /* UserID given */
+    uid_t uid;
+    gid_t gid;                        /* the group given, else the user's */
+    int   group_given;                /* UserID user:group */
+    char  name[SMIME_CONFIG_NAME_MAX];
+} milter_identity;
+
+/* As the starting user: who UserID is (never root; root without UserID, and a
+ * non-root start with another UserID, are refused).  0, or -1 with the reason. */
+int preflight_identity(const smime_config *cfg, const char *conf, milter_identity *id,
+                       char *err, size_t errlen);
+/* As the starting user: a local: socket's directory can take the socket. */
+int preflight_socket(const smime_config *cfg, char *err, size_t errlen);
+/* As the user the daemon runs as: anchors, peer list and CRLs readable,
+ * TemporaryDirectory, RevocationCache, the PidFile's directory and the telemetry
+ * database (and its secret) writable.  0, or -1 with the reason. */
+int preflight_running(const smime_config *cfg, char *err, size_t errlen);
+/* The path of a local:/unix: socket spec, or NULL. */
+const char *preflight_local_path(const char *spec);
+
 /* ---- log.c ---- */
 /* Opens syslog when `use_syslog` (with the facility name of the configuration),
  * else logs to stderr.  May be called again on reload. */
 void log_open(int use_syslog, const char *facility);
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* While on (from start until the daemon serves), errors logged to syslog are
+ * printed to stderr as well, so a start that fails says why where it was typed
+ * (or in the journal) even with no syslog daemon. */
+void log_startup(int on);
 
 /* ---- callbacks.c ---- */
 struct smfiDesc;
@@ -100,5 +131,9 @@ struct smfiDesc *callbacks_desc(void);
 /* -t: verifies one file as the milter would and prints the headers it would add
  * and the action.  Returns 0 on success, -1 when the file could not be checked. */
 int callbacks_test_file(const milter_gen *g, const char *path);
+
+/* Waits until no message is being checked (its reply decided), at most timeout_ms.
+ * Returns the number of messages still being checked (0: drained). */
+unsigned callbacks_drain(unsigned timeout_ms);
 
 #endif

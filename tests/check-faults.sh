@@ -122,26 +122,7 @@ else
 fi
 
 # ---- b. revocation responder black-holed ----
-cat > "$T/blackhole.py" <<'EOF'
-# accepts connections on 127.0.0.1 and never answers; logs one line per
-# connection; exits by itself after argv[1] seconds (the test kills it sooner)
-import socket, sys, time
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(128)
-s.settimeout(0.5)
-print(s.getsockname()[1], flush=True)
-held = []
-end = time.time() + float(sys.argv[1])
-while time.time() < end:
-    try:
-        c, _ = s.accept()
-    except socket.timeout:
-        continue
-    held.append(c)
-    print("accepted", flush=True)
-EOF
-python3 "$T/blackhole.py" 300 > "$T/blackhole.log" 2>&1 &
+python3 tests/blackhole.py 300 > "$T/blackhole.log" 2>&1 &
 BH_PID=$!
 bh_ready() { [ -s "$T/blackhole.log" ]; }
 wait_for 100 bh_ready || fail "black hole did not start"

@@ -26,6 +26,8 @@ On-Fail      reject
 On-Policy    quarantine
 RejectReply  550 5.7.1 refused (%r) 100%%
 EOF_CONF
+# as root -n checks what a start as root would: that needs a UserID
+[ "$(id -u)" -eq 0 ] && echo "UserID nobody" >> "$T/good.conf"
 "$M" -c "$T/good.conf" -n > "$T/n" 2>&1 || fail "-n on a good file: $(cat "$T/n")"
 grep -q 'configuration ok (1 trust anchors, authserv-id mx.test)' "$T/n" || fail "-n summary: $(cat "$T/n")"
 

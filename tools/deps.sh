@@ -16,6 +16,9 @@
 # is fetched there with apt-get download, never installed: it conflicts with
 # postfix).  Metrics: libmicrohttpd-dev (the daemon's HTTP endpoint); prometheus
 # (promtool and a real server that scrapes it in tests/check-metrics.sh).
+# Packaging (make deb, tests/check-deb.sh): debhelper, dpkg-dev, fakeroot,
+# lintian; man-db to find the installed man pages; strace (tests/check-startup.sh:
+# the system calls the unit's SystemCallFilter must allow).
 # One package a line, so that adding one is adding a line.
 set -eu
 PKGS="
@@ -48,6 +51,12 @@ chromium
 libjansson-dev
 libssl-dev
 libnss3-tools
+debhelper
+dpkg-dev
+fakeroot
+lintian
+man-db
+strace
 "
 missing=""
 for p in $PKGS; do

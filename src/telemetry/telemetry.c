@@ -38,8 +38,7 @@ static int is_pg_uri(const char *uri)
     return strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0;
 }
 
-/* The file name of a sqlite: URI, or NULL when it is not one. */
-static const char *sqlite_path(const char *uri)
+const char *smime_telemetry_uri_sqlite_path(const char *uri)
 {
     if (strncmp(uri, "sqlite:", 7) != 0)
         return NULL;
@@ -55,7 +54,7 @@ int smime_telemetry_uri_check(const char *uri, char *err, size_t errlen)
         smime_errf(err, errlen, "empty telemetry URI");
         return -1;
     }
-    const char *path = sqlite_path(uri);
+    const char *path = smime_telemetry_uri_sqlite_path(uri);
     if (path) {
         if (!*path) {
             smime_errf(err, errlen, "telemetry URI %s: no file name", uri);
@@ -71,7 +70,7 @@ int smime_telemetry_uri_check(const char *uri, char *err, size_t errlen)
 
 int smime_telemetry_secret_default_path(const char *uri, char *out, size_t outlen)
 {
-    const char *path = uri ? sqlite_path(uri) : NULL;
+    const char *path = uri ? smime_telemetry_uri_sqlite_path(uri) : NULL;
     int n;
     if (path && *path)
         n = snprintf(out, outlen, "%s.secret", path);
@@ -100,7 +99,7 @@ static int sink_open(const char *uri, int must_exist, smime_telemetry_sink **out
     *out = NULL;
     if (smime_telemetry_uri_check(uri, err, errlen) < 0)
         return -1;
-    const char *path = sqlite_path(uri);
+    const char *path = smime_telemetry_uri_sqlite_path(uri);
     if (path)
         return smime_telemetry_sqlite_open(path, must_exist, out, err, errlen);
     return smime_telemetry_pg_open(uri, out, err, errlen);

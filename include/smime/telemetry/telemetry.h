@@ -36,6 +36,9 @@ int smime_telemetry_sink_open(const char *uri, smime_telemetry_sink **out, char 
  * as smime-milter -n): the scheme, a file name for sqlite:, a parsable libpq URI
  * for postgresql://.  Returns 0, or -1 with the problem in err. */
 int smime_telemetry_uri_check(const char *uri, char *err, size_t errlen);
+/* The database file named by a sqlite: URI (a pointer into uri), or NULL when the
+ * URI is not a sqlite: one. */
+const char *smime_telemetry_uri_sqlite_path(const char *uri);
 /* The same for readers (reports): a SQLite file that does not exist is an error
  * instead of being created empty.  An older schema is still migrated. */
 int smime_telemetry_sink_open_existing(const char *uri, smime_telemetry_sink **out, char *err,
