@@ -23,6 +23,7 @@
 #include "smime/util/buf.h"
 #include "smime/report/headers.h"
 #include "smime/verdict/policy.h"
+#include "smime/verdict/signing.h"
 #include "smime/telemetry/telemetry.h"
 #include "smime/util/text.h"
 #include "smime/verdict/verify.h"
@@ -395,6 +396,10 @@ static void log_result(const char *qid, const milter_gen *g, const smime_report 
             smime_authres_value(&b, r->sigs[i].reason);
         }
     }
+    if (r->signing.applied) {
+        smime_buf_printf(&b, " signing=%s rule=", r->signing.satisfied ? "pass" : "fail");
+        smime_authres_value(&b, r->signing.rule);
+    }
     log_msg(LOG_INFO, "%s:%s%s action=%s%s", qid, b.data ? b.data : "",
             b.overflow ? "..." : "", smime_action_name(d->action), extra);
     smime_buf_free(&b);
@@ -420,15 +425,15 @@ static int remove_forged(SMFICTX *ctx, const message *m)
 
 /* What the action means for libmilter, replies set where they apply. */
 static sfsistat apply_action(SMFICTX *ctx, const smime_policy *p, smime_action a,
-                             const char *reason, const char *qid)
+                             const char *reason, const char *reply, const char *qid)
 {
     switch (a) {
     case SMIME_ACTION_REJECT:
-        if (set_reply(ctx, p->reject_reply, reason) < 0)
+        if (set_reply(ctx, reply ? reply : p->reject_reply, reason) < 0)
             log_msg(LOG_WARNING, "%s: could not set the reject reply", qid);
         return SMFIS_REJECT;
     case SMIME_ACTION_TEMPFAIL:
-        if (set_reply(ctx, p->tempfail_reply, reason) < 0)
+        if (set_reply(ctx, reply ? reply : p->tempfail_reply, reason) < 0)
             log_msg(LOG_WARNING, "%s: could not set the tempfail reply", qid);
         return SMFIS_TEMPFAIL;
     case SMIME_ACTION_DISCARD:
@@ -464,7 +469,7 @@ static sfsistat internal_error(SMFICTX *ctx, const message *m, const char *qid, 
             return SMFIS_TEMPFAIL;
         }
     }
-    return apply_action(ctx, p, p->on_internal_error, INTERNAL_REASON, qid);
+    return apply_action(ctx, p, p->on_internal_error, INTERNAL_REASON, NULL, qid);
 }
 
 static sfsistat cb_eom(SMFICTX *ctx)
@@ -511,6 +516,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 
     smime_decision d;
     smime_policy_decide(&g->cfg.policy, r, &d);
+    smime_signing_decide(smime_signing_evaluate(&g->signing, r), r, &d);
     char extra[96] = "";
     if (d.action == SMIME_ACTION_ACCEPT || d.action == SMIME_ACTION_QUARANTINE) {
         smime_buf ar;
@@ -546,7 +552,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
     }
     log_result(qid, g, r, &d, extra);
     record_telemetry(m, r, qid);
-    ret = apply_action(ctx, &g->cfg.policy, d.action, d.reason, qid);
+    ret = apply_action(ctx, &g->cfg.policy, d.action, d.reason, d.reply, qid);
 done:
     smime_report_free(r);
     message_free(m);
@@ -691,6 +697,7 @@ int callbacks_test_file(const milter_gen *g, const char *path)
     }
     smime_decision d;
     smime_policy_decide(&g->cfg.policy, r, &d);
+    smime_signing_decide(smime_signing_evaluate(&g->signing, r), r, &d);
     smime_buf ar;
     smime_buf_init(&ar, HEADER_VALUE_MAX);
     rc = authres_value(g, r, &ar);
@@ -709,6 +716,8 @@ int callbacks_test_file(const milter_gen *g, const char *path)
         const char *tmpl = d.action == SMIME_ACTION_REJECT     ? g->cfg.policy.reject_reply
                            : d.action == SMIME_ACTION_TEMPFAIL ? g->cfg.policy.tempfail_reply
                                                                : NULL;
+        if (tmpl && d.reply)
+            tmpl = d.reply;
         smime_reply reply;
         if (tmpl && smime_reply_build(tmpl, d.reason, &reply) == 0) {
             printf(": %s %s ", reply.rcode, reply.xcode);

@@ -89,6 +89,8 @@ static const key_def keys[] = {
     { "On-InternalError",    K_ACTION,   FLD(policy.on_internal_error), 0 },
     { "RejectReply",         K_REPLY,    STR(policy.reject_reply), '5' },
     { "TempfailReply",       K_REPLY,    STR(policy.tempfail_reply), '4' },
+    /* gateway policy (issue #18) */
+    { "SigningPolicy",       K_PATH,     STR(signing_policy), 0 },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 

@@ -52,6 +52,8 @@ typedef struct smime_config {
     unsigned verify_timeout;                     /* CPU seconds per message; 0 = none */
     char   telemetry[SMIME_CONFIG_PATH_MAX];     /* sink URI; "" = no telemetry */
     smime_policy policy;
+    /* ---- gateway policy (issue #18) ---- */
+    char   signing_policy[SMIME_CONFIG_PATH_MAX];   /* SigningPolicy file; "" = none */
 } smime_config;
 
 /* Fills every default (see smime-milter.conf(5)). */

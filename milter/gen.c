@@ -18,6 +18,7 @@ static void gen_free(milter_gen *g)
     smime_revocation_free(g->revocation);
     smime_trust_free(g->trust);
     smime_peerlist_free(&g->peers);
+    smime_signing_free(&g->signing);
     free(g);
 }
 
@@ -41,6 +42,12 @@ milter_gen *gen_load(const char *conf_path, char *err, size_t errlen)
     if (g->cfg.peer_list[0] &&
         smime_peerlist_load(g->cfg.peer_list, &g->peers, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "%s: PeerList: %s", conf_path, why);
+        gen_free(g);
+        return NULL;
+    }
+    if (g->cfg.signing_policy[0] &&
+        smime_signing_load(g->cfg.signing_policy, &g->signing, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s: SigningPolicy: %s", conf_path, why);
         gen_free(g);
         return NULL;
     }

@@ -16,6 +16,7 @@
 #include "smime/crypto/pki.h"
 #include "smime/revocation/http.h"
 #include "smime/revocation/revocation.h"
+#include "smime/verdict/signing.h"
 
 #define SMIME_MILTER_NAME    "smime-milter"
 #define SMIME_MILTER_VERSION "0.1.0"
@@ -29,6 +30,7 @@ typedef struct milter_gen {
     smime_config   cfg;
     smime_trust   *trust;             /* owned; read-only, shared by threads */
     smime_peerlist peers;             /* owned */
+    smime_signing_policy signing;     /* owned; SigningPolicy (empty when unset) */
     smime_revocation *revocation;     /* owned; NULL when Revocation is off */
     smime_http_config http;           /* the checker's fetch_ctx: lives as long */
     char           servid[256];       /* AuthservID, or the host name */

@@ -81,6 +81,8 @@ typedef struct verify_ctx {
     int64_t                     cpu_deadline_ms;/* thread CPU clock; 0: none */
     unsigned                    skipped;        /* SignerInfos not verified (a cap) */
     smime_sig_report           *skipped_report; /* the one neutral entry that counts them */
+    unsigned                    covering_depth; /* depth of the entity an opaque signature
+                                                 * over the whole message holds; 0: none */
 } verify_ctx;
 
 /* Why the next signature may not be verified, or NULL when it may: the caps of
@@ -105,6 +107,10 @@ static smime_sig_report *new_sig(verify_ctx *vc, const smime_mime_item *item)
     }
     snprintf(s->part, sizeof(s->part), "%s", item->part);
     snprintf(s->client, sizeof(s->client), "%s", item->addrs->client);
+    /* The walker gives the top entity of a message depth 0 and that of an opaque
+     * signature's content one more than the signature; their children are deeper. */
+    s->covers_message = item->depth == 0 ||
+                        (vc->covering_depth && item->depth == vc->covering_depth);
     s->form = item->kind == SMIME_MIME_DETACHED ? "multipart/signed" : "pkcs7-mime";
     return s;
 }
@@ -468,8 +474,12 @@ static void verify_signed(verify_ctx *vc, smime_mime_walk *walk, const smime_mim
     if (item->kind == SMIME_MIME_OPAQUE) {
         gnutls_datum_t content = { NULL, 0 };
         if (smime_cms_content(cms, &content) == 0 && content.size > 0) {
+            unsigned saved = vc->covering_depth;
+            int covers = item->depth == 0 || (saved && item->depth == saved);
+            vc->covering_depth = covers ? item->depth + 1 : 0;
             smime_mime_walk_entity(walk, (const char *)content.data, content.size, item->part,
                                    item->depth, item->addrs);
+            vc->covering_depth = saved;
         }
         gnutls_free(content.data);
     }
@@ -554,7 +564,8 @@ int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
     smime_mime_limits lim = opt->mime;
     if (!lim.max_decoded && opt->decode_factor)
         lim.max_decoded = (size_t)opt->decode_factor * crlf_len + BUDGET_SLACK;
-    int rc = smime_mime_walk_message(canon, crlf_len, &lim, on_item, &vc);
+    int rc = smime_mime_walk_message_authors(canon, crlf_len, &lim, on_item, &vc,
+                                             &report->authors);
     g_free(crlf);
     if (rc < 0 || vc.oom) {
         smime_report_free(report);

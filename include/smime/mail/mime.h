@@ -42,6 +42,17 @@ typedef struct smime_mime_addrs {
     unsigned from_headers, sender_headers;           /* how many of each (RFC 5322: <= 1) */
 } smime_mime_addrs;
 
+/* The author of the message itself (not of forwarded messages): every mailbox of
+ * every From header, in order.  GMime keeps only one From header; these are read
+ * from each, so a second From header cannot hide an author from a per-sender
+ * policy. */
+typedef struct smime_mime_authors {
+    size_t n;                                      /* addresses kept */
+    size_t total;                                  /* addresses found (n <= total) */
+    unsigned from_headers;
+    char   addr[SMIME_MAX_ADDRS][SMIME_ADDR_MAX];
+} smime_mime_authors;
+
 /* One S/MIME object.  All pointers are borrowed and valid only during the visit. */
 typedef struct smime_mime_item {
     smime_mime_kind kind;
@@ -89,6 +100,10 @@ char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out
  * walk).  Returns 0 or the first non-zero visitor value; -1 on memory failure. */
 int smime_mime_walk_message(const char *msg, size_t len, const smime_mime_limits *lim,
                             smime_mime_visit_fn visit, void *ctx);
+/* The same, also filling *authors (zeroed first) from the top-level header. */
+int smime_mime_walk_message_authors(const char *msg, size_t len, const smime_mime_limits *lim,
+                                    smime_mime_visit_fn visit, void *ctx,
+                                    smime_mime_authors *authors);
 
 /* From inside a visit: walks a MIME entity (headers + body, e.g. the content of an
  * opaque signed-data) as part `part` of the same walk, one level deeper, sharing the

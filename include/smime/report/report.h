@@ -47,6 +47,10 @@ typedef struct smime_sig_report {
     char     identifier[SMIME_ADDR_MAX];/* the certificate mailbox that matched From */
     char     client[SMIME_CLIENT_MAX];  /* User-Agent / X-Mailer of the enclosing
                                          * message, verbatim (cut); "" if none */
+    int      covers_message;            /* signs the message itself: the top-level
+                                         * entity, or the top entity inside an opaque
+                                         * signature that does (not a forwarded
+                                         * message, not one part of a multipart) */
     int      has_signer;                /* signer certificate found */
     smime_cert_summary signer;
     size_t   n_mailboxes;
@@ -77,7 +81,20 @@ typedef struct smime_report_note {
     char text[160];
 } smime_report_note;
 
+/* What a per-sender signing policy (verdict/signing.h) said about the message:
+ * filled by smime_signing_evaluate(), all zero when no rule applied. */
+typedef struct smime_signing_outcome {
+    int      applied;                   /* a rule matched one of the authors */
+    int      satisfied;                 /* a signature met every requirement */
+    char     rule[SMIME_ADDR_MAX];      /* the rule's pattern, as written */
+    unsigned line;                      /* its line in the policy file */
+    size_t   sig_index;                 /* the signature that met it; (size_t)-1 */
+    char     reason[SMIME_TEXT_MAX];    /* why it was (not) met, for people */
+} smime_signing_outcome;
+
 typedef struct smime_report {
+    smime_mime_authors authors;         /* From mailboxes of the message itself */
+    smime_signing_outcome signing;
     size_t            n_sigs;
     size_t            sigs_alloc;
     smime_sig_report *sigs;             /* owned */
