@@ -61,7 +61,8 @@ static int parse_pattern(const char *word, smime_signing_rule *r, char *why, siz
             snprintf(why, whylen, "write internationalized domains as A-labels (xn--...)");
             return -1;
         }
-    snprintf(r->pattern, sizeof(r->pattern), "%s", word);
+    size_t wl = strlen(word);          /* < sizeof(r->key), checked above */
+    memcpy(r->pattern, word, wl + 1);
     const char *at = strrchr(word, '@');
     const char *domain = word;
     if (at) {
@@ -87,7 +88,7 @@ static int parse_pattern(const char *word, smime_signing_rule *r, char *why, siz
         r->kind = SMIME_SIGNING_DOMAIN;
     }
     char d[SMIME_ADDR_MAX];
-    snprintf(d, sizeof(d), "%s", domain);
+    memcpy(d, domain, strlen(domain) + 1);   /* a tail of word: fits */
     lower(d);
     if (!domain_valid(d)) {
         snprintf(why, whylen,
@@ -95,7 +96,8 @@ static int parse_pattern(const char *word, smime_signing_rule *r, char *why, siz
                  word);
         return -1;
     }
-    snprintf(r->key, sizeof(r->key), "%s", r->kind == SMIME_SIGNING_ADDRESS ? word : d);
+    const char *key = r->kind == SMIME_SIGNING_ADDRESS ? word : d;
+    memcpy(r->key, key, strlen(key) + 1);
     lower(r->key);
     return 0;
 }
@@ -598,7 +600,7 @@ static void evaluate_rule(const smime_signing_rule *rule, const smime_report *r,
         snprintf(why, sizeof(why), "%s",
                  r->n_sigs ? "no S/MIME signature covers the message itself"
                            : "message is not S/MIME signed");
-    snprintf(out->reason, sizeof(out->reason), "%.300s must sign: %s", author, why);
+    snprintf(out->reason, sizeof(out->reason), "%.290s must sign: %.200s", author, why);
 }
 
 static const smime_signing_rule too_many_authors = {
