@@ -32,6 +32,7 @@
 #define HEADER_VALUE_MAX (64u << 10)
 #define LOG_LINE_MAX   1900
 #define INTERNAL_REASON "local error; try again later"
+#define SUBJECTS_MAX   8        /* Subject headers retagged; more are removed */
 
 /* A header to delete: its name and which occurrence of that name it is (1-based),
  * as smfi_chgheader() counts. */
@@ -51,6 +52,9 @@ typedef struct message {
     char         error[200];       /* an internal failure while collecting */
     char         client[128];      /* User-Agent or X-Mailer, for the telemetry's
                                     * client family (never stored as such) */
+    /* SubjectTag-*: the Subject values as received, to retag at end of message */
+    unsigned     n_subjects;
+    char        *subjects[SUBJECTS_MAX];   /* owned */
 } message;
 
 /* Where the current transaction stands.  It begins at DATA (or, for an MTA that
@@ -84,6 +88,8 @@ static void message_free(message *m)
     for (size_t i = 0; i < m->n_removals; i++)
         free(m->removals[i].name);
     free(m->removals);
+    for (unsigned i = 0; i < m->n_subjects && i < SUBJECTS_MAX; i++)
+        free(m->subjects[i]);
     gen_release(m->gen);
     free(m);
     if (large)
@@ -256,6 +262,22 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
     } else if (smime_header_is_detail(name)) {
         add_removal(m, name, detail_occurrence(m, name));
     }
+    if (m->gen->tagging && smime_ascii_casecmp_n(name, strlen(name), "Subject", 7) == 0) {
+        /* a forged tag in a Subject beyond those kept would survive: such a
+         * Subject is removed instead */
+        if (m->n_subjects < SUBJECTS_MAX) {
+            char *copy = strdup(value);
+            if (!copy) {
+                message_error(m, "%s", "out of memory");
+                m->removals_incomplete = 1;   /* a forged tag could not be checked */
+            }
+            else
+                m->subjects[m->n_subjects] = copy;
+        } else {
+            add_removal(m, "Subject", m->n_subjects + 1);
+        }
+        m->n_subjects++;
+    }
     if (!m->client[0] && (smime_ascii_casecmp_n(name, strlen(name), "User-Agent", 10) == 0 ||
                           smime_ascii_casecmp_n(name, strlen(name), "X-Mailer", 8) == 0))
         snprintf(m->client, sizeof(m->client), "%s", value);
@@ -423,6 +445,58 @@ static int remove_forged(SMFICTX *ctx, const message *m)
     return 0;
 }
 
+/* The subject tag for the outcome: SubjectTag-SigningFail for an unmet
+ * SigningPolicy rule, else the tag of the result acted on.  A pass counts only
+ * when a passing signature covers the message itself: a signed attachment or
+ * forwarded message must not make the whole mail look signed. */
+static const char *subject_tag_for(const milter_gen *g, const smime_report *r,
+                                   const smime_decision *d)
+{
+    if (r->signing.applied && !r->signing.satisfied && g->cfg.subject_tag[SMIME_TAG_SIGNING_FAIL][0])
+        return g->cfg.subject_tag[SMIME_TAG_SIGNING_FAIL];
+    if ((unsigned)d->result >= SMIME_RESULT_COUNT || !g->cfg.subject_tag[d->result][0])
+        return NULL;
+    if (d->result == SMIME_RESULT_PASS) {
+        int covers = 0;
+        for (size_t i = 0; i < r->n_sigs; i++)
+            covers |= r->sigs[i].result == SMIME_RESULT_PASS && r->sigs[i].covers_message;
+        if (!covers)
+            return NULL;
+    }
+    return g->cfg.subject_tag[d->result];
+}
+
+/* Removes every configured tag from the Subject headers kept (those beyond are
+ * deleted with the forged headers) and puts `tag` on the first.  Only the outer
+ * header is touched: a detached signature does not cover it, so the signature
+ * stays valid.  Returns 0, or -1 when the MTA refused an edit. */
+static int retag_subjects(SMFICTX *ctx, const message *m, const char *tag)
+{
+    const smime_config *cfg = &m->gen->cfg;
+    const char *tags[SMIME_TAG_SIGNING_FAIL + 1];
+    size_t n = 0;
+    for (size_t i = 0; i <= SMIME_TAG_SIGNING_FAIL; i++)
+        if (cfg->subject_tag[i][0])
+            tags[n++] = cfg->subject_tag[i];
+    if (m->n_subjects == 0)
+        return !tag || smfi_addheader(ctx, "Subject", (char *)tag) == MI_SUCCESS ? 0 : -1;
+    int rc = 0;
+    for (unsigned i = 0; rc == 0 && i < m->n_subjects && i < SUBJECTS_MAX; i++) {
+        if (!m->subjects[i])
+            continue;
+        smime_buf b;
+        smime_buf_init(&b, HEADER_VALUE_MAX + SMIME_SUBJECT_TAG_MAX + 2);
+        int changed = 0;
+        if (smime_subject_retag(m->subjects[i], tags, n, i == 0 ? tag : NULL, &b, &changed) < 0)
+            rc = -1;
+        else if (changed &&
+                 smfi_chgheader(ctx, "Subject", (int)i + 1, b.data ? b.data : (char *)"") != MI_SUCCESS)
+            rc = -1;
+        smime_buf_free(&b);
+    }
+    return rc;
+}
+
 /* What the action means for libmilter, replies set where they apply. */
 static sfsistat apply_action(SMFICTX *ctx, const smime_policy *p, smime_action a,
                              const char *reason, const char *reply, const char *qid)
@@ -464,7 +538,8 @@ static sfsistat internal_error(SMFICTX *ctx, const message *m, const char *qid, 
     if (p->on_internal_error == SMIME_ACTION_ACCEPT ||
         p->on_internal_error == SMIME_ACTION_QUARANTINE) {
         /* never deliver a forged result claiming to be ours */
-        if (m->removals_incomplete || remove_forged(ctx, m) < 0) {
+        if (m->removals_incomplete || remove_forged(ctx, m) < 0 ||
+            (m->gen->tagging && retag_subjects(ctx, m, NULL) < 0)) {
             log_msg(LOG_ERR, "%s: could not remove every forged header; tempfail", qid);
             return SMFIS_TEMPFAIL;
         }
@@ -531,6 +606,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
             rc = -1;
         if (m->n_removals)
             snprintf(extra, sizeof(extra), " removed=%zu", m->n_removals);
+        if (rc == 0 && g->tagging && retag_subjects(ctx, m, subject_tag_for(g, r, &d)) < 0)
+            rc = -1;
         /* inserted at the top, details first so the A-R header ends up above them */
         for (size_t i = r->n_sigs; rc == 0 && g->cfg.detail_headers && i-- > 0;) {
             smime_buf det;

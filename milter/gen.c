@@ -51,6 +51,9 @@ milter_gen *gen_load(const char *conf_path, char *err, size_t errlen)
         gen_free(g);
         return NULL;
     }
+    for (size_t i = 0; i <= SMIME_TAG_SIGNING_FAIL; i++)
+        if (g->cfg.subject_tag[i][0])
+            g->tagging = 1;
     if (g->cfg.revocation != SMIME_REV_MODE_OFF) {
         smime_revocation_config rc;
         smime_revocation_config_default(&rc);

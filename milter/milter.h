@@ -31,6 +31,7 @@ typedef struct milter_gen {
     smime_trust   *trust;             /* owned; read-only, shared by threads */
     smime_peerlist peers;             /* owned */
     smime_signing_policy signing;     /* owned; SigningPolicy (empty when unset) */
+    int            tagging;           /* some SubjectTag-* is set */
     smime_revocation *revocation;     /* owned; NULL when Revocation is off */
     smime_http_config http;           /* the checker's fetch_ctx: lives as long */
     char           servid[256];       /* AuthservID, or the host name */
