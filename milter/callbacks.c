@@ -24,6 +24,7 @@
 #include "smime/report/headers.h"
 #include "smime/verdict/policy.h"
 #include "smime/verdict/signing.h"
+#include "smime/telemetry/harvest.h"
 #include "smime/telemetry/telemetry.h"
 #include "smime/util/text.h"
 #include "smime/verdict/verify.h"
@@ -347,6 +348,7 @@ static smime_report *verify(const milter_gen *g, const char *msg, size_t len, ch
     opt.hash_factor = g->cfg.hash_factor;
     opt.decode_factor = g->cfg.decode_factor;
     opt.cpu_budget_ms = (int64_t)g->cfg.verify_timeout * 1000;
+    opt.keep_certs = g->cfg.harvest_dir[0] != '\0';
     if (g->revocation) {
         opt.revocation = g->revocation;
         opt.revocation_mode = g->cfg.revocation;
@@ -629,6 +631,13 @@ static sfsistat cb_eom(SMFICTX *ctx)
     }
     log_result(qid, g, r, &d, extra);
     record_telemetry(m, r, qid);
+    struct smime_harvester *hv = harvest_acquire();
+    if (hv) {
+        unsigned dropped = smime_harvester_submit(hv, r, (int64_t)time(NULL));
+        harvest_release();
+        if (dropped)
+            log_msg(LOG_WARNING, "%s: harvest: %u certificate(s) dropped (queue full)", qid, dropped);
+    }
     ret = apply_action(ctx, &g->cfg.policy, d.action, d.reason, d.reply, qid);
 done:
     smime_report_free(r);

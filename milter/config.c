@@ -100,6 +100,9 @@ static const key_def keys[] = {
     { "SubjectTag-TempError", K_TAG,     STR(subject_tag[SMIME_RESULT_TEMPERROR]), 0 },
     { "SubjectTag-PermError", K_TAG,     STR(subject_tag[SMIME_RESULT_PERMERROR]), 0 },
     { "SubjectTag-SigningFail", K_TAG,   STR(subject_tag[SMIME_TAG_SIGNING_FAIL]), 0 },
+    { "HarvestDirectory",    K_PATH,     STR(harvest_dir), 0 },
+    { "HarvestMaxEntries",   K_COUNT,    FLD(harvest_max_entries), 1000000 },
+    { "HarvestMaxBytes",     K_SIZE,     FLD(harvest_max_bytes), 0 },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -128,6 +131,8 @@ void smime_config_default(smime_config *c)
     c->decode_factor = 2;
     c->verify_timeout = 3;
     smime_policy_default(&c->policy);
+    c->harvest_max_entries = 10000;
+    c->harvest_max_bytes = 64u << 20;
 }
 
 static int word_is(const char *s, const char *word)

@@ -58,6 +58,9 @@ typedef struct smime_config {
     char   signing_policy[SMIME_CONFIG_PATH_MAX];   /* SigningPolicy file; "" = none */
     /* SubjectTag-<Result> by smime_result, then SubjectTag-SigningFail; "" = none */
     char   subject_tag[SMIME_RESULT_COUNT + 1][SMIME_SUBJECT_TAG_MAX + 1];
+    char   harvest_dir[SMIME_CONFIG_PATH_MAX];      /* HarvestDirectory; "" = off */
+    unsigned harvest_max_entries;
+    size_t harvest_max_bytes;
 } smime_config;
 
 /* Fills every default (see smime-milter.conf(5)). */

@@ -229,6 +229,7 @@ static void reload_warnings(const smime_config *old, const smime_config *neu)
         { "UserID", offsetof(smime_config, user_id) },
         { "PidFile", offsetof(smime_config, pid_file) },
         { "Telemetry", offsetof(smime_config, telemetry) },
+        { "HarvestDirectory", offsetof(smime_config, harvest_dir) },
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         if (strcmp((const char *)old + fixed[i].off, (const char *)neu + fixed[i].off) != 0)
@@ -342,6 +343,8 @@ int main(int argc, char **argv)
      * file belong to the daemon as it runs */
     if (cfg->telemetry[0] && telemetry_start(cfg->telemetry) < 0)
         return 1;
+    if (cfg->harvest_dir[0] && harvest_start(cfg) < 0)
+        return 1;
     gen_install(g);                  /* the current generation owns g from now on */
 
     if (pipe(signal_pipe) < 0 || fcntl(signal_pipe[1], F_SETFL, O_NONBLOCK) < 0 ||
@@ -403,6 +406,7 @@ int main(int argc, char **argv)
     if (!stopping)
         log_msg(LOG_ERR, "libmilter stopped unexpectedly (%d)", milter_result);
     telemetry_shutdown();
+    harvest_shutdown();
     milter_gen *last = gen_acquire();
     if (last->cfg.pid_file[0] && unlink(last->cfg.pid_file) < 0 && errno != ENOENT)
         log_msg(LOG_WARNING, "PidFile %s: %s", last->cfg.pid_file, strerror(errno));

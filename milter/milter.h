@@ -85,6 +85,16 @@ void telemetry_release(void);
 /* Flushes and closes the writer, after waiting (bounded) for the threads using it. */
 void telemetry_shutdown(void);
 
+/* ---- harvest.c: the certificate harvest writer (HarvestDirectory) ----
+ * Like the telemetry writer: started once after the switch of user (the
+ * directory takes a restart to change), lent to connection threads, closed at
+ * shutdown when no thread holds it. */
+struct smime_harvester;
+int harvest_start(const smime_config *cfg);
+struct smime_harvester *harvest_acquire(void);
+void harvest_release(void);
+void harvest_shutdown(void);
+
 /* ---- log.c ---- */
 /* Opens syslog when `use_syslog` (with the facility name of the configuration),
  * else logs to stderr.  May be called again on reload. */

@@ -359,6 +359,46 @@ static void judge_signer_core(verify_ctx *vc, const smime_cert_pool *pool, const
              "signature verified, certificate chain trusted, %s address in certificate", which);
 }
 
+/* Appends one certificate as PEM; -1 when it does not fit or cannot be exported. */
+static int pem_append(gnutls_x509_crt_t crt, char *buf, size_t *len)
+{
+    gnutls_datum_t pem = { NULL, 0 };
+    if (!crt || gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &pem) < 0)
+        return -1;
+    int rc = -1;
+    if (pem.size <= SMIME_CERTS_PEM_MAX - *len) {
+        memcpy(buf + *len, pem.data, pem.size);
+        *len += pem.size;
+        rc = 0;
+    }
+    gnutls_free(pem.data);
+    return rc;
+}
+
+/* The signer and its validated path (the anchor too, when the store has it), for
+ * keep_certs.  A path that does not fit in SMIME_CERTS_PEM_MAX is not kept at all:
+ * a partial chain would be served as if whole.  Returns -1 only when memory ran out. */
+static int keep_certs(const smime_chain_result *chain, gnutls_x509_crt_t signer,
+                      const smime_cert_pool *pool, smime_sig_report *s)
+{
+    char *buf = malloc(SMIME_CERTS_PEM_MAX);
+    if (!buf)
+        return -1;
+    size_t len = 0;
+    int ok = pem_append(signer, buf, &len) == 0;
+    for (size_t i = 1; ok && i < chain->n_path; i++)
+        ok = pem_append(smime_chain_crt(chain, signer, pool, i), buf, &len) == 0;
+    if (ok && chain->anchor)
+        ok = pem_append(chain->anchor, buf, &len) == 0;
+    if (!ok) {
+        free(buf);
+        return 0;
+    }
+    s->certs_pem = buf;
+    s->certs_pem_len = len;
+    return 0;
+}
+
 static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer *cs,
                          const smime_mime_item *item, smime_sig_report *s)
 {
@@ -410,6 +450,9 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
         else
             apply_lint(vc->opt, s);
     }
+    if (vc->opt->keep_certs && s->result == SMIME_RESULT_PASS && cs->cert &&
+        chain->status == SMIME_CHAIN_OK && keep_certs(chain, cs->cert, &pool, s) < 0)
+        vc->oom = 1;
     free(chain);
 }
 

@@ -27,6 +27,7 @@ typedef enum smime_result {
 #define SMIME_RESULT_COUNT 7
 #define SMIME_MAILBOXES_MAX 8
 #define SMIME_NOTES_MAX    16
+#define SMIME_CERTS_PEM_MAX (64u << 10) /* certs_pem of one signature, at most */
 
 const char *smime_result_name(smime_result r);
 /* Parses an RFC 7281 result word; -1 when unknown. */
@@ -62,6 +63,10 @@ typedef struct smime_sig_report {
     size_t   chain_len;                 /* issuers above the signer, anchor last */
     smime_cert_summary chain[SMIME_CHAIN_MAX];
     int      chain_anchored;            /* the last chain entry is a trust anchor */
+    char    *certs_pem;                 /* owned; with keep_certs and a pass: the signer
+                                         * certificate and its path, PEM, signer first
+                                         * (NULL otherwise) */
+    size_t   certs_pem_len;
     struct smime_lint_result *lint;     /* owned; SBR lint of the signer certificate
                                          * (NULL: lint off, or no certificate) */
     size_t   n_revocation;              /* certificates whose status was asked, signer
