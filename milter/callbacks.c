@@ -631,7 +631,11 @@ static sfsistat cb_eom(SMFICTX *ctx)
     }
     log_result(qid, g, r, &d, extra);
     record_telemetry(m, r, qid);
-    struct smime_harvester *hv = harvest_acquire();
+    /* only from mail that is let in: a certificate the SigningPolicy refused, or
+     * that came with a rejected message, is not one to encrypt to */
+    int harvestable = (d.action == SMIME_ACTION_ACCEPT || d.action == SMIME_ACTION_QUARANTINE) &&
+                      !(r->signing.applied && !r->signing.satisfied);
+    struct smime_harvester *hv = harvestable ? harvest_acquire() : NULL;
     if (hv) {
         unsigned dropped = smime_harvester_submit(hv, r, (int64_t)time(NULL));
         harvest_release();
