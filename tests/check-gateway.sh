@@ -241,5 +241,13 @@ fi
 grep -q 'signing=fail rule=partner.example' "$T/milter.log" || fail "the log line does not name the rule"
 
 milter_alive || fail "milter died"
+# a clean stop (the harvest writer is finished and freed) and no sanitizer report
+kill "$MILTER_PID"
+wait_for 100 sh -c "! kill -0 $MILTER_PID 2>/dev/null" || fail "milter did not stop on SIGTERM"
+wait "$MILTER_PID"; rc=$?
+MILTER_PID=""
+[ "$rc" -eq 0 ] || fail "milter exit status $rc after SIGTERM"
+grep -q 'ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer' "$T/milter.log" &&
+    fail "sanitizer report in the milter log"
 if [ "$FAILED" -eq 0 ]; then echo "check-gateway: all passed"; else echo "check-gateway: FAILED"; fi
 exit "$FAILED"
