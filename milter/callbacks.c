@@ -34,6 +34,7 @@
 #define LOG_LINE_MAX   1900
 #define INTERNAL_REASON "local error; try again later"
 #define SUBJECTS_MAX   8        /* Subject headers retagged; more are removed */
+#define FROMS_MAX      8        /* From values kept for SigningPolicy */
 
 /* A header to delete: its name and which occurrence of that name it is (1-based),
  * as smfi_chgheader() counts. */
@@ -56,6 +57,9 @@ typedef struct message {
     /* SubjectTag-*: the Subject values as received, to retag at end of message */
     unsigned     n_subjects;
     char        *subjects[SUBJECTS_MAX];   /* owned */
+    /* SigningPolicy: the From values, for a message too large to be parsed */
+    unsigned     n_froms;
+    char        *froms[FROMS_MAX];         /* owned */
 } message;
 
 /* Where the current transaction stands.  It begins at DATA (or, for an MTA that
@@ -91,6 +95,8 @@ static void message_free(message *m)
     free(m->removals);
     for (unsigned i = 0; i < m->n_subjects && i < SUBJECTS_MAX; i++)
         free(m->subjects[i]);
+    for (unsigned i = 0; i < m->n_froms && i < FROMS_MAX; i++)
+        free(m->froms[i]);
     gen_release(m->gen);
     free(m);
     if (large)
@@ -279,6 +285,11 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
         }
         m->n_subjects++;
     }
+    if (m->gen->signing.n && smime_ascii_casecmp_n(name, strlen(name), "From", 4) == 0) {
+        if (m->n_froms < FROMS_MAX && !(m->froms[m->n_froms] = strdup(value)))
+            message_error(m, "%s", "out of memory");
+        m->n_froms++;
+    }
     if (!m->client[0] && (smime_ascii_casecmp_n(name, strlen(name), "User-Agent", 10) == 0 ||
                           smime_ascii_casecmp_n(name, strlen(name), "X-Mailer", 8) == 0))
         snprintf(m->client, sizeof(m->client), "%s", value);
@@ -319,8 +330,9 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 }
 
 /* The report for a message too large to check: one neutral result, as the core
- * gives for a buffer over its limit. */
-static smime_report *too_big_report(size_t limit)
+ * gives for a buffer over its limit, and (for SigningPolicy) the authors of the
+ * From values kept, when there is a message to take them from. */
+static smime_report *too_big_report(size_t limit, const message *m)
 {
     smime_report *r = smime_report_new();
     smime_sig_report *s = r ? smime_report_add_sig(r) : NULL;
@@ -331,6 +343,11 @@ static smime_report *too_big_report(size_t limit)
     s->result = SMIME_RESULT_NEUTRAL;
     snprintf(s->part, sizeof(s->part), "1");
     snprintf(s->reason, sizeof(s->reason), "message larger than %zu bytes; not checked", limit);
+    for (unsigned i = 0; m && i < m->n_froms && i < FROMS_MAX; i++)
+        if (m->froms[i])
+            smime_mime_authors_add(&r->authors, m->froms[i]);
+    if (m && m->n_froms > FROMS_MAX)
+        r->authors.total += m->n_froms - FROMS_MAX;   /* unkept: the policy refuses */
     return r;
 }
 
@@ -578,7 +595,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
         goto done;
     }
     if (m->spool.too_big) {
-        r = too_big_report(g->cfg.max_message_size);
+        r = too_big_report(g->cfg.max_message_size, m);
         if (!r)
             snprintf(err, sizeof(err), "out of memory");
     } else if (spool_view(&m->spool, &data, &len) < 0) {
@@ -776,7 +793,7 @@ int callbacks_test_file(const milter_gen *g, const char *path)
     const char *data;
     size_t len;
     if (s.too_big)
-        r = too_big_report(g->cfg.max_message_size);
+        r = too_big_report(g->cfg.max_message_size, NULL);
     else if (spool_view(&s, &data, &len) == 0)
         r = verify(g, data, len, err, sizeof(err));
     if (!r) {

@@ -598,6 +598,58 @@ static void authors_collect(GMimeMessage *msg, smime_mime_authors *out)
     }
 }
 
+void smime_mime_authors_add(smime_mime_authors *authors, const char *from_value)
+{
+    authors->from_headers++;
+    InternetAddressList *list = internet_address_list_parse(NULL, from_value);
+    if (list) {
+        authors_add_list(list, authors);
+        g_object_unref(list);
+    }
+}
+
+void smime_mime_scan_authors(const char *msg, size_t len, smime_mime_authors *authors)
+{
+    memset(authors, 0, sizeof(*authors));
+    size_t end = len < SMIME_AUTHORS_SCAN_MAX ? len : SMIME_AUTHORS_SCAN_MAX;
+    char *value = g_malloc(SMIME_AUTHORS_VALUE_MAX + 1);
+    size_t i = 0;
+    while (i < end) {
+        const char *line = msg + i;
+        const char *nl = memchr(line, '\n', end - i);
+        size_t n = nl ? (size_t)(nl - line) : end - i;
+        size_t next = i + n + (nl ? 1 : 0);
+        if (n == 0 || (n == 1 && line[0] == '\r'))
+            break;                   /* the end of the header section */
+        if (n >= 5 && g_ascii_strncasecmp(line, "From:", 5) == 0) {
+            /* the value with its continuation lines, folds kept */
+            size_t vl = 0;
+            const char *p = line + 5;
+            size_t pn = n - 5;
+            for (;;) {
+                size_t take = pn < SMIME_AUTHORS_VALUE_MAX - vl ? pn : SMIME_AUTHORS_VALUE_MAX - vl;
+                memcpy(value + vl, p, take);
+                vl += take;
+                if (next >= end || (msg[next] != ' ' && msg[next] != '\t'))
+                    break;
+                p = msg + next;
+                nl = memchr(p, '\n', end - next);
+                pn = nl ? (size_t)(nl - p) : end - next;
+                next += pn + (nl ? 1 : 0);
+                if (vl < SMIME_AUTHORS_VALUE_MAX)
+                    value[vl++] = ' ';
+            }
+            value[vl] = '\0';
+            for (size_t k = 0; k < vl; k++)
+                if (value[k] == '\r' || value[k] == '\0')
+                    value[k] = ' ';
+            smime_mime_authors_add(authors, value);
+        }
+        i = next;
+    }
+    g_free(value);
+}
+
 static int walk_object(smime_mime_walk *w, GMimeObject *obj, span ent, const char *id,
                        int message_root, unsigned depth, const smime_mime_addrs *addrs);
 static int walk_message(smime_mime_walk *w, GMimeMessage *msg, span ent, const char *prefix,

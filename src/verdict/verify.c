@@ -582,6 +582,8 @@ int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
         s->code = "too-large";
         snprintf(s->reason, sizeof(s->reason), "message larger than %zu bytes; not checked",
                  opt->max_message_size);
+        /* a per-sender policy still applies to its authors */
+        smime_mime_scan_authors(msg, len, &report->authors);
         *out = report;
         return 0;
     }

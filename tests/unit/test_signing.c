@@ -12,6 +12,7 @@
 #include "smime/lint/lint.h"
 #include "smime/report/authres.h"
 #include "smime/verdict/signing.h"
+#include "smime/verdict/verify.h"
 
 #define FP_A "67FAA83B18C747008D71862C4CAD769C4E2D744AF955653E0DD2A67D87C9273C"
 #define FP_B "0000000000000000000000000000000000000000000000000000000000000001"
@@ -373,6 +374,56 @@ static void test_authres_properties(void **state)
     smime_signing_free(&p);
 }
 
+/* A message too large to be walked is still matched on its From headers (read
+ * from the header section alone), so size does not evade a rule. */
+static void test_too_large_still_matched(void **state)
+{
+    (void)state;
+    static const char msg[] = "Received: x\r\n"
+                              "FROM: Someone <a@world.example>,\r\n"
+                              "\t\"CEO\" <ceo@Partner.Example>\r\n"
+                              "Subject: big\r\n"
+                              "\r\n"
+                              "From: body@not-a-header.example\r\n"
+                              "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n";
+    smime_verify_options opt;
+    smime_verify_options_default(&opt, 1767225600);
+    opt.max_message_size = 64;
+    smime_report *r = NULL;
+    char err[256];
+    assert_int_equal(smime_verify_message(msg, sizeof(msg) - 1, NULL, &opt, &r, err, sizeof(err)), 0);
+    assert_int_equal(r->n_sigs, 1);
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_NEUTRAL);
+    assert_int_equal(r->authors.n, 2);
+    assert_int_equal(r->authors.from_headers, 1);
+    assert_string_equal(r->authors.addr[0], "a@world.example");
+    assert_string_equal(r->authors.addr[1], "ceo@Partner.Example");
+    smime_signing_policy p;
+    assert_int_equal(parse("partner.example\n", &p, err, sizeof(err)), 0);
+    smime_decision d;
+    decide(&p, r, &d);
+    assert_int_equal(r->signing.applied, 1);
+    assert_int_equal(d.action, SMIME_ACTION_REJECT);
+    assert_non_null(strstr(r->signing.reason, "no S/MIME signature covers the message itself"));
+    smime_signing_free(&p);
+    smime_report_free(r);
+
+    /* the scanner alone: 17 addresses over two headers, counted past the cap */
+    char big[2048];
+    size_t o = (size_t)snprintf(big, sizeof(big), "From: ");
+    for (int i = 0; i < 10; i++)
+        o += (size_t)snprintf(big + o, sizeof(big) - o, "%sa%d@x.example", i ? ", " : "", i);
+    o += (size_t)snprintf(big + o, sizeof(big) - o, "\nFrom: ");
+    for (int i = 0; i < 7; i++)
+        o += (size_t)snprintf(big + o, sizeof(big) - o, "%sb%d@y.example", i ? ", " : "", i);
+    o += (size_t)snprintf(big + o, sizeof(big) - o, "\n\nbody\n");
+    smime_mime_authors a;
+    smime_mime_scan_authors(big, o, &a);
+    assert_int_equal(a.from_headers, 2);
+    assert_int_equal(a.n, SMIME_MAX_ADDRS);
+    assert_int_equal(a.total, 17);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +432,9 @@ int main(void)
         cmocka_unit_test(test_match_precedence),
         cmocka_unit_test(test_decision),
         cmocka_unit_test(test_authres_properties),
+        cmocka_unit_test(test_too_large_still_matched),
     };
+    if (smime_init() < 0)
+        return 1;
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,6 +100,18 @@ char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out
  * walk).  Returns 0 or the first non-zero visitor value; -1 on memory failure. */
 int smime_mime_walk_message(const char *msg, size_t len, const smime_mime_limits *lim,
                             smime_mime_visit_fn visit, void *ctx);
+/* Adds the mailboxes of one From header value (as in the message, folds allowed)
+ * to *authors, counting those past SMIME_MAX_ADDRS in total only. */
+void smime_mime_authors_add(smime_mime_authors *authors, const char *from_value);
+
+/* Fills *authors (zeroed first) from the From headers of a message's header
+ * section, without parsing the rest: for a message too large to be walked.  At
+ * most SMIME_AUTHORS_SCAN_MAX bytes are looked at, and a From value is cut at
+ * SMIME_AUTHORS_VALUE_MAX bytes. */
+#define SMIME_AUTHORS_SCAN_MAX  (1u << 20)
+#define SMIME_AUTHORS_VALUE_MAX (16u << 10)
+void smime_mime_scan_authors(const char *msg, size_t len, smime_mime_authors *authors);
+
 /* The same, also filling *authors (zeroed first) from the top-level header. */
 int smime_mime_walk_message_authors(const char *msg, size_t len, const smime_mime_limits *lim,
                                     smime_mime_visit_fn visit, void *ctx,
