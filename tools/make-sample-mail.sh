@@ -5,8 +5,9 @@
 #   sh tools/make-sample-mail.sh [OUTDIR]        (default OUTDIR: sample-mail)
 #
 # Needs only a POSIX shell, awk, coreutils and the OpenSSL 3.0 command line; no
-# network.  Everything in OUTDIR/pki and OUTDIR/*.eml is replaced; OUTDIR/README.md
-# is kept.  Keys and serial numbers are random, so every run gives different bytes
+# network.  At the end it runs tools/make-sample-mail-extra.sh, which also needs
+# python3 and libnss3-tools.  Everything in OUTDIR/pki and OUTDIR/*.eml is
+# replaced; OUTDIR/README.md is kept.  Keys and serial numbers are random, so every run gives different bytes
 # but the same kinds of messages and the same MANIFEST.
 #
 # Layout of the output, and what each message is expected to yield, are described
@@ -42,14 +43,10 @@ ossl() {
 }
 
 # ---------------------------------------------------------------------------
-# Byte helpers
+# Byte helpers (crlf, b64 and the MIME framing are in sample-mail-lib.sh)
 # ---------------------------------------------------------------------------
 
-# crlf: stdin -> stdout with every line ended by CRLF (existing CRs kept single).
-crlf() { awk '{ sub(/\r$/, ""); printf "%s\r\n", $0 }'; }
-
-# b64: stdin (binary) -> base64 in 64-character CRLF lines.
-b64() { openssl base64 -e | crlf; }
+. "$(dirname "$0")/sample-mail-lib.sh"
 
 # hexbytes: stdin (binary) -> lower-case hex, no spaces or newlines.
 hexbytes() { od -An -v -tx1 | tr -d ' \n'; }
@@ -293,35 +290,6 @@ MANIFEST=$TMP/MANIFEST
 expect() { echo "$*" >>"$MANIFEST"; }
 note() { echo "# $*" >>"$MANIFEST"; }
 
-# headers FROM TO SUBJECT ID: the message header block (without the blank line).
-headers() {
-    printf 'From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s@example.test>\r\nMIME-Version: 1.0\r\n' \
-        "$1" "$2" "$3" "$DATE" "$4"
-}
-
-# text_entity: body on stdin -> a text/plain MIME entity (CRLF) on stdout.
-text_entity() {
-    printf 'Content-Type: text/plain; charset=us-ascii; format=flowed\r\nContent-Transfer-Encoding: 7bit\r\n\r\n'
-    crlf
-}
-
-ALICE="Alice Example <alice@example.test>"
-BOB="Bob Example <bob@example.test>"
-CAROL="Carol Example <carol@example.test>"
-
-# default body
-body() {
-    cat <<EOF
-Hi Carol,
-
-The quarterly review meeting is on Tuesday at 10:00 in room 4.
-Please bring the figures we discussed last week.
-
-Regards,
-${1:-Alice}
-EOF
-}
-
 # sign_detached KEYNAME CONTENT OUT.der [openssl cms options...]
 sign_detached() {
     k=$1 c=$2 o=$3; shift 3
@@ -333,38 +301,6 @@ sign_opaque() {
     k=$1 c=$2 o=$3; shift 3
     ossl cms -sign -nodetach -binary -in "$c" -signer "$PKI/$k.pem" -inkey "$PKI/$k.key" \
         -certfile "$INTER" -outform DER -out "$o" "$@"
-}
-
-# multipart_signed CONTENT SIG.der BOUNDARY MICALG [SIGTYPE [PREAMBLE EPILOGUE]]
-# -> the multipart/signed entity (its Content-Type header, a blank line, body).
-# The signed bytes are CONTENT exactly; the CRLF after it belongs to the boundary.
-multipart_signed() {
-    c=$1 s=$2 b=$3 mic=$4 st=${5:-application/pkcs7-signature} pre=${6:-} epi=${7:-}
-    printf 'Content-Type: multipart/signed; protocol="application/pkcs7-signature";\r\n'
-    printf '\tmicalg=%s; boundary="%s"\r\n\r\n' "$mic" "$b"
-    [ -z "$pre" ] || printf '%s\r\n' "$pre"
-    printf -- '--%s\r\n' "$b"
-    cat "$c"
-    printf '\r\n--%s\r\n' "$b"
-    printf 'Content-Type: %s; name="smime.p7s"\r\n' "$st"
-    printf 'Content-Transfer-Encoding: base64\r\n'
-    printf 'Content-Disposition: attachment; filename="smime.p7s"\r\n'
-    printf 'Content-Description: S/MIME Cryptographic Signature\r\n\r\n'
-    b64 <"$s"
-    printf -- '--%s--\r\n' "$b"
-    [ -z "$epi" ] || printf '%s\r\n' "$epi"
-}
-
-# opaque_entity DER TYPE [SMIMETYPE]: an application/(x-)pkcs7-mime entity.
-opaque_entity() {
-    if [ -n "${3:-}" ]; then
-        printf 'Content-Type: %s; smime-type=%s;\r\n\tname="smime.p7m"\r\n' "$2" "$3"
-    else
-        printf 'Content-Type: %s; name="smime.p7m"\r\n' "$2"
-    fi
-    printf 'Content-Transfer-Encoding: base64\r\n'
-    printf 'Content-Disposition: attachment; filename="smime.p7m"\r\n\r\n'
-    b64 <"$1"
 }
 
 # signed_msg FILE KEY MICALG FROM SUBJECT [cms options...]: the common case,
@@ -738,5 +674,9 @@ done
 EOF
   cat "$MANIFEST"
 } >"$OUT/MANIFEST"
+
+# The messages of other CMS writers (NSS, BER, RSA-PSS with every hash) and the
+# author header cases, made from the same PKI; they add their own MANIFEST block.
+sh "$(dirname "$0")/make-sample-mail-extra.sh" "$OUT"
 
 log "done: $(ls "$OUT"/*.eml | wc -l | tr -d ' ') messages in $OUT"

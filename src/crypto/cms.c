@@ -3,11 +3,14 @@
 #include "smime/crypto/cms.h"
 
 #include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
 #include <gnutls/pkcs7.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "smime/crypto/ber.h"
+#include "smime/crypto/der.h"
 #include "smime/crypto/pki.h"
 #include "smime/util/text.h"
 
@@ -15,10 +18,6 @@
 #define OID_MESSAGE_DIGEST "1.2.840.113549.1.9.4"
 /* Certificates looked at in one SignedData, repeats included. */
 #define CERT_SCAN_MAX 256
-/* Nesting we follow when looking for BER indefinite lengths; ContentInfo nests a
- * handful of levels, anything deeper is hostile. */
-#define BER_SCAN_DEPTH 24
-
 /* A carried certificate is parsed only when something asks for it: parsing is
  * most of what a warm verification costs, and with a remembered path only the
  * signer's is needed. */
@@ -35,41 +34,10 @@ struct smime_cms {
     unsigned           n_signers;
     size_t             n_certs_carried;  /* in the SignedData, read or not */
     size_t             n_certs_unread;   /* distinct ones past the cap, or never looked at */
-    int                ber_indefinite;   /* input used indefinite lengths somewhere */
+    uint8_t           *der_cms;    /* the SignedData re-encoded as DER, owned; GnuTLS reads this */
+    size_t             der_cms_len;
     smime_key_limits   key_limits;
 };
-
-/* 1 when the TLV tree in p[0..n) uses an indefinite length anywhere.  GnuTLS
- * follows those only a few levels deep and then reports a plain signature
- * failure, indistinguishable from tampering (DESIGN.md section 3). */
-static int ber_has_indefinite(const unsigned char *p, size_t n, unsigned depth)
-{
-    size_t i = 0;
-    while (i + 2 <= n) {
-        unsigned char tag = p[i];
-        if ((tag & 0x1f) == 0x1f)
-            return 0;            /* high tag numbers do not occur in CMS */
-        size_t len = p[i + 1], hdr = 2;
-        if (len == 0x80)
-            return 1;
-        if (len & 0x80) {
-            size_t k = len & 0x7f;
-            if (k > 4 || i + 2 + k > n)
-                return 0;
-            len = 0;
-            for (size_t j = 0; j < k; j++)
-                len = (len << 8) | p[i + 2 + j];
-            hdr = 2 + k;
-        }
-        if (len > n - i - hdr)
-            return 0;
-        if ((tag & 0x20) && depth < BER_SCAN_DEPTH &&
-            ber_has_indefinite(p + i + hdr, len, depth + 1))
-            return 1;
-        i += hdr + len;
-    }
-    return 0;
-}
 
 const char *smime_sig_status_code(smime_sig_status st)
 {
@@ -106,12 +74,28 @@ int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smi
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    cms->ber_indefinite = ber_has_indefinite(der, len, 0);
-    gnutls_datum_t d = { (unsigned char *)der, (unsigned)len };
+    /* Senders write BER (NSS: indefinite lengths, nested OCTET STRING segments)
+     * and GnuTLS follows it only part of the way, then reports a plain signature
+     * failure.  So GnuTLS only ever sees DER, whatever the sender wrote.  This
+     * changes nothing that is signed: the signature covers the DER of the signed
+     * attributes (RFC 5652 5.4, a SET OF re-encoded by the verifier anyway) or,
+     * without them, the content octets, and those octets are the same however
+     * they are segmented; messageDigest is a hash of the content octets too.
+     * Re-encoding can also not turn a failing message into anything but a
+     * failure: a tampered message fails on its DER form exactly as on its BER
+     * form, and BER that cannot be read is refused here, as any garbage is. */
+    char why[SMIME_TEXT_MAX];
+    if (smime_ber_to_der((smime_span){ der, len }, &cms->der_cms, &cms->der_cms_len, why,
+                         sizeof(why)) < 0) {
+        snprintf(err, errlen, "signature is not a readable CMS SignedData (%s)", why);
+        smime_cms_free(cms);
+        return -1;
+    }
+    gnutls_datum_t d = { cms->der_cms, (unsigned)cms->der_cms_len };
     int rc = gnutls_pkcs7_import(cms->pkcs7, &d, GNUTLS_X509_FMT_DER);
     if (rc < 0) {
-        snprintf(err, errlen, "signature is not a readable CMS SignedData (%s%s)",
-                 gnutls_strerror(rc), cms->ber_indefinite ? ", BER indefinite lengths" : "");
+        snprintf(err, errlen, "signature is not a readable CMS SignedData (%s)",
+                 gnutls_strerror(rc));
         smime_cms_free(cms);
         return -1;
     }
@@ -176,6 +160,7 @@ void smime_cms_free(smime_cms *cms)
     free(cms->readable);
     if (cms->pkcs7)
         gnutls_pkcs7_deinit(cms->pkcs7);
+    free(cms->der_cms);
     free(cms);
 }
 
@@ -319,6 +304,262 @@ static int signed_attrs_complete(gnutls_pkcs7_attrs_t attrs)
     return has_ct && has_md;
 }
 
+/* OIDs as DER content octets. */
+#define DER_OID_RSASSA_PSS "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0a"
+#define DER_OID_MGF1       "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x08"
+#define DER_OID_SHA256     "\x60\x86\x48\x01\x65\x03\x04\x02\x01"
+#define DER_OID_SHA384     "\x60\x86\x48\x01\x65\x03\x04\x02\x02"
+#define DER_OID_SHA512     "\x60\x86\x48\x01\x65\x03\x04\x02\x03"
+#define DER_OID_SHA1       "\x2b\x0e\x03\x02\x1a"
+#define DER_OID_CONTENT_TYPE   "\x2a\x86\x48\x86\xf7\x0d\x01\x09\x03"
+#define DER_OID_MESSAGE_DIGEST "\x2a\x86\x48\x86\xf7\x0d\x01\x09\x04"
+
+/* What the verifier needs of one SignerInfo and its SignedData, read from our
+ * DER re-encoding (spans into cms->der_cms). */
+typedef struct signer_der {
+    smime_span content_type;   /* eContentType OID content */
+    smime_span econtent;       /* eContent octets; p NULL when detached */
+    smime_span digest_alg;     /* digestAlgorithm AlgorithmIdentifier content */
+    smime_span signed_attrs;   /* the whole [0] element; len 0 when absent */
+    smime_span sig_alg;        /* signatureAlgorithm AlgorithmIdentifier content */
+    smime_span signature;      /* signature OCTET STRING content */
+} signer_der;
+
+/* ContentInfo { contentType, [0] SignedData { version, digestAlgorithms,
+ * encapContentInfo, [0] certificates?, [1] crls?, signerInfos } } (RFC 5652 5). */
+static int read_signer_der(const smime_cms *cms, unsigned idx, signer_der *out)
+{
+    memset(out, 0, sizeof(*out));
+    smime_der_tlv ci, t, sd, ec, x, sis, si;
+    smime_der_reader r, er, sr;
+    if (smime_der_parse_one((smime_span){ cms->der_cms, cms->der_cms_len }, &ci) < 0 ||
+        ci.tag != SMIME_DER_SEQUENCE)
+        return -1;
+    smime_der_reader_init(&r, ci.val);
+    if (smime_der_expect(&r, SMIME_DER_OID, &t) < 0 || smime_der_expect(&r, SMIME_DER_CTXC(0), &t) < 0 ||
+        smime_der_parse_one(t.val, &sd) < 0 || sd.tag != SMIME_DER_SEQUENCE)
+        return -1;
+    smime_der_reader_init(&r, sd.val);
+    if (smime_der_expect(&r, SMIME_DER_INTEGER, &t) < 0 || smime_der_expect(&r, SMIME_DER_SET, &t) < 0 ||
+        smime_der_expect(&r, SMIME_DER_SEQUENCE, &ec) < 0)
+        return -1;
+    smime_der_reader_init(&er, ec.val);
+    if (smime_der_expect(&er, SMIME_DER_OID, &t) < 0)
+        return -1;
+    out->content_type = t.val;
+    int rc = smime_der_optional(&er, SMIME_DER_CTXC(0), &x);
+    if (rc < 0)
+        return -1;
+    if (rc == 1) {
+        if (smime_der_parse_one(x.val, &t) < 0 || t.tag != SMIME_DER_OCTET_STRING)
+            return -1;
+        out->econtent = t.val;
+        if (!out->econtent.p)
+            out->econtent.p = x.val.p;      /* empty content is still content */
+    }
+    if (smime_der_optional(&r, SMIME_DER_CTXC(0), &x) < 0 ||
+        smime_der_optional(&r, SMIME_DER_CTXC(1), &x) < 0 ||
+        smime_der_expect(&r, SMIME_DER_SET, &sis) < 0)
+        return -1;
+    smime_der_reader_init(&sr, sis.val);
+    for (unsigned i = 0; i <= idx; i++)
+        if (smime_der_expect(&sr, SMIME_DER_SEQUENCE, &si) < 0)
+            return -1;
+    smime_der_reader_init(&r, si.val);
+    if (smime_der_expect(&r, SMIME_DER_INTEGER, &t) < 0 || smime_der_next(&r, &t) != 1 ||
+        smime_der_expect(&r, SMIME_DER_SEQUENCE, &t) < 0)
+        return -1;
+    out->digest_alg = t.val;
+    rc = smime_der_optional(&r, SMIME_DER_CTXC(0), &t);
+    if (rc < 0)
+        return -1;
+    if (rc == 1)
+        out->signed_attrs = t.tlv;
+    if (smime_der_expect(&r, SMIME_DER_SEQUENCE, &t) < 0)
+        return -1;
+    out->sig_alg = t.val;
+    if (smime_der_expect(&r, SMIME_DER_OCTET_STRING, &t) < 0)
+        return -1;
+    out->signature = t.val;
+    return 0;
+}
+
+/* The hash an AlgorithmIdentifier (content octets) names, parameters NULL or
+ * absent; GNUTLS_DIG_SHA1 for SHA-1 so that it can be named, UNKNOWN else. */
+static gnutls_digest_algorithm_t hash_alg(smime_span alg)
+{
+    smime_der_reader r;
+    smime_der_tlv oid, null;
+    smime_der_reader_init(&r, alg);
+    if (smime_der_expect(&r, SMIME_DER_OID, &oid) < 0)
+        return GNUTLS_DIG_UNKNOWN;
+    int has_null = smime_der_optional(&r, SMIME_DER_NULL, &null);
+    if (has_null < 0 || (has_null == 1 && null.val.len) || !smime_der_at_end(&r))
+        return GNUTLS_DIG_UNKNOWN;
+    if (SMIME_OID_EQ(oid.val, DER_OID_SHA256))
+        return GNUTLS_DIG_SHA256;
+    if (SMIME_OID_EQ(oid.val, DER_OID_SHA384))
+        return GNUTLS_DIG_SHA384;
+    if (SMIME_OID_EQ(oid.val, DER_OID_SHA512))
+        return GNUTLS_DIG_SHA512;
+    if (SMIME_OID_EQ(oid.val, DER_OID_SHA1))
+        return GNUTLS_DIG_SHA1;
+    return GNUTLS_DIG_UNKNOWN;
+}
+
+static const char *hash_name(gnutls_digest_algorithm_t d)
+{
+    return d == GNUTLS_DIG_UNKNOWN ? "unknown" : gnutls_digest_get_name(d);
+}
+
+/* RSASSA-PSS-params (RFC 4055 3.1): the one set RFC 8551 profiles and the SBR
+ * permits is hash SHA-256/384/512, MGF1 with the same hash, salt = hash length,
+ * trailer 1.  Returns that hash, or GNUTLS_DIG_UNKNOWN with what was found in
+ * why.  The defaults (SHA-1, MGF1-SHA-1, salt 20) are outside the set. */
+static gnutls_digest_algorithm_t pss_params(smime_span sig_alg, char *why, size_t whylen)
+{
+    smime_der_reader r, pr, mr;
+    smime_der_tlv oid, params, x, y, mgf_oid;
+    gnutls_digest_algorithm_t hash = GNUTLS_DIG_SHA1, mgf = GNUTLS_DIG_SHA1;
+    int64_t salt = 20, trailer = 1;
+    smime_der_reader_init(&r, sig_alg);
+    if (smime_der_expect(&r, SMIME_DER_OID, &oid) < 0 || smime_der_next(&r, &params) != 1 ||
+        params.tag != SMIME_DER_SEQUENCE || !smime_der_at_end(&r)) {
+        snprintf(why, whylen, "parameters missing or not a SEQUENCE");
+        return GNUTLS_DIG_UNKNOWN;
+    }
+    smime_der_reader_init(&pr, params.val);
+    int rc = smime_der_optional(&pr, SMIME_DER_CTXC(0), &x);
+    if (rc == 1)
+        hash = smime_der_parse_one(x.val, &y) == 0 && y.tag == SMIME_DER_SEQUENCE ? hash_alg(y.val)
+                                                                             : GNUTLS_DIG_UNKNOWN;
+    if (rc >= 0 && (rc = smime_der_optional(&pr, SMIME_DER_CTXC(1), &x)) == 1) {
+        mgf = GNUTLS_DIG_UNKNOWN;
+        if (smime_der_parse_one(x.val, &y) == 0 && y.tag == SMIME_DER_SEQUENCE) {
+            smime_der_reader_init(&mr, y.val);
+            if (smime_der_expect(&mr, SMIME_DER_OID, &mgf_oid) == 0 &&
+                SMIME_OID_EQ(mgf_oid.val, DER_OID_MGF1) &&
+                smime_der_expect(&mr, SMIME_DER_SEQUENCE, &y) == 0 && smime_der_at_end(&mr))
+                mgf = hash_alg(y.val);
+        }
+    }
+    if (rc >= 0 && (rc = smime_der_optional(&pr, SMIME_DER_CTXC(2), &x)) == 1 &&
+        (smime_der_parse_one(x.val, &y) < 0 || y.tag != SMIME_DER_INTEGER ||
+         smime_der_int_i64(y.val, &salt) < 0))
+        salt = -1;
+    if (rc >= 0 && (rc = smime_der_optional(&pr, SMIME_DER_CTXC(3), &x)) == 1 &&
+        (smime_der_parse_one(x.val, &y) < 0 || y.tag != SMIME_DER_INTEGER ||
+         smime_der_int_i64(y.val, &trailer) < 0))
+        trailer = -1;
+    if (rc < 0 || !smime_der_at_end(&pr)) {
+        snprintf(why, whylen, "RSASSA-PSS-params cannot be read");
+        return GNUTLS_DIG_UNKNOWN;
+    }
+    int sha2 = hash == GNUTLS_DIG_SHA256 || hash == GNUTLS_DIG_SHA384 || hash == GNUTLS_DIG_SHA512;
+    if (!sha2 || mgf != hash || salt != (int64_t)gnutls_hash_get_len(hash) || trailer != 1) {
+        snprintf(why, whylen, "hash %s, MGF1 with %s, salt %lld, trailer %lld", hash_name(hash),
+                 mgf == GNUTLS_DIG_UNKNOWN ? "unknown or not MGF1" : hash_name(mgf),
+                 (long long)salt, (long long)trailer);
+        return GNUTLS_DIG_UNKNOWN;
+    }
+    return hash;
+}
+
+/* The single value of the signed attribute `oid` (content octets) in the [0]
+ * element attrs, as a whole TLV: 1 found, 0 absent, -1 repeated, several
+ * values, or unreadable (RFC 5652 5.3, 11: contentType and messageDigest are
+ * single-valued and appear once). */
+static int signed_attr_value(smime_span attrs, const char *oid, size_t oid_len, smime_der_tlv *value)
+{
+    smime_der_tlv set, a, t, vals;
+    smime_der_reader r, ar, vr;
+    if (smime_der_parse_one(attrs, &set) < 0)
+        return -1;
+    smime_der_reader_init(&r, set.val);
+    int found = 0, rc;
+    while ((rc = smime_der_next(&r, &a)) == 1) {
+        if (a.tag != SMIME_DER_SEQUENCE)
+            return -1;
+        smime_der_reader_init(&ar, a.val);
+        if (smime_der_expect(&ar, SMIME_DER_OID, &t) < 0 || smime_der_expect(&ar, SMIME_DER_SET, &vals) < 0 ||
+            !smime_der_at_end(&ar))
+            return -1;
+        if (!smime_der_oid_eq(t.val, oid, oid_len))
+            continue;
+        smime_der_reader_init(&vr, vals.val);
+        if (found++ || smime_der_next(&vr, value) != 1 || !smime_der_at_end(&vr))
+            return -1;
+    }
+    return rc < 0 ? -1 : found;
+}
+
+/* Verifies an RSASSA-PSS SignerInfo with the hash its parameters name, which
+ * GnuTLS 3.7.9 misreads for SHA-384/512 (DESIGN.md).  RFC 5652 5.4: with signed
+ * attributes the signature covers their DER as a SET OF (the [0] tag replaced),
+ * and messageDigest must be the hash of the content; without, it covers the
+ * content.  Returns what gnutls_pkcs7_verify_direct would: 0 verified,
+ * GNUTLS_E_PK_SIG_VERIFY_FAILED for altered content, attributes or signature,
+ * GNUTLS_E_NO_EMBEDDED_DATA without content, another GnuTLS error else. */
+static int pss_verify(const signer_der *si, gnutls_digest_algorithm_t hash, gnutls_x509_crt_t cert,
+                      const void *data, size_t len)
+{
+    gnutls_datum_t content;
+    if (data) {
+        /* A detached signature that also carries content signs that content;
+         * the part it came with must be the same bytes. */
+        if (si->econtent.p && (si->econtent.len != len || memcmp(si->econtent.p, data, len) != 0))
+            return GNUTLS_E_PK_SIG_VERIFY_FAILED;
+        content = (gnutls_datum_t){ (unsigned char *)data, (unsigned)len };
+    } else if (si->econtent.p) {
+        content = (gnutls_datum_t){ (unsigned char *)si->econtent.p, (unsigned)si->econtent.len };
+    } else {
+        return GNUTLS_E_NO_EMBEDDED_DATA;
+    }
+    unsigned char *signed_copy = NULL;
+    gnutls_datum_t sigdata = content;
+    if (si->signed_attrs.len) {
+        smime_der_tlv md, ct;
+        if (signed_attr_value(si->signed_attrs, DER_OID_MESSAGE_DIGEST,
+                              sizeof(DER_OID_MESSAGE_DIGEST) - 1, &md) != 1 ||
+            signed_attr_value(si->signed_attrs, DER_OID_CONTENT_TYPE,
+                              sizeof(DER_OID_CONTENT_TYPE) - 1, &ct) != 1 ||
+            md.tag != SMIME_DER_OCTET_STRING || ct.tag != SMIME_DER_OID)
+            return GNUTLS_E_PARSING_ERROR;
+        unsigned char digest[64];
+        if (gnutls_hash_fast(hash, content.data, content.size, digest) < 0)
+            return GNUTLS_E_HASH_FAILED;
+        if (md.val.len != gnutls_hash_get_len(hash) || memcmp(md.val.p, digest, md.val.len) != 0 ||
+            ct.val.len != si->content_type.len ||
+            memcmp(ct.val.p, si->content_type.p, ct.val.len) != 0)
+            return GNUTLS_E_PK_SIG_VERIFY_FAILED;
+        signed_copy = malloc(si->signed_attrs.len);
+        if (!signed_copy)
+            return GNUTLS_E_MEMORY_ERROR;
+        memcpy(signed_copy, si->signed_attrs.p, si->signed_attrs.len);
+        signed_copy[0] = SMIME_DER_SET;
+        sigdata = (gnutls_datum_t){ signed_copy, (unsigned)si->signed_attrs.len };
+    }
+    gnutls_pubkey_t pub = NULL;
+    int rc = gnutls_pubkey_init(&pub);
+    if (rc == 0)
+        rc = gnutls_pubkey_import_x509(pub, cert, 0);
+    if (rc == 0) {
+        /* GnuTLS names PSS over an rsaEncryption key "RSAE", over an
+         * id-RSASSA-PSS key plain; the padding and salt are the same. */
+        int rsae = gnutls_pubkey_get_pk_algorithm(pub, NULL) == GNUTLS_PK_RSA;
+        gnutls_sign_algorithm_t algo =
+            hash == GNUTLS_DIG_SHA256 ? (rsae ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA256 : GNUTLS_SIGN_RSA_PSS_SHA256)
+            : hash == GNUTLS_DIG_SHA384 ? (rsae ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA384 : GNUTLS_SIGN_RSA_PSS_SHA384)
+                                        : (rsae ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA512 : GNUTLS_SIGN_RSA_PSS_SHA512);
+        gnutls_datum_t sig = { (unsigned char *)si->signature.p, (unsigned)si->signature.len };
+        rc = gnutls_pubkey_verify_data2(pub, algo, 0, &sigdata, &sig);
+    }
+    if (pub)
+        gnutls_pubkey_deinit(pub);
+    free(signed_copy);
+    return rc;
+}
+
 static int weak_key(gnutls_x509_crt_t crt)
 {
     unsigned bits = 0;
@@ -343,14 +584,46 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
         out->signing_time = (int64_t)info.signing_time;
     }
     smime_sig_status st;
-    if (info.algo == GNUTLS_SIGN_UNKNOWN) {
-        st = signer_status(out, SMIME_SIG_UNSUPPORTED,
-                           "signature algorithm not supported (or RSA-PSS parameters other than "
-                           "hash = MGF hash, salt = hash length)");
+    /* RSASSA-PSS is read and verified here, whatever GnuTLS reports for it. */
+    signer_der sd;
+    int have_der = read_signer_der(cms, idx, &sd) == 0;
+    int pss = 0;
+    gnutls_sign_algorithm_t algo = info.algo;
+    gnutls_digest_algorithm_t pss_hash = GNUTLS_DIG_UNKNOWN;
+    if (have_der) {
+        smime_der_reader ar;
+        smime_der_tlv oid;
+        smime_der_reader_init(&ar, sd.sig_alg);
+        pss = smime_der_expect(&ar, SMIME_DER_OID, &oid) == 0 && SMIME_OID_EQ(oid.val, DER_OID_RSASSA_PSS);
+    } else if (info.algo == GNUTLS_SIGN_UNKNOWN ||
+               gnutls_sign_get_pk_algorithm(info.algo) == GNUTLS_PK_RSA_PSS) {
+        st = signer_status(out, SMIME_SIG_MALFORMED, "SignerInfo %u cannot be read", idx);
         goto done;
     }
-    snprintf(out->sig_alg, sizeof(out->sig_alg), "%s", gnutls_sign_get_name(info.algo));
-    gnutls_digest_algorithm_t dig = gnutls_sign_get_hash_algorithm(info.algo);
+    if (pss) {
+        char why[96];
+        pss_hash = pss_params(sd.sig_alg, why, sizeof(why));
+        if (pss_hash == GNUTLS_DIG_UNKNOWN) {
+            st = signer_status(out, SMIME_SIG_UNSUPPORTED, "unsupported RSA-PSS parameters (%s)", why);
+            goto done;
+        }
+        gnutls_digest_algorithm_t named = hash_alg(sd.digest_alg);
+        if (named != pss_hash) {
+            st = signer_status(out, SMIME_SIG_UNSUPPORTED,
+                               "unsupported RSA-PSS parameters (digestAlgorithm %s, signature hash %s)",
+                               hash_name(named), hash_name(pss_hash));
+            goto done;
+        }
+        algo = pss_hash == GNUTLS_DIG_SHA256   ? GNUTLS_SIGN_RSA_PSS_SHA256
+               : pss_hash == GNUTLS_DIG_SHA384 ? GNUTLS_SIGN_RSA_PSS_SHA384
+                                               : GNUTLS_SIGN_RSA_PSS_SHA512;
+    }
+    if (algo == GNUTLS_SIGN_UNKNOWN) {
+        st = signer_status(out, SMIME_SIG_UNSUPPORTED, "signature algorithm not supported");
+        goto done;
+    }
+    snprintf(out->sig_alg, sizeof(out->sig_alg), "%s", gnutls_sign_get_name(algo));
+    gnutls_digest_algorithm_t dig = gnutls_sign_get_hash_algorithm(algo);
     snprintf(out->digest_alg, sizeof(out->digest_alg), "%s",
              dig != GNUTLS_DIG_UNKNOWN ? gnutls_digest_get_name(dig) : "none");
     out->cert = find_signer(cms, &info);
@@ -394,9 +667,12 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
     }
     gnutls_datum_t content = { (unsigned char *)data, (unsigned)len };
     const unsigned base = GNUTLS_VERIFY_DISABLE_TIME_CHECKS | GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS;
-    rc = gnutls_pkcs7_verify_direct(cms->pkcs7, out->cert, idx, data ? &content : NULL, base);
     int weak = 0;
-    if (rc == GNUTLS_E_INSUFFICIENT_SECURITY) {
+    if (pss)
+        rc = pss_verify(&sd, pss_hash, out->cert, data, len);
+    else
+        rc = gnutls_pkcs7_verify_direct(cms->pkcs7, out->cert, idx, data ? &content : NULL, base);
+    if (!pss && rc == GNUTLS_E_INSUFFICIENT_SECURITY) {
         rc = gnutls_pkcs7_verify_direct(cms->pkcs7, out->cert, idx, data ? &content : NULL,
                                         base | GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1 |
                                             GNUTLS_VERIFY_ALLOW_BROKEN);
@@ -407,7 +683,7 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
     int crypto_ok = rc == 0 || rc == GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE;
     /* GnuTLS 3.7 still accepts SHA-1 here; a signature it makes is forgeable. */
     if (dig == GNUTLS_DIG_SHA1 || dig == GNUTLS_DIG_MD5 || dig == GNUTLS_DIG_MD2 ||
-        !gnutls_sign_is_secure2(info.algo, 0))
+        !gnutls_sign_is_secure2(algo, 0))
         weak = 1;
     if (crypto_ok) {
         if (!smime_cert_can_sign(out->cert))
@@ -422,10 +698,6 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
                                "signer key is too weak (RSA below 2048 bits)");
         else
             st = signer_status(out, SMIME_SIG_OK, "signature verified");
-    } else if (rc == GNUTLS_E_PK_SIG_VERIFY_FAILED && cms->ber_indefinite) {
-        st = signer_status(out, SMIME_SIG_MALFORMED,
-                           "signature uses BER indefinite-length encoding that cannot be verified "
-                           "reliably; re-send with DER encoding");
     } else if (rc == GNUTLS_E_PK_SIG_VERIFY_FAILED) {
         st = signer_status(out, SMIME_SIG_BAD,
                            "signature does not verify: the message was altered after signing or the "

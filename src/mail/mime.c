@@ -416,35 +416,48 @@ static const unsigned char OID_AUTH_ENVELOPED[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7
 static const unsigned char OID_COMPRESSED[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
                                                 0x09, 0x10, 0x01, 0x09 };
 
-static int der_skip_header(const unsigned char *p, size_t n, size_t *hdr)
+/* The identifier and length octets at p (one-octet tags: all a ContentInfo has
+ * before its content):  the header size into *hdr and the content length into
+ * *len, SIZE_MAX for the indefinite form.  Long-form lengths may have leading
+ * zero octets (BER, X.690 8.1.3.5): NSS and Outlook write them, and the sniff
+ * must read every encoding the CMS parser below accepts. */
+static int ber_header(const unsigned char *p, size_t n, size_t *hdr, size_t *len)
 {
-    if (n < 2)
+    if (n < 2 || (p[0] & 0x1f) == 0x1f)
         return -1;
-    size_t i = 2;
-    if (p[1] & 0x80) {
-        size_t k = p[1] & 0x7f;
-        if (k == 0) {            /* BER indefinite length: content follows */
-            *hdr = 2;
-            return 0;
-        }
-        if (k > 4 || n < 2 + k)
-            return -1;
-        i += k;
+    if (!(p[1] & 0x80)) {
+        *hdr = 2;
+        *len = p[1];
+        return 0;
     }
-    *hdr = i;
+    size_t k = p[1] & 0x7f;
+    if (k == 0) {                /* indefinite: only a constructed element may be */
+        if (!(p[0] & 0x20))
+            return -1;
+        *hdr = 2;
+        *len = SIZE_MAX;
+        return 0;
+    }
+    if (k > n - 2)
+        return -1;
+    size_t v = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (v > (SIZE_MAX >> 8))
+            return -1;
+        v = v << 8 | p[2 + i];
+    }
+    *hdr = 2 + k;
+    *len = v;
     return 0;
 }
 
 static smime_mime_kind cms_kind(const unsigned char *der, size_t n)
 {
-    size_t h;
-    if (n < 2 || der[0] != 0x30 || der_skip_header(der, n, &h) < 0 || h + 2 > n ||
-        der[h] != 0x06)
+    size_t h, len, oh, olen;     /* len, the outer length, is the CMS parser's to check */
+    if (n < 2 || der[0] != 0x30 || ber_header(der, n, &h, &len) < 0 || h >= n ||
+        der[h] != 0x06 || ber_header(der + h, n - h, &oh, &olen) < 0 || olen > n - h - oh)
         return SMIME_MIME_MALFORMED;
-    size_t olen = der[h + 1];
-    const unsigned char *oid = der + h + 2;
-    if (olen > n - h - 2)
-        return SMIME_MIME_MALFORMED;
+    const unsigned char *oid = der + h + oh;
 #define OID_IS(c) (olen == sizeof(c) && memcmp(oid, c, sizeof(c)) == 0)
     if (OID_IS(OID_SIGNED_DATA))
         return SMIME_MIME_OPAQUE;
@@ -650,6 +663,53 @@ void smime_mime_scan_authors(const char *msg, size_t len, smime_mime_authors *au
     g_free(value);
 }
 
+/* Field names compared with strings of the same length, case-insensitively. */
+static int field_is(const char *p, size_t n, const char *name)
+{
+    return n == strlen(name) && g_ascii_strncasecmp(p, name, n) == 0;
+}
+
+/* Scans the raw header block [start, end) of a message (CRLF form) for a From or
+ * Sender field whose value holds a control character that is not folding white
+ * space: HTAB anywhere and CRLF followed by SP or HTAB are allowed, every other
+ * byte below 0x20 (NUL and a CR not followed by LF included) and DEL are not.
+ * GMime reads such a value up to the NUL or interprets it its own way, and a
+ * reader may show what follows: the author is ambiguous.  Linear in the block. */
+static void author_controls(const char *b, size_t start, size_t end, smime_mime_addrs *out)
+{
+    const char *field = NULL;       /* the author field being scanned, or NULL */
+    size_t pos = start;
+    while (pos < end && !out->control_header) {
+        size_t eol = pos;
+        while (eol < end && !(b[eol] == '\r' && eol + 1 < end && b[eol + 1] == '\n'))
+            eol++;
+        size_t value = pos;
+        if (b[pos] != ' ' && b[pos] != '\t') {      /* a new field, not a fold */
+            const char *colon = memchr(b + pos, ':', eol - pos);
+            field = NULL;
+            if (colon) {
+                size_t nlen = (size_t)(colon - (b + pos));
+                while (nlen > 0 && (b[pos + nlen - 1] == ' ' || b[pos + nlen - 1] == '\t'))
+                    nlen--;         /* RFC 5322 obs-optional: "From :" */
+                if (field_is(b + pos, nlen, "From"))
+                    field = "From";
+                else if (field_is(b + pos, nlen, "Sender"))
+                    field = "Sender";
+                value = (size_t)(colon - b) + 1;
+            }
+        }
+        for (size_t i = value; field && i < eol; i++) {
+            unsigned char c = (unsigned char)b[i];
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                out->control_header = field;
+                out->control_byte = c;
+                break;
+            }
+        }
+        pos = eol + 2;
+    }
+}
+
 static int walk_object(smime_mime_walk *w, GMimeObject *obj, span ent, const char *id,
                        int message_root, unsigned depth, const smime_mime_addrs *addrs);
 static int walk_message(smime_mime_walk *w, GMimeMessage *msg, span ent, const char *prefix,
@@ -846,8 +906,10 @@ static int walk_message(smime_mime_walk *w, GMimeMessage *msg, span ent, const c
 {
     smime_mime_addrs *addrs = g_new(smime_mime_addrs, 1);
     addrs_collect(msg, addrs);
+    author_controls(ent.base, ent.start, entity_body_start(&ent), addrs);
     if (w->authors && depth == 0 && prefix[0] == '\0') {
         authors_collect(msg, w->authors);
+        w->authors->control = addrs->control_header && !strcmp(addrs->control_header, "From");
         w->authors = NULL;           /* only the message itself */
     }
     GMimeObject *root = g_mime_message_get_mime_part(msg);

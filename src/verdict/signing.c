@@ -604,7 +604,7 @@ static void evaluate_rule(const smime_signing_rule *rule, const smime_report *r,
 }
 
 static const smime_signing_rule too_many_authors = {
-    .pattern = "(unlisted From addresses)",
+    .pattern = "(ambiguous author)",
     .kind = SMIME_SIGNING_ADDRESS,
     .action = SMIME_ACTION_REJECT,
 };
@@ -615,12 +615,16 @@ const smime_signing_rule *smime_signing_evaluate(const smime_signing_policy *p, 
     r->signing.sig_index = (size_t)-1;
     if (!p || p->n == 0)
         return NULL;
-    if (r->authors.total > r->authors.n) {
+    if (r->authors.total > r->authors.n || r->authors.control) {
         r->signing.applied = 1;
         snprintf(r->signing.rule, sizeof(r->signing.rule), "%s", too_many_authors.pattern);
-        snprintf(r->signing.reason, sizeof(r->signing.reason),
-                 "message has %zu From addresses, more than the %d the signing policy checks",
-                 r->authors.total, SMIME_MAX_ADDRS);
+        if (r->authors.control)
+            snprintf(r->signing.reason, sizeof(r->signing.reason),
+                     "a From header holds a control character; the author is ambiguous");
+        else
+            snprintf(r->signing.reason, sizeof(r->signing.reason),
+                     "message has %zu From addresses, more than the %d the signing policy checks",
+                     r->authors.total, SMIME_MAX_ADDRS);
         return &too_many_authors;
     }
     const smime_signing_rule *first = NULL;

@@ -128,8 +128,10 @@ static void sig_set(smime_sig_report *s, smime_result r, const char *code, const
 static int binding_match(gnutls_x509_crt_t cert, const smime_mime_addrs *addrs,
                          char match[SMIME_ADDR_MAX], const char **which)
 {
-    /* With two From (or Sender) headers, readers may show either: no binding. */
-    if (addrs->from_headers > 1 || addrs->sender_headers > 1)
+    /* With two From (or Sender) headers, readers may show either; with a control
+     * byte in one, what follows it (GMime stops at a NUL, a reader may not): no
+     * binding. */
+    if (addrs->from_headers > 1 || addrs->sender_headers > 1 || addrs->control_header)
         return 0;
     char first[SMIME_ADDR_MAX], found[SMIME_ADDR_MAX];
     size_t matched = 0;
@@ -157,6 +159,14 @@ static void describe_binding_failure(smime_sig_report *s, const smime_mime_addrs
     if (addrs->from_headers > 1 || addrs->sender_headers > 1) {
         snprintf(s->reason, sizeof(s->reason), "message has several %s headers; the author is ambiguous",
                  addrs->from_headers > 1 ? "From" : "Sender");
+        s->result = SMIME_RESULT_POLICY;
+        s->code = "ambiguous-from";
+        return;
+    }
+    if (addrs->control_header) {
+        snprintf(s->reason, sizeof(s->reason),
+                 "%s header holds the control character 0x%02x; the author is ambiguous",
+                 addrs->control_header, addrs->control_byte);
         s->result = SMIME_RESULT_POLICY;
         s->code = "ambiguous-from";
         return;

@@ -18,10 +18,19 @@ seed_dir() { # TARGET -> a directory of seed inputs
     d="$B/seeds/$1"
     rm -rf "$d"; mkdir -p "$d"
     case "$1" in
-    fuzz_verify) cp sample-mail/*.eml "$d/" ;;
-    fuzz_cms)
+    fuzz_verify)
+        cp sample-mail/*.eml "$d/"
+        # Thunderbird's messages: real NSS BER (copied into the build tree only)
+        find ../shared/corpus/thunderbird-smime -name '*.eml' 2>/dev/null |
+            while read -r f; do cp "$f" "$d/tb-$(basename "$f")"; done ;;
+    fuzz_cms|fuzz_ber)
+        # `openssl smime -pk7out` writes PEM whatever -outform says: take the
+        # base64 out of it for the DER the message carries, and add a BER twin.
         for f in sample-mail/*.eml; do
-            openssl smime -pk7out -in "$f" -outform DER -out "$d/$(basename "$f" .eml).p7" 2>/dev/null || true
+            n=$(basename "$f" .eml)
+            openssl smime -pk7out -in "$f" 2>/dev/null | sed '/^-----/d' | base64 -d >"$d/$n.der" 2>/dev/null || true
+            [ -s "$d/$n.der" ] || { rm -f "$d/$n.der"; continue; }
+            python3 tests/fuzz/berify.py "$d/$n.der" "$d/$n.ber" || rm -f "$d/$n.ber"
         done ;;
     fuzz_lint)
         for f in ../shared/corpus/pkilint-smime/smime_br/*/*/*.crttest tests/lint/certs/*.pem; do

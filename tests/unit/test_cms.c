@@ -7,8 +7,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <gmime/gmime.h>
+#include <unistd.h>
 
 #include "smime/crypto/cms.h"
+#include "smime/crypto/der.h"
 #include "smime/mail/mime.h"
 #include "smime/verdict/verify.h"
 #include "testutil.h"
@@ -206,6 +208,326 @@ static void test_opaque_content(void **state)
     object_free(&f);
 }
 
+/* A BER twin of the DER elements in s, written at o (room for 8 * s.len): each
+ * constructed element gets an indefinite length, each OCTET STRING longer than 8
+ * octets becomes 7-octet segments with every other one wrapped in a nested
+ * constructed string (as NSS writes eContent), and each other primitive length
+ * takes a 4-octet long form. */
+static size_t berify(smime_span s, uint8_t *o)
+{
+    smime_der_reader r;
+    smime_der_tlv t;
+    size_t n = 0;
+    int rc;
+    smime_der_reader_init(&r, s);
+    while ((rc = smime_der_next(&r, &t)) == 1) {
+        if (t.tag & 0x20) {
+            o[n++] = (uint8_t)t.tag;
+            o[n++] = 0x80;
+            n += berify(t.val, o + n);
+            o[n++] = 0;
+            o[n++] = 0;
+        } else if (t.tag == SMIME_DER_OCTET_STRING && t.val.len > 8) {
+            o[n++] = 0x24;
+            o[n++] = 0x80;
+            for (size_t i = 0, k = 0; i < t.val.len; i += 7, k++) {
+                size_t m = t.val.len - i < 7 ? t.val.len - i : 7;
+                if (k % 2) {
+                    o[n++] = 0x24;
+                    o[n++] = 0x80;
+                }
+                o[n++] = 0x04;
+                o[n++] = (uint8_t)m;
+                memcpy(o + n, t.val.p + i, m);
+                n += m;
+                if (k % 2) {
+                    o[n++] = 0;
+                    o[n++] = 0;
+                }
+            }
+            o[n++] = 0;
+            o[n++] = 0;
+        } else {
+            o[n++] = (uint8_t)t.tag;
+            o[n++] = 0x84;
+            for (int b = 3; b >= 0; b--)
+                o[n++] = (uint8_t)(t.val.len >> (8 * b));
+            memcpy(o + n, t.val.p, t.val.len);
+            n += t.val.len;
+        }
+    }
+    assert_int_equal(rc, 0);            /* the samples are DER */
+    return n;
+}
+
+enum { FORM_DER, FORM_OUTER_INDEFINITE, FORM_BER_EVERYWHERE, N_FORMS };
+
+/* The CMS of f in one of the forms: DER as made; the attack of issue 13 (the
+ * outer ContentInfo's `30 82 LL LL` rewritten as `30 80 ... 00 00`, no key
+ * needed); BER everywhere.  Caller frees. */
+static uint8_t *cms_form(const first_object *f, int form, size_t *len)
+{
+    uint8_t *o = malloc(8 * f->der_len + 64);
+    assert_non_null(o);
+    if (form == FORM_DER) {
+        memcpy(o, f->der, f->der_len);
+        *len = f->der_len;
+    } else if (form == FORM_OUTER_INDEFINITE) {
+        assert_int_equal(f->der[0], 0x30);
+        assert_int_equal(f->der[1], 0x82);
+        assert_int_equal(((size_t)f->der[2] << 8 | f->der[3]) + 4, f->der_len);
+        o[0] = 0x30;
+        o[1] = 0x80;
+        memcpy(o + 2, f->der + 4, f->der_len - 4);
+        o[f->der_len - 2] = 0;
+        o[f->der_len - 1] = 0;
+        *len = f->der_len;
+    } else {
+        *len = berify((smime_span){ f->der, f->der_len }, o);
+        assert_true(*len > f->der_len);
+    }
+    return o;
+}
+
+/* Every form of the sample's CMS gives every signer the status and reason of
+ * the DER form, and that status is `want`. */
+static void expect_twins(const first_object *f, smime_sig_status want)
+{
+    smime_cms_signer der_result[4];
+    unsigned signers = 0;
+    for (int form = 0; form < N_FORMS; form++) {
+        size_t len;
+        uint8_t *cms_bytes = cms_form(f, form, &len);
+        smime_cms *cms = NULL;
+        char err[256] = "";
+        if (smime_cms_open(cms_bytes, len, 32, &cms, err, sizeof(err)) != 0)
+            fail_msg("form %d does not open: %s", form, err);
+        if (form == FORM_DER)
+            signers = smime_cms_signer_count(cms);
+        assert_int_equal(smime_cms_signer_count(cms), signers);
+        assert_true(signers >= 1 && signers <= 4);
+        for (unsigned i = 0; i < signers; i++) {
+            smime_cms_signer s;
+            smime_sig_status st = smime_cms_verify_signer(cms, i, f->signed_bytes, f->signed_len, &s);
+            if (form == FORM_DER) {
+                der_result[i] = s;
+                if (st != want)
+                    fail_msg("DER signer %u: %s", i, s.reason);
+            } else {
+                assert_int_equal(st, der_result[i].status);
+                assert_string_equal(s.reason, der_result[i].reason);
+                assert_string_equal(s.sig_alg, der_result[i].sig_alg);
+                assert_string_equal(s.sid_serial, der_result[i].sid_serial);
+            }
+        }
+        smime_cms_free(cms);
+        free(cms_bytes);
+    }
+}
+
+static void test_ber_twins_of_valid_messages(void **state)
+{
+    (void)state;
+    static const char *const samples[] = {
+        "01-multipart-signed-rsa2048.eml", "03-opaque-signed-data.eml", "08-rsa3072-sha384.eml",
+        "10-rsa-pss.eml", "11-ecdsa-p256.eml", "14-ed25519.eml", "15-no-signed-attributes.eml",
+        "16-signer-by-ski.eml", "17-two-signers.eml",
+    };
+    for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+        first_object f = sample_object(samples[i]);
+        expect_twins(&f, SMIME_SIG_OK);
+        object_free(&f);
+    }
+}
+
+/* The downgrade of issue 13: a tampered message stays `fail` (SMIME_SIG_BAD)
+ * however its CMS is encoded. */
+static void test_ber_twins_of_tampered_messages(void **state)
+{
+    (void)state;
+    first_object f = sample_object("01-multipart-signed-rsa2048.eml");
+    f.signed_bytes[f.signed_len / 2] ^= 0x01;
+    expect_twins(&f, SMIME_SIG_BAD);
+    object_free(&f);
+    f = sample_object("31-tampered-signature.eml");
+    expect_twins(&f, SMIME_SIG_BAD);
+    object_free(&f);
+    f = sample_object("15-no-signed-attributes.eml");
+    f.signed_bytes[0] ^= 0x20;
+    expect_twins(&f, SMIME_SIG_BAD);
+    object_free(&f);
+    /* opaque: one byte of the encapsulated content changed inside the CMS */
+    f = sample_object("03-opaque-signed-data.eml");
+    unsigned char *ct = memmem(f.der, f.der_len, "Content-Type:", 13);
+    assert_non_null(ct);
+    ct[0] ^= 0x20;
+    expect_twins(&f, SMIME_SIG_BAD);
+    object_free(&f);
+}
+
+/* A CMS that OpenSSL makes now with the sample PKI's PSS signer (an
+ * rsaEncryption key): `-md md` and the extra options, over a small MIME entity;
+ * opaque puts the content inside.  signed_bytes holds the content when detached. */
+static first_object openssl_pss_by(const char *cert, const char *key, const char *md,
+                                   const char *options, int opaque)
+{
+    static const char content[] = "Content-Type: text/plain\r\n\r\nsigned with RSASSA-PSS\r\n";
+    char dir[] = "/tmp/test_cms.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char in[64], der[64], errf[64], cmd[1024];
+    snprintf(in, sizeof(in), "%s/content", dir);
+    snprintf(der, sizeof(der), "%s/sig.der", dir);
+    snprintf(errf, sizeof(errf), "%s/err", dir);
+    FILE *fp = fopen(in, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(content, 1, sizeof(content) - 1, fp), sizeof(content) - 1);
+    fclose(fp);
+    snprintf(cmd, sizeof(cmd),
+             "openssl cms -sign -binary %s -in %s -signer %s -inkey %s -md %s "
+             "-keyopt rsa_padding_mode:pss %s -outform DER -out %s 2>%s",
+             opaque ? "-nodetach" : "", in, cert, key, md, options, der, errf);
+    if (system(cmd) != 0)
+        fail_msg("openssl failed: %s", cmd);
+    first_object f = { 0 };
+    char *bytes = test_read_file(der, &f.der_len);
+    f.der = (unsigned char *)bytes;
+    if (!opaque) {
+        f.signed_len = sizeof(content) - 1;
+        f.signed_bytes = malloc(f.signed_len + 1);
+        memcpy(f.signed_bytes, content, f.signed_len);
+    }
+    unlink(in);
+    unlink(der);
+    unlink(errf);
+    rmdir(dir);
+    return f;
+}
+
+static first_object openssl_pss(const char *md, const char *options, int opaque)
+{
+    return openssl_pss_by("sample-mail/pki/pss.pem", "sample-mail/pki/pss.key", md, options, opaque);
+}
+
+static smime_sig_status verify_first(const first_object *f, smime_cms_signer *s)
+{
+    smime_cms *cms = open_ok(f, 32);
+    smime_sig_status st = smime_cms_verify_signer(cms, 0, f->signed_bytes, f->signed_len, s);
+    s->cert = NULL;                     /* borrowed from cms, gone below */
+    smime_cms_free(cms);
+    return st;
+}
+
+/* RSASSA-PSS with each hash the SBR permits verifies with that hash (GnuTLS
+ * 3.7.9 alone reports SHA-256 for all of them and fails), in every encoding,
+ * and stays `fail` when altered. */
+static void test_rsa_pss_hashes(void **state)
+{
+    (void)state;
+    static const struct { const char *md, *name; } hashes[] = {
+        { "sha256", "RSA-PSS-SHA256" }, { "sha384", "RSA-PSS-SHA384" }, { "sha512", "RSA-PSS-SHA512" },
+    };
+    for (size_t i = 0; i < 3; i++) {
+        for (int attrs = 0; attrs < 2; attrs++) {
+            first_object f = openssl_pss(hashes[i].md,
+                                         attrs ? "-keyopt rsa_pss_saltlen:-1"
+                                               : "-keyopt rsa_pss_saltlen:-1 -noattr", 0);
+            smime_cms_signer s;
+            smime_sig_status st = verify_first(&f, &s);
+            if (st != SMIME_SIG_OK)
+                fail_msg("%s attrs=%d: %s", hashes[i].md, attrs, s.reason);
+            assert_string_equal(s.sig_alg, hashes[i].name);
+            assert_string_equal(s.digest_alg, hashes[i].md[3] == '2' ? "SHA256"
+                                              : hashes[i].md[3] == '3' ? "SHA384" : "SHA512");
+            expect_twins(&f, SMIME_SIG_OK);
+            f.signed_bytes[f.signed_len - 3] ^= 0x01;
+            expect_twins(&f, SMIME_SIG_BAD);
+            object_free(&f);
+        }
+    }
+    /* opaque: the content inside the CMS, altered there */
+    first_object f = openssl_pss("sha512", "-keyopt rsa_pss_saltlen:-1", 1);
+    expect_twins(&f, SMIME_SIG_OK);
+    unsigned char *at = memmem(f.der, f.der_len, "RSASSA-PSS", 10);
+    assert_non_null(at);
+    at[0] ^= 0x20;
+    expect_twins(&f, SMIME_SIG_BAD);
+    object_free(&f);
+    /* the signature itself damaged */
+    f = openssl_pss("sha384", "-keyopt rsa_pss_saltlen:-1", 0);
+    f.der[f.der_len - 10] ^= 0x01;
+    expect_twins(&f, SMIME_SIG_BAD);
+    object_free(&f);
+}
+
+/* A signer whose key is itself id-RSASSA-PSS (restricted to SHA-384, salt 48),
+ * issued now by the sample CA: GnuTLS checks the signature against the key's
+ * own restrictions too. */
+static void test_rsa_pss_key(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_cms_psskey.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cmd[2048], cert[64], key[64];
+    snprintf(key, sizeof(key), "%s/key.pem", dir);
+    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+    snprintf(cmd, sizeof(cmd),
+             "openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 "
+             "-pkeyopt rsa_pss_keygen_md:sha384 -pkeyopt rsa_pss_keygen_mgf1_md:sha384 "
+             "-pkeyopt rsa_pss_keygen_saltlen:48 -out %s 2>%s/err && "
+             "openssl req -new -key %s -subj /CN=pss-key -out %s/csr.pem 2>>%s/err && "
+             "printf 'keyUsage=critical,digitalSignature\\n' >%s/ext && "
+             "openssl x509 -req -in %s/csr.pem -CA sample-mail/pki/smime-ca.pem "
+             "-CAkey sample-mail/pki/smime-ca.key -days 30 -extfile %s/ext -out %s 2>>%s/err",
+             key, dir, key, dir, dir, dir, dir, dir, cert, dir);
+    if (system(cmd) != 0)
+        fail_msg("openssl failed: %s", cmd);
+    first_object f = openssl_pss_by(cert, key, "sha384", "-keyopt rsa_pss_saltlen:-1", 0);
+    smime_cms_signer s;
+    if (verify_first(&f, &s) != SMIME_SIG_OK)
+        fail_msg("%s", s.reason);
+    assert_string_equal(s.sig_alg, "RSA-PSS-SHA384");
+    expect_twins(&f, SMIME_SIG_OK);
+    f.signed_bytes[0] ^= 0x01;
+    expect_twins(&f, SMIME_SIG_BAD);
+    object_free(&f);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Parameters outside the permitted set are named and never verified with a
+ * hash they do not name. */
+static void test_rsa_pss_other_parameters(void **state)
+{
+    (void)state;
+    static const struct { const char *md, *options, *why; } cases[] = {
+        { "sha512", "-keyopt rsa_pss_saltlen:20", "salt 20" },
+        { "sha512", "-keyopt rsa_pss_saltlen:-1 -keyopt rsa_mgf1_md:sha256", "MGF1 with SHA256" },
+        { "sha256", "-keyopt rsa_pss_saltlen:-1 -keyopt rsa_mgf1_md:sha512", "MGF1 with SHA512" },
+        { "sha1", "-keyopt rsa_pss_saltlen:-1", "hash SHA1" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        first_object f = openssl_pss(cases[i].md, cases[i].options, 0);
+        smime_cms_signer s;
+        assert_int_equal(verify_first(&f, &s), SMIME_SIG_UNSUPPORTED);
+        if (!strstr(s.reason, "unsupported RSA-PSS parameters") || !strstr(s.reason, cases[i].why))
+            fail_msg("case %zu: %s", i, s.reason);
+        object_free(&f);
+    }
+    /* SignerInfo digestAlgorithm (the second SHA-512 identifier, after the one
+     * in digestAlgorithms) naming SHA-384 while the PSS parameters say SHA-512 */
+    first_object f = openssl_pss("sha512", "-keyopt rsa_pss_saltlen:-1", 0);
+    static const unsigned char sha512_oid[] = "\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x03";
+    unsigned char *first = memmem(f.der, f.der_len, sha512_oid, 11);
+    assert_non_null(first);
+    unsigned char *second = memmem(first + 11, f.der_len - (size_t)(first + 11 - f.der), sha512_oid, 11);
+    assert_non_null(second);
+    second[10] = 0x02;
+    smime_cms_signer s;
+    assert_int_equal(verify_first(&f, &s), SMIME_SIG_UNSUPPORTED);
+    assert_non_null(strstr(s.reason, "digestAlgorithm SHA384, signature hash SHA512"));
+    object_free(&f);
+}
+
 int main(void)
 {
     smime_init();
@@ -218,6 +540,11 @@ int main(void)
         cmocka_unit_test(test_missing_certificate),
         cmocka_unit_test(test_nonrepudiation_only_may_sign),
         cmocka_unit_test(test_opaque_content),
+        cmocka_unit_test(test_ber_twins_of_valid_messages),
+        cmocka_unit_test(test_ber_twins_of_tampered_messages),
+        cmocka_unit_test(test_rsa_pss_hashes),
+        cmocka_unit_test(test_rsa_pss_key),
+        cmocka_unit_test(test_rsa_pss_other_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,8 @@ typedef struct seen_item {
     unsigned char der0;
     char from0[SMIME_ADDR_MAX];
     char sender[SMIME_ADDR_MAX];
+    const char *control_header;
+    unsigned char control_byte;
     char note[160];
 } seen_item;
 
@@ -50,6 +52,8 @@ static int collect(smime_mime_walk *w, const smime_mime_item *item, void *ctx)
     if (item->addrs->n_from)
         snprintf(it->from0, sizeof(it->from0), "%s", item->addrs->from[0]);
     snprintf(it->sender, sizeof(it->sender), "%s", item->addrs->sender);
+    it->control_header = item->addrs->control_header;
+    it->control_byte = item->addrs->control_byte;
     if (item->note)
         snprintf(it->note, sizeof(it->note), "%s", item->note);
     return 0;
@@ -63,14 +67,19 @@ static void seen_free(seen *s)
 
 static const smime_mime_limits default_limits = { 32, 2000, 32, 0 };
 
-static void walk_text(const char *text, const smime_mime_limits *lim, seen *out)
+static void walk_bytes(const char *text, size_t len, const smime_mime_limits *lim, seen *out)
 {
     size_t n = 0;
-    char *crlf = smime_mime_to_crlf(text, strlen(text), strlen(text) * 2 + 2, &n);
+    char *crlf = smime_mime_to_crlf(text, len, len * 2 + 2, &n);
     assert_non_null(crlf);
     memset(out, 0, sizeof(*out));
     assert_int_equal(smime_mime_walk_message(crlf, n, lim, collect, out), 0);
     g_free(crlf);
+}
+
+static void walk_text(const char *text, const smime_mime_limits *lim, seen *out)
+{
+    walk_bytes(text, strlen(text), lim, out);
 }
 
 /* A small valid-looking DER blob (SEQUENCE { OID signedData }) as base64. */
@@ -446,6 +455,130 @@ static void test_decode_budget(void **state)
     assert_int_equal(s.n, 0);                      /* decoded and walked: nothing signed */
 }
 
+/* A message whose author header is `header` (sizeof - 1 bytes: may hold a NUL),
+ * signed-looking; returns what the walk saw of the author. */
+static void walk_author(const char *header, size_t hlen, seen *s)
+{
+    static const char rest[] =
+        "To: bob@example.test\n"
+        "Subject: x\001y\n"                 /* a control byte outside From/Sender: no matter */
+        "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=b\n"
+        "\n--b\n\nhello\n--b\nContent-Type: application/pkcs7-signature\n"
+        "Content-Transfer-Encoding: base64\n\n" FAKE_SIGNED_DATA_B64 "\n--b--\n";
+    char msg[1024];
+    assert_true(hlen + sizeof(rest) <= sizeof(msg));
+    memcpy(msg, header, hlen);
+    memcpy(msg + hlen, rest, sizeof(rest));
+    walk_bytes(msg, hlen + sizeof(rest) - 1, &default_limits, s);
+    assert_int_equal(s->n, 1);
+    assert_int_equal(s->items[0].kind, SMIME_MIME_DETACHED);
+}
+
+#define AUTHOR(lit) walk_author(lit, sizeof(lit) - 1, &s)
+
+static void test_author_control_bytes(void **state)
+{
+    (void)state;
+    seen s;
+    /* GMime reads up to the NUL: the address it gives is alice's, and only the
+     * raw scan sees what follows. */
+    AUTHOR("From: Alice <alice@example.test>\0 Mallory <mallory@example.test>\n");
+    assert_string_equal(s.items[0].from0, "alice@example.test");
+    assert_non_null(s.items[0].control_header);
+    assert_string_equal(s.items[0].control_header, "From");
+    assert_int_equal(s.items[0].control_byte, 0x00);
+    seen_free(&s);
+    AUTHOR("From: Alice Example\001 <alice@example.test>\n");
+    assert_string_equal(s.items[0].control_header, "From");
+    assert_int_equal(s.items[0].control_byte, 0x01);
+    seen_free(&s);
+    AUTHOR("From: \033[8mMallory\033[0m <alice@example.test>\n");
+    assert_int_equal(s.items[0].control_byte, 0x1b);
+    seen_free(&s);
+    AUTHOR("From: Alice <alice@example.test>\177\n");
+    assert_int_equal(s.items[0].control_byte, 0x7f);
+    seen_free(&s);
+    /* a CR that does not end a line */
+    AUTHOR("From: Mallory <mallory@example.test>\rAlice <alice@example.test>\n");
+    assert_int_equal(s.items[0].control_byte, '\r');
+    seen_free(&s);
+    /* in a fold, after the first line */
+    AUTHOR("From: Alice\n <alice@example.test>\0 Mallory\n");
+    assert_string_equal(s.items[0].control_header, "From");
+    seen_free(&s);
+    /* the name in any case, and the obsolete white space before the colon */
+    AUTHOR("fROM : Alice <alice@example.test>\002\n");
+    assert_string_equal(s.items[0].control_header, "From");
+    seen_free(&s);
+    AUTHOR("From: Mallory <mallory@example.test>\nSender: Alice <alice@example.test>\0 x\n");
+    assert_non_null(s.items[0].control_header);
+    assert_string_equal(s.items[0].control_header, "Sender");
+    assert_int_equal(s.items[0].control_byte, 0x00);
+    seen_free(&s);
+    /* folding white space is not a control: HTAB, CRLF before SP or HTAB */
+    AUTHOR("From: Alice\tExample\n\t<alice@example.test>\nSender:\n list@example.test\n");
+    assert_null(s.items[0].control_header);
+    assert_string_equal(s.items[0].from0, "alice@example.test");
+    seen_free(&s);
+    /* other headers may hold what they like */
+    AUTHOR("From: alice@example.test\nX-From: a\0b\nFromage: \001\n");
+    assert_null(s.items[0].control_header);
+    seen_free(&s);
+}
+
+/* A forwarded message is judged on its own headers, and the enclosing one on its own. */
+static void test_author_control_bytes_per_message(void **state)
+{
+    (void)state;
+    static const char msg[] =
+        "From: carol@example.test\n"
+        "Content-Type: multipart/mixed; boundary=m\n\n"
+        "--m\nContent-Type: message/rfc822\n\n"
+        "From: dave@example.test\0 x\n"
+        "Content-Type: application/pkcs7-mime; smime-type=enveloped-data\n"
+        "Content-Transfer-Encoding: base64\n\n" FAKE_ENVELOPED_B64 "\n"
+        "--m\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data\n"
+        "Content-Transfer-Encoding: base64\n\n" FAKE_ENVELOPED_B64 "\n--m--\n";
+    seen s;
+    walk_bytes(msg, sizeof(msg) - 1, &default_limits, &s);
+    assert_int_equal(s.n, 2);
+    assert_non_null(s.items[0].control_header);
+    assert_string_equal(s.items[0].from0, "dave@example.test");
+    assert_null(s.items[1].control_header);
+    assert_string_equal(s.items[1].from0, "carol@example.test");
+    seen_free(&s);
+}
+
+/* The content type of an opaque object is read from BER too: indefinite outer
+ * length, non-minimal OID length (as NSS and Outlook write them). */
+static void test_ber_content_type_sniffed(void **state)
+{
+    (void)state;
+    static const struct { const char *b64; smime_mime_kind kind; } cases[] = {
+        /* 30 80 06 09 <signedData> 00 00 */
+        { "MIAGCSqGSIb3DQEHAgAA", SMIME_MIME_OPAQUE },
+        /* 30 80 06 82 00 09 <signedData> 00 00 */
+        { "MIAGggAJKoZIhvcNAQcCAAA=", SMIME_MIME_OPAQUE },
+        /* 30 83 00 00 0c 06 81 09 <envelopedData> */
+        { "MIMAAAwGgQkqhkiG9w0BBwM=", SMIME_MIME_ENVELOPED },
+        /* 30 80 06 80 ...: a primitive element cannot be indefinite */
+        { "MIAGgCqGSIb3DQEHAgAA", SMIME_MIME_MALFORMED },
+        /* 30 80 06 84 ff ff ff ff: an OID longer than the object */
+        { "MIAGhP////8qhkiG9w0BBwI=", SMIME_MIME_MALFORMED },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char msg[512];
+        snprintf(msg, sizeof(msg),
+                 "From: a@example.test\nContent-Type: application/pkcs7-mime; name=smime.p7m\n"
+                 "Content-Transfer-Encoding: base64\n\n%s\n", cases[i].b64);
+        seen s;
+        walk_text(msg, &default_limits, &s);
+        assert_int_equal(s.n, 1);
+        assert_int_equal(s.items[0].kind, cases[i].kind);
+        seen_free(&s);
+    }
+}
+
 int main(void)
 {
     smime_init();
@@ -463,6 +596,9 @@ int main(void)
         cmocka_unit_test(test_count_parts_before_parsing),
         cmocka_unit_test(test_part_cap_holds_before_parsing),
         cmocka_unit_test(test_decode_budget),
+        cmocka_unit_test(test_author_control_bytes),
+        cmocka_unit_test(test_author_control_bytes_per_message),
+        cmocka_unit_test(test_ber_content_type_sniffed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -315,8 +315,18 @@ static void test_decision(void **state)
     r->authors.total = SMIME_MAX_ADDRS + 1;
     decide(&p, r, &d);
     assert_int_equal(r->signing.applied, 1);
+    assert_string_equal(r->signing.rule, "(ambiguous author)");
     assert_int_equal(d.action, SMIME_ACTION_REJECT);
     assert_null(d.reply);
+    smime_report_free(r);
+
+    /* a control byte in From: what a reader shows may differ, refused the same */
+    r = report_from("friend@world.example");
+    r->authors.control = 1;
+    decide(&p, r, &d);
+    assert_int_equal(r->signing.applied, 1);
+    assert_int_equal(d.action, SMIME_ACTION_REJECT);
+    assert_non_null(strstr(r->signing.reason, "control character"));
     smime_report_free(r);
     smime_signing_free(&p);
 

@@ -59,8 +59,9 @@ static smime_report *verify_sample(const char *name)
     return r;
 }
 
-/* The sample message with its first header line replaced by `header`. */
-static smime_report *verify_with_header(const char *name, const char *from_header)
+/* The sample message with its first header line replaced by the hl bytes of
+ * from_header (which may hold a NUL). */
+static smime_report *verify_with_header_bytes(const char *name, const char *from_header, size_t hl)
 {
     char path[256];
     snprintf(path, sizeof(path), SAMPLE_DIR "%s", name);
@@ -70,7 +71,6 @@ static smime_report *verify_with_header(const char *name, const char *from_heade
     assert_non_null(from);
     char *eol = strchr(from, '\n');
     size_t head = (size_t)(from - raw), tail = len - (size_t)(eol + 1 - raw);
-    size_t hl = strlen(from_header);
     char *msg = malloc(head + hl + tail + 1);
     memcpy(msg, raw, head);
     memcpy(msg + head, from_header, hl);
@@ -79,6 +79,47 @@ static smime_report *verify_with_header(const char *name, const char *from_heade
     free(msg);
     free(raw);
     return r;
+}
+
+static smime_report *verify_with_header(const char *name, const char *from_header)
+{
+    return verify_with_header_bytes(name, from_header, strlen(from_header));
+}
+
+#define WITH_HEADER(name, lit) verify_with_header_bytes(name, lit, sizeof(lit) - 1)
+
+/* A control byte in From or Sender makes the author ambiguous: policy, whatever
+ * GMime made of the address; but only once the signature holds. */
+static void test_author_control_bytes(void **state)
+{
+    (void)state;
+    smime_report *r = WITH_HEADER("01-multipart-signed-rsa2048.eml",
+                                  "From: Alice <alice@example.test>\0 Mallory <mallory@example.test>\r\n");
+    assert_int_equal(r->n_sigs, 1);
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_POLICY);
+    assert_string_equal(r->sigs[0].code, "ambiguous-from");
+    assert_non_null(strstr(r->sigs[0].reason, "From header holds the control character 0x00"));
+    smime_report_free(r);
+    r = WITH_HEADER("01-multipart-signed-rsa2048.eml",
+                    "From: \033[8mMallory\033[0m Alice <alice@example.test>\r\n");
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_POLICY);
+    assert_non_null(strstr(r->sigs[0].reason, "0x1b"));
+    smime_report_free(r);
+    /* Sender would bind (see test_binding_variants) but holds a NUL */
+    r = WITH_HEADER("32-from-not-in-cert.eml",
+                    "From: mallory@example.test\r\nSender: alice@example.test\0x\r\n");
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_POLICY);
+    assert_string_equal(r->sigs[0].code, "ambiguous-from");
+    assert_non_null(strstr(r->sigs[0].reason, "Sender header"));
+    smime_report_free(r);
+    /* folding white space is fine */
+    r = WITH_HEADER("01-multipart-signed-rsa2048.eml", "From: Alice\tExample\r\n\t<alice@example.test>\r\n");
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_PASS);
+    smime_report_free(r);
+    /* a bad signature stays fail: the ambiguity is a question only of a sound one */
+    r = WITH_HEADER("30-tampered-body.eml", "From: Alice <alice@example.test>\0\r\n");
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_FAIL);
+    smime_report_free(r);
 }
 
 static void test_pass_report_fields(void **state)
@@ -486,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_pass_report_fields),
         cmocka_unit_test(test_signed_inside_signed),
         cmocka_unit_test(test_binding_variants),
+        cmocka_unit_test(test_author_control_bytes),
         cmocka_unit_test(test_lf_equals_crlf),
         cmocka_unit_test(test_size_cap),
         cmocka_unit_test(test_hostile_bytes),

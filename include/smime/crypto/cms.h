@@ -5,7 +5,13 @@
  * never hands the signer back, and loops on cross-signed CAs.  The signer is found
  * here by issuerAndSerialNumber or subjectKeyIdentifier, then verified with
  * gnutls_pkcs7_verify_direct(); key usage is decided here (RFC 8550 allows
- * nonRepudiation alone), trust is for pki. */
+ * nonRepudiation alone), trust is for pki.
+ *
+ * The input may be BER: it is re-encoded as DER (ber.h) before GnuTLS reads it,
+ * so a message gets the verdict of its DER twin.  RSASSA-PSS is verified here
+ * with the hash its parameters name (SHA-256/384/512, MGF1 with the same hash,
+ * salt = hash length; anything else is SMIME_SIG_UNSUPPORTED), because GnuTLS
+ * 3.7.9 reports SHA-256 for all of them. */
 #ifndef SMIME_CMS_H
 #define SMIME_CMS_H
 

@@ -40,6 +40,12 @@ typedef struct smime_mime_addrs {
     char   sender[SMIME_ADDR_MAX];                   /* empty when there is no Sender */
     char   client[SMIME_CLIENT_MAX];                 /* User-Agent, else X-Mailer; "" */
     unsigned from_headers, sender_headers;           /* how many of each (RFC 5322: <= 1) */
+    /* "From" or "Sender" (static) when that header holds a control character
+     * other than folding white space (a NUL, a bare CR, ESC, DEL, ...), read
+     * from the raw bytes because GMime and C strings stop at a NUL: what a
+     * reader shows as the author is then anyone's guess.  NULL when none. */
+    const char   *control_header;
+    unsigned char control_byte;                      /* the first such byte */
 } smime_mime_addrs;
 
 /* The author of the message itself (not of forwarded messages): every mailbox of
@@ -50,6 +56,9 @@ typedef struct smime_mime_authors {
     size_t n;                                      /* addresses kept */
     size_t total;                                  /* addresses found (n <= total) */
     unsigned from_headers;
+    int    control;                                /* a From value holds a control
+                                                    * byte: readers may show another
+                                                    * author than these */
     char   addr[SMIME_MAX_ADDRS][SMIME_ADDR_MAX];
 } smime_mime_authors;
 

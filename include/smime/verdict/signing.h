@@ -84,8 +84,9 @@ const smime_signing_rule *smime_signing_match(const smime_signing_policy *p, con
 /* Fills r->signing: which rule applied, whether a signature met it, and why.
  * Each author's rule must be met; the outcome names the first that is not (or,
  * all met, the first author's).  A message with more From addresses than are
- * kept (SMIME_MAX_ADDRS) fails a policy that has any rule, since an unkept
- * address could be a listed one.  No rule (or p NULL): r->signing.applied is 0
+ * kept (SMIME_MAX_ADDRS), or whose From holds a control character, fails a
+ * policy that has any rule, since an unkept or unseen address could be a listed
+ * one.  No rule (or p NULL): r->signing.applied is 0
  * and NULL is returned; else the rule of the outcome (for the unkept-address
  * case a static rule whose action is reject). */
 const smime_signing_rule *smime_signing_evaluate(const smime_signing_policy *p, smime_report *r);
