@@ -25,6 +25,8 @@
 #include "smime/util/buf.h"
 #include "smime/report/headers.h"
 #include "smime/verdict/policy.h"
+#include "smime/verdict/signing.h"
+#include "smime/telemetry/harvest.h"
 #include "smime/telemetry/telemetry.h"
 #include "smime/util/text.h"
 #include "smime/verdict/verify.h"
@@ -33,6 +35,8 @@
 #define HEADER_VALUE_MAX (64u << 10)
 #define LOG_LINE_MAX   1900
 #define INTERNAL_REASON "local error; try again later"
+#define SUBJECTS_MAX   8        /* Subject headers retagged; more are removed */
+#define FROMS_MAX      8        /* From values kept for SigningPolicy */
 
 /* A header to delete: its name and which occurrence of that name it is (1-based),
  * as smfi_chgheader() counts. */
@@ -52,6 +56,12 @@ typedef struct message {
     char         error[200];       /* an internal failure while collecting */
     char         client[128];      /* User-Agent or X-Mailer, for the telemetry's
                                     * client family (never stored as such) */
+    /* SubjectTag-*: the Subject values as received, to retag at end of message */
+    unsigned     n_subjects;
+    char        *subjects[SUBJECTS_MAX];   /* owned */
+    /* SigningPolicy: the From values, for a message too large to be parsed */
+    unsigned     n_froms;
+    char        *froms[FROMS_MAX];         /* owned */
 } message;
 
 /* Where the current transaction stands.  It begins at DATA (or, for an MTA that
@@ -85,6 +95,10 @@ static void message_free(message *m)
     for (size_t i = 0; i < m->n_removals; i++)
         free(m->removals[i].name);
     free(m->removals);
+    for (unsigned i = 0; i < m->n_subjects && i < SUBJECTS_MAX; i++)
+        free(m->subjects[i]);
+    for (unsigned i = 0; i < m->n_froms && i < FROMS_MAX; i++)
+        free(m->froms[i]);
     gen_release(m->gen);
     free(m);
     if (large)
@@ -259,6 +273,27 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
     } else if (smime_header_is_detail(name)) {
         add_removal(m, name, detail_occurrence(m, name));
     }
+    if (m->gen->tagging && smime_ascii_casecmp_n(name, strlen(name), "Subject", 7) == 0) {
+        /* a forged tag in a Subject beyond those kept would survive: such a
+         * Subject is removed instead */
+        if (m->n_subjects < SUBJECTS_MAX) {
+            char *copy = strdup(value);
+            if (!copy) {
+                message_error(m, "%s", "out of memory");
+                m->removals_incomplete = 1;   /* a forged tag could not be checked */
+            }
+            else
+                m->subjects[m->n_subjects] = copy;
+        } else {
+            add_removal(m, "Subject", m->n_subjects + 1);
+        }
+        m->n_subjects++;
+    }
+    if (m->gen->signing.n && smime_ascii_casecmp_n(name, strlen(name), "From", 4) == 0) {
+        if (m->n_froms < FROMS_MAX && !(m->froms[m->n_froms] = strdup(value)))
+            message_error(m, "%s", "out of memory");
+        m->n_froms++;
+    }
     if (!m->client[0] && (smime_ascii_casecmp_n(name, strlen(name), "User-Agent", 10) == 0 ||
                           smime_ascii_casecmp_n(name, strlen(name), "X-Mailer", 8) == 0))
         snprintf(m->client, sizeof(m->client), "%s", value);
@@ -299,8 +334,9 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 }
 
 /* The report for a message too large to check: one neutral result, as the core
- * gives for a buffer over its limit. */
-static smime_report *too_big_report(size_t limit)
+ * gives for a buffer over its limit, and (for SigningPolicy) the authors of the
+ * From values kept, when there is a message to take them from. */
+static smime_report *too_big_report(size_t limit, const message *m)
 {
     smime_report *r = smime_report_new();
     smime_sig_report *s = r ? smime_report_add_sig(r) : NULL;
@@ -311,6 +347,11 @@ static smime_report *too_big_report(size_t limit)
     s->result = SMIME_RESULT_NEUTRAL;
     snprintf(s->part, sizeof(s->part), "1");
     snprintf(s->reason, sizeof(s->reason), "message larger than %zu bytes; not checked", limit);
+    for (unsigned i = 0; m && i < m->n_froms && i < FROMS_MAX; i++)
+        if (m->froms[i])
+            smime_mime_authors_add(&r->authors, m->froms[i]);
+    if (m && m->n_froms > FROMS_MAX)
+        r->authors.total += m->n_froms - FROMS_MAX;   /* unkept: the policy refuses */
     return r;
 }
 
@@ -328,6 +369,7 @@ static smime_report *verify(const milter_gen *g, const char *msg, size_t len, ch
     opt.hash_factor = g->cfg.hash_factor;
     opt.decode_factor = g->cfg.decode_factor;
     opt.cpu_budget_ms = (int64_t)g->cfg.verify_timeout * 1000;
+    opt.keep_certs = g->cfg.harvest_dir[0] != '\0';
     if (g->revocation) {
         opt.revocation = g->revocation;
         opt.revocation_mode = g->cfg.revocation;
@@ -399,6 +441,10 @@ static void log_result(const char *qid, const milter_gen *g, const smime_report 
             smime_authres_value(&b, r->sigs[i].reason);
         }
     }
+    if (r->signing.applied) {
+        smime_buf_printf(&b, " signing=%s rule=", r->signing.satisfied ? "pass" : "fail");
+        smime_authres_value(&b, r->signing.rule);
+    }
     log_msg(LOG_INFO, "%s:%s%s action=%s%s", qid, b.data ? b.data : "",
             b.overflow ? "..." : "", smime_action_name(d->action), extra);
     smime_buf_free(&b);
@@ -422,17 +468,69 @@ static int remove_forged(SMFICTX *ctx, const message *m)
     return 0;
 }
 
+/* The subject tag for the outcome: SubjectTag-SigningFail for an unmet
+ * SigningPolicy rule, else the tag of the result acted on.  A pass counts only
+ * when a passing signature covers the message itself: a signed attachment or
+ * forwarded message must not make the whole mail look signed. */
+static const char *subject_tag_for(const milter_gen *g, const smime_report *r,
+                                   const smime_decision *d)
+{
+    if (r->signing.applied && !r->signing.satisfied && g->cfg.subject_tag[SMIME_TAG_SIGNING_FAIL][0])
+        return g->cfg.subject_tag[SMIME_TAG_SIGNING_FAIL];
+    if ((unsigned)d->result >= SMIME_RESULT_COUNT || !g->cfg.subject_tag[d->result][0])
+        return NULL;
+    if (d->result == SMIME_RESULT_PASS) {
+        int covers = 0;
+        for (size_t i = 0; i < r->n_sigs; i++)
+            covers |= r->sigs[i].result == SMIME_RESULT_PASS && r->sigs[i].covers_message;
+        if (!covers)
+            return NULL;
+    }
+    return g->cfg.subject_tag[d->result];
+}
+
+/* Removes every configured tag from the Subject headers kept (those beyond are
+ * deleted with the forged headers) and puts `tag` on the first.  Only the outer
+ * header is touched: a detached signature does not cover it, so the signature
+ * stays valid.  Returns 0, or -1 when the MTA refused an edit. */
+static int retag_subjects(SMFICTX *ctx, const message *m, const char *tag)
+{
+    const smime_config *cfg = &m->gen->cfg;
+    const char *tags[SMIME_TAG_SIGNING_FAIL + 1];
+    size_t n = 0;
+    for (size_t i = 0; i <= SMIME_TAG_SIGNING_FAIL; i++)
+        if (cfg->subject_tag[i][0])
+            tags[n++] = cfg->subject_tag[i];
+    if (m->n_subjects == 0)
+        return !tag || smfi_addheader(ctx, "Subject", (char *)tag) == MI_SUCCESS ? 0 : -1;
+    int rc = 0;
+    for (unsigned i = 0; rc == 0 && i < m->n_subjects && i < SUBJECTS_MAX; i++) {
+        if (!m->subjects[i])
+            continue;
+        smime_buf b;
+        smime_buf_init(&b, HEADER_VALUE_MAX + SMIME_SUBJECT_TAG_MAX + 2);
+        int changed = 0;
+        if (smime_subject_retag(m->subjects[i], tags, n, i == 0 ? tag : NULL, &b, &changed) < 0)
+            rc = -1;
+        else if (changed &&
+                 smfi_chgheader(ctx, "Subject", (int)i + 1, b.data ? b.data : (char *)"") != MI_SUCCESS)
+            rc = -1;
+        smime_buf_free(&b);
+    }
+    return rc;
+}
+
 /* What the action means for libmilter, replies set where they apply. */
 static sfsistat apply_action(SMFICTX *ctx, const smime_policy *p, smime_action a,
-                             const char *reason, const char *qid)
+                             const char *reason, const char *reply, const char *qid)
 {
     switch (a) {
     case SMIME_ACTION_REJECT:
-        if (set_reply(ctx, p->reject_reply, reason) < 0)
+        if (set_reply(ctx, reply ? reply : p->reject_reply, reason) < 0)
             log_msg(LOG_WARNING, "%s: could not set the reject reply", qid);
         return SMFIS_REJECT;
     case SMIME_ACTION_TEMPFAIL:
-        if (set_reply(ctx, p->tempfail_reply, reason) < 0)
+        if (set_reply(ctx, reply ? reply : p->tempfail_reply, reason) < 0)
             log_msg(LOG_WARNING, "%s: could not set the tempfail reply", qid);
         return SMFIS_TEMPFAIL;
     case SMIME_ACTION_DISCARD:
@@ -464,12 +562,13 @@ static sfsistat internal_error(SMFICTX *ctx, const message *m, const char *qid, 
     if (p->on_internal_error == SMIME_ACTION_ACCEPT ||
         p->on_internal_error == SMIME_ACTION_QUARANTINE) {
         /* never deliver a forged result claiming to be ours */
-        if (m->removals_incomplete || remove_forged(ctx, m) < 0) {
+        if (m->removals_incomplete || remove_forged(ctx, m) < 0 ||
+            (m->gen->tagging && retag_subjects(ctx, m, NULL) < 0)) {
             log_msg(LOG_ERR, "%s: could not remove every forged header; tempfail", qid);
             return SMFIS_TEMPFAIL;
         }
     }
-    return apply_action(ctx, p, p->on_internal_error, INTERNAL_REASON, qid);
+    return apply_action(ctx, p, p->on_internal_error, INTERNAL_REASON, NULL, qid);
 }
 
 static sfsistat eom_check(SMFICTX *ctx)
@@ -502,7 +601,7 @@ static sfsistat eom_check(SMFICTX *ctx)
         goto done;
     }
     if (m->spool.too_big) {
-        r = too_big_report(g->cfg.max_message_size);
+        r = too_big_report(g->cfg.max_message_size, m);
         if (!r)
             snprintf(err, sizeof(err), "out of memory");
     } else if (spool_view(&m->spool, &data, &len) < 0) {
@@ -521,6 +620,7 @@ static sfsistat eom_check(SMFICTX *ctx)
 
     smime_decision d;
     smime_policy_decide(&g->cfg.policy, r, &d);
+    smime_signing_decide(smime_signing_evaluate(&g->signing, r), r, &d);
     char extra[96] = "";
     if (d.action == SMIME_ACTION_ACCEPT || d.action == SMIME_ACTION_QUARANTINE) {
         smime_buf ar;
@@ -535,6 +635,8 @@ static sfsistat eom_check(SMFICTX *ctx)
             rc = -1;
         if (m->n_removals)
             snprintf(extra, sizeof(extra), " removed=%zu", m->n_removals);
+        if (rc == 0 && g->tagging && retag_subjects(ctx, m, subject_tag_for(g, r, &d)) < 0)
+            rc = -1;
         /* inserted at the top, details first so the A-R header ends up above them */
         for (size_t i = r->n_sigs; rc == 0 && g->cfg.detail_headers && i-- > 0;) {
             smime_buf det;
@@ -558,7 +660,18 @@ static sfsistat eom_check(SMFICTX *ctx)
     log_result(qid, g, r, &d, extra);
     metrics_message(r, d.result, d.action, verify_seconds);
     record_telemetry(m, r, qid);
-    ret = apply_action(ctx, &g->cfg.policy, d.action, d.reason, qid);
+    /* only from mail that is let in: a certificate the SigningPolicy refused, or
+     * that came with a rejected message, is not one to encrypt to */
+    int harvestable = (d.action == SMIME_ACTION_ACCEPT || d.action == SMIME_ACTION_QUARANTINE) &&
+                      !(r->signing.applied && !r->signing.satisfied);
+    struct smime_harvester *hv = harvestable ? harvest_acquire() : NULL;
+    if (hv) {
+        unsigned dropped = smime_harvester_submit(hv, r, (int64_t)time(NULL));
+        harvest_release();
+        if (dropped)
+            log_msg(LOG_WARNING, "%s: harvest: %u certificate(s) dropped (queue full)", qid, dropped);
+    }
+    ret = apply_action(ctx, &g->cfg.policy, d.action, d.reason, d.reply, qid);
 done:
     smime_report_free(r);
     message_free(m);
@@ -730,7 +843,7 @@ int callbacks_test_file(const milter_gen *g, const char *path)
     const char *data;
     size_t len;
     if (s.too_big)
-        r = too_big_report(g->cfg.max_message_size);
+        r = too_big_report(g->cfg.max_message_size, NULL);
     else if (spool_view(&s, &data, &len) == 0)
         r = verify(g, data, len, err, sizeof(err));
     if (!r) {
@@ -741,6 +854,7 @@ int callbacks_test_file(const milter_gen *g, const char *path)
     }
     smime_decision d;
     smime_policy_decide(&g->cfg.policy, r, &d);
+    smime_signing_decide(smime_signing_evaluate(&g->signing, r), r, &d);
     smime_buf ar;
     smime_buf_init(&ar, HEADER_VALUE_MAX);
     rc = authres_value(g, r, &ar);
@@ -759,6 +873,8 @@ int callbacks_test_file(const milter_gen *g, const char *path)
         const char *tmpl = d.action == SMIME_ACTION_REJECT     ? g->cfg.policy.reject_reply
                            : d.action == SMIME_ACTION_TEMPFAIL ? g->cfg.policy.tempfail_reply
                                                                : NULL;
+        if (tmpl && d.reply)
+            tmpl = d.reply;
         smime_reply reply;
         if (tmpl && smime_reply_build(tmpl, d.reason, &reply) == 0) {
             printf(": %s %s ", reply.rcode, reply.xcode);

@@ -36,6 +36,7 @@ typedef enum key_kind {
     K_METRICS,     /* inet:PORT@IPV4 or inet6:PORT@[IPV6] */
     K_ACTION,      /* arg: result index, or -1 for On-InternalError */
     K_REPLY,       /* arg: '4' or '5' */
+    K_TAG,         /* a subject tag, optionally in double quotes */
 } key_kind;
 
 typedef struct key_def {
@@ -92,6 +93,19 @@ static const key_def keys[] = {
     { "On-InternalError",    K_ACTION,   FLD(policy.on_internal_error), 0 },
     { "RejectReply",         K_REPLY,    STR(policy.reject_reply), '5' },
     { "TempfailReply",       K_REPLY,    STR(policy.tempfail_reply), '4' },
+    /* gateway policy (issue #18) */
+    { "SigningPolicy",       K_PATH,     STR(signing_policy), 0 },
+    { "SubjectTag-None",     K_TAG,      STR(subject_tag[SMIME_RESULT_NONE]), 0 },
+    { "SubjectTag-Pass",     K_TAG,      STR(subject_tag[SMIME_RESULT_PASS]), 0 },
+    { "SubjectTag-Fail",     K_TAG,      STR(subject_tag[SMIME_RESULT_FAIL]), 0 },
+    { "SubjectTag-Neutral",  K_TAG,      STR(subject_tag[SMIME_RESULT_NEUTRAL]), 0 },
+    { "SubjectTag-Policy",   K_TAG,      STR(subject_tag[SMIME_RESULT_POLICY]), 0 },
+    { "SubjectTag-TempError", K_TAG,     STR(subject_tag[SMIME_RESULT_TEMPERROR]), 0 },
+    { "SubjectTag-PermError", K_TAG,     STR(subject_tag[SMIME_RESULT_PERMERROR]), 0 },
+    { "SubjectTag-SigningFail", K_TAG,   STR(subject_tag[SMIME_TAG_SIGNING_FAIL]), 0 },
+    { "HarvestDirectory",    K_PATH,     STR(harvest_dir), 0 },
+    { "HarvestMaxEntries",   K_COUNT,    FLD(harvest_max_entries), 1000000 },
+    { "HarvestMaxBytes",     K_SIZE,     FLD(harvest_max_bytes), 0 },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -120,6 +134,8 @@ void smime_config_default(smime_config *c)
     c->decode_factor = 2;
     c->verify_timeout = 3;
     smime_policy_default(&c->policy);
+    c->harvest_max_entries = 10000;
+    c->harvest_max_bytes = 64u << 20;
 }
 
 static int word_is(const char *s, const char *word)
@@ -438,6 +454,20 @@ static int apply_key(smime_config *c, const key_def *k, const char *v, char *why
         if (smime_reply_check(v, (char)k->arg, why, whylen) < 0)
             return -1;
         return set_string(c, k, v, why, whylen);
+    case K_TAG: {
+        char tag[SMIME_SUBJECT_TAG_MAX + 1];
+        size_t n = strlen(v);
+        if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+            v++;
+            n -= 2;
+        }
+        if (n >= sizeof(tag) || (memcpy(tag, v, n), tag[n] = '\0', !smime_subject_tag_valid(tag))) {
+            snprintf(why, whylen, "expected 1..%d printable ASCII characters, e.g. \"[signed]\"",
+                     SMIME_SUBJECT_TAG_MAX);
+            return -1;
+        }
+        return set_string(c, k, tag, why, whylen);
+    }
     }
     snprintf(why, whylen, "internal: unknown key kind");
     return -1;

@@ -14,11 +14,13 @@
 #include "smime/verdict/policy.h"
 #include "smime/revocation/revocation.h" /* smime_rev_mode */
 #include "smime/verdict/verify.h"     /* smime_lint_mode */
+#include "smime/report/headers.h"     /* SMIME_SUBJECT_TAG_MAX */
 
 #define SMIME_CONFIG_PATH_MAX  1024
 #define SMIME_CONFIG_NAME_MAX  256
 #define SMIME_CONFIG_FILE_MAX  (1u << 20)   /* larger configuration files are refused */
 #define SMIME_CONFIG_LINE_MAX  4096
+#define SMIME_TAG_SIGNING_FAIL SMIME_RESULT_COUNT  /* subject_tag index of SigningFail */
 
 typedef struct smime_config {
     char   socket[SMIME_CONFIG_PATH_MAX];        /* libmilter connection spec */
@@ -54,6 +56,13 @@ typedef struct smime_config {
     char   telemetry[SMIME_CONFIG_PATH_MAX];     /* sink URI; "" = no telemetry */
     char   metrics_socket[SMIME_CONFIG_PATH_MAX]; /* Prometheus endpoint; "" = none */
     smime_policy policy;
+    /* ---- gateway policy (issue #18) ---- */
+    char   signing_policy[SMIME_CONFIG_PATH_MAX];   /* SigningPolicy file; "" = none */
+    /* SubjectTag-<Result> by smime_result, then SubjectTag-SigningFail; "" = none */
+    char   subject_tag[SMIME_RESULT_COUNT + 1][SMIME_SUBJECT_TAG_MAX + 1];
+    char   harvest_dir[SMIME_CONFIG_PATH_MAX];      /* HarvestDirectory; "" = off */
+    unsigned harvest_max_entries;
+    size_t harvest_max_bytes;
 } smime_config;
 
 /* Fills every default (see smime-milter.conf(5)). */

@@ -28,6 +28,7 @@ static void gen_free(milter_gen *g)
     smime_revocation_free(g->revocation);
     smime_trust_free(g->trust);
     smime_peerlist_free(&g->peers);
+    smime_signing_free(&g->signing);
     free(g);
 }
 
@@ -54,6 +55,15 @@ milter_gen *gen_load(const char *conf_path, char *err, size_t errlen)
         gen_free(g);
         return NULL;
     }
+    if (g->cfg.signing_policy[0] &&
+        smime_signing_load(g->cfg.signing_policy, &g->signing, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s: SigningPolicy: %s", conf_path, why);
+        gen_free(g);
+        return NULL;
+    }
+    for (size_t i = 0; i <= SMIME_TAG_SIGNING_FAIL; i++)
+        if (g->cfg.subject_tag[i][0])
+            g->tagging = 1;
     if (g->cfg.revocation != SMIME_REV_MODE_OFF) {
         smime_revocation_config rc;
         smime_revocation_config_default(&rc);

@@ -311,6 +311,7 @@ static void reload_warnings(const smime_config *old, const smime_config *neu)
         { "PidFile", offsetof(smime_config, pid_file) },
         { "Telemetry", offsetof(smime_config, telemetry) },
         { "MetricsSocket", offsetof(smime_config, metrics_socket) },
+        { "HarvestDirectory", offsetof(smime_config, harvest_dir) },
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         if (strcmp((const char *)old + fixed[i].off, (const char *)neu + fixed[i].off) != 0)
@@ -448,6 +449,8 @@ int main(int argc, char **argv)
      * file belong to the daemon as it runs */
     if (cfg->telemetry[0] && telemetry_start(cfg->telemetry) < 0)
         goto start_failed;
+    if (cfg->harvest_dir[0] && harvest_start(cfg) < 0)
+        goto start_failed;
     if (cfg->metrics_socket[0] && metrics_start(telemetry_metrics, err, sizeof(err)) < 0) {
         log_msg(LOG_ERR, "MetricsSocket %s: %s", cfg->metrics_socket, err);
         goto start_failed;
@@ -547,6 +550,7 @@ int main(int argc, char **argv)
     }
     metrics_stop();
     telemetry_shutdown();
+    harvest_shutdown();
     milter_gen *last = gen_acquire();
     if (last->cfg.pid_file[0] && unlink(last->cfg.pid_file) < 0 && errno != ENOENT)
         log_msg(LOG_WARNING, "PidFile %s: %s", last->cfg.pid_file, strerror(errno));

@@ -17,6 +17,7 @@
 #include "smime/crypto/pki.h"
 #include "smime/revocation/http.h"
 #include "smime/revocation/revocation.h"
+#include "smime/verdict/signing.h"
 
 #define SMIME_MILTER_NAME    "smime-milter"
 #define SMIME_MILTER_VERSION "0.1.0"
@@ -30,6 +31,8 @@ typedef struct milter_gen {
     smime_config   cfg;
     smime_trust   *trust;             /* owned; read-only, shared by threads */
     smime_peerlist peers;             /* owned */
+    smime_signing_policy signing;     /* owned; SigningPolicy (empty when unset) */
+    int            tagging;           /* some SubjectTag-* is set */
     smime_revocation *revocation;     /* owned; NULL when Revocation is off */
     smime_http_config http;           /* the checker's fetch_ctx: lives as long */
     char           servid[256];       /* AuthservID, or the host name */
@@ -112,6 +115,16 @@ int preflight_socket(const smime_config *cfg, char *err, size_t errlen);
 int preflight_running(const smime_config *cfg, char *err, size_t errlen);
 /* The path of a local:/unix: socket spec, or NULL. */
 const char *preflight_local_path(const char *spec);
+
+/* ---- harvest.c: the certificate harvest writer (HarvestDirectory) ----
+ * Like the telemetry writer: started once after the switch of user (the
+ * directory takes a restart to change), lent to connection threads, closed at
+ * shutdown when no thread holds it. */
+struct smime_harvester;
+int harvest_start(const smime_config *cfg);
+struct smime_harvester *harvest_acquire(void);
+void harvest_release(void);
+void harvest_shutdown(void);
 
 /* ---- log.c ---- */
 /* Opens syslog when `use_syslog` (with the facility name of the configuration),

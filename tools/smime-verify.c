@@ -17,6 +17,7 @@
 #include "smime/util/json.h"
 #include "smime/telemetry/telemetry.h"
 #include "smime/util/timeutil.h"
+#include "smime/verdict/signing.h"
 #include "smime/verdict/verify.h"
 
 #define EXIT_RESULTS 1
@@ -33,7 +34,8 @@ static void usage(FILE *f)
             "                    [--telemetry URI] [--revocation off|soft|hard]\n"
             "                    [--revocation-timeout SECONDS] [--revocation-cache DIR]\n"
             "                    [--crl-dir DIR] [--offline] [--revocation-allow-private]\n"
-            "                    [--max-signatures N] [--verify-timeout SECONDS] FILE.eml...\n"
+            "                    [--max-signatures N] [--verify-timeout SECONDS]\n"
+            "                    [--policy FILE] FILE.eml...\n"
             "  --trust-anchors  PEM file or directory of PEM files with S/MIME trust anchors\n"
             "  --authserv-id    authserv-id of the header (default: localhost)\n"
             "  --at             validation time: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @EPOCH\n"
@@ -52,8 +54,11 @@ static void usage(FILE *f)
             "  --revocation-allow-private  also fetch from loopback and private addresses\n"
             "  --max-signatures signatures verified per message, all levels (32)\n"
             "  --verify-timeout CPU seconds per message before the rest is neutral (3; 0 none)\n"
+            "  --policy         per-sender SigningPolicy file, as the milter's: the outcome is\n"
+            "                   added to the header (policy.smime-signing=...) and the JSON\n"
             "  FILE '-' reads standard input.\n"
-            "exit: 0 all pass/none, 1 some other result, 2 usage, 3 unreadable input\n");
+            "exit: 0 all pass/none (and every SigningPolicy rule met), 1 some other result,\n"
+            "      2 usage, 3 unreadable input\n");
 }
 
 /* Telemetry problems (sink errors, losses) go to stderr. */
@@ -76,7 +81,7 @@ static int all_good(const smime_report *r)
 int main(int argc, char **argv)
 {
     const char *anchors = NULL, *servid = "localhost", *at = NULL, *lint_mode = "report";
-    const char *telemetry_uri = NULL;
+    const char *telemetry_uri = NULL, *policy_path = NULL;
     int json = 0;
     unsigned long long max_size = 0;
     int rev_mode = SMIME_REV_MODE_OFF;
@@ -103,6 +108,7 @@ int main(int argc, char **argv)
         { "revocation-allow-private", no_argument, NULL, 'P' },
         { "max-signatures", required_argument, NULL, 'M' },
         { "verify-timeout", required_argument, NULL, 'X' },
+        { "policy", required_argument, NULL, 'Y' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -132,6 +138,7 @@ int main(int argc, char **argv)
             rev_timeout_ms = (int64_t)(sec * 1000);
             break;
         }
+        case 'Y': policy_path = optarg; break;
         case 'K': rev_cfg.cache_dir = optarg; break;
         case 'D': rev_cfg.crl_dir = optarg; break;
         case 'O': rev_cfg.fetch = NULL; break;
@@ -200,9 +207,16 @@ int main(int argc, char **argv)
         return EXIT_INPUT;
     }
     char err[512];
+    smime_signing_policy signing = { 0 };
+    if (policy_path && smime_signing_load(policy_path, &signing, err, sizeof(err)) < 0) {
+        fprintf(stderr, "smime-verify: --policy: %s\n", err);
+        smime_signing_free(&signing);
+        return EXIT_INPUT;
+    }
     smime_trust *trust = NULL;
     if (smime_trust_load(anchors, &trust, err, sizeof(err)) < 0) {
         fprintf(stderr, "smime-verify: %s\n", err);
+        smime_signing_free(&signing);
         return EXIT_INPUT;
     }
     /* Records are written by the telemetry writer thread while files are checked;
@@ -216,6 +230,7 @@ int main(int argc, char **argv)
         if (smime_telemetry_open(telemetry_uri, &topt, &tel, err, sizeof(err)) < 0) {
             fprintf(stderr, "smime-verify: --telemetry: %s\n", err);
             smime_trust_free(trust);
+            smime_signing_free(&signing);
             return EXIT_INPUT;
         }
     }
@@ -238,6 +253,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "smime-verify: --revocation: %s\n", err);
             smime_telemetry_close(tel, 60000, NULL);
             smime_trust_free(trust);
+            smime_signing_free(&signing);
             return EXIT_INPUT;
         }
         opt.revocation = rev;
@@ -268,6 +284,7 @@ int main(int argc, char **argv)
             status = EXIT_INPUT;
             continue;
         }
+        smime_signing_evaluate(&signing, report);
         for (size_t i = 0; tel && i < report->n_sigs; i++)
             smime_telemetry_submit_sig(tel, &report->sigs[i], report->sigs[i].lint, now);
         smime_buf out;
@@ -297,7 +314,8 @@ int main(int argc, char **argv)
             if (!json && argc - optind > 1)
                 printf("%s: ", path);
             printf("%s\n", out.data);
-            if (!all_good(report) && status == 0)
+            if ((!all_good(report) || (report->signing.applied && !report->signing.satisfied)) &&
+                status == 0)
                 status = EXIT_RESULTS;
         }
         smime_buf_free(&out);
@@ -309,5 +327,6 @@ int main(int argc, char **argv)
         status = EXIT_INPUT;
     smime_revocation_free(rev);
     smime_trust_free(trust);
+    smime_signing_free(&signing);
     return status;
 }

@@ -192,6 +192,10 @@ void smime_cert_summarize(gnutls_x509_crt_t crt, smime_cert_summary *out)
     size_t an = sizeof(aki);
     if (gnutls_x509_crt_get_authority_key_id(crt, aki, &an, NULL) >= 0)
         smime_hex(aki, an, out->issuer_key_id, sizeof(out->issuer_key_id));
+    unsigned char fp[32];
+    size_t fn = sizeof(fp);
+    if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &fn) >= 0 && fn == sizeof(fp))
+        smime_hex(fp, fn, out->sha256, sizeof(out->sha256));
     out->not_before = (int64_t)gnutls_x509_crt_get_activation_time(crt);
     out->not_after = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
     unsigned bits = 0;

@@ -19,6 +19,7 @@ struct smime_mime_walk {
     unsigned                 items_seen;
     int                      limit_reported;
     int                      stop;          /* first non-zero visitor value */
+    smime_mime_authors      *authors;       /* top-level From mailboxes, or NULL */
 };
 
 /* A byte range [start, end) of the buffer being walked. */
@@ -563,6 +564,105 @@ static void addrs_collect(GMimeMessage *msg, smime_mime_addrs *out)
     }
 }
 
+static void authors_add_list(InternetAddressList *list, smime_mime_authors *out)
+{
+    int n = list ? internet_address_list_length(list) : 0;
+    for (int i = 0; i < n; i++) {
+        InternetAddress *ia = internet_address_list_get_address(list, i);
+        if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+            /* groups do not nest (RFC 5322 3.4) */
+            InternetAddressList *members =
+                internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia));
+            int m = members ? internet_address_list_length(members) : 0;
+            for (int j = 0; j < m; j++) {
+                InternetAddress *mi = internet_address_list_get_address(members, j);
+                if (!INTERNET_ADDRESS_IS_MAILBOX(mi))
+                    continue;
+                const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(mi));
+                if (a && *a && out->total++ < SMIME_MAX_ADDRS)
+                    snprintf(out->addr[out->n++], SMIME_ADDR_MAX, "%s", a);
+            }
+        } else if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+            const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+            if (a && *a && out->total++ < SMIME_MAX_ADDRS)
+                snprintf(out->addr[out->n++], SMIME_ADDR_MAX, "%s", a);
+        }
+    }
+}
+
+/* Every From header of the top-level message, each parsed on its own; the number
+ * of headers looked at is bounded by what the parts cap let GMime build. */
+static void authors_collect(GMimeMessage *msg, smime_mime_authors *out)
+{
+    GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+    int nh = headers ? g_mime_header_list_get_count(headers) : 0;
+    for (int i = 0; i < nh; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
+        const char *name = g_mime_header_get_name(h);
+        if (!name || g_ascii_strcasecmp(name, "From"))
+            continue;
+        out->from_headers++;
+        const char *raw = g_mime_header_get_raw_value(h);
+        InternetAddressList *list = raw ? internet_address_list_parse(NULL, raw) : NULL;
+        if (list) {
+            authors_add_list(list, out);
+            g_object_unref(list);
+        }
+    }
+}
+
+void smime_mime_authors_add(smime_mime_authors *authors, const char *from_value)
+{
+    authors->from_headers++;
+    InternetAddressList *list = internet_address_list_parse(NULL, from_value);
+    if (list) {
+        authors_add_list(list, authors);
+        g_object_unref(list);
+    }
+}
+
+void smime_mime_scan_authors(const char *msg, size_t len, smime_mime_authors *authors)
+{
+    memset(authors, 0, sizeof(*authors));
+    size_t end = len < SMIME_AUTHORS_SCAN_MAX ? len : SMIME_AUTHORS_SCAN_MAX;
+    char *value = g_malloc(SMIME_AUTHORS_VALUE_MAX + 1);
+    size_t i = 0;
+    while (i < end) {
+        const char *line = msg + i;
+        const char *nl = memchr(line, '\n', end - i);
+        size_t n = nl ? (size_t)(nl - line) : end - i;
+        size_t next = i + n + (nl ? 1 : 0);
+        if (n == 0 || (n == 1 && line[0] == '\r'))
+            break;                   /* the end of the header section */
+        if (n >= 5 && g_ascii_strncasecmp(line, "From:", 5) == 0) {
+            /* the value with its continuation lines, folds kept */
+            size_t vl = 0;
+            const char *p = line + 5;
+            size_t pn = n - 5;
+            for (;;) {
+                size_t take = pn < SMIME_AUTHORS_VALUE_MAX - vl ? pn : SMIME_AUTHORS_VALUE_MAX - vl;
+                memcpy(value + vl, p, take);
+                vl += take;
+                if (next >= end || (msg[next] != ' ' && msg[next] != '\t'))
+                    break;
+                p = msg + next;
+                nl = memchr(p, '\n', end - next);
+                pn = nl ? (size_t)(nl - p) : end - next;
+                next += pn + (nl ? 1 : 0);
+                if (vl < SMIME_AUTHORS_VALUE_MAX)
+                    value[vl++] = ' ';
+            }
+            value[vl] = '\0';
+            for (size_t k = 0; k < vl; k++)
+                if (value[k] == '\r' || value[k] == '\0')
+                    value[k] = ' ';
+            smime_mime_authors_add(authors, value);
+        }
+        i = next;
+    }
+    g_free(value);
+}
+
 /* Field names compared with strings of the same length, case-insensitively. */
 static int field_is(const char *p, size_t n, const char *name)
 {
@@ -807,6 +907,11 @@ static int walk_message(smime_mime_walk *w, GMimeMessage *msg, span ent, const c
     smime_mime_addrs *addrs = g_new(smime_mime_addrs, 1);
     addrs_collect(msg, addrs);
     author_controls(ent.base, ent.start, entity_body_start(&ent), addrs);
+    if (w->authors && depth == 0 && prefix[0] == '\0') {
+        authors_collect(msg, w->authors);
+        w->authors->control = addrs->control_header && !strcmp(addrs->control_header, "From");
+        w->authors = NULL;           /* only the message itself */
+    }
     GMimeObject *root = g_mime_message_get_mime_part(msg);
     int rc = 0;
     if (root)
@@ -870,12 +975,21 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int a
     return rc;
 }
 
+int smime_mime_walk_message_authors(const char *msg, size_t len, const smime_mime_limits *lim,
+                                    smime_mime_visit_fn visit, void *ctx,
+                                    smime_mime_authors *authors)
+{
+    if (authors)
+        memset(authors, 0, sizeof(*authors));
+    smime_mime_walk w = { .lim = lim, .visit = visit, .ctx = ctx, .authors = authors,
+                          .decoded_left = lim->max_decoded ? lim->max_decoded : SIZE_MAX };
+    return parse_and_walk(&w, msg, len, 1, "", 0, NULL);
+}
+
 int smime_mime_walk_message(const char *msg, size_t len, const smime_mime_limits *lim,
                             smime_mime_visit_fn visit, void *ctx)
 {
-    smime_mime_walk w = { .lim = lim, .visit = visit, .ctx = ctx,
-                          .decoded_left = lim->max_decoded ? lim->max_decoded : SIZE_MAX };
-    return parse_and_walk(&w, msg, len, 1, "", 0, NULL);
+    return smime_mime_walk_message_authors(msg, len, lim, visit, ctx, NULL);
 }
 
 int smime_mime_walk_entity(smime_mime_walk *w, const char *entity, size_t len,

@@ -90,6 +90,29 @@ const char *smime_report_none_reason(const smime_report *r)
 /* Room kept for the closing comment: its text with two counts and a result word. */
 #define AUTHRES_SUMMARY_MAX 96
 
+/* The per-sender signing policy (verdict/signing.h) in ptype "policy" properties
+ * of one clause: policy.smime-signing=pass|fail, the rule, and on fail why. */
+static int format_signing(smime_buf *out, const smime_signing_outcome *o)
+{
+    if (!o->applied)
+        return 0;
+    int rc = smime_buf_printf(out, " policy.smime-signing=%s policy.smime-rule=",
+                              o->satisfied ? "pass" : "fail");
+    rc |= smime_authres_value(out, o->rule);
+    if (!o->satisfied) {
+        rc |= smime_buf_puts(out, " policy.smime-reason=");
+        rc |= quoted(out, o->reason);
+    }
+    return rc ? -1 : 0;
+}
+
+/* The clause the signing outcome goes with: the signature that met the rule,
+ * else the first. */
+static size_t signing_clause(const smime_report *r)
+{
+    return r->signing.satisfied && r->signing.sig_index < r->n_sigs ? r->signing.sig_index : 0;
+}
+
 static int format_sig(smime_buf *out, const smime_sig_report *s)
 {
     int rc = smime_buf_printf(out, "; smime=%s", smime_result_name(s->result));
@@ -122,6 +145,7 @@ int smime_authres_format(const smime_report *r, const char *authserv_id, smime_b
     if (r->n_sigs == 0) {
         rc |= smime_buf_puts(out, "; smime=none reason=");
         rc |= quoted(out, smime_report_none_reason(r));
+        rc |= format_signing(out, &r->signing);
     }
     /* Results are listed in document order while the value stays within
      * SMIME_AUTHRES_VALUE_MAX; the rest are summed up in a trailing comment, so a
@@ -131,7 +155,8 @@ int smime_authres_format(const smime_report *r, const char *authserv_id, smime_b
     smime_buf_init(&one, SMIME_AUTHRES_VALUE_MAX);
     for (; i < r->n_sigs && rc == 0; i++) {
         smime_buf_reset(&one);
-        if (format_sig(&one, &r->sigs[i]) < 0 || one.overflow ||
+        if (format_sig(&one, &r->sigs[i]) < 0 ||
+            (i == signing_clause(r) && format_signing(&one, &r->signing) < 0) || one.overflow ||
             out->len + one.len + AUTHRES_SUMMARY_MAX > SMIME_AUTHRES_VALUE_MAX)
             break;
         rc |= smime_buf_append(out, one.data, one.len);

@@ -1,12 +1,14 @@
 /* headers - forged Authentication-Results detection, folding, detail headers. */
 #include "smime/report/headers.h"
 
+#include <gmime/gmime.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "smime/report/authres.h"
 #include "smime/lint/lint.h"
 #include "smime/util/text.h"
+#include "smime/util/timeutil.h"
 
 /* Skips blanks, line breaks and RFC 5322 comments (nested, with quoted-pairs). */
 static const char *skip_cfws(const char *p)
@@ -128,6 +130,22 @@ int smime_detail_format(const smime_sig_report *s, smime_buf *out)
         rc |= item(out, ";\n\t", "issuer", s->signer.issuer);
         if (s->signer.key[0])
             rc |= item(out, "; ", "key", s->signer.key);
+        if (s->signer.not_before || s->signer.not_after) {
+            char from[32], to[32];
+            smime_time_format(s->signer.not_before, from, sizeof(from));
+            smime_time_format(s->signer.not_after, to, sizeof(to));
+            rc |= item(out, ";\n\t", "valid-from", from);
+            rc |= item(out, "; ", "valid-to", to);
+        }
+    }
+    for (size_t k = 0; k < s->chain_len && k < SMIME_CHAIN_MAX; k++) {
+        char name[32];
+        snprintf(name, sizeof(name), "chain%zu", k + 1);
+        rc |= item(out, ";\n\t", name, s->chain[k].subject);
+        if (s->chain[k].sha256[0]) {
+            snprintf(name, sizeof(name), "chain%zu-sha256", k + 1);
+            rc |= item(out, "; ", name, s->chain[k].sha256);
+        }
     }
     if (s->digest_alg[0])
         rc |= item(out, ";\n\t", "digest", s->digest_alg);
@@ -135,5 +153,86 @@ int smime_detail_format(const smime_sig_report *s, smime_buf *out)
         rc |= item(out, "; ", "signature", s->sig_alg);
     if (s->lint)
         rc |= lint_items(out, s->lint);
+    return rc || out->overflow ? -1 : 0;
+}
+
+int smime_subject_tag_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > SMIME_SUBJECT_TAG_MAX || s[0] == ' ' || s[n - 1] == ' ')
+        return 0;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+            return 0;
+    return 1;
+}
+
+/* Removes every occurrence of the tags from text, in place, with one blank after
+ * each, and also what a removal makes ("[sig[signed]ned]" leaves nothing): the
+ * output is checked for a tag at its end after each byte, so the work is linear
+ * in the text (times the tags' bytes), however the text is built.  Returns how
+ * many were removed. */
+static size_t strip_tags(char *text, const char *const *tags, size_t n)
+{
+    size_t o = 0, removed = 0;
+    for (size_t i = 0; text[i];) {
+        text[o++] = text[i++];
+        for (size_t t = 0; t < n; t++) {
+            size_t tl = tags[t] ? strlen(tags[t]) : 0;
+            if (tl && o >= tl && memcmp(text + o - tl, tags[t], tl) == 0) {
+                o -= tl;
+                removed++;
+                if (text[i] == ' ')
+                    i++;
+                break;
+            }
+        }
+    }
+    text[o] = '\0';
+    return removed;
+}
+
+int smime_subject_retag(const char *value, const char *const *tags, size_t n, const char *add,
+                        smime_buf *out, int *changed)
+{
+    *changed = 0;
+    /* a copy without CRs; folds stay bare LF + blank, as libmilter wants them */
+    size_t len = strlen(value);
+    char *text = g_malloc(len + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++)
+        if (value[i] != '\r')
+            text[o++] = value[i];
+    text[o] = '\0';
+    int rc = 0;
+    char *decoded = NULL;
+    size_t removed = strip_tags(text, tags, n);
+    if (strstr(text, "=?")) {
+        /* A tag may hide in encoded words; look at the decoded text too, and when
+         * it holds one, write the subject anew from the cleaned decoded text. */
+        decoded = g_mime_utils_header_decode_text(NULL, text);
+        if (decoded && strip_tags(decoded, tags, n) > 0) {
+            char *encoded = g_mime_utils_header_encode_text(NULL, decoded, "utf-8");
+            g_free(text);
+            text = encoded ? encoded : g_strdup("");
+            removed++;
+        }
+    }
+    /* the blanks a removed tag at the start leaves are dropped */
+    char *start = text;
+    if (removed)
+        while (*start == ' ' || *start == '\t')
+            start++;
+    if (add && *add) {
+        rc |= smime_buf_puts(out, add);
+        if (*start)
+            rc |= smime_buf_putc(out, ' ');
+        *changed = 1;
+    }
+    rc |= smime_buf_puts(out, start);
+    if (removed)
+        *changed = 1;
+    g_free(decoded);
+    g_free(text);
     return rc || out->overflow ? -1 : 0;
 }

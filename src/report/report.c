@@ -35,8 +35,10 @@ void smime_report_free(smime_report *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n_sigs; i++)
+    for (size_t i = 0; i < r->n_sigs; i++) {
         smime_lint_result_free(r->sigs[i].lint);
+        free(r->sigs[i].certs_pem);
+    }
     free(r->sigs);
     free(r);
 }

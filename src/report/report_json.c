@@ -97,4 +97,17 @@ void smime_report_json(const smime_report *r, smime_json *j)
         smime_json_end_object(j);
     }
     smime_json_end_array(j);
+    /* only with a SigningPolicy rule, so reports without one stay as they were */
+    if (r->signing.applied) {
+        smime_json_begin_object(j, "signing_policy");
+        smime_json_string(j, "rule", r->signing.rule);
+        smime_json_int(j, "line", r->signing.line);
+        smime_json_string(j, "result", r->signing.satisfied ? "pass" : "fail");
+        if (r->signing.sig_index < r->n_sigs)
+            smime_json_int(j, "signature", (long long)r->signing.sig_index);
+        else
+            smime_json_null(j, "signature");
+        smime_json_string(j, "reason", r->signing.reason);
+        smime_json_end_object(j);
+    }
 }

@@ -45,6 +45,7 @@ void smime_policy_decide(const smime_policy *p, const smime_report *r, smime_dec
     out->result = SMIME_RESULT_NONE;
     out->sig_index = (size_t)-1;
     out->reason = smime_report_none_reason(r);
+    out->reply = NULL;
     for (size_t i = 0; i < r->n_sigs; i++) {
         const smime_sig_report *s = &r->sigs[i];
         if (out->sig_index != (size_t)-1 &&

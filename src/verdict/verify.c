@@ -81,6 +81,8 @@ typedef struct verify_ctx {
     int64_t                     cpu_deadline_ms;/* thread CPU clock; 0: none */
     unsigned                    skipped;        /* SignerInfos not verified (a cap) */
     smime_sig_report           *skipped_report; /* the one neutral entry that counts them */
+    unsigned                    covering_depth; /* depth of the entity an opaque signature
+                                                 * over the whole message holds; 0: none */
 } verify_ctx;
 
 /* Why the next signature may not be verified, or NULL when it may: the caps of
@@ -105,6 +107,10 @@ static smime_sig_report *new_sig(verify_ctx *vc, const smime_mime_item *item)
     }
     snprintf(s->part, sizeof(s->part), "%s", item->part);
     snprintf(s->client, sizeof(s->client), "%s", item->addrs->client);
+    /* The walker gives the top entity of a message depth 0 and that of an opaque
+     * signature's content one more than the signature; their children are deeper. */
+    s->covers_message = item->depth == 0 ||
+                        (vc->covering_depth && item->depth == vc->covering_depth);
     s->form = item->kind == SMIME_MIME_DETACHED ? "multipart/signed" : "pkcs7-mime";
     return s;
 }
@@ -369,6 +375,46 @@ static void judge_signer_core(verify_ctx *vc, const smime_cert_pool *pool, const
              "signature verified, certificate chain trusted, %s address in certificate", which);
 }
 
+/* Appends one certificate as PEM; -1 when it does not fit or cannot be exported. */
+static int pem_append(gnutls_x509_crt_t crt, char *buf, size_t *len)
+{
+    gnutls_datum_t pem = { NULL, 0 };
+    if (!crt || gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &pem) < 0)
+        return -1;
+    int rc = -1;
+    if (pem.size <= SMIME_CERTS_PEM_MAX - *len) {
+        memcpy(buf + *len, pem.data, pem.size);
+        *len += pem.size;
+        rc = 0;
+    }
+    gnutls_free(pem.data);
+    return rc;
+}
+
+/* The signer and its validated path (the anchor too, when the store has it), for
+ * keep_certs.  A path that does not fit in SMIME_CERTS_PEM_MAX is not kept at all:
+ * a partial chain would be served as if whole.  Returns -1 only when memory ran out. */
+static int keep_certs(const smime_chain_result *chain, gnutls_x509_crt_t signer,
+                      const smime_cert_pool *pool, smime_sig_report *s)
+{
+    char *buf = malloc(SMIME_CERTS_PEM_MAX);
+    if (!buf)
+        return -1;
+    size_t len = 0;
+    int ok = pem_append(signer, buf, &len) == 0;
+    for (size_t i = 1; ok && i < chain->n_path; i++)
+        ok = pem_append(smime_chain_crt(chain, signer, pool, i), buf, &len) == 0;
+    if (ok && chain->anchor)
+        ok = pem_append(chain->anchor, buf, &len) == 0;
+    if (!ok) {
+        free(buf);
+        return 0;
+    }
+    s->certs_pem = buf;
+    s->certs_pem_len = len;
+    return 0;
+}
+
 static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer *cs,
                          const smime_mime_item *item, smime_sig_report *s)
 {
@@ -420,6 +466,9 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
         else
             apply_lint(vc->opt, s);
     }
+    if (vc->opt->keep_certs && s->result == SMIME_RESULT_PASS && cs->cert &&
+        chain->status == SMIME_CHAIN_OK && keep_certs(chain, cs->cert, &pool, s) < 0)
+        vc->oom = 1;
     free(chain);
 }
 
@@ -484,8 +533,12 @@ static void verify_signed(verify_ctx *vc, smime_mime_walk *walk, const smime_mim
     if (item->kind == SMIME_MIME_OPAQUE) {
         gnutls_datum_t content = { NULL, 0 };
         if (smime_cms_content(cms, &content) == 0 && content.size > 0) {
+            unsigned saved = vc->covering_depth;
+            int covers = item->depth == 0 || (saved && item->depth == saved);
+            vc->covering_depth = covers ? item->depth + 1 : 0;
             smime_mime_walk_entity(walk, (const char *)content.data, content.size, item->part,
                                    item->depth, item->addrs);
+            vc->covering_depth = saved;
         }
         gnutls_free(content.data);
     }
@@ -545,6 +598,8 @@ int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
         s->code = "too-large";
         snprintf(s->reason, sizeof(s->reason), "message larger than %zu bytes; not checked",
                  opt->max_message_size);
+        /* a per-sender policy still applies to its authors */
+        smime_mime_scan_authors(msg, len, &report->authors);
         *out = report;
         return 0;
     }
@@ -570,7 +625,8 @@ int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
     smime_mime_limits lim = opt->mime;
     if (!lim.max_decoded && opt->decode_factor)
         lim.max_decoded = (size_t)opt->decode_factor * crlf_len + BUDGET_SLACK;
-    int rc = smime_mime_walk_message(canon, crlf_len, &lim, on_item, &vc);
+    int rc = smime_mime_walk_message_authors(canon, crlf_len, &lim, on_item, &vc,
+                                             &report->authors);
     g_free(crlf);
     if (rc < 0 || vc.oom) {
         smime_report_free(report);

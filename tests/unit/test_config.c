@@ -298,9 +298,50 @@ static void test_cost_keys(void **state)
     }
 }
 
+/* The gateway keys (issue #18): SigningPolicy, SubjectTag-*, Harvest*. */
+static void test_gateway_keys(void **state)
+{
+    (void)state;
+    smime_config c;
+    char err[256];
+    smime_config_default(&c);
+    assert_string_equal(c.signing_policy, "");
+    assert_string_equal(c.subject_tag[SMIME_RESULT_PASS], "");
+    assert_string_equal(c.harvest_dir, "");
+    assert_int_equal(c.harvest_max_entries, 10000);
+    assert_int_equal(c.harvest_max_bytes, 64u << 20);
+    static const char text[] =
+        "TrustAnchors /a.pem\nSigningPolicy /etc/p.policy\nSubjectTag-Pass \"[signed]\"\n"
+        "SubjectTag-Fail [signature INVALID]\nSubjectTag-SigningFail \"[policy FAILED]\"\n"
+        "HarvestDirectory /var/lib/h\nHarvestMaxEntries 5\nHarvestMaxBytes 1M\n";
+    assert_int_equal(smime_config_parse(text, sizeof(text) - 1, "t", &c, err, sizeof(err)), 0);
+    assert_string_equal(c.signing_policy, "/etc/p.policy");
+    assert_string_equal(c.subject_tag[SMIME_RESULT_PASS], "[signed]");
+    assert_string_equal(c.subject_tag[SMIME_RESULT_FAIL], "[signature INVALID]");
+    assert_string_equal(c.subject_tag[SMIME_TAG_SIGNING_FAIL], "[policy FAILED]");
+    assert_string_equal(c.subject_tag[SMIME_RESULT_NONE], "");
+    assert_string_equal(c.harvest_dir, "/var/lib/h");
+    assert_int_equal(c.harvest_max_entries, 5);
+    assert_int_equal(c.harvest_max_bytes, 1u << 20);
+    static const char *const bad[] = {
+        "TrustAnchors /a\nSigningPolicy relative.policy\n",
+        "TrustAnchors /a\nSubjectTag-Pass \"\"\n",
+        "TrustAnchors /a\nSubjectTag-Pass \" [x]\"\n",
+        "TrustAnchors /a\nSubjectTag-None [gepr\xc3\xbc" "ft]\n",
+        "TrustAnchors /a\nSubjectTag-Pass [xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx]\n",
+        "TrustAnchors /a\nHarvestMaxEntries 1000001\n",
+        "TrustAnchors /a\nHarvestDirectory h\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(smime_config_parse(bad[i], strlen(bad[i]), "t", &c, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "t:2:"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gateway_keys),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_errors_name_the_line),

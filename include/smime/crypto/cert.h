@@ -17,6 +17,8 @@ typedef struct smime_cert_summary {
     int64_t not_before, not_after;
     char    key[32];                    /* e.g. "RSA-2048", "EC-P256", "Ed25519" */
     char    issuer_key_id[72];          /* authorityKeyIdentifier, hex; "" if absent */
+    char    sha256[65];                 /* SHA-256 of the DER, upper-case hex: what
+                                         * SigningPolicy ca= names a CA by */
 } smime_cert_summary;
 
 #endif

@@ -48,6 +48,20 @@ typedef struct smime_mime_addrs {
     unsigned char control_byte;                      /* the first such byte */
 } smime_mime_addrs;
 
+/* The author of the message itself (not of forwarded messages): every mailbox of
+ * every From header, in order.  GMime keeps only one From header; these are read
+ * from each, so a second From header cannot hide an author from a per-sender
+ * policy. */
+typedef struct smime_mime_authors {
+    size_t n;                                      /* addresses kept */
+    size_t total;                                  /* addresses found (n <= total) */
+    unsigned from_headers;
+    int    control;                                /* a From value holds a control
+                                                    * byte: readers may show another
+                                                    * author than these */
+    char   addr[SMIME_MAX_ADDRS][SMIME_ADDR_MAX];
+} smime_mime_authors;
+
 /* One S/MIME object.  All pointers are borrowed and valid only during the visit. */
 typedef struct smime_mime_item {
     smime_mime_kind kind;
@@ -95,6 +109,22 @@ char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out
  * walk).  Returns 0 or the first non-zero visitor value; -1 on memory failure. */
 int smime_mime_walk_message(const char *msg, size_t len, const smime_mime_limits *lim,
                             smime_mime_visit_fn visit, void *ctx);
+/* Adds the mailboxes of one From header value (as in the message, folds allowed)
+ * to *authors, counting those past SMIME_MAX_ADDRS in total only. */
+void smime_mime_authors_add(smime_mime_authors *authors, const char *from_value);
+
+/* Fills *authors (zeroed first) from the From headers of a message's header
+ * section, without parsing the rest: for a message too large to be walked.  At
+ * most SMIME_AUTHORS_SCAN_MAX bytes are looked at, and a From value is cut at
+ * SMIME_AUTHORS_VALUE_MAX bytes. */
+#define SMIME_AUTHORS_SCAN_MAX  (1u << 20)
+#define SMIME_AUTHORS_VALUE_MAX (16u << 10)
+void smime_mime_scan_authors(const char *msg, size_t len, smime_mime_authors *authors);
+
+/* The same, also filling *authors (zeroed first) from the top-level header. */
+int smime_mime_walk_message_authors(const char *msg, size_t len, const smime_mime_limits *lim,
+                                    smime_mime_visit_fn visit, void *ctx,
+                                    smime_mime_authors *authors);
 
 /* From inside a visit: walks a MIME entity (headers + body, e.g. the content of an
  * opaque signed-data) as part `part` of the same walk, one level deeper, sharing the

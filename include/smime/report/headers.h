@@ -32,5 +32,25 @@ int smime_authres_fold(const char *line, smime_buf *out);
  * Certificate text is cut to SMIME_DETAIL_ITEM_MAX bytes (marked "...") and
  * cleaned by smime_authres_value(), so no line exceeds 998 bytes.  Returns 0/-1. */
 int smime_detail_format(const smime_sig_report *s, smime_buf *out);
+/* (The value also carries, when known, valid-from= and valid-to= of the signer
+ * certificate and, per certificate of the validated path, chainN= its subject and
+ * chainN-sha256= its fingerprint (N from 1, the anchor last): the fingerprint is
+ * what a SigningPolicy ca= setting names.) */
+
+/* ---- subject tags (SubjectTag-*) ---- */
+#define SMIME_SUBJECT_TAG_MAX 64         /* bytes of one configured tag */
+
+/* 1 when s is usable as a subject tag: 1..SMIME_SUBJECT_TAG_MAX bytes of
+ * printable ASCII, not starting or ending with a blank. */
+int smime_subject_tag_valid(const char *s);
+
+/* Rewrites a Subject header value (as the MTA hands it over; bare-LF folds are
+ * kept, CRs dropped): every occurrence of each of the n tags is removed with one
+ * blank after it, also inside RFC 2047 encoded words (the subject is then
+ * re-encoded), so a sender cannot forge our tag; then `add` (NULL or "" for none)
+ * is put in front with one blank.  Sets *changed when the value differs.  Returns
+ * 0, or -1 when out's cap was hit.  Needs smime_init() (GMime). */
+int smime_subject_retag(const char *value, const char *const *tags, size_t n, const char *add,
+                        smime_buf *out, int *changed);
 
 #endif

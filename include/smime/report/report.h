@@ -27,6 +27,7 @@ typedef enum smime_result {
 #define SMIME_RESULT_COUNT 7
 #define SMIME_MAILBOXES_MAX 8
 #define SMIME_NOTES_MAX    16
+#define SMIME_CERTS_PEM_MAX (64u << 10) /* certs_pem of one signature, at most */
 
 const char *smime_result_name(smime_result r);
 /* Parses an RFC 7281 result word; -1 when unknown. */
@@ -47,6 +48,10 @@ typedef struct smime_sig_report {
     char     identifier[SMIME_ADDR_MAX];/* the certificate mailbox that matched From */
     char     client[SMIME_CLIENT_MAX];  /* User-Agent / X-Mailer of the enclosing
                                          * message, verbatim (cut); "" if none */
+    int      covers_message;            /* signs the message itself: the top-level
+                                         * entity, or the top entity inside an opaque
+                                         * signature that does (not a forwarded
+                                         * message, not one part of a multipart) */
     int      has_signer;                /* signer certificate found */
     smime_cert_summary signer;
     size_t   n_mailboxes;
@@ -58,6 +63,10 @@ typedef struct smime_sig_report {
     size_t   chain_len;                 /* issuers above the signer, anchor last */
     smime_cert_summary chain[SMIME_CHAIN_MAX];
     int      chain_anchored;            /* the last chain entry is a trust anchor */
+    char    *certs_pem;                 /* owned; with keep_certs and a pass: the signer
+                                         * certificate and its path, PEM, signer first
+                                         * (NULL otherwise) */
+    size_t   certs_pem_len;
     struct smime_lint_result *lint;     /* owned; SBR lint of the signer certificate
                                          * (NULL: lint off, or no certificate) */
     size_t   n_revocation;              /* certificates whose status was asked, signer
@@ -77,7 +86,20 @@ typedef struct smime_report_note {
     char text[160];
 } smime_report_note;
 
+/* What a per-sender signing policy (verdict/signing.h) said about the message:
+ * filled by smime_signing_evaluate(), all zero when no rule applied. */
+typedef struct smime_signing_outcome {
+    int      applied;                   /* a rule matched one of the authors */
+    int      satisfied;                 /* a signature met every requirement */
+    char     rule[SMIME_ADDR_MAX];      /* the rule's pattern, as written */
+    unsigned line;                      /* its line in the policy file */
+    size_t   sig_index;                 /* the signature that met it; (size_t)-1 */
+    char     reason[SMIME_TEXT_MAX];    /* why it was (not) met, for people */
+} smime_signing_outcome;
+
 typedef struct smime_report {
+    smime_mime_authors authors;         /* From mailboxes of the message itself */
+    smime_signing_outcome signing;
     size_t            n_sigs;
     size_t            sigs_alloc;
     smime_sig_report *sigs;             /* owned */

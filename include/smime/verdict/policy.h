@@ -50,6 +50,8 @@ typedef struct smime_decision {
     size_t       sig_index;    /* the signature that gave it; (size_t)-1 for none */
     smime_action action;
     const char  *reason;       /* borrowed from the report, or static text */
+    const char  *reply;        /* reply template of a SigningPolicy rule (borrowed
+                                * from the policy), or NULL: the action's default */
 } smime_decision;
 
 /* Chooses the action for a report (the first signature wins among equals). */

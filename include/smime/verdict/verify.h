@@ -55,6 +55,9 @@ typedef struct smime_verify_options {
                                   * verified is neutral (default 3000; 0: none).  CPU,
                                   * not wall time, so a loaded machine does not turn
                                   * good mail neutral */
+    int      keep_certs;         /* a passing signature's report carries its signer
+                                  * certificate and path as PEM (certs_pem), for a
+                                  * certificate harvest; default 0 */
 } smime_verify_options;
 
 /* Process-wide library set-up (GMime); call once before any other function, from
