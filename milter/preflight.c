@@ -179,6 +179,18 @@ int preflight_running(const smime_config *cfg, char *err, size_t errlen)
     if (cfg->revocation_cache[0] &&
         dir_writable("RevocationCache", cfg->revocation_cache, err, errlen) < 0)
         return -1;
+    if (cfg->signing_policy[0] && readable("SigningPolicy", cfg->signing_policy, err, errlen) < 0)
+        return -1;
+    if (cfg->harvest_dir[0]) {
+        /* the harvest writer makes the directory when it is missing */
+        struct stat st;
+        char parent[SMIME_CONFIG_PATH_MAX];
+        dir_of(cfg->harvest_dir, parent, sizeof(parent));
+        if (stat(cfg->harvest_dir, &st) == 0 ?
+                dir_writable("HarvestDirectory", cfg->harvest_dir, err, errlen) < 0 :
+                dir_writable("HarvestDirectory", parent, err, errlen) < 0)
+            return -1;
+    }
     /* a trial file, as the spool makes them: access() alone misses a full or
      * read-only file system */
     char trial[SMIME_CONFIG_PATH_MAX + 32];

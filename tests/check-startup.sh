@@ -53,6 +53,7 @@ cp sample-mail/pki/trust-anchors.pem "$T/anchors.pem"
 chmod 644 "$T/anchors.pem"
 chown nobody "$T/run" "$T/spool" "$T/db"
 cp "$T/anchors.pem" "$T/private/anchors.pem"
+echo "partner.example results=pass action=reject" > "$T/private/signing.policy"
 chmod 700 "$T/private"
 PORT=$(pick_port)
 
@@ -129,6 +130,12 @@ conf_with pidroot PidFile "$T/private/x.pid"
 expect_refused pidroot "PidFile: directory $T/private not writable by uid $(id -u nobody)"
 conf_with revcache RevocationCache "$T/no-cache"
 expect_refused revcache "RevocationCache: directory $T/no-cache: No such file or directory"
+conf_with policy SigningPolicy "$T/private/signing.policy"
+expect_refused policy "SigningPolicy: $T/private/signing.policy not readable by uid $(id -u nobody)"
+conf_with harvestroot HarvestDirectory "$T/private/harvest"
+expect_refused harvestroot "HarvestDirectory: directory $T/private not writable by uid $(id -u nobody)"
+conf_with harvestparent HarvestDirectory "$T/no-such/harvest"
+expect_refused harvestparent "HarvestDirectory: directory $T/no-such: No such file or directory"
 # started as another user (a unit's User=): UserID may only name that user
 conf_with other UserID daemon
 setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$M" -n -c "$T/other.conf" > "$T/n.out" 2>&1 &&
