@@ -34,14 +34,6 @@ rm -f "$OUT"/*.eml "$OUT/MANIFEST"
 mkdir -p "$OUT/pki"
 PKI=$OUT/pki
 
-# Quiet wrapper: runs openssl, shows its output only when it fails.
-ossl() {
-    if ! openssl "$@" >"$TMP/ossl.log" 2>&1; then
-        cat "$TMP/ossl.log" >&2
-        die "openssl $1 failed"
-    fi
-}
-
 # ---------------------------------------------------------------------------
 # Byte helpers (crlf, b64 and the MIME framing are in sample-mail-lib.sh)
 # ---------------------------------------------------------------------------
@@ -89,82 +81,7 @@ NA_EXPIRED=20210101000000Z
 CRL_URL=http://crl.example.test/smime.crl
 AIA_URL=http://ca.example.test/smime.crt
 
-cat >"$TMP/req.cnf" <<EOF
-[ req ]
-distinguished_name = dn
-string_mask = utf8only
-utf8 = yes
-prompt = no
-[ dn ]
-CN = unused
-EOF
-
-# genkey TYPE FILE
-genkey() {
-    case $1 in
-    rsa*)    ossl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:${1#rsa}" -out "$2" ;;
-    p256)    ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -pkeyopt ec_param_enc:named_curve -out "$2" ;;
-    p384)    ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -pkeyopt ec_param_enc:named_curve -out "$2" ;;
-    p521)    ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -pkeyopt ec_param_enc:named_curve -out "$2" ;;
-    ed25519) ossl genpkey -algorithm ED25519 -out "$2" ;;
-    *) die "unknown key type $1" ;;
-    esac
-}
-
-# new_serial FILE [FIRST]: a random positive 16-byte serial number (hex) into
-# FILE; FIRST (1-7) fixes its first hex digit.
-new_serial() {
-    s=$(openssl rand -hex 16)
-    first=${2:-$(printf '%s' "$s" | cut -c1 | tr '89abcdef0' '012345671')}
-    printf '%s%s\n' "$first" "$(printf '%s' "$s" | cut -c2-)" >"$1"
-}
-
-# ca_init NAME: an `openssl ca` working directory for CA NAME.
-ca_init() {
-    d=$TMP/ca-$1
-    mkdir -p "$d/new"
-    : >"$d/index.txt"
-    cat >"$d/ca.cnf" <<EOF
-[ ca ]
-default_ca = CA_default
-[ CA_default ]
-dir            = $d
-database       = \$dir/index.txt
-new_certs_dir  = \$dir/new
-serial         = \$dir/serial
-default_md     = sha256
-policy         = policy_any
-unique_subject = no
-email_in_dn    = no
-copy_extensions = none
-preserve       = yes
-[ policy_any ]
-commonName     = optional
-EOF
-}
-
-# issue CA SUBJECT KEY OUTCERT EXTFILE MD NOTBEFORE NOTAFTER [selfsign]
-# ($SERIAL_FIRST, when set, fixes the first hex digit of the serial number.)
-# Issues a certificate with `openssl ca` (the only OpenSSL 3.0 command that sets
-# an arbitrary notBefore).  CA is the name given to ca_init; its key and
-# certificate are $PKI/CA.key and $PKI/CA.pem.
-issue() {
-    ca=$1 subj=$2 key=$3 out=$4 ext=$5 md=$6 nb=$7 na=$8 self=${9:-}
-    d=$TMP/ca-$ca
-    new_serial "$d/serial" "${SERIAL_FIRST:-}"
-    ossl req -new -config "$TMP/req.cnf" -utf8 -key "$key" -subj "$subj" -out "$TMP/csr.pem"
-    if [ "$self" = selfsign ]; then
-        ossl ca -batch -config "$d/ca.cnf" -selfsign -keyfile "$key" \
-            -in "$TMP/csr.pem" -out "$TMP/cert.pem" -notext -preserveDN -utf8 \
-            -md "$md" -startdate "$nb" -enddate "$na" -extfile "$ext" -extensions ext
-    else
-        ossl ca -batch -config "$d/ca.cnf" -cert "$PKI/$ca.pem" -keyfile "$PKI/$ca.key" \
-            -in "$TMP/csr.pem" -out "$TMP/cert.pem" -notext -preserveDN -utf8 \
-            -md "$md" -startdate "$nb" -enddate "$na" -extfile "$ext" -extensions ext
-    fi
-    # keep only the PEM block
-    openssl x509 -in "$TMP/cert.pem" -out "$out"
-}
+pki_init
 
 log "making the PKI in $PKI"
 
