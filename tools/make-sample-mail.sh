@@ -2,6 +2,14 @@
 # make-sample-mail.sh -- (re)creates the project's test PKI and sample S/MIME
 # messages.
 #
+# This is a test PKI that breaks two SBR rules on purpose, so that the tests
+# (golden files, the Postfix and Sendmail suites, which use the current time)
+# never expire: every certificate is valid 2025-01-01 .. 2055-01-01 (VAL-02:
+# the SBR maximum is 825 days) and every mailbox is on example.test (SAN-MBX-02:
+# a reserved TLD), so each pass carries "SBR ...: 2 errors (VAL-02, SAN-MBX-02)".
+# What a first-time user sees in `make run` is the SBR-clean demo set of
+# tools/make-demo-mail.sh, made for the day it runs.
+#
 #   sh tools/make-sample-mail.sh [OUTDIR]        (default OUTDIR: sample-mail)
 #
 # Needs only a POSIX shell, awk, coreutils and the OpenSSL 3.0 command line; no
@@ -584,6 +592,13 @@ done
 # ---------------------------------------------------------------------------
 { cat <<'EOF'
 # smime-milter sample mail: expected RFC 7281 result(s) per message.
+#
+# sample-mail/ is a test PKI that breaks two SBR rules on purpose (VAL-02
+# 30-year validity, SAN-MBX-02 .test domain) so tests never expire: every pass
+# here carries "SBR ...: 2 errors (VAL-02, SAN-MBX-02)" (or more, where a message
+# is about another rule).  `make run` uses the SBR-clean demo set of
+# tools/make-demo-mail.sh instead.
+#
 # FILE RESULT [RESULT...]  -- one result per signature, in depth-first document
 # order (an outer signature before those inside its signed content; SignerInfo
 # order within one SignedData).  "none": no signature at all.
