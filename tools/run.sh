@@ -15,11 +15,11 @@ ANCHORS="$BUILD/run-anchors"
 CONF="$BUILD/smime-milter-run.conf"
 
 # The demo set expires (its leaves are valid 730 days), so it is remade when it
-# is missing, older than 30 days, older than its generator, or a leaf expires
-# within 60 days.
+# is missing, older than 30 days, older than its generator (or the library it
+# sources), or a leaf expires within 60 days.
 demo_stale() {
     [ -f "$DEMO/MANIFEST" ] || return 0
-    [ tools/make-demo-mail.sh -nt "$DEMO/MANIFEST" ] && return 0
+    [ -n "$(find tools/make-demo-mail.sh tools/sample-mail-lib.sh -newer "$DEMO/MANIFEST")" ] && return 0
     [ -n "$(find "$DEMO/MANIFEST" -mtime +30)" ] && return 0
     for leaf in "$DEMO"/pki/*.pem; do
         case $leaf in */root-ca.pem|*/smime-ca.pem|*/trust-anchors.pem) continue ;; esac
