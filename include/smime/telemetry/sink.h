@@ -63,7 +63,7 @@ int smime_telemetry_pg_open_lazy(const char *conninfo, smime_telemetry_sink **ou
 
 /* ---- shared by the back ends ---- */
 
-#define SMIME_TELEMETRY_NCOLS 22
+#define SMIME_TELEMETRY_NCOLS 24
 
 /* The column names, in the order of the record fields below; for SQL text. */
 extern const char *const smime_telemetry_columns[SMIME_TELEMETRY_NCOLS];
