@@ -51,6 +51,13 @@ typedef struct smime_config {
     unsigned decode_factor;
     unsigned verify_timeout;                     /* CPU seconds per message; 0 = none */
     char   telemetry[SMIME_CONFIG_PATH_MAX];     /* sink URI; "" = no telemetry */
+    int    telemetry_sender_domain;              /* smime_telemetry_domain_mode */
+    char   telemetry_hmac_key[SMIME_CONFIG_PATH_MAX];  /* key file for hmac mode */
+    int    caa_lookup;                           /* CAA for S/MIME by the writer */
+    char   caa_resolver[128];                    /* ADDR[@PORT]; "" = resolv.conf */
+    char   caa_issuer_map[SMIME_CONFIG_PATH_MAX];/* "" = none */
+    unsigned caa_timeout_ms;                     /* one batch's lookups */
+    unsigned caa_cache;                          /* domains cached */
     smime_policy policy;
 } smime_config;
 

@@ -229,6 +229,9 @@ static void reload_warnings(const smime_config *old, const smime_config *neu)
         { "UserID", offsetof(smime_config, user_id) },
         { "PidFile", offsetof(smime_config, pid_file) },
         { "Telemetry", offsetof(smime_config, telemetry) },
+        { "TelemetryHMACKeyFile", offsetof(smime_config, telemetry_hmac_key) },
+        { "CAAResolver", offsetof(smime_config, caa_resolver) },
+        { "CAAIssuerMap", offsetof(smime_config, caa_issuer_map) },
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         if (strcmp((const char *)old + fixed[i].off, (const char *)neu + fixed[i].off) != 0)
@@ -340,7 +343,7 @@ int main(int argc, char **argv)
         return 1;
     /* after the fork and the switch of user: the writer thread and the database
      * file belong to the daemon as it runs */
-    if (cfg->telemetry[0] && telemetry_start(cfg->telemetry) < 0)
+    if (cfg->telemetry[0] && telemetry_start(cfg) < 0)
         return 1;
     gen_install(g);                  /* the current generation owns g from now on */
 

@@ -8,12 +8,15 @@
 # report headless) for tests/check-telemetry.sh; libjansson-dev (reads and writes
 # telemetry exports).  Revocation: libcurl4-gnutls-dev
 # to build; python3 (a loopback HTTP server) and iproute2 (loopback up in a private
-# network namespace) for tests/check-revocation.sh.
+# network namespace) for tests/check-revocation.sh.  CAA: libunbound-dev (the
+# resolver library) to build; unbound (a DNS server on loopback) for
+# tests/check-caa.sh.
 set -eu
 PKGS="build-essential pkg-config libgmime-3.0-dev libgnutls28-dev gnutls-bin libmilter-dev
 libcmocka-dev openssl valgrind bc clang libclang-rt-14-dev postfix swaks
 libcurl4-gnutls-dev python3 iproute2
-libsqlite3-dev sqlite3 libpq-dev postgresql chromium libjansson-dev"
+libsqlite3-dev sqlite3 libpq-dev postgresql chromium libjansson-dev
+libunbound-dev unbound"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

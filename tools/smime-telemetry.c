@@ -72,13 +72,17 @@ typedef struct tally {
     size_t  suppressed;/* buckets left out for being below K */
 } tally;
 
-enum unit { PER_SIG, PER_CERT };   /* what the section counts first */
+/* what the section counts first: signatures, distinct certificates, or distinct
+ * sender domains (kept as "certificates" in the model and the export's rows;
+ * the section's unit says which) */
+enum unit { PER_SIG, PER_CERT, PER_DOMAIN };
 
 enum sec_id {
     SEC_OVERVIEW, SEC_RESULTS, SEC_REASONS, SEC_CA, SEC_ROOT, SEC_TYPE_GEN, SEC_COMPLIANCE,
     SEC_FINDINGS, SEC_FINDINGS_CA, SEC_NAMING_CN, SEC_PSEUDONYM, SEC_CN_FORMS,
     SEC_GEN_ISSUED, SEC_GEN_SEEN, SEC_LEGACY_SUNSET, SEC_KEY, SEC_KEY_ISSUED, SEC_DIGEST,
-    SEC_SIGALG, SEC_VALIDITY, SEC_POLICY, SEC_CLIENTS, SEC_SCOPE, SEC_COUNT
+    SEC_SIGALG, SEC_VALIDITY, SEC_POLICY, SEC_CLIENTS, SEC_SCOPE, SEC_CAA_DOMAINS, SEC_CAA_CA,
+    SEC_COUNT
 };
 
 enum sec_order { BY_COUNT, BY_KEY, BY_KEY_THEN_COUNT };
@@ -165,7 +169,36 @@ static const struct section_def {
     [SEC_SCOPE] = { "sbr_scope", "SBR scope of signer certificates",
         "sbr: an S/MIME certificate issued since 2023-09-01; pre-sbr: before; not-smime: "
         "no emailProtection EKU or no mailbox.", 1, { "scope" }, NULL, PER_CERT, BY_COUNT, 0, 0 },
+    [SEC_CAA_DOMAINS] = { "caa_domains", "CAA for S/MIME: sender domains publishing issuemail",
+        "Distinct sender domains (kept only as keyed hashes) by what their Relevant CAA RRset "
+        "(RFC 8659 section 3: the domain, else its nearest parent with CAA) says for mail "
+        "(RFC 9495). Lookup failed: SERVFAIL or timeout, not the same as no CAA. Share: of "
+        "the (all) row.", 1, { "issuemail" }, NULL, PER_DOMAIN, BY_KEY, 0, 0 },
+    [SEC_CAA_CA] = { "caa_authorization", "CAA for S/MIME: is the signer's CA authorized?",
+        "Per distinct sender domain and signature: whether the domain's issuemail properties "
+        "name the signer's CA (issuer-domain-names from the admin's issuer map). Not mapped: "
+        "the domain restricts issuance, but the map has no name for the CA.",
+        1, { "signer's CA" }, NULL, PER_DOMAIN, BY_KEY, 0, 0 },
 };
+
+static const char *caa_issuemail_label(const char *v)
+{
+    return strcmp(v, SMIME_CAA_ISSUEMAIL) == 0      ? "issuemail published"
+         : strcmp(v, SMIME_CAA_NO_ISSUEMAIL) == 0   ? "CAA without issuemail"
+         : strcmp(v, SMIME_CAA_NO_CAA) == 0         ? "no CAA"
+         : strcmp(v, SMIME_CAA_FAILED) == 0         ? "lookup failed"
+                                                    : v;
+}
+
+static const char *caa_ca_label(const char *v)
+{
+    return strcmp(v, SMIME_CAA_AUTHORIZED) == 0     ? "authorized"
+         : strcmp(v, SMIME_CAA_NOT_AUTHORIZED) == 0 ? "not authorized"
+         : strcmp(v, SMIME_CAA_NOT_MAPPED) == 0     ? "CA not in the issuer map"
+         : strcmp(v, SMIME_CAA_UNRESTRICTED) == 0   ? "no issuemail (any CA)"
+         : strcmp(v, SMIME_CAA_FAILED) == 0         ? "lookup failed"
+                                                    : v;
+}
 
 typedef struct report {
     uint64_t min_count;
@@ -443,12 +476,20 @@ static int add_record(const smime_telemetry_record *r, uint64_t count, void *ctx
         tally_add(&T[SEC_VALIDITY], gen, validity_bucket(r->validity_days), NULL, cert, count, 0);
     tally_add(&T[SEC_CLIENTS], or_label(r->client_family, "unknown"), NULL, NULL, cert, count, 0);
     tally_add(&T[SEC_SCOPE], or_label(r->sbr_scope, "not linted"), NULL, NULL, cert, count, 0);
+    if (r->caa_issuemail[0]) {   /* distinct by the (keyed) sender domain */
+        const char *dom = r->sender_domain;
+        tally_add(&T[SEC_CAA_DOMAINS], caa_issuemail_label(r->caa_issuemail), NULL, NULL, dom,
+                  count, 0);
+        tally_add(&T[SEC_CAA_DOMAINS], "(all)", NULL, NULL, dom, count, 0);
+        tally_add(&T[SEC_CAA_CA], caa_ca_label(r->caa_ca), NULL, NULL, dom, count, 0);
+        tally_add(&T[SEC_CAA_CA], "(all)", NULL, NULL, dom, count, 0);
+    }
     return 0;
 }
 
 static uint64_t main_count(int s, const bucket *b)
 {
-    return sections[s].unit == PER_CERT && b->certs ? b->certs : b->sigs;
+    return sections[s].unit != PER_SIG && b->certs ? b->certs : b->sigs;
 }
 
 static int cmp_count_desc_s(const bucket *x, const bucket *y, int s)
@@ -544,7 +585,7 @@ static const bucket *overview(const report *rep)
 static double share_of(const report *rep, int s, const bucket *b)
 {
     const struct section_def *d = &sections[s];
-    int certs = d->unit == PER_CERT && b->certs > 0;
+    int certs = d->unit != PER_SIG && b->certs > 0;
     if (d->part_label) {
         if (!b->part_known)
             return -1;
@@ -552,7 +593,12 @@ static double share_of(const report *rep, int s, const bucket *b)
                      : (double)b->part_sigs / (double)b->sigs;
     }
     uint64_t whole = 0;
-    if (d->series) {
+    if (d->unit == PER_DOMAIN) {   /* of the section's own (all) row */
+        const tally *t = &rep->tallies[s];
+        for (size_t i = 0; i < t->n; i++)
+            if (strcmp(t->items[i].dim[0], "(all)") == 0)
+                whole = certs ? t->items[i].certs : t->items[i].sigs;
+    } else if (d->series) {
         const tally *t = &rep->tallies[s];
         for (size_t i = 0; i < t->n; i++)
             if (strcmp(t->items[i].dim[0], b->dim[0]) == 0 &&
@@ -643,7 +689,7 @@ static void cells_of(const report *rep, int s, const bucket *b, row_cells *c)
     if (b)
         snprintf(c->value[c->n], sizeof(c->value[0]), "%llu", (unsigned long long)b->sigs);
     c->n++;
-    c->label[c->n] = "certificates";
+    c->label[c->n] = d->unit == PER_DOMAIN ? "sender domains" : "certificates";
     c->numeric[c->n] = 1;
     if (b)
         snprintf(c->value[c->n], sizeof(c->value[0]), "%llu", (unsigned long long)b->certs);
@@ -653,7 +699,7 @@ static void cells_of(const report *rep, int s, const bucket *b, row_cells *c)
         c->numeric[c->n] = 1;
         if (b && b->part_known)
             snprintf(c->value[c->n], sizeof(c->value[0]), "%llu",
-                     (unsigned long long)(d->unit == PER_CERT && b->certs ? b->part_certs
+                     (unsigned long long)(d->unit != PER_SIG && b->certs ? b->part_certs
                                                                           : b->part_sigs));
         else if (b)
             snprintf(c->value[c->n], sizeof(c->value[0]), "suppressed");
@@ -801,7 +847,7 @@ static void render_csv(const report *rep, smime_buf *out)
             smime_buf_printf(out, ",%llu,%llu,", (unsigned long long)b->sigs,
                              (unsigned long long)b->certs);
             if (d->part_label && b->part_known)
-                smime_buf_printf(out, "%llu", (unsigned long long)(d->unit == PER_CERT && b->certs
+                smime_buf_printf(out, "%llu", (unsigned long long)(d->unit != PER_SIG && b->certs
                                                                       ? b->part_certs : b->part_sigs));
             double v = share_of(rep, s, b);
             if (v >= 0)
@@ -877,7 +923,9 @@ static json_t *report_to_json(const report *rep)
         }
         json_put(sec, "name", json_string(d->name), &bad);
         json_put(sec, "title", json_string(d->title), &bad);
-        json_put(sec, "unit", json_string(d->unit == PER_CERT ? "certificates" : "signatures"),
+        json_put(sec, "unit", json_string(d->unit == PER_CERT     ? "certificates"
+                                          : d->unit == PER_DOMAIN ? "sender domains"
+                                                                  : "signatures"),
                  &bad);
         for (int k = 0; k < d->ndims; k++)
             if (json_array_append_new(dims, json_string(d->dim[k])) < 0)
@@ -1296,7 +1344,9 @@ static void html_table(const report *rep, int s, smime_buf *out)
     }
     if (bars)
         smime_buf_printf(out, "<th class=\"bar\">%s</th>",
-                         d->unit == PER_CERT ? "certificates" : "signatures");
+                         d->unit == PER_CERT     ? "certificates"
+                         : d->unit == PER_DOMAIN ? "sender domains"
+                                                 : "signatures");
     smime_buf_puts(out, "</tr></thead><tbody>\n");
     for (size_t r = 0; r < t->n; r++) {
         cells_of(rep, s, &t->items[r], &c);
@@ -1749,28 +1799,165 @@ static char *read_all(const char *path, size_t cap, size_t *len)
     return smime_buf_steal(&b, len);
 }
 
+/* ---- CAA: the checker the milter's writer runs, for record and caa ---------- */
+
+/* resolver: "system" or ADDR[@PORT]; map may be NULL.  Returns 0, or -1 with err. */
+static int caa_checker_make(const char *resolver, const char *map_path, unsigned timeout_ms,
+                            smime_caa_checker **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    smime_caa_map *map = NULL;
+    if (map_path && smime_caa_map_load(map_path, &map, err, errlen) < 0)
+        return -1;
+    smime_caa_resolver r;
+    if (smime_caa_unbound_new(strcmp(resolver, "system") == 0 ? NULL : resolver, &r, err,
+                              errlen) < 0) {
+        smime_caa_map_free(map);
+        return -1;
+    }
+    smime_caa_options o = { .timeout_ms = timeout_ms };
+    return smime_caa_checker_new(&o, r, map, out, err, errlen);
+}
+
+static int parse_timeout_ms(const char *s, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v == 0 || v > 60000)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+static void caa_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: smime-telemetry caa [--resolver ADDR[@PORT]|system] [--issuer-map FILE]\n"
+            "                           [--ca keyid:HEX|dn:DN] [--timeout MS] DOMAIN...\n"
+            "  Looks up CAA for S/MIME (RFC 9495) of each domain as the milter's telemetry\n"
+            "  writer does (one round, one timeout, the same cache) and prints, per domain:\n"
+            "  DOMAIN issuemail=... ca=... at=NAME [why=...]\n"
+            "  --ca       the signer's CA to decide for (default: none, so a domain with\n"
+            "             issuemail says ca=ca-not-mapped)\n"
+            "  --timeout  for the whole round, milliseconds (default 2000, at most 60000)\n");
+}
+
+static int cmd_caa(int argc, char **argv)
+{
+    const char *resolver = "system", *map = NULL, *ca = NULL;
+    unsigned timeout_ms = 2000;
+    static const struct option opts[] = {
+        { "resolver", required_argument, NULL, 'r' },
+        { "issuer-map", required_argument, NULL, 'm' },
+        { "ca", required_argument, NULL, 'c' },
+        { "timeout", required_argument, NULL, 'w' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "r:m:c:w:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': resolver = optarg; break;
+        case 'm': map = optarg; break;
+        case 'c': ca = optarg; break;
+        case 'w':
+            if (parse_timeout_ms(optarg, &timeout_ms) < 0) {
+                fprintf(stderr, "smime-telemetry: --timeout: 1..60000 milliseconds\n");
+                return EXIT_USAGE;
+            }
+            break;
+        case 'h': caa_usage(stdout); return 0;
+        default: caa_usage(stderr); return EXIT_USAGE;
+        }
+    }
+    size_t n = optind < argc ? (size_t)(argc - optind) : 0;
+    if (n == 0 || n > SMIME_TELEMETRY_BATCH_MAX) {
+        fprintf(stderr, "smime-telemetry: caa: 1..%d domains\n", SMIME_TELEMETRY_BATCH_MAX);
+        caa_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (ca && strncmp(ca, "keyid:", 6) != 0 && strncmp(ca, "dn:", 3) != 0) {
+        fprintf(stderr, "smime-telemetry: --ca: keyid:HEX or dn:DN\n");
+        return EXIT_USAGE;
+    }
+    char err[512];
+    smime_caa_checker *chk = NULL;
+    if (caa_checker_make(resolver, map, timeout_ms, &chk, err, sizeof(err)) < 0) {
+        fprintf(stderr, "smime-telemetry: %s\n", err);
+        return EXIT_IO;
+    }
+    smime_telemetry_record *recs = calloc(n, sizeof(*recs));
+    if (!recs) {
+        smime_caa_checker_free(chk);
+        fprintf(stderr, "smime-telemetry: out of memory\n");
+        return EXIT_IO;
+    }
+    for (size_t i = 0; i < n; i++) {
+        snprintf(recs[i].lookup_domain, sizeof(recs[i].lookup_domain), "%s", argv[optind + i]);
+        if (ca && strncmp(ca, "keyid:", 6) == 0)
+            snprintf(recs[i].issuer_key_id, sizeof(recs[i].issuer_key_id), "%s", ca + 6);
+        else if (ca)
+            snprintf(recs[i].issuer_dn, sizeof(recs[i].issuer_dn), "%s", ca + 3);
+    }
+    int64_t now = (int64_t)time(NULL);
+    int status = 0;
+    if (smime_caa_checker_fill(chk, recs, n, now, err, sizeof(err)) < 0) {
+        fprintf(stderr, "smime-telemetry: %s\n", err);
+        status = EXIT_IO;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *domain = argv[optind + i];
+        smime_caa_domain_state st;
+        char names[SMIME_CAA_CLIMB_MAX][SMIME_CAA_NAME_MAX];
+        int nn = smime_caa_climb_names(domain, names);
+        const char *at = "-";
+        int cached = smime_caa_checker_cached(chk, domain, now, &st);
+        if (cached && st.found_at >= 0 && st.found_at < nn)
+            at = names[st.found_at];
+        printf("%s issuemail=%s ca=%s at=%s", domain, or_label(recs[i].caa_issuemail, "-"),
+               or_label(recs[i].caa_ca, "-"), at);
+        if (cached && st.detail)
+            printf(" why=%s", st.detail);
+        printf("\n");
+    }
+    free(recs);
+    smime_caa_checker_free(chk);
+    return status;
+}
+
 static void record_usage(FILE *f)
 {
     fprintf(f,
             "usage: smime-telemetry record --db URI --trust-anchors PEM|DIR [--at TIME]\n"
             "                              [--no-lint] [--sender-domain off|hmac|plain]\n"
-            "                              [--hmac-key-file FILE] [--secret FILE] FILE.eml...\n"
+            "                              [--hmac-key-file FILE] [--secret FILE]\n"
+            "                              [--caa ADDR|system [--caa-issuer-map FILE]\n"
+            "                              [--caa-timeout MS]] FILE.eml...\n"
             "  --at             validation and observation time (default: now)\n"
             "  --secret         the deployment secret that keys certificate ids; made\n"
             "                   (mode 0600) on first use.  Default: PATH.secret next to a\n"
             "                   sqlite:PATH database, " SMIME_TELEMETRY_SECRET_DEFAULT "\n"
             "                   for PostgreSQL\n"
             "  --sender-domain  store the signer's domain: off (default), hmac (keyed hash,\n"
-            "                   needs --hmac-key-file), plain\n");
+            "                   needs --hmac-key-file), plain\n"
+            "  --caa ADDR[@PORT]|system   look up CAA for S/MIME of each sender domain\n"
+            "                   (RFC 9495) through this DNS server, or resolv.conf's\n"
+            "  --caa-issuer-map FILE      which CA has which CAA issuer-domain-names\n"
+            "  --caa-timeout MS           per batch of lookups (default 2000)\n");
 }
 
 static int cmd_record(int argc, char **argv)
 {
     const char *db = NULL, *anchors = NULL, *at = NULL, *domain = "off", *keyfile = NULL;
-    const char *secret = NULL;
+    const char *secret = NULL, *caa = NULL, *caa_map = NULL;
+    unsigned caa_timeout = 2000;
     int lint = 1;
     static const struct option opts[] = {
         { "db", required_argument, NULL, 'd' },
+        { "caa", required_argument, NULL, 'C' },
+        { "caa-issuer-map", required_argument, NULL, 'M' },
+        { "caa-timeout", required_argument, NULL, 'W' },
         { "trust-anchors", required_argument, NULL, 't' },
         { "at", required_argument, NULL, 'T' },
         { "no-lint", no_argument, NULL, 'n' },
@@ -1781,8 +1968,16 @@ static int cmd_record(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, "d:t:T:nD:K:S:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:t:T:nD:K:S:C:M:W:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'C': caa = optarg; break;
+        case 'M': caa_map = optarg; break;
+        case 'W':
+            if (parse_timeout_ms(optarg, &caa_timeout) < 0) {
+                fprintf(stderr, "smime-telemetry: --caa-timeout: 1..60000 milliseconds\n");
+                return EXIT_USAGE;
+            }
+            break;
         case 'd': db = optarg; break;
         case 't': anchors = optarg; break;
         case 'T': at = optarg; break;
@@ -1827,6 +2022,15 @@ static int cmd_record(int argc, char **argv)
         fprintf(stderr, "smime-telemetry: --sender-domain: off, hmac or plain, not %s\n", domain);
         return EXIT_USAGE;
     }
+    if ((caa_map || caa_timeout != 2000) && !caa) {
+        fprintf(stderr, "smime-telemetry: --caa-issuer-map and --caa-timeout need --caa\n");
+        return EXIT_USAGE;
+    }
+    if (caa && topt.privacy.domain_mode == SMIME_TELEMETRY_DOMAIN_OFF) {
+        /* the CAA sections count distinct sender domains */
+        fprintf(stderr, "smime-telemetry: --caa needs --sender-domain hmac or plain\n");
+        return EXIT_USAGE;
+    }
     int64_t now = (int64_t)time(NULL);
     if (at && smime_time_parse(at, &now) < 0) {
         fprintf(stderr, "smime-telemetry: --at: not a time: %s\n", at);
@@ -1841,6 +2045,14 @@ static int cmd_record(int argc, char **argv)
     if (smime_trust_load(anchors, &trust, err, sizeof(err)) < 0) {
         fprintf(stderr, "smime-telemetry: %s\n", err);
         return EXIT_IO;
+    }
+    if (caa) {
+        if (caa_checker_make(caa, caa_map, caa_timeout, &topt.caa, err, sizeof(err)) < 0) {
+            fprintf(stderr, "smime-telemetry: %s\n", err);
+            smime_trust_free(trust);
+            return EXIT_IO;
+        }
+        topt.privacy.caa_lookup = 1;
     }
     smime_telemetry *tel = NULL;
     if (smime_telemetry_open(db, &topt, &tel, err, sizeof(err)) < 0) {
@@ -1902,7 +2114,7 @@ static int cmd_record(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: smime-telemetry report|export|merge|record ... (--help for each)\n");
+        fprintf(stderr, "usage: smime-telemetry report|export|merge|record|caa ... (--help for each)\n");
         return EXIT_USAGE;
     }
     if (strcmp(argv[1], "report") == 0)
@@ -1913,11 +2125,14 @@ int main(int argc, char **argv)
         return cmd_report(argc - 1, argv + 1, MODE_MERGE);
     if (strcmp(argv[1], "record") == 0)
         return cmd_record(argc - 1, argv + 1);
+    if (strcmp(argv[1], "caa") == 0)
+        return cmd_caa(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         report_usage(stdout);
         record_usage(stdout);
+        caa_usage(stdout);
         return 0;
     }
-    fprintf(stderr, "smime-telemetry: unknown command %s (report, export, merge, record)\n", argv[1]);
+    fprintf(stderr, "smime-telemetry: unknown command %s (report, export, merge, record, caa)\n", argv[1]);
     return EXIT_USAGE;
 }

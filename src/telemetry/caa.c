@@ -739,3 +739,19 @@ int smime_caa_checker_fill(smime_caa_checker *c, smime_telemetry_record *recs, s
     }
     return rc;
 }
+
+int smime_caa_checker_cached(smime_caa_checker *c, const char *domain, int64_t now,
+                             smime_caa_domain_state *out)
+{
+    char d[SMIME_CAA_NAME_MAX];
+    size_t n = strlen(domain);
+    if (n >= sizeof(d))
+        return 0;
+    for (size_t i = 0; i <= n; i++)
+        d[i] = lower(domain[i]);
+    cache_entry *e = cache_find(c, d, now);
+    if (!e)
+        return 0;
+    *out = e->st;
+    return 1;
+}

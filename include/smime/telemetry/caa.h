@@ -214,4 +214,10 @@ int smime_caa_checker_fill(smime_caa_checker *c, smime_telemetry_record *recs, s
 
 void smime_caa_checker_stats(const smime_caa_checker *c, smime_caa_stats *st);
 
+/* What the cache holds for a domain at `now` (for tools that explain an outcome:
+ * where the RRset was found, why a lookup failed).  Returns 1 and fills *out, or
+ * 0 when the domain is not cached. */
+int smime_caa_checker_cached(smime_caa_checker *c, const char *domain, int64_t now,
+                             smime_caa_domain_state *out);
+
 #endif
