@@ -146,6 +146,13 @@ if [ "${BENCH_LOAD:-1}" = 1 ] && [ "$(id -u)" -eq 0 ] && command -v postfix >/de
     fi
 fi
 
+# Telemetry at fleet scale (bench/telemetry-scale.sh): BENCH_TELEMETRY_RECORDS
+# (default 10 million) synthetic records in PostgreSQL and SQLite, the report's
+# time over each, and the cost of the mail path's submit.
+echo "bench: telemetry, ${BENCH_TELEMETRY_RECORDS:-10000000} records in PostgreSQL and SQLite..."
+sh bench/telemetry-scale.sh "$BUILD" > "$T/tscale" 2>"$T/tscale.err" || cat "$T/tscale.err" >&2
+tfield() { v=$(awk -v k="$1" '$1 == k { print $2 }' "$T/tscale"); echo "${v:-null}"; }
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
 r_crypto=$(ratio "$pipeline" "$crypto")
 r_cold=$(ratio "$cold" "$crypto")
@@ -181,7 +188,15 @@ cat >"$OUT" <<JSON
   "milter_connections": $MILTER_CONNS,
   "mix": "$(echo $MIX | tr '\n' ' ')",
   "openssl_mix_excludes": "ed25519 (OpenSSL 3.0 cms cannot verify it)",
-  "seconds_per_figure": $SECONDS_EACH
+  "seconds_per_figure": $SECONDS_EACH,
+  "telemetry_records": $(tfield records),
+  "telemetry_pg_report_s": $(tfield pg_report_s),
+  "telemetry_sqlite_report_s": $(tfield sqlite_report_s),
+  "telemetry_pg_load_s": $(tfield pg_load_s),
+  "telemetry_sqlite_load_s": $(tfield sqlite_load_s),
+  "telemetry_submit_mean_ns": $(tfield submit_mean_ns),
+  "telemetry_submit_p99_ns": $(tfield submit_p99_ns),
+  "telemetry_submit_sig_mean_ns": $(tfield submit_sig_mean_ns)
 }
 JSON
 
@@ -201,6 +216,8 @@ printf '%-34s %14s   %s\n' "milter p50 / p99 ms at $MILTER_RATE/s" "$milter_p50 
 printf '%-34s %14s   %s\n' "  saturated (back to back)" "$milter_sat_p50 / $milter_sat_p99" ""
 printf '%-34s %14s   %s\n' "milter peak RSS (MB)" "$milter_rss" ""
 printf '%-34s %14s   %s\n' "CPU speed, slowest slice (%)" "$steady_before / $steady_after" "before / after the milter runs (100 = steady)"
+printf '%-34s %14s   %s\n' "telemetry report s, $(tfield records) rec" "$(tfield pg_report_s) / $(tfield sqlite_report_s)" "PostgreSQL < 10 / SQLite < 30"
+printf '%-34s %14s   %s\n' "telemetry submit ns (mean / p99)" "$(tfield submit_mean_ns) / $(tfield submit_p99_ns)" "a few us"
 echo "Postfix $load_line"
 [ -n "${kill_line:-}" ] && echo "Postfix $kill_line"
 echo "bench: wrote $OUT"

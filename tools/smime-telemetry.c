@@ -1,7 +1,7 @@
 /* smime-telemetry - record S/MIME telemetry from mail files, and report on it.
  *
  *   smime-telemetry report --db URI [--since DATE] [--until DATE] [--min-count K]
- *                          [--format text|csv|json|html]
+ *                          [--format text|csv|json|html] [--compute server|client]
  *   smime-telemetry record --db URI --trust-anchors PEM|DIR [--at TIME] [--no-lint]
  *                          [--sender-domain off|hmac|plain] [--hmac-key-file FILE] [--secret FILE] FILE.eml...
  *
@@ -483,6 +483,245 @@ static int add_record(const smime_telemetry_record *r, uint64_t count, void *ctx
         tally_add(&T[SEC_CAA_DOMAINS], "(all)", NULL, NULL, dom, count, 0);
         tally_add(&T[SEC_CAA_CA], caa_ca_label(r->caa_ca), NULL, NULL, dom, count, 0);
         tally_add(&T[SEC_CAA_CA], "(all)", NULL, NULL, dom, count, 0);
+    }
+    return 0;
+}
+
+/* ---- the same aggregation in SQL, on the database server ---------------------
+ *
+ * For a fleet's database the report must not pull every record to the client:
+ * the server groups the period's records once into a temporary table g (the
+ * record's columns as the sections use them: the month seen instead of the day,
+ * the validity bucket instead of the days, and a count n), splits the findings
+ * lists once (f) and flags each distinct list (e: any SBR error, the Legacy
+ * sunset), then answers one GROUP BY per section part with the bucket's
+ * signatures, distinct ids, and the part's signatures and distinct ids.  Only
+ * buckets come back.  Each part below is add_record() above, written in SQL:
+ * the two must stay the same (tests/check-telemetry.sh compares the reports in
+ * every format). */
+
+#define SQL_CA   "COALESCE(NULLIF(issuer_dn, ''), '(no signer certificate)')"
+#define SQL_TYPE "COALESCE(NULLIF(cert_type, ''), 'unclassified')"
+#define SQL_GEN  "COALESCE(NULLIF(generation, ''), '-')"
+#define SQL_PASS "CASE WHEN result = 'pass' THEN 1 ELSE 0 END"
+#define SQL_ALL  "1 = 1"
+#define SQL_CAA_ISSUEMAIL                                                                 \
+    "CASE caa_issuemail WHEN 'issuemail' THEN 'issuemail published' "                     \
+    "WHEN 'no-issuemail' THEN 'CAA without issuemail' WHEN 'no-caa' THEN 'no CAA' "       \
+    "WHEN 'lookup-failed' THEN 'lookup failed' ELSE caa_issuemail END"
+#define SQL_CAA_CA                                                                        \
+    "CASE caa_ca WHEN 'authorized' THEN 'authorized' WHEN 'not-authorized' THEN "         \
+    "'not authorized' WHEN 'ca-not-mapped' THEN 'CA not in the issuer map' "              \
+    "WHEN 'unrestricted' THEN 'no issuemail (any CA)' WHEN 'lookup-failed' THEN "         \
+    "'lookup failed' ELSE caa_ca END"
+
+static const struct sql_part {
+    int sec;
+    const char *d0, *d1, *d2;   /* bucket dimensions, SQL over g (and f, e) */
+    const char *id;             /* what is counted distinct: cert_id or sender_domain */
+    const char *part;           /* 1 when the row answers the section's question yes */
+    const char *from, *where;
+} sql_parts[] = {
+    { SEC_OVERVIEW, "'all'", "''", "''", "cert_id", "0", "g", SQL_ALL },
+    { SEC_RESULTS, "result", "''", "''", "cert_id", "0", "g", SQL_ALL },
+    { SEC_REASONS, "result", "COALESCE(NULLIF(reason, ''), '-')", "''", "cert_id", "0", "g",
+      SQL_ALL },
+    { SEC_CA, SQL_CA, "issuer_key_id", "''", "cert_id", SQL_PASS, "g", SQL_ALL },
+    { SEC_ROOT, "COALESCE(NULLIF(root_subject, ''), '(no trust anchor reached)')", "''", "''",
+      "cert_id", SQL_PASS, "g", SQL_ALL },
+    { SEC_POLICY, "COALESCE(NULLIF(policy_oid, ''), '(none)')", "''", "''", "cert_id", "0", "g",
+      SQL_ALL },
+    { SEC_TYPE_GEN, SQL_TYPE, SQL_GEN, "''", "cert_id", "0", "g", SQL_ALL },
+    { SEC_FINDINGS, "id", "''", "''", "cert_id", "0", "g JOIN f USING (findings)", SQL_ALL },
+    { SEC_FINDINGS_CA, SQL_CA, SQL_TYPE " || ' ' || " SQL_GEN, "id", "cert_id", "0",
+      "g JOIN f USING (findings)", SQL_ALL },
+    { SEC_COMPLIANCE, SQL_CA, SQL_TYPE, SQL_GEN, "cert_id",
+      "CASE WHEN e.any_error = 1 THEN 1 ELSE 0 END", "g LEFT JOIN e USING (findings)",
+      "generation <> ''" },
+    { SEC_LEGACY_SUNSET, SQL_CA, "''", "''", "cert_id", "0", "g JOIN e USING (findings)",
+      "e.sunset = 1" },
+    { SEC_NAMING_CN, SQL_TYPE, SQL_GEN, "''", "cert_id",
+      "CASE WHEN cn_form = 'mailbox' AND name_attrs = '' THEN 1 ELSE 0 END", "g",
+      "cn_form <> '' AND cert_type IN ('sponsor', 'organization')" },
+    { SEC_PSEUDONYM, SQL_TYPE, SQL_GEN, "''", "cert_id",
+      "CASE WHEN replace(name_attrs, 'pseudonym', '') <> name_attrs THEN 1 ELSE 0 END", "g",
+      "cn_form <> '' AND generation <> ''" },
+    { SEC_CN_FORMS, SQL_TYPE, "cn_form", "COALESCE(NULLIF(name_attrs, ''), '(none)')",
+      "cert_id", "0", "g", "cn_form <> ''" },
+    { SEC_GEN_ISSUED, "not_before_month", SQL_GEN, "''", "cert_id", "0", "g",
+      "generation <> '' AND not_before_month <> ''" },
+    { SEC_GEN_ISSUED, "not_before_month", "'(all)'", "''", "cert_id", "0", "g",
+      "generation <> '' AND not_before_month <> ''" },
+    { SEC_GEN_SEEN, "month_seen", SQL_GEN, "''", "cert_id", "0", "g", "generation <> ''" },
+    { SEC_GEN_SEEN, "month_seen", "'(all)'", "''", "cert_id", "0", "g", "generation <> ''" },
+    { SEC_KEY, "COALESCE(NULLIF(key_alg, ''), 'unknown')", "''", "''", "cert_id", "0", "g",
+      SQL_ALL },
+    { SEC_KEY_ISSUED, "not_before_month", "key_alg", "''", "cert_id", "0", "g",
+      "not_before_month <> '' AND key_alg <> ''" },
+    { SEC_KEY_ISSUED, "not_before_month", "'(all)'", "''", "cert_id", "0", "g",
+      "not_before_month <> '' AND key_alg <> ''" },
+    { SEC_DIGEST, "COALESCE(NULLIF(digest_alg, ''), 'unknown')", "''", "''", "cert_id", "0",
+      "g", SQL_ALL },
+    { SEC_SIGALG, "COALESCE(NULLIF(sig_alg, ''), 'unknown')", "''", "''", "cert_id", "0", "g",
+      SQL_ALL },
+    { SEC_VALIDITY, SQL_GEN, "validity", "''", "cert_id", "0", "g", "key_alg <> ''" },
+    { SEC_CLIENTS, "COALESCE(NULLIF(client_family, ''), 'unknown')", "''", "''", "cert_id", "0",
+      "g", SQL_ALL },
+    { SEC_SCOPE, "COALESCE(NULLIF(sbr_scope, ''), 'not linted')", "''", "''", "cert_id", "0",
+      "g", SQL_ALL },
+    { SEC_CAA_DOMAINS, SQL_CAA_ISSUEMAIL, "''", "''", "sender_domain", "0", "g",
+      "caa_issuemail <> ''" },
+    { SEC_CAA_DOMAINS, "'(all)'", "''", "''", "sender_domain", "0", "g", "caa_issuemail <> ''" },
+    { SEC_CAA_CA, SQL_CAA_CA, "''", "''", "sender_domain", "0", "g", "caa_issuemail <> ''" },
+    { SEC_CAA_CA, "'(all)'", "''", "''", "sender_domain", "0", "g", "caa_issuemail <> ''" },
+};
+
+/* g: the period's records grouped by what the sections read (validity_bucket()
+ * as a CASE).  Days are checked YYYY-MM-DD strings (parse_day), safe as literals. */
+#define SQL_G                                                                               \
+    "CREATE TEMP TABLE g AS SELECT substr(day, 1, 7) AS month_seen, result, reason, "      \
+    "issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, " \
+    "key_alg, digest_alg, sig_alg, CASE WHEN validity_days < 0 THEN 'unknown' "             \
+    "WHEN validity_days <= 398 THEN '0001-0398 days' WHEN validity_days <= 825 THEN "       \
+    "'0399-0825 days' WHEN validity_days <= 1185 THEN '0826-1185 days' ELSE '1186+ days' "  \
+    "END AS validity, not_before_month, sbr_scope, client_family, sender_domain, cert_id, " \
+    "cn_form, name_attrs, caa_issuemail, caa_ca, count(*) AS n FROM signature "             \
+    "WHERE day >= '%s' AND day <= '%s' "                                                   \
+    "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, "  \
+    "22, 23"
+/* f: each distinct findings list split into its IDs (duplicates kept, as
+ * each_finding() does) */
+#define SQL_F_PG                                                                            \
+    "CREATE TEMP TABLE f AS SELECT findings, id FROM (SELECT DISTINCT findings FROM g "     \
+    "WHERE findings <> '') x, unnest(string_to_array(findings, ' ')) AS u(id) WHERE id <> ''"
+#define SQL_F_SQLITE                                                                        \
+    "CREATE TEMP TABLE f AS WITH RECURSIVE split(findings, id, rest) AS ("                  \
+    "SELECT findings, '', findings || ' ' FROM (SELECT DISTINCT findings FROM g "           \
+    "WHERE findings <> '') UNION ALL SELECT findings, substr(rest, 1, instr(rest, ' ') - 1), " \
+    "substr(rest, instr(rest, ' ') + 1) FROM split WHERE rest <> '') "                      \
+    "SELECT findings, id FROM split WHERE id <> ''"
+#define SQL_E                                                                               \
+    "CREATE TEMP TABLE e AS SELECT findings, max(CASE WHEN id IN (SELECT id FROM "          \
+    "lint_error) THEN 1 ELSE 0 END) AS any_error, max(CASE WHEN id = 'CLS-LEGACY-SUNSET' "  \
+    "THEN 1 ELSE 0 END) AS sunset FROM f GROUP BY findings"
+
+typedef struct sql_ctx {
+    report *rep;
+    int sec;
+    int bad;
+} sql_ctx;
+
+static int parse_u64(const char *v, uint64_t *out)
+{
+    if (!v) {            /* sum() over no rows */
+        *out = 0;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v || *end || v[0] == '-')
+        return -1;
+    *out = n;
+    return 0;
+}
+
+static int add_sql_bucket(const char *const *vals, int ncols, void *vctx)
+{
+    sql_ctx *c = vctx;
+    tally *t = &c->rep->tallies[c->sec];
+    uint64_t sigs, ids, psigs, pids;
+    if (ncols != 7 || parse_u64(vals[3], &sigs) < 0 || parse_u64(vals[4], &ids) < 0 ||
+        parse_u64(vals[5], &psigs) < 0 || parse_u64(vals[6], &pids) < 0) {
+        c->bad = 1;
+        return 1;
+    }
+    size_t before = t->n;
+    tally_add(t, vals[0] ? vals[0] : "", vals[1] ? vals[1] : "", vals[2] ? vals[2] : "", NULL,
+              sigs, psigs);
+    if (t->n == before)
+        return 1;   /* t->failed is set */
+    bucket *b = &t->items[t->n - 1];
+    free(b->cert);   /* the ids are counted already */
+    b->cert = NULL;
+    b->certs = ids;
+    b->part_certs = pids;
+    return 0;
+}
+
+/* Fills rep's tallies (collapsed already) from the database.  Returns 0, or -1. */
+static int aggregate_on_server(smime_telemetry_sink *sink, report *rep, char *err, size_t errlen)
+{
+    int pg = strcmp(smime_telemetry_sink_name(sink), "postgresql") == 0;
+    char sql[8192];
+    /* Session settings for one big read: temporary tables in memory (SQLite); no
+     * JIT compilation of the thirty-odd small queries, and room for their hash
+     * tables (PostgreSQL). */
+    static const char *const setup_sqlite[] = { "PRAGMA temp_store = MEMORY" };
+    static const char *const setup_pg[] = { "SET jit = off", "SET work_mem = '256MB'" };
+    const char *const *setup = pg ? setup_pg : setup_sqlite;
+    size_t nsetup = pg ? 2 : 1;
+    for (size_t i = 0; i < nsetup; i++)
+        if (smime_telemetry_sink_sql(sink, setup[i], NULL, NULL, err, errlen) < 0)
+            return -1;
+    snprintf(sql, sizeof(sql), SQL_G, rep->since[0] ? rep->since : "0000-00-00",
+             rep->until[0] ? rep->until : "9999-99-99");
+    if (smime_telemetry_sink_sql(sink, sql, NULL, NULL, err, errlen) < 0 ||
+        smime_telemetry_sink_sql(sink, pg ? SQL_F_PG : SQL_F_SQLITE, NULL, NULL, err, errlen) < 0 ||
+        smime_telemetry_sink_sql(sink, "CREATE TEMP TABLE lint_error (id TEXT PRIMARY KEY)", NULL,
+                                 NULL, err, errlen) < 0)
+        return -1;
+    /* the catalogue's error-severity IDs, which only this program knows */
+    size_t nlints = 0;
+    const smime_lint_def *lints = smime_lint_table(&nlints);
+    smime_buf ins;
+    smime_buf_init(&ins, 1u << 20);
+    smime_buf_puts(&ins, "INSERT INTO lint_error (id) VALUES ");
+    int any = 0;
+    for (size_t i = 0; i < nlints; i++) {
+        if (lints[i].severity != SMIME_SEV_ERROR)
+            continue;
+        smime_buf_puts(&ins, any ? ",('" : "('");
+        for (const char *p = lints[i].id; *p; p++)
+            smime_buf_printf(&ins, *p == '\'' ? "''" : "%c", *p);
+        smime_buf_puts(&ins, "')");
+        any = 1;
+    }
+    smime_buf_putc(&ins, '\0');
+    int rc = 0;
+    if (ins.overflow) {
+        smime_errf(err, errlen, "the lint catalogue is too large for one statement");
+        rc = -1;
+    } else if (any) {
+        rc = smime_telemetry_sink_sql(sink, ins.data, NULL, NULL, err, errlen);
+    }
+    smime_buf_free(&ins);
+    if (rc < 0 || smime_telemetry_sink_sql(sink, SQL_E, NULL, NULL, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(sql_parts) / sizeof(sql_parts[0]); i++) {
+        const struct sql_part *q = &sql_parts[i];
+        /* per bucket and id first (hash aggregation, no DISTINCT sort), then per
+         * bucket: the ids are the rows with a non-empty id, the part's ids those
+         * of them with a yes on any row */
+        int n = snprintf(sql, sizeof(sql),
+                         "SELECT d0, d1, d2, sum(s), sum(CASE WHEN c <> '' THEN 1 ELSE 0 END), "
+                         "sum(ps), sum(CASE WHEN c <> '' AND pc = 1 THEN 1 ELSE 0 END) FROM ("
+                         "SELECT d0, d1, d2, c, sum(n) AS s, sum(p * n) AS ps, max(p) AS pc "
+                         "FROM (SELECT (%s) AS d0, (%s) AS d1, (%s) AS d2, %s AS c, (%s) AS p, n "
+                         "FROM %s WHERE %s) y GROUP BY d0, d1, d2, c) x GROUP BY d0, d1, d2",
+                         q->d0, q->d1, q->d2, q->id, q->part, q->from, q->where);
+        if (n < 0 || (size_t)n >= sizeof(sql)) {
+            smime_errf(err, errlen, "internal: section query too long");
+            return -1;
+        }
+        sql_ctx c = { rep, q->sec, 0 };
+        if (smime_telemetry_sink_sql(sink, sql, add_sql_bucket, &c, err, errlen) < 0)
+            return -1;
+        if (c.bad) {
+            smime_errf(err, errlen, "%s: the server returned a malformed count",
+                       sections[q->sec].name);
+            return -1;
+        }
     }
     return 0;
 }
@@ -1464,7 +1703,7 @@ static void report_usage(FILE *f)
     fprintf(f,
             "usage: smime-telemetry report --db URI | --from EXPORT.json [--since DATE]\n"
             "                              [--until DATE] [--min-count K] [--reporter LABEL]\n"
-            "                              [--format text|csv|json|html]\n"
+            "                              [--format text|csv|json|html] [--compute server|client]\n"
             "       smime-telemetry export --db URI [--since DATE] [--until DATE] [--min-count K]\n"
             "                              [--reporter LABEL]\n"
             "       smime-telemetry merge [--min-count K] [--reporter LABEL]\n"
@@ -1478,6 +1717,8 @@ static void report_usage(FILE *f)
             "               largest K of its inputs)\n"
             "  --reporter   a label for the provenance (who made the report)\n"
             "  --format     text (default), csv, json or html (one self-contained file)\n"
+            "  --compute    server (default): the database aggregates, only buckets come\n"
+            "               back; client: every distinct record is read and counted here\n"
             "  export writes the versioned JSON document of doc/smime-telemetry-export.schema.json\n");
 }
 
@@ -1487,6 +1728,7 @@ static int cmd_report(int argc, char **argv, enum report_mode mode)
 {
     const char *db = NULL, *format = mode == MODE_EXPORT ? "json" : "text", *from = NULL;
     const char *reporter = NULL;
+    int on_server = 1;
     report rep;
     memset(&rep, 0, sizeof(rep));
     rep.min_count = 10;
@@ -1499,12 +1741,23 @@ static int cmd_report(int argc, char **argv, enum report_mode mode)
         { "min-count", required_argument, NULL, 'k' },
         { "format", required_argument, NULL, 'f' },
         { "reporter", required_argument, NULL, 'r' },
+        { "compute", required_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, "d:F:s:u:k:f:r:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:F:s:u:k:f:r:C:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'C':
+            if (strcmp(optarg, "server") == 0)
+                on_server = 1;
+            else if (strcmp(optarg, "client") == 0)
+                on_server = 0;
+            else {
+                fprintf(stderr, "smime-telemetry: --compute: server or client, not %s\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
         case 'd': db = optarg; break;
         case 'F': from = optarg; break;
         case 's': if (parse_day("--since", optarg, rep.since) < 0) return EXIT_USAGE; break;
@@ -1574,15 +1827,22 @@ static int cmd_report(int argc, char **argv, enum report_mode mode)
             fprintf(stderr, "smime-telemetry: %s\n", err);
             return EXIT_IO;
         }
-        if (smime_telemetry_sink_query(sink, rep.since[0] ? rep.since : NULL,
-                                       rep.until[0] ? rep.until : NULL, add_record, &rep, err,
-                                       sizeof(err)) < 0) {
-            fprintf(stderr, "smime-telemetry: %s\n", err);
-            status = EXIT_IO;
+        if (on_server) {
+            if (aggregate_on_server(sink, &rep, err, sizeof(err)) < 0) {
+                fprintf(stderr, "smime-telemetry: %s\n", err);
+                status = EXIT_IO;
+            }
+        } else {
+            if (smime_telemetry_sink_query(sink, rep.since[0] ? rep.since : NULL,
+                                           rep.until[0] ? rep.until : NULL, add_record, &rep,
+                                           err, sizeof(err)) < 0) {
+                fprintf(stderr, "smime-telemetry: %s\n", err);
+                status = EXIT_IO;
+            }
+            for (int s = 0; s < SEC_COUNT; s++)
+                tally_collapse(&rep.tallies[s]);
         }
         smime_telemetry_sink_close(sink);
-        for (int s = 0; s < SEC_COUNT; s++)
-            tally_collapse(&rep.tallies[s]);
         snprintf(rep.software, sizeof(rep.software), "%s", SOFTWARE_NAME);
         catalogue_version(rep.catalogue, sizeof(rep.catalogue));
         char now[32];
