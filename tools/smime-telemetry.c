@@ -520,55 +520,55 @@ static const struct sql_part {
     const char *d0, *d1, *d2;   /* bucket dimensions, SQL over g (and f, e) */
     const char *id;             /* what is counted distinct: cert_id or sender_domain */
     const char *part;           /* 1 when the row answers the section's question yes */
-    const char *from, *where;
+    const char *from, *where;   /* gc for facts of certificates, g for signatures */
 } sql_parts[] = {
-    { SEC_OVERVIEW, "'all'", "''", "''", "cert_id", "0", "g", SQL_ALL },
+    { SEC_OVERVIEW, "'all'", "''", "''", "cert_id", "0", "gc", SQL_ALL },
     { SEC_RESULTS, "result", "''", "''", "cert_id", "0", "g", SQL_ALL },
     { SEC_REASONS, "result", "COALESCE(NULLIF(reason, ''), '-')", "''", "cert_id", "0", "g",
       SQL_ALL },
-    { SEC_CA, SQL_CA, "issuer_key_id", "''", "cert_id", SQL_PASS, "g", SQL_ALL },
+    { SEC_CA, SQL_CA, "issuer_key_id", "''", "cert_id", SQL_PASS, "gc", SQL_ALL },
     { SEC_ROOT, "COALESCE(NULLIF(root_subject, ''), '(no trust anchor reached)')", "''", "''",
-      "cert_id", SQL_PASS, "g", SQL_ALL },
-    { SEC_POLICY, "COALESCE(NULLIF(policy_oid, ''), '(none)')", "''", "''", "cert_id", "0", "g",
+      "cert_id", SQL_PASS, "gc", SQL_ALL },
+    { SEC_POLICY, "COALESCE(NULLIF(policy_oid, ''), '(none)')", "''", "''", "cert_id", "0", "gc",
       SQL_ALL },
-    { SEC_TYPE_GEN, SQL_TYPE, SQL_GEN, "''", "cert_id", "0", "g", SQL_ALL },
-    { SEC_FINDINGS, "id", "''", "''", "cert_id", "0", "g JOIN f USING (findings)", SQL_ALL },
+    { SEC_TYPE_GEN, SQL_TYPE, SQL_GEN, "''", "cert_id", "0", "gc", SQL_ALL },
+    { SEC_FINDINGS, "id", "''", "''", "cert_id", "0", "gc JOIN f USING (findings)", SQL_ALL },
     { SEC_FINDINGS_CA, SQL_CA, SQL_TYPE " || ' ' || " SQL_GEN, "id", "cert_id", "0",
-      "g JOIN f USING (findings)", SQL_ALL },
+      "gc JOIN f USING (findings)", SQL_ALL },
     { SEC_COMPLIANCE, SQL_CA, SQL_TYPE, SQL_GEN, "cert_id",
-      "CASE WHEN e.any_error = 1 THEN 1 ELSE 0 END", "g LEFT JOIN e USING (findings)",
+      "CASE WHEN e.any_error = 1 THEN 1 ELSE 0 END", "gc LEFT JOIN e USING (findings)",
       "generation <> ''" },
-    { SEC_LEGACY_SUNSET, SQL_CA, "''", "''", "cert_id", "0", "g JOIN e USING (findings)",
+    { SEC_LEGACY_SUNSET, SQL_CA, "''", "''", "cert_id", "0", "gc JOIN e USING (findings)",
       "e.sunset = 1" },
     { SEC_NAMING_CN, SQL_TYPE, SQL_GEN, "''", "cert_id",
-      "CASE WHEN cn_form = 'mailbox' AND name_attrs = '' THEN 1 ELSE 0 END", "g",
+      "CASE WHEN cn_form = 'mailbox' AND name_attrs = '' THEN 1 ELSE 0 END", "gc",
       "cn_form <> '' AND cert_type IN ('sponsor', 'organization')" },
     { SEC_PSEUDONYM, SQL_TYPE, SQL_GEN, "''", "cert_id",
-      "CASE WHEN replace(name_attrs, 'pseudonym', '') <> name_attrs THEN 1 ELSE 0 END", "g",
+      "CASE WHEN replace(name_attrs, 'pseudonym', '') <> name_attrs THEN 1 ELSE 0 END", "gc",
       "cn_form <> '' AND generation <> ''" },
     { SEC_CN_FORMS, SQL_TYPE, "cn_form", "COALESCE(NULLIF(name_attrs, ''), '(none)')",
-      "cert_id", "0", "g", "cn_form <> ''" },
-    { SEC_GEN_ISSUED, "not_before_month", SQL_GEN, "''", "cert_id", "0", "g",
+      "cert_id", "0", "gc", "cn_form <> ''" },
+    { SEC_GEN_ISSUED, "not_before_month", SQL_GEN, "''", "cert_id", "0", "gc",
       "generation <> '' AND not_before_month <> ''" },
-    { SEC_GEN_ISSUED, "not_before_month", "'(all)'", "''", "cert_id", "0", "g",
+    { SEC_GEN_ISSUED, "not_before_month", "'(all)'", "''", "cert_id", "0", "gc",
       "generation <> '' AND not_before_month <> ''" },
     { SEC_GEN_SEEN, "month_seen", SQL_GEN, "''", "cert_id", "0", "g", "generation <> ''" },
     { SEC_GEN_SEEN, "month_seen", "'(all)'", "''", "cert_id", "0", "g", "generation <> ''" },
-    { SEC_KEY, "COALESCE(NULLIF(key_alg, ''), 'unknown')", "''", "''", "cert_id", "0", "g",
+    { SEC_KEY, "COALESCE(NULLIF(key_alg, ''), 'unknown')", "''", "''", "cert_id", "0", "gc",
       SQL_ALL },
-    { SEC_KEY_ISSUED, "not_before_month", "key_alg", "''", "cert_id", "0", "g",
+    { SEC_KEY_ISSUED, "not_before_month", "key_alg", "''", "cert_id", "0", "gc",
       "not_before_month <> '' AND key_alg <> ''" },
-    { SEC_KEY_ISSUED, "not_before_month", "'(all)'", "''", "cert_id", "0", "g",
+    { SEC_KEY_ISSUED, "not_before_month", "'(all)'", "''", "cert_id", "0", "gc",
       "not_before_month <> '' AND key_alg <> ''" },
     { SEC_DIGEST, "COALESCE(NULLIF(digest_alg, ''), 'unknown')", "''", "''", "cert_id", "0",
       "g", SQL_ALL },
     { SEC_SIGALG, "COALESCE(NULLIF(sig_alg, ''), 'unknown')", "''", "''", "cert_id", "0", "g",
       SQL_ALL },
-    { SEC_VALIDITY, SQL_GEN, "validity", "''", "cert_id", "0", "g", "key_alg <> ''" },
+    { SEC_VALIDITY, SQL_GEN, "validity", "''", "cert_id", "0", "gc", "key_alg <> ''" },
     { SEC_CLIENTS, "COALESCE(NULLIF(client_family, ''), 'unknown')", "''", "''", "cert_id", "0",
       "g", SQL_ALL },
     { SEC_SCOPE, "COALESCE(NULLIF(sbr_scope, ''), 'not linted')", "''", "''", "cert_id", "0",
-      "g", SQL_ALL },
+      "gc", SQL_ALL },
     { SEC_CAA_DOMAINS, SQL_CAA_ISSUEMAIL, "''", "''", "sender_domain", "0", "g",
       "caa_issuemail <> ''" },
     { SEC_CAA_DOMAINS, "'(all)'", "''", "''", "sender_domain", "0", "g", "caa_issuemail <> ''" },
@@ -589,6 +589,15 @@ static const struct sql_part {
     "WHERE day >= '%s' AND day <= '%s' "                                                   \
     "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, "  \
     "22, 23"
+/* gc: g without what varies per signature, for the sections about certificates
+ * (a fifth of g's rows or less): the result only as pass or not, the part that
+ * SQL_PASS asks for */
+#define SQL_GC                                                                              \
+    "CREATE TEMP TABLE gc AS SELECT CASE WHEN result = 'pass' THEN 'pass' ELSE '' END "    \
+    "AS result, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, " \
+    "findings, key_alg, validity, not_before_month, sbr_scope, cert_id, cn_form, "          \
+    "name_attrs, sum(n) AS n FROM g GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, "   \
+    "14, 15"
 /* f: each distinct findings list split into its IDs (duplicates kept, as
  * each_finding() does) */
 #define SQL_F_PG                                                                            \
@@ -667,6 +676,7 @@ static int aggregate_on_server(smime_telemetry_sink *sink, report *rep, char *er
     snprintf(sql, sizeof(sql), SQL_G, rep->since[0] ? rep->since : "0000-00-00",
              rep->until[0] ? rep->until : "9999-99-99");
     if (smime_telemetry_sink_sql(sink, sql, NULL, NULL, err, errlen) < 0 ||
+        smime_telemetry_sink_sql(sink, SQL_GC, NULL, NULL, err, errlen) < 0 ||
         smime_telemetry_sink_sql(sink, pg ? SQL_F_PG : SQL_F_SQLITE, NULL, NULL, err, errlen) < 0 ||
         smime_telemetry_sink_sql(sink, "CREATE TEMP TABLE lint_error (id TEXT PRIMARY KEY)", NULL,
                                  NULL, err, errlen) < 0)
