@@ -14,7 +14,9 @@
 #      generous bound of the timeout;
 #   3. `smime-telemetry record --caa` over messages signed by certificates for
 #      those domains: the stored caa_issuemail/caa_ca, no plain domain in the
-#      database, and the report's two CAA sections.
+#      database, and the report's two CAA sections;
+#   4. smime-milter with CAALookup and its keys: messages through the milter
+#      protocol (bench/milter-load), the outcomes its writer stored.
 set -u
 BUILD=${1:?usage: check-caa.sh BUILD_DIR}
 TOOL="$BUILD/smime-telemetry"
@@ -254,6 +256,55 @@ if [ -x "$M" ]; then
     "$M" -c "$tmp/bad.conf" -n > "$tmp/n.out" 2>&1
     [ $? -ne 0 ] && grep -q "CAALookup needs" "$tmp/n.out" && ok "smime-milter -n: CAALookup without a sender domain mode refused" ||
         fail "smime-milter -n bad: $(cat "$tmp/n.out")"
+fi
+
+# ---- 4. the daemon: smime-milter with CAALookup, messages through the milter protocol --------
+LOAD="$BUILD/bench/milter-load"
+if [ -x "$M" ] && [ -x "$LOAD" ] && command -v sqlite3 >/dev/null 2>&1; then
+    md="$tmp/milter"
+    mkdir -p "$md"
+    chmod 777 "$md"; chmod 755 "$tmp"
+    cp "$tmp/issuers.map" "$md/issuers.map"; cp "$tmp/hmac.key" "$md/dom.key"
+    chmod 644 "$md/issuers.map" "$md/dom.key"
+    mport=$(( 40000 + ($$ * 3) % 10000 ))
+    cat > "$md/milter.conf" <<EOF_CONF
+Socket       inet:$mport@127.0.0.1
+AuthservID   caa.test
+TrustAnchors $(pwd)/$PKI/trust-anchors.pem
+Syslog       no
+Telemetry    sqlite:$md/t.db
+TelemetrySenderDomain hmac
+TelemetryHMACKeyFile $md/dom.key
+CAALookup    yes
+CAAResolver  $DNS
+CAAIssuerMap $md/issuers.map
+CAATimeout   1500
+EOF_CONF
+    [ "$(id -u)" -eq 0 ] && echo "UserID nobody" >> "$md/milter.conf"
+    "$M" -c "$md/milter.conf" -f > "$md/milter.log" 2>&1 &
+    mpid=$!
+    i=0
+    for n in signed mail-parent x-fail issueonly; do   # the load client sends CRLF files
+        awk '{ sub(/\r$/, ""); printf "%s\r\n", $0 }' "$tmp/$n.eml" > "$md/$n.eml"
+    done
+    until "$LOAD" 127.0.0.1 "$mport" 1 4 "$md/signed.eml" "$md/mail-parent.eml" "$md/x-fail.eml" \
+            "$md/issueonly.eml" > "$md/load.out" 2>&1; do
+        i=$((i + 1))
+        if [ $i -ge 100 ] || ! kill -0 "$mpid" 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    kill -TERM "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+    got=$(sqlite3 "$md/t.db" "SELECT caa_issuemail || '/' || caa_ca, count(*) FROM signature GROUP BY 1 ORDER BY 1" 2>&1 | tr '\n' ' ')
+    case "$got" in
+    *"issuemail/authorized|2"*"lookup-failed/lookup-failed|1"*"no-issuemail/unrestricted|1"*)
+        ok "smime-milter: CAA outcomes recorded by the daemon's writer: $got" ;;
+    *) fail "smime-milter CAA: [$got]; log: $(tail -n 5 "$md/milter.log")" ;;
+    esac
+    n=$(sqlite3 "$md/t.db" "SELECT count(*) FROM signature WHERE length(cert_id) = 64 AND length(sender_domain) = 64")
+    [ "$n" = 4 ] && ok "smime-milter: every record has its certificate id and keyed sender domain" ||
+        fail "smime-milter: $n of 4 records with a certificate id and sender domain"
+    grep -q "CAA for S/MIME looked up through $DNS" "$md/milter.log" && ok "smime-milter logs the CAA resolver" ||
+        fail "smime-milter: no CAA start line in the log"
 fi
 
 echo "caa checks: $([ $status -eq 0 ] && echo passed || echo FAILED)"

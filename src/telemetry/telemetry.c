@@ -511,6 +511,11 @@ int smime_telemetry_submit_sig(smime_telemetry *t, const smime_sig_report *s,
     return smime_telemetry_submit(t, &rec);
 }
 
+const smime_telemetry_privacy *smime_telemetry_privacy_of(const smime_telemetry *t)
+{
+    return &t->opt.privacy;   /* written once before the writer starts */
+}
+
 void smime_telemetry_get_stats(smime_telemetry *t, smime_telemetry_stats *st)
 {
     pthread_mutex_lock(&t->lock);

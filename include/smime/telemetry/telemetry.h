@@ -123,6 +123,12 @@ int smime_telemetry_submit_sig(smime_telemetry *t, const smime_sig_report *s,
 
 void smime_telemetry_get_stats(smime_telemetry *t, smime_telemetry_stats *st);
 
+/* The privacy settings the handle was opened with (sender domain mode and key,
+ * the certificate id secret, caa_lookup), for callers that build records
+ * themselves with smime_telemetry_record_from.  Fixed for the handle's life;
+ * borrowed. */
+const smime_telemetry_privacy *smime_telemetry_privacy_of(const smime_telemetry *t);
+
 /* Stops accepting records, lets the writer store what is queued for at most
  * flush_ms milliseconds (what is left then is dropped and counted), joins the
  * writer, logs the totals, closes the sink and frees t.  Fills *final when not
