@@ -631,6 +631,18 @@ static void set_outcome(smime_telemetry_record *r, const smime_caa_domain_state 
     snprintf(r->caa_ca, sizeof(r->caa_ca), "%s", smime_caa_decide(st, names, nca));
 }
 
+/* The cache key of a record's domain, lower-cased; -1 when it is too long to be
+ * a DNS name (cutting it could make it another, valid name). */
+static int domain_key(const char *lookup, char out[SMIME_CAA_NAME_MAX])
+{
+    size_t n = strnlen(lookup, SMIME_CAA_NAME_MAX);
+    if (n >= SMIME_CAA_NAME_MAX)
+        return -1;
+    for (size_t i = 0; i <= n; i++)
+        out[i] = lower(lookup[i]);
+    return 0;
+}
+
 static pending_domain *pending_of(smime_caa_checker *c, size_t npend, const char *domain)
 {
     for (size_t i = 0; i < npend; i++)
@@ -651,9 +663,8 @@ int smime_caa_checker_fill(smime_caa_checker *c, smime_telemetry_record *recs, s
         if (!r->lookup_domain[0])
             continue;
         char domain[SMIME_CAA_NAME_MAX];
-        snprintf(domain, sizeof(domain), "%s", r->lookup_domain);
-        for (char *p = domain; *p; p++)
-            *p = lower(*p);
+        if (domain_key(r->lookup_domain, domain) < 0)
+            continue;   /* longer than any DNS name: failed in step 4 */
         if (cache_find(c, domain, now) || pending_of(c, npend, domain))
             continue;
         pending_domain *pd = &c->pend[npend++];
@@ -716,10 +727,17 @@ int smime_caa_checker_fill(smime_caa_checker *c, smime_telemetry_record *recs, s
         if (!r->lookup_domain[0])
             continue;
         char domain[SMIME_CAA_NAME_MAX];
-        snprintf(domain, sizeof(domain), "%s", r->lookup_domain);
-        for (char *p = domain; *p; p++)
-            *p = lower(*p);
+        int too_long = domain_key(r->lookup_domain, domain) < 0;
         memset(r->lookup_domain, 0, sizeof(r->lookup_domain));
+        if (too_long) {
+            smime_caa_domain_state bad;
+            memset(&bad, 0, sizeof(bad));
+            bad.issuemail = SMIME_CAA_FAILED;
+            bad.detail = "not a DNS name";
+            bad.found_at = -1;
+            set_outcome(r, &bad, c->map);
+            continue;
+        }
         pending_domain *pd = pending_of(c, npend, domain);
         if (pd && pd->skipped) {
             c->st.skipped++;

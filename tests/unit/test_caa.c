@@ -430,9 +430,25 @@ static void test_checker_bounds(void **state)
     assert_int_equal(smime_caa_checker_fill(c, r, 1, 1002, err, sizeof(err)), -1);
     assert_string_equal(r[0].caa_issuemail, "lookup-failed");
     assert_non_null(strstr(err, "fake resolver down"));
+    /* a domain longer than any DNS name is not cut into a shorter, valid one */
+    rec(&r[0], "", "aa");
+    /* four labels of 61 and .example: 255 characters; cut to 253 it would be a
+     * valid name under "exampl" */
+    char *ld = r[0].lookup_domain;
+    for (int l = 0; l < 4; l++) {
+        memset(ld + l * 62, 'a' + l, 61);
+        ld[l * 62 + 61] = '.';
+    }
+    memcpy(ld + 4 * 62 - 1, ".example", 9);
+    assert_int_equal(strlen(ld), 255);
+    unsigned q = f.queries;
+    assert_int_equal(smime_caa_checker_fill(c, r, 1, 1003, err, sizeof(err)), 0);
+    assert_int_equal(f.queries, q);
+    assert_string_equal(r[0].caa_issuemail, "lookup-failed");
+    assert_string_equal(r[0].lookup_domain, "");
     /* an unusable name fails without a query */
     f.fail = 0;
-    unsigned q = f.queries;
+    q = f.queries;
     rec(&r[0], "no_dots", "aa");
     assert_int_equal(smime_caa_checker_fill(c, r, 1, 1003, err, sizeof(err)), 0);
     assert_int_equal(f.queries, q);
