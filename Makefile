@@ -16,6 +16,9 @@ CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -g $(OPTFLAGS) -fno-strict-aliasing \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+# libunbound (CAA lookups) directly: its .pc file requires libevent's, which the
+# -dev package does not pull in; the header alone decides (caa_unbound.c).
+LDLIBS   += $(if $(wildcard /usr/include/unbound.h),-lunbound)
 
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -402,13 +402,14 @@ static void record_telemetry(const message *m, const smime_report *r, const char
     struct smime_telemetry *tel = telemetry_acquire();
     if (!tel)
         return;
-    smime_telemetry_privacy privacy;      /* default: no sender domain at all */
-    memset(&privacy, 0, sizeof(privacy));
+    /* the writer's settings: certificate ids under the deployment secret, the
+     * sender domain as configured, the domain for the CAA lookup */
+    const smime_telemetry_privacy *privacy = smime_telemetry_privacy_of(tel);
     int64_t now = (int64_t)time(NULL);
     for (size_t i = 0; i < r->n_sigs; i++) {
         smime_telemetry_record rec;
         char err[160];
-        if (smime_telemetry_record_from(&r->sigs[i], r->sigs[i].lint, now, &privacy, &rec, err,
+        if (smime_telemetry_record_from(&r->sigs[i], r->sigs[i].lint, now, privacy, &rec, err,
                                         sizeof(err)) < 0) {
             log_msg(LOG_WARNING, "%s: telemetry record: %s", qid, err);
             continue;

@@ -37,6 +37,8 @@ typedef enum key_kind {
     K_ACTION,      /* arg: result index, or -1 for On-InternalError */
     K_REPLY,       /* arg: '4' or '5' */
     K_TAG,         /* a subject tag, optionally in double quotes */
+    K_DOMAINMODE,  /* off, hmac, plain */
+    K_RESOLVER,    /* ADDR[@PORT] or system */
 } key_kind;
 
 typedef struct key_def {
@@ -83,6 +85,13 @@ static const key_def keys[] = {
     { "VerifyTimeout",       K_SECONDS,  FLD(verify_timeout), 0 },
     { "Telemetry",           K_TELEMETRY, STR(telemetry), 0 },
     { "MetricsSocket",       K_METRICS,  STR(metrics_socket), 0 },
+    { "TelemetrySenderDomain", K_DOMAINMODE, FLD(telemetry_sender_domain), 0 },
+    { "TelemetryHMACKeyFile", K_PATH,    STR(telemetry_hmac_key), 0 },
+    { "CAALookup",           K_BOOL,     FLD(caa_lookup), 0 },
+    { "CAAResolver",         K_RESOLVER, STR(caa_resolver), 0 },
+    { "CAAIssuerMap",        K_PATH,     STR(caa_issuer_map), 0 },
+    { "CAATimeout",          K_COUNT,    FLD(caa_timeout_ms), 60000 },
+    { "CAACacheSize",        K_COUNT,    FLD(caa_cache), 1048576 },
     { "On-None",             K_ACTION,   ACT(SMIME_RESULT_NONE), 0 },
     { "On-Pass",             K_ACTION,   ACT(SMIME_RESULT_PASS), 0 },
     { "On-Fail",             K_ACTION,   ACT(SMIME_RESULT_FAIL), 0 },
@@ -133,6 +142,8 @@ void smime_config_default(smime_config *c)
     c->hash_factor = 4;
     c->decode_factor = 2;
     c->verify_timeout = 3;
+    c->caa_timeout_ms = 2000;
+    c->caa_cache = 4096;
     smime_policy_default(&c->policy);
     c->harvest_max_entries = 10000;
     c->harvest_max_bytes = 64u << 20;
@@ -468,6 +479,34 @@ static int apply_key(smime_config *c, const key_def *k, const char *v, char *why
         }
         return set_string(c, k, tag, why, whylen);
     }
+    case K_DOMAINMODE:
+        if (word_is(v, "off"))
+            c->telemetry_sender_domain = SMIME_TELEMETRY_DOMAIN_OFF;
+        else if (word_is(v, "hmac"))
+            c->telemetry_sender_domain = SMIME_TELEMETRY_DOMAIN_HMAC;
+        else if (word_is(v, "plain"))
+            c->telemetry_sender_domain = SMIME_TELEMETRY_DOMAIN_PLAIN;
+        else {
+            snprintf(why, whylen, "expected off, hmac or plain");
+            return -1;
+        }
+        return 0;
+    case K_RESOLVER: {
+        if (word_is(v, "system")) {
+            c->caa_resolver[0] = '\0';
+            return 0;
+        }
+        /* an IPv4 or IPv6 address, optionally @PORT (libunbound's form) */
+        const char *at = strchr(v, '@');
+        size_t alen = at ? (size_t)(at - v) : strlen(v);
+        int ok = alen > 0 && strspn(v, "0123456789abcdefABCDEF:.") == alen &&
+                 (!at || port_valid(at + 1, at + strlen(at)));
+        if (!ok) {
+            snprintf(why, whylen, "expected system, or an IP address with an optional @PORT");
+            return -1;
+        }
+        return set_string(c, k, v, why, whylen);
+    }
     }
     snprintf(why, whylen, "internal: unknown key kind");
     return -1;
@@ -557,6 +596,21 @@ int smime_config_parse(const char *text, size_t len, const char *source, smime_c
     }
     if (out->memory_limit > out->max_message_size)
         out->memory_limit = out->max_message_size;
+    if (out->telemetry_sender_domain == SMIME_TELEMETRY_DOMAIN_HMAC && !out->telemetry_hmac_key[0]) {
+        snprintf(err, errlen, "%s: TelemetrySenderDomain hmac needs TelemetryHMACKeyFile", source);
+        return -1;
+    }
+    if (out->caa_lookup && (!out->telemetry[0] ||
+                            out->telemetry_sender_domain == SMIME_TELEMETRY_DOMAIN_OFF)) {
+        /* the outcome is stored in telemetry, and counted per sender domain */
+        snprintf(err, errlen, "%s: CAALookup needs Telemetry and TelemetrySenderDomain hmac or plain",
+                 source);
+        return -1;
+    }
+    if (out->caa_lookup && out->caa_timeout_ms == 0) {
+        snprintf(err, errlen, "%s: CAATimeout must be at least 1 (milliseconds)", source);
+        return -1;
+    }
     return 0;
 }
 

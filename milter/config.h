@@ -55,6 +55,13 @@ typedef struct smime_config {
     unsigned verify_timeout;                     /* CPU seconds per message; 0 = none */
     char   telemetry[SMIME_CONFIG_PATH_MAX];     /* sink URI; "" = no telemetry */
     char   metrics_socket[SMIME_CONFIG_PATH_MAX]; /* Prometheus endpoint; "" = none */
+    int    telemetry_sender_domain;              /* smime_telemetry_domain_mode */
+    char   telemetry_hmac_key[SMIME_CONFIG_PATH_MAX];  /* key file for hmac mode */
+    int    caa_lookup;                           /* CAA for S/MIME by the writer */
+    char   caa_resolver[128];                    /* ADDR[@PORT]; "" = resolv.conf */
+    char   caa_issuer_map[SMIME_CONFIG_PATH_MAX];/* "" = none */
+    unsigned caa_timeout_ms;                     /* one batch's lookups */
+    unsigned caa_cache;                          /* domains cached */
     smime_policy policy;
     /* ---- gateway policy (issue #18) ---- */
     char   signing_policy[SMIME_CONFIG_PATH_MAX];   /* SigningPolicy file; "" = none */

@@ -312,6 +312,9 @@ static void reload_warnings(const smime_config *old, const smime_config *neu)
         { "Telemetry", offsetof(smime_config, telemetry) },
         { "MetricsSocket", offsetof(smime_config, metrics_socket) },
         { "HarvestDirectory", offsetof(smime_config, harvest_dir) },
+        { "TelemetryHMACKeyFile", offsetof(smime_config, telemetry_hmac_key) },
+        { "CAAResolver", offsetof(smime_config, caa_resolver) },
+        { "CAAIssuerMap", offsetof(smime_config, caa_issuer_map) },
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         if (strcmp((const char *)old + fixed[i].off, (const char *)neu + fixed[i].off) != 0)
@@ -447,7 +450,7 @@ int main(int argc, char **argv)
         goto start_failed;
     /* after the fork and the switch of user: the writer thread and the database
      * file belong to the daemon as it runs */
-    if (cfg->telemetry[0] && telemetry_start(cfg->telemetry) < 0)
+    if (cfg->telemetry[0] && telemetry_start(cfg) < 0)
         goto start_failed;
     if (cfg->harvest_dir[0] && harvest_start(cfg) < 0)
         goto start_failed;

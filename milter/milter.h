@@ -79,8 +79,10 @@ void spool_free(milter_spool *s);
  * the daemon is stopping) and gives it back with telemetry_release(); the handle
  * is closed only when no thread holds it. */
 struct smime_telemetry;
-/* Opens the sink of `uri` and starts the writer; -1 (logged) when it cannot. */
-int telemetry_start(const char *uri);
+/* Opens the sink of cfg->telemetry and starts the writer, with the sender domain
+ * mode and, when CAALookup is on, the CAA checker (resolver, issuer map) that the
+ * writer thread runs; -1 (logged) when it cannot. */
+int telemetry_start(const smime_config *cfg);
 struct smime_telemetry *telemetry_acquire(void);
 void telemetry_release(void);
 /* Flushes and closes the writer, after waiting (bounded) for the threads using it. */

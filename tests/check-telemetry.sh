@@ -113,7 +113,7 @@ if command -v sqlite3 >/dev/null 2>&1; then
     done < "$tmp/personal.txt"
     [ $leaks -eq 0 ] && ok "no address, name, message id, subject or client version stored"
     version=$(sqlite3 "$DB" "SELECT value FROM telemetry_meta WHERE key='schema_version'")
-    [ "$version" = 3 ] && ok "schema version 3" || fail "schema version $version"
+    [ "$version" = 4 ] && ok "schema version 4" || fail "schema version $version"
     # issue 14: the database and the deployment secret are the owner's only (the
     # tool ran with the usual umask 022).  The -wal and -shm files exist only while
     # a connection is open: tests/unit/test_telemetry.c checks them then.
@@ -332,6 +332,34 @@ expect "$tmp/C.text" "^reporter: relying party C;" "report --from: the export's 
 "$TOOL" report --from "$tmp/C.json" --format json > "$tmp/C2.json"
 python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); sys.exit(0 if a["sections"]==b["sections"] else 1)' \
     "$tmp/C.json" "$tmp/C2.json" && ok "report --from an export gives the export's buckets back" || fail "export round trip"
+# Fleet scale (issue 17): the report is aggregated by the database (--compute
+# server, the default); the same report computed here from every distinct record
+# (--compute client, the path before) must be byte for byte the same, in every
+# format, for the sample corpus and the synthetic month, with and without
+# suppression and a day range.
+same_compute() {   # same_compute URI WHAT ARGS...
+    u=$1; w=$2; shift 2
+    bad=0
+    for f in text csv json html; do
+        "$TOOL" report --db "$u" --format $f "$@" | sed 's/20[0-9-]*T[0-9:]*Z/TIME/g' > "$tmp/srv.$f" ||
+            { fail "report --compute server ($w $f)"; bad=1; }
+        "$TOOL" report --db "$u" --format $f --compute client "$@" | sed 's/20[0-9-]*T[0-9:]*Z/TIME/g' > "$tmp/cli.$f" ||
+            { fail "report --compute client ($w $f)"; bad=1; }
+        if ! cmp -s "$tmp/srv.$f" "$tmp/cli.$f"; then
+            fail "server-side report differs from the client-side one ($w, $f $*):"
+            diff "$tmp/cli.$f" "$tmp/srv.$f" | head -n 10 | cut -c1-200; bad=1
+        fi
+    done
+    [ $bad -eq 0 ] && ok "aggregated in SQL = aggregated here, every format ($w $*)"
+}
+same_compute "sqlite:$tmp/C.db" "sqlite, synthetic month"
+same_compute "sqlite:$tmp/C.db" "sqlite, synthetic month" --min-count 1 --since 2026-06-05 --until 2026-06-20
+same_compute "$URI" "sqlite, sample corpus" --min-count 1
+same_compute "$URI" "sqlite, sample corpus" --min-count 13
+"$TOOL" report --db "sqlite:$tmp/C.db" | grep -q "^  issuemail published  *[0-9]" &&
+    ok "synthetic month: CAA sections with numbers" || fail "synthetic month: no CAA numbers"
+"$TOOL" report --db "$URI" --compute elsewhere >/dev/null 2>&1; [ $? -eq 2 ] && ok "--compute: bad value refused" ||
+    fail "--compute elsewhere accepted"
 "$TOOL" report --db "sqlite:$tmp/C.db" > "$tmp/synth.txt"
 expect "$tmp/synth.txt" "^certificates: 3500\$" "synthetic month: 3500 distinct certificates"
 for sec in compliance findings_by_ca naming_mailbox_cn pseudonyms legacy_after_sunset generations_by_issuance key_algorithms_by_issuance validity; do
@@ -448,7 +476,7 @@ else
             n=$(psql_q 'SELECT count(*) FROM signature')
             [ "$n" = "$TOTAL" ] && ok "postgresql: $n records" || fail "postgresql: $n records, expected $TOTAL"
             v=$(psql_q "SELECT value FROM telemetry_meta WHERE key = 'schema_version'")
-            [ "$v" = 3 ] && ok "postgresql: schema version 3" || fail "postgresql: schema version $v"
+            [ "$v" = 4 ] && ok "postgresql: schema version 4" || fail "postgresql: schema version $v"
             leaks=$(psql_q "SELECT count(*) FROM signature s WHERE s::text LIKE '%@%' OR s::text ILIKE '%alice%' OR s::text LIKE '%example.test%'")
             [ "$leaks" = 0 ] && ok "postgresql: no address or name in any column" || fail "postgresql: $leaks rows with personal data"
             # The same data through either sink gives the same report, in every format.
@@ -459,6 +487,27 @@ else
                 if cmp -s "$tmp/pg.$f" "$tmp/sq.$f"; then ok "postgresql report ($f) = sqlite report"
                 else fail "postgresql report ($f) differs from sqlite:"; diff "$tmp/sq.$f" "$tmp/pg.$f" | head -n 20 | cut -c1-200; fi
             done
+            same_compute "$PGURI" "postgresql, sample corpus" --min-count 1
+            same_compute "$PGURI" "postgresql, sample corpus" --since 2026-06-01 --until 2026-07-02 --min-count 2
+            # the synthetic month through PostgreSQL as well (rows copied from SQLite)
+            cols=$(sqlite3 "$tmp/C.db" "SELECT group_concat(name, ',') FROM pragma_table_info('signature') WHERE name <> 'id'")
+            sqlite3 -separator '	' "$tmp/C.db" "SELECT $cols FROM signature" |
+                "$pg_bin/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d telemetry \
+                    -c "CREATE TABLE sample_keep AS SELECT * FROM signature" \
+                    -c "CREATE TABLE synth_import AS SELECT * FROM signature WHERE false" \
+                    -c "COPY synth_import ($cols) FROM STDIN" >/dev/null 2>&1 &&
+            psql_q "DELETE FROM signature; INSERT INTO signature ($cols) SELECT $cols FROM synth_import; DROP TABLE synth_import" >/dev/null ||
+                fail "copying the synthetic month into PostgreSQL"
+            n=$(psql_q 'SELECT count(*) FROM signature')
+            [ "$n" = "$(sqlite3 "$tmp/C.db" 'SELECT count(*) FROM signature')" ] && ok "postgresql: synthetic month copied ($n records)" ||
+                fail "postgresql: synthetic month has $n records"
+            same_compute "$PGURI" "postgresql, synthetic month"
+            "$TOOL" report --db "$PGURI" --format json | sed 's/20[0-9-]*T[0-9:]*Z/TIME/g' > "$tmp/pg-synth.json"
+            "$TOOL" report --db "sqlite:$tmp/C.db" --format json | sed 's/20[0-9-]*T[0-9:]*Z/TIME/g' > "$tmp/sq-synth.json"
+            cmp -s "$tmp/pg-synth.json" "$tmp/sq-synth.json" && ok "postgresql and sqlite: the same synthetic report" ||
+                fail "synthetic month: postgresql report differs from sqlite"
+            psql_q "DELETE FROM signature; INSERT INTO signature SELECT * FROM sample_keep; DROP TABLE sample_keep" >/dev/null ||
+                fail "restoring the sample records"
             report "$PGURI" --since 2026-07-01 --min-count 13 > "$tmp/pg-since.txt"
             expect "$tmp/pg-since.txt" "^signatures: $((4 * PER_DAY))\$" "postgresql: --since"
             # a database migrated by a newer program is refused and left alone
@@ -468,7 +517,7 @@ else
                 fail "postgresql: newer schema not refused: $(cat "$tmp/pg-newer.log")"
             v=$(psql_q "SELECT value FROM telemetry_meta WHERE key = 'schema_version'")
             [ "$v" = 99 ] && ok "postgresql: newer schema left untouched" || fail "postgresql: schema now $v"
-            psql_q "UPDATE telemetry_meta SET value = '3' WHERE key = 'schema_version'"
+            psql_q "UPDATE telemetry_meta SET value = '4' WHERE key = 'schema_version'"
             # a database that went away: writes fail, are counted and reported, mail is not held
             as_pg "$pg_ctl" stop -D "$pg_data" -m fast -w -t 30 >/dev/null 2>&1
             "$TOOL" record --db "$PGURI" --trust-anchors "$ANCHORS" --secret "$tmp/pg.secret" sample-mail/01-*.eml \

@@ -19,6 +19,8 @@
 # Packaging (make deb, tests/check-deb.sh): debhelper, dpkg-dev, fakeroot,
 # lintian; man-db to find the installed man pages; strace (tests/check-startup.sh:
 # the system calls the unit's SystemCallFilter must allow).
+# CAA: libunbound-dev (the resolver library) to build; unbound (a DNS server on
+# loopback) for tests/check-caa.sh.
 # One package a line, so that adding one is adding a line.
 set -eu
 PKGS="
@@ -57,6 +59,8 @@ fakeroot
 lintian
 man-db
 strace
+libunbound-dev
+unbound
 "
 missing=""
 for p in $PKGS; do

@@ -1,7 +1,7 @@
 /* smime-telemetry - record S/MIME telemetry from mail files, and report on it.
  *
  *   smime-telemetry report --db URI [--since DATE] [--until DATE] [--min-count K]
- *                          [--format text|csv|json|html]
+ *                          [--format text|csv|json|html] [--compute server|client]
  *   smime-telemetry record --db URI --trust-anchors PEM|DIR [--at TIME] [--no-lint]
  *                          [--sender-domain off|hmac|plain] [--hmac-key-file FILE] [--secret FILE] FILE.eml...
  *
@@ -72,13 +72,17 @@ typedef struct tally {
     size_t  suppressed;/* buckets left out for being below K */
 } tally;
 
-enum unit { PER_SIG, PER_CERT };   /* what the section counts first */
+/* what the section counts first: signatures, distinct certificates, or distinct
+ * sender domains (kept as "certificates" in the model and the export's rows;
+ * the section's unit says which) */
+enum unit { PER_SIG, PER_CERT, PER_DOMAIN };
 
 enum sec_id {
     SEC_OVERVIEW, SEC_RESULTS, SEC_REASONS, SEC_CA, SEC_ROOT, SEC_TYPE_GEN, SEC_COMPLIANCE,
     SEC_FINDINGS, SEC_FINDINGS_CA, SEC_NAMING_CN, SEC_PSEUDONYM, SEC_CN_FORMS,
     SEC_GEN_ISSUED, SEC_GEN_SEEN, SEC_LEGACY_SUNSET, SEC_KEY, SEC_KEY_ISSUED, SEC_DIGEST,
-    SEC_SIGALG, SEC_VALIDITY, SEC_POLICY, SEC_CLIENTS, SEC_SCOPE, SEC_COUNT
+    SEC_SIGALG, SEC_VALIDITY, SEC_POLICY, SEC_CLIENTS, SEC_SCOPE, SEC_CAA_DOMAINS, SEC_CAA_CA,
+    SEC_COUNT
 };
 
 enum sec_order { BY_COUNT, BY_KEY, BY_KEY_THEN_COUNT };
@@ -165,7 +169,36 @@ static const struct section_def {
     [SEC_SCOPE] = { "sbr_scope", "SBR scope of signer certificates",
         "sbr: an S/MIME certificate issued since 2023-09-01; pre-sbr: before; not-smime: "
         "no emailProtection EKU or no mailbox.", 1, { "scope" }, NULL, PER_CERT, BY_COUNT, 0, 0 },
+    [SEC_CAA_DOMAINS] = { "caa_domains", "CAA for S/MIME: sender domains publishing issuemail",
+        "Distinct sender domains (kept only as keyed hashes) by what their Relevant CAA RRset "
+        "(RFC 8659 section 3: the domain, else its nearest parent with CAA) says for mail "
+        "(RFC 9495). Lookup failed: SERVFAIL or timeout, not the same as no CAA. Share: of "
+        "the (all) row.", 1, { "issuemail" }, NULL, PER_DOMAIN, BY_KEY, 0, 0 },
+    [SEC_CAA_CA] = { "caa_authorization", "CAA for S/MIME: is the signer's CA authorized?",
+        "Per distinct sender domain and signature: whether the domain's issuemail properties "
+        "name the signer's CA (issuer-domain-names from the admin's issuer map). Not mapped: "
+        "the domain restricts issuance, but the map has no name for the CA.",
+        1, { "signer's CA" }, NULL, PER_DOMAIN, BY_KEY, 0, 0 },
 };
+
+static const char *caa_issuemail_label(const char *v)
+{
+    return strcmp(v, SMIME_CAA_ISSUEMAIL) == 0      ? "issuemail published"
+         : strcmp(v, SMIME_CAA_NO_ISSUEMAIL) == 0   ? "CAA without issuemail"
+         : strcmp(v, SMIME_CAA_NO_CAA) == 0         ? "no CAA"
+         : strcmp(v, SMIME_CAA_FAILED) == 0         ? "lookup failed"
+                                                    : v;
+}
+
+static const char *caa_ca_label(const char *v)
+{
+    return strcmp(v, SMIME_CAA_AUTHORIZED) == 0     ? "authorized"
+         : strcmp(v, SMIME_CAA_NOT_AUTHORIZED) == 0 ? "not authorized"
+         : strcmp(v, SMIME_CAA_NOT_MAPPED) == 0     ? "CA not in the issuer map"
+         : strcmp(v, SMIME_CAA_UNRESTRICTED) == 0   ? "no issuemail (any CA)"
+         : strcmp(v, SMIME_CAA_FAILED) == 0         ? "lookup failed"
+                                                    : v;
+}
 
 typedef struct report {
     uint64_t min_count;
@@ -443,12 +476,269 @@ static int add_record(const smime_telemetry_record *r, uint64_t count, void *ctx
         tally_add(&T[SEC_VALIDITY], gen, validity_bucket(r->validity_days), NULL, cert, count, 0);
     tally_add(&T[SEC_CLIENTS], or_label(r->client_family, "unknown"), NULL, NULL, cert, count, 0);
     tally_add(&T[SEC_SCOPE], or_label(r->sbr_scope, "not linted"), NULL, NULL, cert, count, 0);
+    if (r->caa_issuemail[0]) {   /* distinct by the (keyed) sender domain */
+        const char *dom = r->sender_domain;
+        tally_add(&T[SEC_CAA_DOMAINS], caa_issuemail_label(r->caa_issuemail), NULL, NULL, dom,
+                  count, 0);
+        tally_add(&T[SEC_CAA_DOMAINS], "(all)", NULL, NULL, dom, count, 0);
+        tally_add(&T[SEC_CAA_CA], caa_ca_label(r->caa_ca), NULL, NULL, dom, count, 0);
+        tally_add(&T[SEC_CAA_CA], "(all)", NULL, NULL, dom, count, 0);
+    }
+    return 0;
+}
+
+/* ---- the same aggregation in SQL, on the database server ---------------------
+ *
+ * For a fleet's database the report must not pull every record to the client:
+ * the server groups the period's records once into a temporary table g (the
+ * record's columns as the sections use them: the month seen instead of the day,
+ * the validity bucket instead of the days, and a count n), splits the findings
+ * lists once (f) and flags each distinct list (e: any SBR error, the Legacy
+ * sunset), then answers one GROUP BY per section part with the bucket's
+ * signatures, distinct ids, and the part's signatures and distinct ids.  Only
+ * buckets come back.  Each part below is add_record() above, written in SQL:
+ * the two must stay the same (tests/check-telemetry.sh compares the reports in
+ * every format). */
+
+#define SQL_CA   "COALESCE(NULLIF(issuer_dn, ''), '(no signer certificate)')"
+#define SQL_TYPE "COALESCE(NULLIF(cert_type, ''), 'unclassified')"
+#define SQL_GEN  "COALESCE(NULLIF(generation, ''), '-')"
+#define SQL_PASS "CASE WHEN result = 'pass' THEN 1 ELSE 0 END"
+#define SQL_ALL  "1 = 1"
+#define SQL_CAA_ISSUEMAIL                                                                 \
+    "CASE caa_issuemail WHEN 'issuemail' THEN 'issuemail published' "                     \
+    "WHEN 'no-issuemail' THEN 'CAA without issuemail' WHEN 'no-caa' THEN 'no CAA' "       \
+    "WHEN 'lookup-failed' THEN 'lookup failed' ELSE caa_issuemail END"
+#define SQL_CAA_CA                                                                        \
+    "CASE caa_ca WHEN 'authorized' THEN 'authorized' WHEN 'not-authorized' THEN "         \
+    "'not authorized' WHEN 'ca-not-mapped' THEN 'CA not in the issuer map' "              \
+    "WHEN 'unrestricted' THEN 'no issuemail (any CA)' WHEN 'lookup-failed' THEN "         \
+    "'lookup failed' ELSE caa_ca END"
+
+static const struct sql_part {
+    int sec;
+    const char *d0, *d1, *d2;   /* bucket dimensions, SQL over g (and f, e) */
+    const char *id;             /* what is counted distinct: cert_id or sender_domain */
+    const char *part;           /* 1 when the row answers the section's question yes */
+    const char *from, *where;   /* gc for facts of certificates, g for signatures */
+} sql_parts[] = {
+    { SEC_OVERVIEW, "'all'", "''", "''", "cert_id", "0", "gc", SQL_ALL },
+    { SEC_RESULTS, "result", "''", "''", "cert_id", "0", "g", SQL_ALL },
+    { SEC_REASONS, "result", "COALESCE(NULLIF(reason, ''), '-')", "''", "cert_id", "0", "g",
+      SQL_ALL },
+    { SEC_CA, SQL_CA, "issuer_key_id", "''", "cert_id", SQL_PASS, "gc", SQL_ALL },
+    { SEC_ROOT, "COALESCE(NULLIF(root_subject, ''), '(no trust anchor reached)')", "''", "''",
+      "cert_id", SQL_PASS, "gc", SQL_ALL },
+    { SEC_POLICY, "COALESCE(NULLIF(policy_oid, ''), '(none)')", "''", "''", "cert_id", "0", "gc",
+      SQL_ALL },
+    { SEC_TYPE_GEN, SQL_TYPE, SQL_GEN, "''", "cert_id", "0", "gc", SQL_ALL },
+    { SEC_FINDINGS, "id", "''", "''", "cert_id", "0", "gc JOIN f USING (findings)", SQL_ALL },
+    { SEC_FINDINGS_CA, SQL_CA, SQL_TYPE " || ' ' || " SQL_GEN, "id", "cert_id", "0",
+      "gc JOIN f USING (findings)", SQL_ALL },
+    { SEC_COMPLIANCE, SQL_CA, SQL_TYPE, SQL_GEN, "cert_id",
+      "CASE WHEN e.any_error = 1 THEN 1 ELSE 0 END", "gc LEFT JOIN e USING (findings)",
+      "generation <> ''" },
+    { SEC_LEGACY_SUNSET, SQL_CA, "''", "''", "cert_id", "0", "gc JOIN e USING (findings)",
+      "e.sunset = 1" },
+    { SEC_NAMING_CN, SQL_TYPE, SQL_GEN, "''", "cert_id",
+      "CASE WHEN cn_form = 'mailbox' AND name_attrs = '' THEN 1 ELSE 0 END", "gc",
+      "cn_form <> '' AND cert_type IN ('sponsor', 'organization')" },
+    { SEC_PSEUDONYM, SQL_TYPE, SQL_GEN, "''", "cert_id",
+      "CASE WHEN replace(name_attrs, 'pseudonym', '') <> name_attrs THEN 1 ELSE 0 END", "gc",
+      "cn_form <> '' AND generation <> ''" },
+    { SEC_CN_FORMS, SQL_TYPE, "cn_form", "COALESCE(NULLIF(name_attrs, ''), '(none)')",
+      "cert_id", "0", "gc", "cn_form <> ''" },
+    { SEC_GEN_ISSUED, "not_before_month", SQL_GEN, "''", "cert_id", "0", "gc",
+      "generation <> '' AND not_before_month <> ''" },
+    { SEC_GEN_ISSUED, "not_before_month", "'(all)'", "''", "cert_id", "0", "gc",
+      "generation <> '' AND not_before_month <> ''" },
+    { SEC_GEN_SEEN, "month_seen", SQL_GEN, "''", "cert_id", "0", "g", "generation <> ''" },
+    { SEC_GEN_SEEN, "month_seen", "'(all)'", "''", "cert_id", "0", "g", "generation <> ''" },
+    { SEC_KEY, "COALESCE(NULLIF(key_alg, ''), 'unknown')", "''", "''", "cert_id", "0", "gc",
+      SQL_ALL },
+    { SEC_KEY_ISSUED, "not_before_month", "key_alg", "''", "cert_id", "0", "gc",
+      "not_before_month <> '' AND key_alg <> ''" },
+    { SEC_KEY_ISSUED, "not_before_month", "'(all)'", "''", "cert_id", "0", "gc",
+      "not_before_month <> '' AND key_alg <> ''" },
+    { SEC_DIGEST, "COALESCE(NULLIF(digest_alg, ''), 'unknown')", "''", "''", "cert_id", "0",
+      "g", SQL_ALL },
+    { SEC_SIGALG, "COALESCE(NULLIF(sig_alg, ''), 'unknown')", "''", "''", "cert_id", "0", "g",
+      SQL_ALL },
+    { SEC_VALIDITY, SQL_GEN, "validity", "''", "cert_id", "0", "gc", "key_alg <> ''" },
+    { SEC_CLIENTS, "COALESCE(NULLIF(client_family, ''), 'unknown')", "''", "''", "cert_id", "0",
+      "g", SQL_ALL },
+    { SEC_SCOPE, "COALESCE(NULLIF(sbr_scope, ''), 'not linted')", "''", "''", "cert_id", "0",
+      "gc", SQL_ALL },
+    { SEC_CAA_DOMAINS, SQL_CAA_ISSUEMAIL, "''", "''", "sender_domain", "0", "g",
+      "caa_issuemail <> ''" },
+    { SEC_CAA_DOMAINS, "'(all)'", "''", "''", "sender_domain", "0", "g", "caa_issuemail <> ''" },
+    { SEC_CAA_CA, SQL_CAA_CA, "''", "''", "sender_domain", "0", "g", "caa_issuemail <> ''" },
+    { SEC_CAA_CA, "'(all)'", "''", "''", "sender_domain", "0", "g", "caa_issuemail <> ''" },
+};
+
+/* g: the period's records grouped by what the sections read (validity_bucket()
+ * as a CASE).  Days are checked YYYY-MM-DD strings (parse_day), safe as literals. */
+#define SQL_G                                                                               \
+    "CREATE TEMP TABLE g AS SELECT substr(day, 1, 7) AS month_seen, result, reason, "      \
+    "issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, " \
+    "key_alg, digest_alg, sig_alg, CASE WHEN validity_days < 0 THEN 'unknown' "             \
+    "WHEN validity_days <= 398 THEN '0001-0398 days' WHEN validity_days <= 825 THEN "       \
+    "'0399-0825 days' WHEN validity_days <= 1185 THEN '0826-1185 days' ELSE '1186+ days' "  \
+    "END AS validity, not_before_month, sbr_scope, client_family, sender_domain, cert_id, " \
+    "cn_form, name_attrs, caa_issuemail, caa_ca, count(*) AS n FROM signature "             \
+    "WHERE day >= '%s' AND day <= '%s' "                                                   \
+    "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, "  \
+    "22, 23"
+/* gc: g without what varies per signature, for the sections about certificates
+ * (a fifth of g's rows or less): the result only as pass or not, the part that
+ * SQL_PASS asks for */
+#define SQL_GC                                                                              \
+    "CREATE TEMP TABLE gc AS SELECT CASE WHEN result = 'pass' THEN 'pass' ELSE '' END "    \
+    "AS result, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, " \
+    "findings, key_alg, validity, not_before_month, sbr_scope, cert_id, cn_form, "          \
+    "name_attrs, sum(n) AS n FROM g GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, "   \
+    "14, 15"
+/* f: each distinct findings list split into its IDs (duplicates kept, as
+ * each_finding() does) */
+#define SQL_F_PG                                                                            \
+    "CREATE TEMP TABLE f AS SELECT findings, id FROM (SELECT DISTINCT findings FROM g "     \
+    "WHERE findings <> '') x, unnest(string_to_array(findings, ' ')) AS u(id) WHERE id <> ''"
+#define SQL_F_SQLITE                                                                        \
+    "CREATE TEMP TABLE f AS WITH RECURSIVE split(findings, id, rest) AS ("                  \
+    "SELECT findings, '', findings || ' ' FROM (SELECT DISTINCT findings FROM g "           \
+    "WHERE findings <> '') UNION ALL SELECT findings, substr(rest, 1, instr(rest, ' ') - 1), " \
+    "substr(rest, instr(rest, ' ') + 1) FROM split WHERE rest <> '') "                      \
+    "SELECT findings, id FROM split WHERE id <> ''"
+#define SQL_E                                                                               \
+    "CREATE TEMP TABLE e AS SELECT findings, max(CASE WHEN id IN (SELECT id FROM "          \
+    "lint_error) THEN 1 ELSE 0 END) AS any_error, max(CASE WHEN id = 'CLS-LEGACY-SUNSET' "  \
+    "THEN 1 ELSE 0 END) AS sunset FROM f GROUP BY findings"
+
+typedef struct sql_ctx {
+    report *rep;
+    int sec;
+    int bad;
+} sql_ctx;
+
+static int parse_u64(const char *v, uint64_t *out)
+{
+    if (!v) {            /* sum() over no rows */
+        *out = 0;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v || *end || v[0] == '-')
+        return -1;
+    *out = n;
+    return 0;
+}
+
+static int add_sql_bucket(const char *const *vals, int ncols, void *vctx)
+{
+    sql_ctx *c = vctx;
+    tally *t = &c->rep->tallies[c->sec];
+    uint64_t sigs, ids, psigs, pids;
+    if (ncols != 7 || parse_u64(vals[3], &sigs) < 0 || parse_u64(vals[4], &ids) < 0 ||
+        parse_u64(vals[5], &psigs) < 0 || parse_u64(vals[6], &pids) < 0) {
+        c->bad = 1;
+        return 1;
+    }
+    size_t before = t->n;
+    tally_add(t, vals[0] ? vals[0] : "", vals[1] ? vals[1] : "", vals[2] ? vals[2] : "", NULL,
+              sigs, psigs);
+    if (t->n == before)
+        return 1;   /* t->failed is set */
+    bucket *b = &t->items[t->n - 1];
+    free(b->cert);   /* the ids are counted already */
+    b->cert = NULL;
+    b->certs = ids;
+    b->part_certs = pids;
+    return 0;
+}
+
+/* Fills rep's tallies (collapsed already) from the database.  Returns 0, or -1. */
+static int aggregate_on_server(smime_telemetry_sink *sink, report *rep, char *err, size_t errlen)
+{
+    int pg = strcmp(smime_telemetry_sink_name(sink), "postgresql") == 0;
+    char sql[8192];
+    /* Session settings for one big read: temporary tables in memory (SQLite); no
+     * JIT compilation of the thirty-odd small queries, and room for their hash
+     * tables (PostgreSQL). */
+    static const char *const setup_sqlite[] = { "PRAGMA temp_store = MEMORY" };
+    static const char *const setup_pg[] = { "SET jit = off", "SET work_mem = '256MB'" };
+    const char *const *setup = pg ? setup_pg : setup_sqlite;
+    size_t nsetup = pg ? 2 : 1;
+    for (size_t i = 0; i < nsetup; i++)
+        if (smime_telemetry_sink_sql(sink, setup[i], NULL, NULL, err, errlen) < 0)
+            return -1;
+    snprintf(sql, sizeof(sql), SQL_G, rep->since[0] ? rep->since : "0000-00-00",
+             rep->until[0] ? rep->until : "9999-99-99");
+    if (smime_telemetry_sink_sql(sink, sql, NULL, NULL, err, errlen) < 0 ||
+        smime_telemetry_sink_sql(sink, SQL_GC, NULL, NULL, err, errlen) < 0 ||
+        smime_telemetry_sink_sql(sink, pg ? SQL_F_PG : SQL_F_SQLITE, NULL, NULL, err, errlen) < 0 ||
+        smime_telemetry_sink_sql(sink, "CREATE TEMP TABLE lint_error (id TEXT PRIMARY KEY)", NULL,
+                                 NULL, err, errlen) < 0)
+        return -1;
+    /* the catalogue's error-severity IDs, which only this program knows */
+    size_t nlints = 0;
+    const smime_lint_def *lints = smime_lint_table(&nlints);
+    smime_buf ins;
+    smime_buf_init(&ins, 1u << 20);
+    smime_buf_puts(&ins, "INSERT INTO lint_error (id) VALUES ");
+    int any = 0;
+    for (size_t i = 0; i < nlints; i++) {
+        if (lints[i].severity != SMIME_SEV_ERROR)
+            continue;
+        smime_buf_puts(&ins, any ? ",('" : "('");
+        for (const char *p = lints[i].id; *p; p++)
+            smime_buf_printf(&ins, *p == '\'' ? "''" : "%c", *p);
+        smime_buf_puts(&ins, "')");
+        any = 1;
+    }
+    smime_buf_putc(&ins, '\0');
+    int rc = 0;
+    if (ins.overflow) {
+        smime_errf(err, errlen, "the lint catalogue is too large for one statement");
+        rc = -1;
+    } else if (any) {
+        rc = smime_telemetry_sink_sql(sink, ins.data, NULL, NULL, err, errlen);
+    }
+    smime_buf_free(&ins);
+    if (rc < 0 || smime_telemetry_sink_sql(sink, SQL_E, NULL, NULL, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(sql_parts) / sizeof(sql_parts[0]); i++) {
+        const struct sql_part *q = &sql_parts[i];
+        /* per bucket and id first (hash aggregation, no DISTINCT sort), then per
+         * bucket: the ids are the rows with a non-empty id, the part's ids those
+         * of them with a yes on any row */
+        int n = snprintf(sql, sizeof(sql),
+                         "SELECT d0, d1, d2, sum(s), sum(CASE WHEN c <> '' THEN 1 ELSE 0 END), "
+                         "sum(ps), sum(CASE WHEN c <> '' AND pc = 1 THEN 1 ELSE 0 END) FROM ("
+                         "SELECT d0, d1, d2, c, sum(n) AS s, sum(p * n) AS ps, max(p) AS pc "
+                         "FROM (SELECT (%s) AS d0, (%s) AS d1, (%s) AS d2, %s AS c, (%s) AS p, n "
+                         "FROM %s WHERE %s) y GROUP BY d0, d1, d2, c) x GROUP BY d0, d1, d2",
+                         q->d0, q->d1, q->d2, q->id, q->part, q->from, q->where);
+        if (n < 0 || (size_t)n >= sizeof(sql)) {
+            smime_errf(err, errlen, "internal: section query too long");
+            return -1;
+        }
+        sql_ctx c = { rep, q->sec, 0 };
+        if (smime_telemetry_sink_sql(sink, sql, add_sql_bucket, &c, err, errlen) < 0)
+            return -1;
+        if (c.bad) {
+            smime_errf(err, errlen, "%s: the server returned a malformed count",
+                       sections[q->sec].name);
+            return -1;
+        }
+    }
     return 0;
 }
 
 static uint64_t main_count(int s, const bucket *b)
 {
-    return sections[s].unit == PER_CERT && b->certs ? b->certs : b->sigs;
+    return sections[s].unit != PER_SIG && b->certs ? b->certs : b->sigs;
 }
 
 static int cmp_count_desc_s(const bucket *x, const bucket *y, int s)
@@ -544,7 +834,7 @@ static const bucket *overview(const report *rep)
 static double share_of(const report *rep, int s, const bucket *b)
 {
     const struct section_def *d = &sections[s];
-    int certs = d->unit == PER_CERT && b->certs > 0;
+    int certs = d->unit != PER_SIG && b->certs > 0;
     if (d->part_label) {
         if (!b->part_known)
             return -1;
@@ -552,7 +842,12 @@ static double share_of(const report *rep, int s, const bucket *b)
                      : (double)b->part_sigs / (double)b->sigs;
     }
     uint64_t whole = 0;
-    if (d->series) {
+    if (d->unit == PER_DOMAIN) {   /* of the section's own (all) row */
+        const tally *t = &rep->tallies[s];
+        for (size_t i = 0; i < t->n; i++)
+            if (strcmp(t->items[i].dim[0], "(all)") == 0)
+                whole = certs ? t->items[i].certs : t->items[i].sigs;
+    } else if (d->series) {
         const tally *t = &rep->tallies[s];
         for (size_t i = 0; i < t->n; i++)
             if (strcmp(t->items[i].dim[0], b->dim[0]) == 0 &&
@@ -643,7 +938,7 @@ static void cells_of(const report *rep, int s, const bucket *b, row_cells *c)
     if (b)
         snprintf(c->value[c->n], sizeof(c->value[0]), "%llu", (unsigned long long)b->sigs);
     c->n++;
-    c->label[c->n] = "certificates";
+    c->label[c->n] = d->unit == PER_DOMAIN ? "sender domains" : "certificates";
     c->numeric[c->n] = 1;
     if (b)
         snprintf(c->value[c->n], sizeof(c->value[0]), "%llu", (unsigned long long)b->certs);
@@ -653,7 +948,7 @@ static void cells_of(const report *rep, int s, const bucket *b, row_cells *c)
         c->numeric[c->n] = 1;
         if (b && b->part_known)
             snprintf(c->value[c->n], sizeof(c->value[0]), "%llu",
-                     (unsigned long long)(d->unit == PER_CERT && b->certs ? b->part_certs
+                     (unsigned long long)(d->unit != PER_SIG && b->certs ? b->part_certs
                                                                           : b->part_sigs));
         else if (b)
             snprintf(c->value[c->n], sizeof(c->value[0]), "suppressed");
@@ -801,7 +1096,7 @@ static void render_csv(const report *rep, smime_buf *out)
             smime_buf_printf(out, ",%llu,%llu,", (unsigned long long)b->sigs,
                              (unsigned long long)b->certs);
             if (d->part_label && b->part_known)
-                smime_buf_printf(out, "%llu", (unsigned long long)(d->unit == PER_CERT && b->certs
+                smime_buf_printf(out, "%llu", (unsigned long long)(d->unit != PER_SIG && b->certs
                                                                       ? b->part_certs : b->part_sigs));
             double v = share_of(rep, s, b);
             if (v >= 0)
@@ -877,7 +1172,9 @@ static json_t *report_to_json(const report *rep)
         }
         json_put(sec, "name", json_string(d->name), &bad);
         json_put(sec, "title", json_string(d->title), &bad);
-        json_put(sec, "unit", json_string(d->unit == PER_CERT ? "certificates" : "signatures"),
+        json_put(sec, "unit", json_string(d->unit == PER_CERT     ? "certificates"
+                                          : d->unit == PER_DOMAIN ? "sender domains"
+                                                                  : "signatures"),
                  &bad);
         for (int k = 0; k < d->ndims; k++)
             if (json_array_append_new(dims, json_string(d->dim[k])) < 0)
@@ -1296,7 +1593,9 @@ static void html_table(const report *rep, int s, smime_buf *out)
     }
     if (bars)
         smime_buf_printf(out, "<th class=\"bar\">%s</th>",
-                         d->unit == PER_CERT ? "certificates" : "signatures");
+                         d->unit == PER_CERT     ? "certificates"
+                         : d->unit == PER_DOMAIN ? "sender domains"
+                                                 : "signatures");
     smime_buf_puts(out, "</tr></thead><tbody>\n");
     for (size_t r = 0; r < t->n; r++) {
         cells_of(rep, s, &t->items[r], &c);
@@ -1414,7 +1713,7 @@ static void report_usage(FILE *f)
     fprintf(f,
             "usage: smime-telemetry report --db URI | --from EXPORT.json [--since DATE]\n"
             "                              [--until DATE] [--min-count K] [--reporter LABEL]\n"
-            "                              [--format text|csv|json|html]\n"
+            "                              [--format text|csv|json|html] [--compute server|client]\n"
             "       smime-telemetry export --db URI [--since DATE] [--until DATE] [--min-count K]\n"
             "                              [--reporter LABEL]\n"
             "       smime-telemetry merge [--min-count K] [--reporter LABEL]\n"
@@ -1428,6 +1727,8 @@ static void report_usage(FILE *f)
             "               largest K of its inputs)\n"
             "  --reporter   a label for the provenance (who made the report)\n"
             "  --format     text (default), csv, json or html (one self-contained file)\n"
+            "  --compute    server (default): the database aggregates, only buckets come\n"
+            "               back; client: every distinct record is read and counted here\n"
             "  export writes the versioned JSON document of doc/smime-telemetry-export.schema.json\n");
 }
 
@@ -1437,6 +1738,7 @@ static int cmd_report(int argc, char **argv, enum report_mode mode)
 {
     const char *db = NULL, *format = mode == MODE_EXPORT ? "json" : "text", *from = NULL;
     const char *reporter = NULL;
+    int on_server = 1;
     report rep;
     memset(&rep, 0, sizeof(rep));
     rep.min_count = 10;
@@ -1449,12 +1751,23 @@ static int cmd_report(int argc, char **argv, enum report_mode mode)
         { "min-count", required_argument, NULL, 'k' },
         { "format", required_argument, NULL, 'f' },
         { "reporter", required_argument, NULL, 'r' },
+        { "compute", required_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, "d:F:s:u:k:f:r:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:F:s:u:k:f:r:C:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'C':
+            if (strcmp(optarg, "server") == 0)
+                on_server = 1;
+            else if (strcmp(optarg, "client") == 0)
+                on_server = 0;
+            else {
+                fprintf(stderr, "smime-telemetry: --compute: server or client, not %s\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
         case 'd': db = optarg; break;
         case 'F': from = optarg; break;
         case 's': if (parse_day("--since", optarg, rep.since) < 0) return EXIT_USAGE; break;
@@ -1524,15 +1837,22 @@ static int cmd_report(int argc, char **argv, enum report_mode mode)
             fprintf(stderr, "smime-telemetry: %s\n", err);
             return EXIT_IO;
         }
-        if (smime_telemetry_sink_query(sink, rep.since[0] ? rep.since : NULL,
-                                       rep.until[0] ? rep.until : NULL, add_record, &rep, err,
-                                       sizeof(err)) < 0) {
-            fprintf(stderr, "smime-telemetry: %s\n", err);
-            status = EXIT_IO;
+        if (on_server) {
+            if (aggregate_on_server(sink, &rep, err, sizeof(err)) < 0) {
+                fprintf(stderr, "smime-telemetry: %s\n", err);
+                status = EXIT_IO;
+            }
+        } else {
+            if (smime_telemetry_sink_query(sink, rep.since[0] ? rep.since : NULL,
+                                           rep.until[0] ? rep.until : NULL, add_record, &rep,
+                                           err, sizeof(err)) < 0) {
+                fprintf(stderr, "smime-telemetry: %s\n", err);
+                status = EXIT_IO;
+            }
+            for (int s = 0; s < SEC_COUNT; s++)
+                tally_collapse(&rep.tallies[s]);
         }
         smime_telemetry_sink_close(sink);
-        for (int s = 0; s < SEC_COUNT; s++)
-            tally_collapse(&rep.tallies[s]);
         snprintf(rep.software, sizeof(rep.software), "%s", SOFTWARE_NAME);
         catalogue_version(rep.catalogue, sizeof(rep.catalogue));
         char now[32];
@@ -1749,28 +2069,165 @@ static char *read_all(const char *path, size_t cap, size_t *len)
     return smime_buf_steal(&b, len);
 }
 
+/* ---- CAA: the checker the milter's writer runs, for record and caa ---------- */
+
+/* resolver: "system" or ADDR[@PORT]; map may be NULL.  Returns 0, or -1 with err. */
+static int caa_checker_make(const char *resolver, const char *map_path, unsigned timeout_ms,
+                            smime_caa_checker **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    smime_caa_map *map = NULL;
+    if (map_path && smime_caa_map_load(map_path, &map, err, errlen) < 0)
+        return -1;
+    smime_caa_resolver r;
+    if (smime_caa_unbound_new(strcmp(resolver, "system") == 0 ? NULL : resolver, &r, err,
+                              errlen) < 0) {
+        smime_caa_map_free(map);
+        return -1;
+    }
+    smime_caa_options o = { .timeout_ms = timeout_ms };
+    return smime_caa_checker_new(&o, r, map, out, err, errlen);
+}
+
+static int parse_timeout_ms(const char *s, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v == 0 || v > 60000)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+static void caa_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: smime-telemetry caa [--resolver ADDR[@PORT]|system] [--issuer-map FILE]\n"
+            "                           [--ca keyid:HEX|dn:DN] [--timeout MS] DOMAIN...\n"
+            "  Looks up CAA for S/MIME (RFC 9495) of each domain as the milter's telemetry\n"
+            "  writer does (one round, one timeout, the same cache) and prints, per domain:\n"
+            "  DOMAIN issuemail=... ca=... at=NAME [why=...]\n"
+            "  --ca       the signer's CA to decide for (default: none, so a domain with\n"
+            "             issuemail says ca=ca-not-mapped)\n"
+            "  --timeout  for the whole round, milliseconds (default 2000, at most 60000)\n");
+}
+
+static int cmd_caa(int argc, char **argv)
+{
+    const char *resolver = "system", *map = NULL, *ca = NULL;
+    unsigned timeout_ms = 2000;
+    static const struct option opts[] = {
+        { "resolver", required_argument, NULL, 'r' },
+        { "issuer-map", required_argument, NULL, 'm' },
+        { "ca", required_argument, NULL, 'c' },
+        { "timeout", required_argument, NULL, 'w' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "r:m:c:w:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': resolver = optarg; break;
+        case 'm': map = optarg; break;
+        case 'c': ca = optarg; break;
+        case 'w':
+            if (parse_timeout_ms(optarg, &timeout_ms) < 0) {
+                fprintf(stderr, "smime-telemetry: --timeout: 1..60000 milliseconds\n");
+                return EXIT_USAGE;
+            }
+            break;
+        case 'h': caa_usage(stdout); return 0;
+        default: caa_usage(stderr); return EXIT_USAGE;
+        }
+    }
+    size_t n = optind < argc ? (size_t)(argc - optind) : 0;
+    if (n == 0 || n > SMIME_TELEMETRY_BATCH_MAX) {
+        fprintf(stderr, "smime-telemetry: caa: 1..%d domains\n", SMIME_TELEMETRY_BATCH_MAX);
+        caa_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (ca && strncmp(ca, "keyid:", 6) != 0 && strncmp(ca, "dn:", 3) != 0) {
+        fprintf(stderr, "smime-telemetry: --ca: keyid:HEX or dn:DN\n");
+        return EXIT_USAGE;
+    }
+    char err[512];
+    smime_caa_checker *chk = NULL;
+    if (caa_checker_make(resolver, map, timeout_ms, &chk, err, sizeof(err)) < 0) {
+        fprintf(stderr, "smime-telemetry: %s\n", err);
+        return EXIT_IO;
+    }
+    smime_telemetry_record *recs = calloc(n, sizeof(*recs));
+    if (!recs) {
+        smime_caa_checker_free(chk);
+        fprintf(stderr, "smime-telemetry: out of memory\n");
+        return EXIT_IO;
+    }
+    for (size_t i = 0; i < n; i++) {
+        snprintf(recs[i].lookup_domain, sizeof(recs[i].lookup_domain), "%s", argv[optind + i]);
+        if (ca && strncmp(ca, "keyid:", 6) == 0)
+            snprintf(recs[i].issuer_key_id, sizeof(recs[i].issuer_key_id), "%s", ca + 6);
+        else if (ca)
+            snprintf(recs[i].issuer_dn, sizeof(recs[i].issuer_dn), "%s", ca + 3);
+    }
+    int64_t now = (int64_t)time(NULL);
+    int status = 0;
+    if (smime_caa_checker_fill(chk, recs, n, now, err, sizeof(err)) < 0) {
+        fprintf(stderr, "smime-telemetry: %s\n", err);
+        status = EXIT_IO;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *domain = argv[optind + i];
+        smime_caa_domain_state st;
+        char names[SMIME_CAA_CLIMB_MAX][SMIME_CAA_NAME_MAX];
+        int nn = smime_caa_climb_names(domain, names);
+        const char *at = "-";
+        int cached = smime_caa_checker_cached(chk, domain, now, &st);
+        if (cached && st.found_at >= 0 && st.found_at < nn)
+            at = names[st.found_at];
+        printf("%s issuemail=%s ca=%s at=%s", domain, or_label(recs[i].caa_issuemail, "-"),
+               or_label(recs[i].caa_ca, "-"), at);
+        if (cached && st.detail)
+            printf(" why=%s", st.detail);
+        printf("\n");
+    }
+    free(recs);
+    smime_caa_checker_free(chk);
+    return status;
+}
+
 static void record_usage(FILE *f)
 {
     fprintf(f,
             "usage: smime-telemetry record --db URI --trust-anchors PEM|DIR [--at TIME]\n"
             "                              [--no-lint] [--sender-domain off|hmac|plain]\n"
-            "                              [--hmac-key-file FILE] [--secret FILE] FILE.eml...\n"
+            "                              [--hmac-key-file FILE] [--secret FILE]\n"
+            "                              [--caa ADDR|system [--caa-issuer-map FILE]\n"
+            "                              [--caa-timeout MS]] FILE.eml...\n"
             "  --at             validation and observation time (default: now)\n"
             "  --secret         the deployment secret that keys certificate ids; made\n"
             "                   (mode 0600) on first use.  Default: PATH.secret next to a\n"
             "                   sqlite:PATH database, " SMIME_TELEMETRY_SECRET_DEFAULT "\n"
             "                   for PostgreSQL\n"
             "  --sender-domain  store the signer's domain: off (default), hmac (keyed hash,\n"
-            "                   needs --hmac-key-file), plain\n");
+            "                   needs --hmac-key-file), plain\n"
+            "  --caa ADDR[@PORT]|system   look up CAA for S/MIME of each sender domain\n"
+            "                   (RFC 9495) through this DNS server, or resolv.conf's\n"
+            "  --caa-issuer-map FILE      which CA has which CAA issuer-domain-names\n"
+            "  --caa-timeout MS           per batch of lookups (default 2000)\n");
 }
 
 static int cmd_record(int argc, char **argv)
 {
     const char *db = NULL, *anchors = NULL, *at = NULL, *domain = "off", *keyfile = NULL;
-    const char *secret = NULL;
+    const char *secret = NULL, *caa = NULL, *caa_map = NULL;
+    unsigned caa_timeout = 2000;
     int lint = 1;
     static const struct option opts[] = {
         { "db", required_argument, NULL, 'd' },
+        { "caa", required_argument, NULL, 'C' },
+        { "caa-issuer-map", required_argument, NULL, 'M' },
+        { "caa-timeout", required_argument, NULL, 'W' },
         { "trust-anchors", required_argument, NULL, 't' },
         { "at", required_argument, NULL, 'T' },
         { "no-lint", no_argument, NULL, 'n' },
@@ -1781,8 +2238,16 @@ static int cmd_record(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, "d:t:T:nD:K:S:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:t:T:nD:K:S:C:M:W:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'C': caa = optarg; break;
+        case 'M': caa_map = optarg; break;
+        case 'W':
+            if (parse_timeout_ms(optarg, &caa_timeout) < 0) {
+                fprintf(stderr, "smime-telemetry: --caa-timeout: 1..60000 milliseconds\n");
+                return EXIT_USAGE;
+            }
+            break;
         case 'd': db = optarg; break;
         case 't': anchors = optarg; break;
         case 'T': at = optarg; break;
@@ -1827,6 +2292,15 @@ static int cmd_record(int argc, char **argv)
         fprintf(stderr, "smime-telemetry: --sender-domain: off, hmac or plain, not %s\n", domain);
         return EXIT_USAGE;
     }
+    if ((caa_map || caa_timeout != 2000) && !caa) {
+        fprintf(stderr, "smime-telemetry: --caa-issuer-map and --caa-timeout need --caa\n");
+        return EXIT_USAGE;
+    }
+    if (caa && topt.privacy.domain_mode == SMIME_TELEMETRY_DOMAIN_OFF) {
+        /* the CAA sections count distinct sender domains */
+        fprintf(stderr, "smime-telemetry: --caa needs --sender-domain hmac or plain\n");
+        return EXIT_USAGE;
+    }
     int64_t now = (int64_t)time(NULL);
     if (at && smime_time_parse(at, &now) < 0) {
         fprintf(stderr, "smime-telemetry: --at: not a time: %s\n", at);
@@ -1841,6 +2315,14 @@ static int cmd_record(int argc, char **argv)
     if (smime_trust_load(anchors, &trust, err, sizeof(err)) < 0) {
         fprintf(stderr, "smime-telemetry: %s\n", err);
         return EXIT_IO;
+    }
+    if (caa) {
+        if (caa_checker_make(caa, caa_map, caa_timeout, &topt.caa, err, sizeof(err)) < 0) {
+            fprintf(stderr, "smime-telemetry: %s\n", err);
+            smime_trust_free(trust);
+            return EXIT_IO;
+        }
+        topt.privacy.caa_lookup = 1;
     }
     smime_telemetry *tel = NULL;
     if (smime_telemetry_open(db, &topt, &tel, err, sizeof(err)) < 0) {
@@ -1902,7 +2384,7 @@ static int cmd_record(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: smime-telemetry report|export|merge|record ... (--help for each)\n");
+        fprintf(stderr, "usage: smime-telemetry report|export|merge|record|caa ... (--help for each)\n");
         return EXIT_USAGE;
     }
     if (strcmp(argv[1], "report") == 0)
@@ -1913,11 +2395,14 @@ int main(int argc, char **argv)
         return cmd_report(argc - 1, argv + 1, MODE_MERGE);
     if (strcmp(argv[1], "record") == 0)
         return cmd_record(argc - 1, argv + 1);
+    if (strcmp(argv[1], "caa") == 0)
+        return cmd_caa(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         report_usage(stdout);
         record_usage(stdout);
+        caa_usage(stdout);
         return 0;
     }
-    fprintf(stderr, "smime-telemetry: unknown command %s (report, export, merge, record)\n", argv[1]);
+    fprintf(stderr, "smime-telemetry: unknown command %s (report, export, merge, record, caa)\n", argv[1]);
     return EXIT_USAGE;
 }

@@ -256,6 +256,38 @@ static int pg_query(void *impl, const char *since_day, const char *until_day,
     return 0;
 }
 
+#define SQL_COLS_MAX 16
+
+static int pg_sql(void *impl, const char *sql, smime_telemetry_sql_row_fn fn, void *ctx,
+                  char *err, size_t errlen)
+{
+    pg_sink *s = impl;
+    if (ensure_ready(s, err, errlen) < 0)
+        return -1;
+    PGresult *res = PQexec(s->conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        set_pg_err(err, errlen, "query", s->conn);
+        PQclear(res);
+        return -1;
+    }
+    int ncols = PQnfields(res), rows = PQntuples(res);
+    if (ncols > SQL_COLS_MAX) {
+        smime_errf(err, errlen, "postgresql: more than %d result columns", SQL_COLS_MAX);
+        PQclear(res);
+        return -1;
+    }
+    for (int r = 0; r < rows && fn; r++) {
+        const char *vals[SQL_COLS_MAX];
+        for (int i = 0; i < ncols; i++)
+            vals[i] = PQgetisnull(res, r, i) ? NULL : PQgetvalue(res, r, i);
+        if (fn(vals, ncols, ctx) != 0)
+            break;
+    }
+    PQclear(res);
+    return 0;
+}
+
 static int pg_schema_version(void *impl, int *version, char *err, size_t errlen)
 {
     pg_sink *s = impl;
@@ -281,6 +313,7 @@ static const smime_telemetry_sink_ops pg_ops = {
     .query = pg_query,
     .schema_version = pg_schema_version,
     .close = pg_close,
+    .sql = pg_sql,
 };
 
 int smime_telemetry_pg_uri_check(const char *conninfo, char *err, size_t errlen)

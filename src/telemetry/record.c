@@ -362,6 +362,11 @@ int smime_telemetry_record_from(const smime_sig_report *s, const smime_lint_resu
         copy_field(out->sbr_scope, sizeof(out->sbr_scope), scope);
     }
 
+    if (priv && priv->caa_lookup) {
+        char domain[SMIME_ADDR_MAX];
+        identifier_domain(s, domain, sizeof(domain));
+        copy_field(out->lookup_domain, sizeof(out->lookup_domain), domain);
+    }
     if (priv && priv->domain_mode != SMIME_TELEMETRY_DOMAIN_OFF) {
         char domain[SMIME_ADDR_MAX];
         identifier_domain(s, domain, sizeof(domain));

@@ -28,6 +28,7 @@ static const struct {
     TEXT(not_before_month), TEXT(sbr_scope),
     { "scope_flags", COL_UINT, offsetof(smime_telemetry_record, scope_flags), 0 },
     TEXT(client_family), TEXT(sender_domain), TEXT(cert_id), TEXT(cn_form), TEXT(name_attrs),
+    TEXT(caa_issuemail), TEXT(caa_ca),
 #undef TEXT
 };
 
@@ -35,13 +36,13 @@ const char *const smime_telemetry_columns[SMIME_TELEMETRY_NCOLS] = {
     "day", "result", "reason", "issuer_dn", "issuer_key_id", "root_subject", "policy_oid",
     "cert_type", "generation", "findings", "key_alg", "digest_alg", "sig_alg",
     "validity_days", "not_before_month", "sbr_scope", "scope_flags", "client_family",
-    "sender_domain", "cert_id", "cn_form", "name_attrs",
+    "sender_domain", "cert_id", "cn_form", "name_attrs", "caa_issuemail", "caa_ca",
 };
 
 const char smime_telemetry_column_list[] =
     "day,result,reason,issuer_dn,issuer_key_id,root_subject,policy_oid,cert_type,generation,"
     "findings,key_alg,digest_alg,sig_alg,validity_days,not_before_month,sbr_scope,scope_flags,"
-    "client_family,sender_domain,cert_id,cn_form,name_attrs";
+    "client_family,sender_domain,cert_id,cn_form,name_attrs,caa_issuemail,caa_ca";
 
 void smime_telemetry_record_values(const smime_telemetry_record *rec,
                                    const char *vals[SMIME_TELEMETRY_NCOLS], char *numbuf)
@@ -126,6 +127,9 @@ static const char *const migrations[SMIME_TELEMETRY_SCHEMA_VERSION] = {
     "ALTER TABLE signature ADD COLUMN cert_id TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE signature ADD COLUMN cn_form TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE signature ADD COLUMN name_attrs TEXT NOT NULL DEFAULT ''",
+    /* 4: CAA for S/MIME (RFC 9495) of the sender domain, looked up by the writer */
+    "ALTER TABLE signature ADD COLUMN caa_issuemail TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE signature ADD COLUMN caa_ca TEXT NOT NULL DEFAULT ''",
 };
 
 int smime_telemetry_migration_sql(int to_version, const char *id_column, char *out,

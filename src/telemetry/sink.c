@@ -60,3 +60,13 @@ int smime_telemetry_sink_schema_version(smime_telemetry_sink *sink, int *version
     }
     return sink->ops->schema_version(sink->impl, version, err, errlen);
 }
+
+int smime_telemetry_sink_sql(smime_telemetry_sink *sink, const char *sql,
+                             smime_telemetry_sql_row_fn fn, void *ctx, char *err, size_t errlen)
+{
+    if (!sink->ops->sql) {
+        smime_errf(err, errlen, "%s sink cannot run SQL", sink->ops->name);
+        return -1;
+    }
+    return sink->ops->sql(sink->impl, sql, fn, ctx, err, errlen);
+}

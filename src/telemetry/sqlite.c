@@ -262,6 +262,42 @@ static int sqlite_query(void *impl, const char *since_day, const char *until_day
     return 0;
 }
 
+#define SQL_COLS_MAX 16
+
+static int sqlite_sql(void *impl, const char *sql, smime_telemetry_sql_row_fn fn, void *ctx,
+                      char *err, size_t errlen)
+{
+    sqlite_sink *s = impl;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        smime_errf(err, errlen, "sqlite: %s", sqlite3_errmsg(s->db));
+        return -1;
+    }
+    int ncols = sqlite3_column_count(st);
+    if (ncols > SQL_COLS_MAX) {
+        smime_errf(err, errlen, "sqlite: more than %d result columns", SQL_COLS_MAX);
+        sqlite3_finalize(st);
+        return -1;
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *vals[SQL_COLS_MAX];
+        for (int i = 0; i < ncols; i++)
+            vals[i] = (const char *)sqlite3_column_text(st, i);
+        if (fn && fn(vals, ncols, ctx) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        smime_errf(err, errlen, "sqlite: %s", sqlite3_errmsg(s->db));
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
 static int sqlite_schema_version(void *impl, int *version, char *err, size_t errlen)
 {
     sqlite_sink *s = impl;
@@ -284,6 +320,7 @@ static const smime_telemetry_sink_ops sqlite_ops = {
     .query = sqlite_query,
     .schema_version = sqlite_schema_version,
     .close = sqlite_close,
+    .sql = sqlite_sql,
 };
 
 int smime_telemetry_sqlite_open(const char *path, int must_exist, smime_telemetry_sink **out,

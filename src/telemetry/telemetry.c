@@ -187,6 +187,7 @@ typedef struct writer_state {
     time_t   last_error_log;
     uint64_t unlogged_errors;    /* failed writes not logged for the rate limit */
     unsigned backoff_ms;         /* 0 after a good write */
+    time_t   last_caa_log;       /* the last CAA resolver error logged */
 } writer_state;
 
 static void log_drops(smime_telemetry *t, writer_state *w, const smime_telemetry_stats *snap,
@@ -247,6 +248,27 @@ static void wait_for_work(smime_telemetry *t, writer_state *w)
     }
 }
 
+/* CAA outcomes for the batch (on this thread, bounded by the checker's timeout);
+ * the plain domains never go further than here. */
+static void fill_caa(smime_telemetry *t, writer_state *w, smime_telemetry_record *batch,
+                     size_t n)
+{
+    if (t->opt.caa) {
+        char err[256] = "";
+        if (smime_caa_checker_fill(t->opt.caa, batch, n, (int64_t)time(NULL), err,
+                                   sizeof(err)) < 0) {
+            time_t now = mono_seconds();
+            if (!w->last_caa_log || now - w->last_caa_log >= LOG_INTERVAL_S) {
+                tlog(t, SMIME_TELEMETRY_LOG_WARNING,
+                     "telemetry: CAA lookups failed (recorded as lookup-failed): %s", err);
+                w->last_caa_log = now;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        memset(batch[i].lookup_domain, 0, sizeof(batch[i].lookup_domain));
+}
+
 static void *writer_main(void *arg)
 {
     smime_telemetry *t = arg;
@@ -265,7 +287,8 @@ static void *writer_main(void *arg)
         size_t n = t->count < t->opt.batch_size ? t->count : t->opt.batch_size;
         if (n > t->opt.queue_capacity - t->head)
             n = t->opt.queue_capacity - t->head;
-        const smime_telemetry_record *batch = &t->ring[t->head];
+        /* The writer's own slots until it removes them below (see the ring). */
+        smime_telemetry_record *batch = &t->ring[t->head];
         smime_telemetry_stats snap = t->st;
         char build_error[sizeof(t->last_build_error)];
         memcpy(build_error, t->last_build_error, sizeof(build_error));
@@ -277,6 +300,7 @@ static void *writer_main(void *arg)
         int rc = 0;
         if (n > 0) {
             err[0] = '\0';
+            fill_caa(t, &w, batch, n);
             rc = smime_telemetry_sink_write(t->sink, batch, n, err, sizeof(err));
             if (rc != 0) {
                 log_sink_error(t, &w, n, err);
@@ -337,6 +361,7 @@ int smime_telemetry_start(smime_telemetry_sink *sink, const smime_telemetry_opti
     if (o.queue_capacity > SMIME_TELEMETRY_QUEUE_MAX || o.batch_size > SMIME_TELEMETRY_BATCH_MAX) {
         smime_errf(err, errlen, "telemetry queue capacity must be at most %d, batch size at most %d",
                 SMIME_TELEMETRY_QUEUE_MAX, SMIME_TELEMETRY_BATCH_MAX);
+        smime_caa_checker_free(o.caa);
         smime_telemetry_sink_close(sink);
         return -1;
     }
@@ -344,6 +369,7 @@ int smime_telemetry_start(smime_telemetry_sink *sink, const smime_telemetry_opti
         (o.privacy.key_len == 0 || o.privacy.key_len > SMIME_TELEMETRY_KEY_MAX)) {
         smime_errf(err, errlen, "hashed sender domains need a key of 1..%d bytes",
                 SMIME_TELEMETRY_KEY_MAX);
+        smime_caa_checker_free(o.caa);
         smime_telemetry_sink_close(sink);
         return -1;
     }
@@ -353,6 +379,7 @@ int smime_telemetry_start(smime_telemetry_sink *sink, const smime_telemetry_opti
     if (!t || !t->ring) {
         smime_errf(err, errlen, "out of memory for the telemetry queue");
         free(t);
+        smime_caa_checker_free(o.caa);
         smime_telemetry_sink_close(sink);
         return -1;
     }
@@ -371,6 +398,7 @@ int smime_telemetry_start(smime_telemetry_sink *sink, const smime_telemetry_opti
         pthread_mutex_destroy(&t->lock);
         free(t->ring);
         free(t);
+        smime_caa_checker_free(o.caa);
         smime_telemetry_sink_close(sink);
         return -1;
     }
@@ -378,50 +406,65 @@ int smime_telemetry_start(smime_telemetry_sink *sink, const smime_telemetry_opti
     return 0;
 }
 
+/* open up to the start of the writer; -1 leaves opt->caa to the caller */
+static int open_sink_and_secret(const char *uri, smime_telemetry_options *o,
+                                smime_telemetry_sink **sink, int *connected, char *why,
+                                size_t whylen, char *err, size_t errlen);
+
 int smime_telemetry_open(const char *uri, const smime_telemetry_options *opt,
                          smime_telemetry **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if (smime_telemetry_uri_check(uri, err, errlen) < 0)
-        return -1;
     smime_telemetry_options o;
     if (opt)
         o = *opt;
     else
         smime_telemetry_options_default(&o);
-    if (o.privacy.cert_key_len == 0) {
+    smime_telemetry_sink *sink = NULL;
+    char why[512] = "";
+    int connected = 1;
+    if (open_sink_and_secret(uri, &o, &sink, &connected, why, sizeof(why), err, errlen) < 0) {
+        smime_caa_checker_free(o.caa);
+        return -1;
+    }
+    if (smime_telemetry_start(sink, &o, out, err, errlen) < 0)
+        return -1;
+    if (!connected)
+        tlog(*out, SMIME_TELEMETRY_LOG_WARNING,
+             "telemetry: %s; will connect again for the next records (until then they are "
+             "dropped and counted)", why);
+    return 0;
+}
+
+static int open_sink_and_secret(const char *uri, smime_telemetry_options *o,
+                                smime_telemetry_sink **sink, int *connected, char *why,
+                                size_t whylen, char *err, size_t errlen)
+{
+    if (smime_telemetry_uri_check(uri, err, errlen) < 0)
+        return -1;
+    if (o->privacy.cert_key_len == 0) {
         char path[4096];
-        if (o.secret_path)
-            snprintf(path, sizeof(path), "%s", o.secret_path);
+        if (o->secret_path)
+            snprintf(path, sizeof(path), "%s", o->secret_path);
         else if (smime_telemetry_secret_default_path(uri, path, sizeof(path)) < 0)
             path[0] = '\0';
         if (!path[0]) {
             smime_errf(err, errlen, "telemetry: no path for the deployment secret");
             return -1;
         }
-        if (smime_telemetry_secret_load(path, o.privacy.cert_key, &o.privacy.cert_key_len, err,
-                                        errlen) < 0)
+        if (smime_telemetry_secret_load(path, o->privacy.cert_key, &o->privacy.cert_key_len,
+                                        err, errlen) < 0)
             return -1;
     }
-    o.secret_path = NULL;   /* borrowed: not kept */
-    opt = &o;
-    smime_telemetry_sink *sink = NULL;
-    char why[512] = "";
-    int connected = 1;
-    if (uri && is_pg_uri(uri)) {
-        if (smime_telemetry_pg_open_lazy(uri, &sink, &connected, why, sizeof(why)) < 0) {
+    o->secret_path = NULL;   /* borrowed: not kept */
+    if (is_pg_uri(uri)) {
+        if (smime_telemetry_pg_open_lazy(uri, sink, connected, why, whylen) < 0) {
             smime_errf(err, errlen, "%s", why);
             return -1;
         }
-    } else if (smime_telemetry_sink_open(uri, &sink, err, errlen) < 0) {
+    } else if (smime_telemetry_sink_open(uri, sink, err, errlen) < 0) {
         return -1;
     }
-    if (smime_telemetry_start(sink, opt, out, err, errlen) < 0)
-        return -1;
-    if (!connected)
-        tlog(*out, SMIME_TELEMETRY_LOG_WARNING,
-             "telemetry: %s; will connect again for the next records (until then they are "
-             "dropped and counted)", why);
     return 0;
 }
 
@@ -465,6 +508,11 @@ int smime_telemetry_submit_sig(smime_telemetry *t, const smime_sig_report *s,
         return -1;
     }
     return smime_telemetry_submit(t, &rec);
+}
+
+const smime_telemetry_privacy *smime_telemetry_privacy_of(const smime_telemetry *t)
+{
+    return &t->opt.privacy;   /* written once before the writer starts */
 }
 
 void smime_telemetry_get_stats(smime_telemetry *t, smime_telemetry_stats *st)
@@ -523,6 +571,7 @@ int smime_telemetry_close(smime_telemetry *t, unsigned flush_ms, smime_telemetry
     if (final)
         *final = st;
     smime_telemetry_sink_close(t->sink);
+    smime_caa_checker_free(t->opt.caa);
     pthread_cond_destroy(&t->writer_exit);
     pthread_cond_destroy(&t->space);
     pthread_cond_destroy(&t->wake);

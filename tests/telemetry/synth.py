@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Synthetic telemetry: a month of signatures from a few thousand certificates of
 several CAs, every type and generation, written straight into a database that
-smime-telemetry created (schema 3).  Deterministic for a seed.
+smime-telemetry created (schema 4).  Deterministic for a seed.
 
 usage: synth.py DB SEED NCERTS CERT_PREFIX [MONTH]
 
 Each certificate gets a CA, a type x generation (Legacy fading out by issuance
 month), a key algorithm that changes over time, a validity period, a subject name
 form, findings taken from the real lint IDs (CLS-LEGACY-SUNSET for a Legacy one
-issued on or after 2025-07-15), and 1..30 signatures (a few busy senders send
+issued on or after 2025-07-15), a sender domain (one of 300, a keyed-hash-like
+hex id) with a CAA outcome, and 1..30 signatures (a few busy senders send
 hundreds) on days of MONTH.  Prints the numbers a test compares the report with."""
 import random, sqlite3, sys
 
@@ -24,6 +25,12 @@ GNUM = {"legacy": 1, "multipurpose": 2, "strict": 3}
 ERRORS = ["KU-04", "VAL-02", "SAN-01", "SUBJ-CN-01", "EKU-02", "CRL-01"]
 months = ["%04d-%02d" % (y, m) for y in range(2023, 2027) for m in range(1, 13)]
 months = [m for m in months if "2023-09" <= m <= "2026-05"]
+# CAA outcomes per sender domain, from a generator of their own so that the
+# rest of the data stays what it was before schema 4
+CAA = [("no-caa", "unrestricted")] * 4 + [("no-issuemail", "unrestricted"),
+       ("issuemail", "authorized"), ("issuemail", "authorized"), ("issuemail", "not-authorized"),
+       ("issuemail", "ca-not-mapped"), ("lookup-failed", "lookup-failed")]
+caa_rnd = random.Random(seed + 1000)
 con = sqlite3.connect(db)
 rows = 0
 legacy_after = 0
@@ -51,6 +58,11 @@ for i in range(ncerts):
     else:
         cn_form, attrs = "name", rnd.choice(["givenName surname", "givenName surname", "pseudonym"])
     cert = "%s%060x" % (prefix, i)
+    dom_i = caa_rnd.randrange(300)
+    # keyed per relying party (the prefix stands for its key): two parties never
+    # share a domain id, as with their own HMAC keys
+    domain = "%s%062x" % (prefix[:2].ljust(2, "0"), dom_i * 2654435761 + 7)
+    caa_issuemail, caa_ca = CAA[dom_i % len(CAA)]
     nsig = 300 if rnd.random() < 0.003 else 1 + int(rnd.random() ** 2 * 30)
     for _ in range(nsig):
         day = "%s-%02d" % (month, 1 + rnd.randrange(30))
@@ -61,11 +73,12 @@ for i in range(ncerts):
         con.execute("INSERT INTO signature (day, result, reason, issuer_dn, issuer_key_id, root_subject,"
                     " policy_oid, cert_type, generation, findings, key_alg, digest_alg, sig_alg,"
                     " validity_days, not_before_month, sbr_scope, scope_flags, client_family,"
-                    " sender_domain, cert_id, cn_form, name_attrs) VALUES"
-                    " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " sender_domain, cert_id, cn_form, name_attrs, caa_issuemail, caa_ca) VALUES"
+                    " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (day, result, reason, ca, kid, "CN=Synthetic Root,O=Synth", "2.23.140.1.5.%d.%d" % (TNUM[t], GNUM[g]),
                      t, g, " ".join(sorted(findings)), key, digest, sig, validity, nb, "sbr", 7,
-                     rnd.choice(["Thunderbird", "Outlook", "Outlook", "Apple Mail"]), "", cert, cn_form, attrs))
+                     rnd.choice(["Thunderbird", "Outlook", "Outlook", "Apple Mail"]), domain, cert, cn_form, attrs,
+                     caa_issuemail, caa_ca))
         rows += 1
 con.commit()
 print("synth: %d certificates, %d signatures, %d Legacy after the sunset" % (ncerts, rows, legacy_after))

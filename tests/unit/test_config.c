@@ -338,6 +338,53 @@ static void test_gateway_keys(void **state)
     }
 }
 
+static void test_caa_keys(void **state)
+{
+    (void)state;
+    smime_config c;
+    char err[256];
+    smime_config_default(&c);
+    assert_int_equal(c.caa_lookup, 0);
+    assert_int_equal(c.caa_timeout_ms, 2000);
+    assert_int_equal(c.caa_cache, 4096);
+    assert_int_equal(c.telemetry_sender_domain, SMIME_TELEMETRY_DOMAIN_OFF);
+    static const char text[] =
+        "TrustAnchors /a.pem\nTelemetry sqlite:/var/lib/t.db\nTelemetrySenderDomain hmac\n"
+        "TelemetryHMACKeyFile /etc/k\nCAALookup yes\nCAAResolver 127.0.0.1@5353\n"
+        "CAAIssuerMap /etc/caa.map\nCAATimeout 500\nCAACacheSize 100\n";
+    assert_int_equal(smime_config_parse(text, sizeof(text) - 1, "t", &c, err, sizeof(err)), 0);
+    assert_int_equal(c.caa_lookup, 1);
+    assert_string_equal(c.caa_resolver, "127.0.0.1@5353");
+    assert_string_equal(c.caa_issuer_map, "/etc/caa.map");
+    assert_string_equal(c.telemetry_hmac_key, "/etc/k");
+    assert_int_equal(c.telemetry_sender_domain, SMIME_TELEMETRY_DOMAIN_HMAC);
+    assert_int_equal(c.caa_timeout_ms, 500);
+    assert_int_equal(c.caa_cache, 100);
+    static const char sys[] = "TrustAnchors /a\nCAAResolver system\nCAAResolver ::1\n";
+    assert_int_equal(smime_config_parse(sys, sizeof(sys) - 1, "t", &c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "given twice"));
+    static const char v6[] = "TrustAnchors /a\nCAAResolver ::1@53\n";
+    assert_int_equal(smime_config_parse(v6, sizeof(v6) - 1, "t", &c, err, sizeof(err)), 0);
+    assert_string_equal(c.caa_resolver, "::1@53");
+    static const struct { const char *text, *want; } bad[] = {
+        { "TrustAnchors /a\nCAALookup yes\n", "CAALookup needs Telemetry" },
+        { "TrustAnchors /a\nTelemetry sqlite:/t.db\nCAALookup yes\n", "CAALookup needs" },
+        { "TrustAnchors /a\nTelemetry sqlite:/t.db\nTelemetrySenderDomain hmac\n", "needs TelemetryHMACKeyFile" },
+        { "TrustAnchors /a\nTelemetrySenderDomain cleartext\n", "t:2: TelemetrySenderDomain" },
+        { "TrustAnchors /a\nCAAResolver dns.example\n", "t:2: CAAResolver" },
+        { "TrustAnchors /a\nCAAResolver 127.0.0.1@99999\n", "t:2: CAAResolver" },
+        { "TrustAnchors /a\nCAATimeout 60001\n", "t:2: CAATimeout" },
+        { "TrustAnchors /a\nCAAIssuerMap caa.map\n", "t:2: CAAIssuerMap" },
+        { "TrustAnchors /a\nTelemetry sqlite:/t.db\nTelemetrySenderDomain plain\nCAALookup yes\n"
+          "CAATimeout 0\n", "CAATimeout must be" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (smime_config_parse(bad[i].text, strlen(bad[i].text), "t", &c, err, sizeof(err)) != -1 ||
+            !strstr(err, bad[i].want))
+            fail_msg("case %zu: err \"%s\", want \"%s\"", i, err, bad[i].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_memory_limit_clamped),
         cmocka_unit_test(test_load_missing_file),
         cmocka_unit_test(test_cost_keys),
+        cmocka_unit_test(test_caa_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,7 @@
 #include "smime/report/report.h"
 
 /* Schema of both sinks; migrations up to this version run on open. */
-#define SMIME_TELEMETRY_SCHEMA_VERSION 3
+#define SMIME_TELEMETRY_SCHEMA_VERSION 4
 
 #define SMIME_TELEMETRY_FINDINGS_MAX   512   /* bytes of the space-separated ID list */
 #define SMIME_TELEMETRY_KEY_MAX        64    /* HMAC key bytes */
@@ -58,6 +58,13 @@ typedef struct smime_telemetry_record {
     char    name_attrs[40];          /* subject name attributes present, of "givenName",
                                       * "surname", "pseudonym", space-separated in that
                                       * order; "" for none */
+    /* schema 4: CAA for S/MIME (caa.h); "" = not looked up */
+    char    caa_issuemail[16];       /* what the sender domain publishes */
+    char    caa_ca[16];              /* whether it authorizes the signer's CA */
+    /* Never stored: the sender domain in plain text, for the CAA lookup on the
+     * writer thread, which clears it before the record reaches a sink.  Set only
+     * when privacy.caa_lookup asks for it. */
+    char    lookup_domain[256];
 } smime_telemetry_record;
 
 typedef enum smime_telemetry_domain_mode {
@@ -74,6 +81,10 @@ typedef struct smime_telemetry_privacy {
      * cert_key_len 0 no certificate id is stored. */
     unsigned char cert_key[SMIME_TELEMETRY_KEY_MAX];
     size_t        cert_key_len;
+    /* Put the plain sender domain into lookup_domain for the CAA checker (which
+     * runs on the writer thread and clears it); the stored sender_domain still
+     * follows domain_mode. */
+    int           caa_lookup;
 } smime_telemetry_privacy;
 
 /* Reads the deployment secret at path into key (at most SMIME_TELEMETRY_KEY_MAX

@@ -18,6 +18,10 @@
 typedef int (*smime_telemetry_row_fn)(const smime_telemetry_record *rec, uint64_t count,
                                       void *ctx);
 
+/* Called once per result row of smime_telemetry_sink_sql: ncols values as text
+ * (NULL for SQL NULL), valid during the call; return non-zero to stop. */
+typedef int (*smime_telemetry_sql_row_fn)(const char *const *vals, int ncols, void *ctx);
+
 /* What a storage back end provides.  impl is the back end's own state.  Every
  * function returns 0, or -1 with a message for people in err. */
 typedef struct smime_telemetry_sink_ops {
@@ -28,6 +32,12 @@ typedef struct smime_telemetry_sink_ops {
                   smime_telemetry_row_fn fn, void *ctx, char *err, size_t errlen);
     int  (*schema_version)(void *impl, int *version, char *err, size_t errlen);
     void (*close)(void *impl);
+    /* One SQL statement of the back end's dialect (name says which), run on the
+     * server; rows, if any, go to fn (NULL: none expected).  For reports that
+     * aggregate where the data is (temporary tables, GROUP BY): the statement text
+     * is the caller's and must not carry outside input. */
+    int  (*sql)(void *impl, const char *sql, smime_telemetry_sql_row_fn fn, void *ctx,
+                char *err, size_t errlen);
 } smime_telemetry_sink_ops;
 
 typedef struct smime_telemetry_sink smime_telemetry_sink;
@@ -46,6 +56,9 @@ int smime_telemetry_sink_query(smime_telemetry_sink *sink, const char *since_day
                                char *err, size_t errlen);
 int smime_telemetry_sink_schema_version(smime_telemetry_sink *sink, int *version, char *err,
                                         size_t errlen);
+/* ops->sql; -1 with err for a back end without it. */
+int smime_telemetry_sink_sql(smime_telemetry_sink *sink, const char *sql,
+                             smime_telemetry_sql_row_fn fn, void *ctx, char *err, size_t errlen);
 
 /* The back ends (also reachable through smime_telemetry_sink_open). */
 /* must_exist: fail on a missing file rather than create it. */
@@ -63,7 +76,7 @@ int smime_telemetry_pg_open_lazy(const char *conninfo, smime_telemetry_sink **ou
 
 /* ---- shared by the back ends ---- */
 
-#define SMIME_TELEMETRY_NCOLS 22
+#define SMIME_TELEMETRY_NCOLS 24
 
 /* The column names, in the order of the record fields below; for SQL text. */
 extern const char *const smime_telemetry_columns[SMIME_TELEMETRY_NCOLS];

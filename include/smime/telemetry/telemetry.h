@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "smime/telemetry/caa.h"
 #include "smime/telemetry/record.h"
 #include "smime/telemetry/sink.h"
 
@@ -67,6 +68,12 @@ typedef struct smime_telemetry_options {
      * NULL = smime_telemetry_secret_default_path(uri).  smime_telemetry_open loads
      * or creates it unless privacy.cert_key_len is already set. */
     const char *secret_path;
+    /* CAA for S/MIME (caa.h): NULL = no lookups.  Owned by the writer from
+     * smime_telemetry_start/open on (freed at close, or at once when they fail);
+     * set privacy.caa_lookup too, so that records carry the domain to look up.
+     * The writer runs it on each batch before the sink write: a slow or dead DNS
+     * server delays the batch by at most the checker's timeout, never the mail. */
+    smime_caa_checker *caa;
 } smime_telemetry_options;
 
 /* Where the deployment secret lives unless configured: next to a SQLite database
@@ -118,6 +125,12 @@ int smime_telemetry_submit_sig(smime_telemetry *t, const smime_sig_report *s,
                                const smime_lint_result *lint, int64_t now);
 
 void smime_telemetry_get_stats(smime_telemetry *t, smime_telemetry_stats *st);
+
+/* The privacy settings the handle was opened with (sender domain mode and key,
+ * the certificate id secret, caa_lookup), for callers that build records
+ * themselves with smime_telemetry_record_from.  Fixed for the handle's life;
+ * borrowed. */
+const smime_telemetry_privacy *smime_telemetry_privacy_of(const smime_telemetry *t);
 
 /* Stops accepting records, lets the writer store what is queued for at most
  * flush_ms milliseconds (what is left then is dropped and counted), joins the
