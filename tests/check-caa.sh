@@ -247,9 +247,14 @@ sed -n '/^CAA for S\/MIME: sender domains/,/^$/p' "$tmp/k3.txt" | grep -q "looku
     ok "doc/caa-issuer-map.example parses and maps ca.example" || fail "example map: $(cat "$tmp/example.out")"
 M="$BUILD/smime-milter"
 if [ -x "$M" ]; then
-    printf 'k' > "$tmp/dom.key"
+    # -n checks as UserID what the daemon will open: a directory nobody can use
+    nd="$tmp/n"
+    mkdir -p "$nd"; chmod 777 "$nd"; chmod 755 "$tmp"
+    printf 'k' > "$nd/dom.key"; cp "$tmp/issuers.map" "$nd/issuers.map"
+    chmod 644 "$nd/dom.key" "$nd/issuers.map"
     printf 'TrustAnchors %s/%s\nTelemetry sqlite:%s/m.db\nTelemetrySenderDomain hmac\nTelemetryHMACKeyFile %s/dom.key\nCAALookup yes\nCAAResolver %s\nCAAIssuerMap %s/issuers.map\nCAATimeout 1500\n' \
-        "$(pwd)" "$PKI/trust-anchors.pem" "$tmp" "$tmp" "$DNS" "$tmp" > "$tmp/milter.conf"
+        "$(pwd)" "$PKI/trust-anchors.pem" "$nd" "$nd" "$DNS" "$nd" > "$tmp/milter.conf"
+    [ "$(id -u)" -eq 0 ] && echo "UserID nobody" >> "$tmp/milter.conf"
     "$M" -c "$tmp/milter.conf" -n > "$tmp/n.out" 2>&1 && ok "smime-milter -n: CAA keys accepted" ||
         fail "smime-milter -n: $(cat "$tmp/n.out")"
     grep -v TelemetrySenderDomain "$tmp/milter.conf" | grep -v TelemetryHMACKeyFile > "$tmp/bad.conf"
