@@ -527,23 +527,11 @@ int smime_config_parse(const char *text, size_t len, const char *source, smime_c
     unsigned lineno = 0;
 
     smime_config_default(out);
-    while (pos < len) {
-        lineno++;
-        const char *start = text + pos;
-        const char *nl = memchr(start, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - start) : len - pos;
-        pos += n + (nl ? 1 : 0);
-        if (n >= sizeof(line)) {
-            snprintf(err, errlen, "%s:%u: line longer than %zu bytes", source, lineno,
-                     sizeof(line) - 1);
+    int more;
+    while ((more = smime_text_next_line(text, len, &pos, &lineno, line, sizeof(line), source,
+                                        err, errlen)) != 0) {
+        if (more < 0)
             return -1;
-        }
-        if (memchr(start, '\0', n)) {
-            snprintf(err, errlen, "%s:%u: NUL byte in line", source, lineno);
-            return -1;
-        }
-        memcpy(line, start, n);
-        line[n] = '\0';
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';
@@ -614,20 +602,13 @@ int smime_config_parse(const char *text, size_t len, const char *source, smime_c
     return 0;
 }
 
+static int parse_config(const char *text, size_t len, const char *source, void *out, char *err,
+                        size_t errlen)
+{
+    return smime_config_parse(text, len, source, out, err, errlen);
+}
+
 int smime_config_load(const char *path, smime_config *out, char *err, size_t errlen)
 {
-    smime_buf b;
-    smime_buf_init(&b, SMIME_CONFIG_FILE_MAX);
-    int rc = 0;
-    if (smime_buf_read_file(&b, path, 0) < 0) {
-        if (errno == EFBIG)
-            snprintf(err, errlen, "%s: larger than %u bytes", path, SMIME_CONFIG_FILE_MAX);
-        else
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        rc = -1;
-    } else {
-        rc = smime_config_parse(b.data ? b.data : "", b.len, path, out, err, errlen);
-    }
-    smime_buf_free(&b);
-    return rc;
+    return smime_text_load_file(path, SMIME_CONFIG_FILE_MAX, parse_config, out, err, errlen);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "smime/util/buf.h"
+#include "smime/util/text.h"
 
 #define PEER_LINE_MAX 128
 
@@ -106,24 +107,18 @@ int smime_peerlist_parse(const char *text, size_t len, const char *source,
     return 0;
 }
 
+static int parse_peers(const char *text, size_t len, const char *source, void *out, char *err,
+                       size_t errlen)
+{
+    return smime_peerlist_parse(text, len, source, out, err, errlen);
+}
+
 int smime_peerlist_load(const char *path, smime_peerlist *out, char *err, size_t errlen)
 {
     out->n = 0;
     out->peers = NULL;
-    smime_buf b;
-    smime_buf_init(&b, (size_t)SMIME_PEERLIST_MAX * PEER_LINE_MAX);
-    int rc = 0;
-    if (smime_buf_read_file(&b, path, 0) < 0) {
-        if (errno == EFBIG)
-            snprintf(err, errlen, "%s: too large", path);
-        else
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        rc = -1;
-    } else {
-        rc = smime_peerlist_parse(b.data ? b.data : "", b.len, path, out, err, errlen);
-    }
-    smime_buf_free(&b);
-    return rc;
+    return smime_text_load_file(path, (size_t)SMIME_PEERLIST_MAX * PEER_LINE_MAX, parse_peers,
+                                out, err, errlen);
 }
 
 void smime_peerlist_free(smime_peerlist *l)

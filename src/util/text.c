@@ -1,6 +1,9 @@
 /* text - UTF-8 decoding and ASCII case helpers (see include/smime/util/text.h). */
 #include "smime/util/text.h"
 
+#include "smime/util/buf.h"
+
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -118,4 +121,47 @@ void smime_text_set(char *dst, size_t size, const char *src, size_t len)
     memcpy(dst, src, keep);
     memcpy(dst + keep, "...", mark);
     dst[keep + mark] = '\0';
+}
+
+int smime_text_next_line(const char *text, size_t len, size_t *pos, unsigned *lineno,
+                         char *line, size_t linesz, const char *source, char *err,
+                         size_t errlen)
+{
+    if (*pos >= len)
+        return 0;
+    ++*lineno;
+    const char *start = text + *pos;
+    const char *nl = memchr(start, '\n', len - *pos);
+    size_t n = nl ? (size_t)(nl - start) : len - *pos;
+    *pos += n + (nl ? 1 : 0);
+    if (n >= linesz) {
+        smime_errf(err, errlen, "%s:%u: line longer than %zu bytes", source, *lineno, linesz - 1);
+        return -1;
+    }
+    if (memchr(start, '\0', n)) {
+        smime_errf(err, errlen, "%s:%u: NUL byte in line", source, *lineno);
+        return -1;
+    }
+    memcpy(line, start, n);
+    line[n] = '\0';
+    return 1;
+}
+
+int smime_text_load_file(const char *path, size_t cap, smime_text_parse_fn parse, void *out,
+                         char *err, size_t errlen)
+{
+    smime_buf b;
+    smime_buf_init(&b, cap);
+    int rc;
+    if (smime_buf_read_file(&b, path, 0) < 0) {
+        if (errno == EFBIG)
+            smime_errf(err, errlen, "%s: larger than %zu bytes", path, cap);
+        else
+            smime_errf(err, errlen, "%s: %s", path, strerror(errno));
+        rc = -1;
+    } else {
+        rc = parse(b.data ? b.data : "", b.len, path, out, err, errlen);
+    }
+    smime_buf_free(&b);
+    return rc;
 }

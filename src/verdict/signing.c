@@ -366,23 +366,11 @@ int smime_signing_parse(const char *text, size_t len, const char *source,
     char why[256];
     size_t pos = 0, alloc = 0;
     unsigned lineno = 0;
-    while (pos < len) {
-        lineno++;
-        const char *start = text + pos;
-        const char *nl = memchr(start, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - start) : len - pos;
-        pos += n + (nl ? 1 : 0);
-        if (n >= sizeof(line)) {
-            snprintf(err, errlen, "%s:%u: line longer than %zu bytes", source, lineno,
-                     sizeof(line) - 1);
+    int more;
+    while ((more = smime_text_next_line(text, len, &pos, &lineno, line, sizeof(line), source,
+                                        err, errlen)) != 0) {
+        if (more < 0)
             return -1;
-        }
-        if (memchr(start, '\0', n)) {
-            snprintf(err, errlen, "%s:%u: NUL byte in line", source, lineno);
-            return -1;
-        }
-        memcpy(line, start, n);
-        line[n] = '\0';
         char *p = line;
         while (is_blank(*p))
             p++;
@@ -427,23 +415,16 @@ int smime_signing_parse(const char *text, size_t len, const char *source,
     return 0;
 }
 
+static int parse_policy(const char *text, size_t len, const char *source, void *out, char *err,
+                        size_t errlen)
+{
+    return smime_signing_parse(text, len, source, out, err, errlen);
+}
+
 int smime_signing_load(const char *path, smime_signing_policy *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
-    smime_buf b;
-    smime_buf_init(&b, SMIME_SIGNING_FILE_MAX);
-    int rc;
-    if (smime_buf_read_file(&b, path, 0) < 0) {
-        if (errno == EFBIG)
-            snprintf(err, errlen, "%s: larger than %u bytes", path, SMIME_SIGNING_FILE_MAX);
-        else
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        rc = -1;
-    } else {
-        rc = smime_signing_parse(b.data ? b.data : "", b.len, path, out, err, errlen);
-    }
-    smime_buf_free(&b);
-    return rc;
+    return smime_text_load_file(path, SMIME_SIGNING_FILE_MAX, parse_policy, out, err, errlen);
 }
 
 void smime_signing_free(smime_signing_policy *p)

@@ -4,7 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "smime/util/text.h"
 
@@ -204,10 +207,78 @@ static void test_hex(void **state)
     assert_string_equal(out, "0000");        /* cut to fit, whole bytes only */
 }
 
+/* Lines of a settings file: LF-separated, the last without LF, a too-long line and
+ * a NUL refused with the source and line number. */
+static void test_next_line(void **state)
+{
+    (void)state;
+    static const char text[] = "a b\n\nlast";
+    char line[8], err[128];
+    size_t pos = 0;
+    unsigned no = 0;
+    assert_int_equal(smime_text_next_line(text, sizeof(text) - 1, &pos, &no, line, sizeof(line), "f", err, sizeof(err)), 1);
+    assert_string_equal(line, "a b");
+    assert_int_equal(smime_text_next_line(text, sizeof(text) - 1, &pos, &no, line, sizeof(line), "f", err, sizeof(err)), 1);
+    assert_string_equal(line, "");
+    assert_int_equal(smime_text_next_line(text, sizeof(text) - 1, &pos, &no, line, sizeof(line), "f", err, sizeof(err)), 1);
+    assert_string_equal(line, "last");
+    assert_int_equal(no, 3);
+    assert_int_equal(smime_text_next_line(text, sizeof(text) - 1, &pos, &no, line, sizeof(line), "f", err, sizeof(err)), 0);
+
+    static const char longer[] = "ok\n12345678\n";
+    pos = 0;
+    no = 0;
+    assert_int_equal(smime_text_next_line(longer, sizeof(longer) - 1, &pos, &no, line, sizeof(line), "f", err, sizeof(err)), 1);
+    assert_int_equal(smime_text_next_line(longer, sizeof(longer) - 1, &pos, &no, line, sizeof(line), "f", err, sizeof(err)), -1);
+    assert_string_equal(err, "f:2: line longer than 7 bytes");
+
+    static const char nul[] = "x\0y\n";
+    pos = 0;
+    no = 0;
+    assert_int_equal(smime_text_next_line(nul, sizeof(nul) - 1, &pos, &no, line, sizeof(line), "f", err, sizeof(err)), -1);
+    assert_string_equal(err, "f:1: NUL byte in line");
+}
+
+static int count_bytes(const char *text, size_t len, const char *source, void *out, char *err,
+                       size_t errlen)
+{
+    (void)text;
+    (void)source;
+    (void)err;
+    (void)errlen;
+    *(size_t *)out = len;
+    return 0;
+}
+
+/* A settings file is read whole up to its cap, and a longer or missing one is an
+ * error naming the file. */
+static void test_load_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_text.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "0123456789", 10), 10);
+    close(fd);
+    char err[256];
+    size_t got = 0;
+    assert_int_equal(smime_text_load_file(path, 10, count_bytes, &got, err, sizeof(err)), 0);
+    assert_int_equal(got, 10);
+    assert_int_equal(smime_text_load_file(path, 9, count_bytes, &got, err, sizeof(err)), -1);
+    char want[300];
+    snprintf(want, sizeof(want), "%s: larger than 9 bytes", path);
+    assert_string_equal(err, want);
+    unlink(path);
+    assert_int_equal(smime_text_load_file(path, 10, count_bytes, &got, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "No such file"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_next_line),
+        cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_decode_one_byte),
         cmocka_unit_test(test_decode_two_bytes),
         cmocka_unit_test(test_decode_three_bytes),

@@ -32,4 +32,21 @@ void smime_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((f
  * cutting on a UTF-8 boundary with a "..." mark when it does not fit. */
 void smime_text_set(char *dst, size_t size, const char *src, size_t len);
 
+/* One line of a line-oriented settings file (configuration, policy): copies the
+ * bytes from *pos up to the next LF (not included) into line, NUL-terminated,
+ * moves *pos past the LF and counts *lineno.  Returns 1 with a line, 0 at the end
+ * of text, -1 with err "SOURCE:N: ..." for a line of linesz bytes or more or one
+ * holding a NUL byte: both refused before anything is copied. */
+int smime_text_next_line(const char *text, size_t len, size_t *pos, unsigned *lineno,
+                         char *line, size_t linesz, const char *source, char *err,
+                         size_t errlen);
+
+/* Reads the settings file at path, at most cap bytes, and hands its bytes to parse
+ * with path as the source name (for "PATH:N: ..." errors).  Returns what parse
+ * returns, or -1 with err "PATH: larger than CAP bytes" or "PATH: <errno text>". */
+typedef int (*smime_text_parse_fn)(const char *text, size_t len, const char *source,
+                                   void *out, char *err, size_t errlen);
+int smime_text_load_file(const char *path, size_t cap, smime_text_parse_fn parse, void *out,
+                         char *err, size_t errlen);
+
 #endif
