@@ -9,42 +9,22 @@
 #include "milter.h"
 #include "smime/telemetry/harvest.h"
 
-static pthread_mutex_t harvest_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t harvest_idle = PTHREAD_COND_INITIALIZER;
-static smime_harvester *harvester;       /* guarded by harvest_lock */
-static unsigned harvest_users;           /* threads holding it; guarded */
+static milter_lease harvest_lease = MILTER_LEASE_INIT;
 
 smime_harvester *harvest_acquire(void)
 {
-    pthread_mutex_lock(&harvest_lock);
-    smime_harvester *h = harvester;
-    if (h)
-        harvest_users++;
-    pthread_mutex_unlock(&harvest_lock);
-    return h;
+    return lease_acquire(&harvest_lease);
 }
 
 void harvest_release(void)
 {
-    pthread_mutex_lock(&harvest_lock);
-    if (--harvest_users == 0)
-        pthread_cond_broadcast(&harvest_idle);
-    pthread_mutex_unlock(&harvest_lock);
+    lease_release(&harvest_lease);
 }
 
 void harvest_shutdown(void)
 {
-    pthread_mutex_lock(&harvest_lock);
-    smime_harvester *h = harvester;
-    harvester = NULL;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 5;
-    int rc = 0;
-    while (harvest_users > 0 && rc == 0)
-        rc = pthread_cond_timedwait(&harvest_idle, &harvest_lock, &until);
-    unsigned busy = harvest_users;
-    pthread_mutex_unlock(&harvest_lock);
+    unsigned busy;
+    smime_harvester *h = lease_take(&harvest_lease, 5, &busy);
     if (!h)
         return;
     if (busy) {
@@ -74,8 +54,6 @@ int harvest_start(const smime_config *cfg)
         log_msg(LOG_ERR, "HarvestDirectory %s: %s", cfg->harvest_dir, err);
         return -1;
     }
-    pthread_mutex_lock(&harvest_lock);
-    harvester = h;
-    pthread_mutex_unlock(&harvest_lock);
+    lease_set(&harvest_lease, h);
     return 0;
 }

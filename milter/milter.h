@@ -7,6 +7,7 @@
 #ifndef SMIME_MILTER_H
 #define SMIME_MILTER_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -71,6 +72,25 @@ int  spool_append(milter_spool *s, const void *p, size_t n);
 /* The whole message as one read-only range, valid until spool_free(). */
 int  spool_view(milter_spool *s, const char **data, size_t *len);
 void spool_free(milter_spool *s);
+
+/* ---- lease.c: an object lent to connection threads ----
+ * libmilter does not wait for its connection threads when it stops, so what they
+ * borrow per message (the telemetry and harvest writers) is handed out by a lease:
+ * lease_acquire() gives the object (NULL when there is none or the daemon is
+ * stopping) and counts the user, lease_release() gives it back, and lease_take()
+ * removes it from new users, waits up to wait_s seconds for the current ones and
+ * returns it, with *busy the number still holding it (then it must not be freed). */
+typedef struct milter_lease {
+    pthread_mutex_t lock;
+    pthread_cond_t  idle;
+    void           *obj;     /* guarded by lock */
+    unsigned        users;   /* threads holding obj; guarded by lock */
+} milter_lease;
+#define MILTER_LEASE_INIT { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0 }
+void  lease_set(milter_lease *l, void *obj);
+void *lease_acquire(milter_lease *l);
+void  lease_release(milter_lease *l);
+void *lease_take(milter_lease *l, unsigned wait_s, unsigned *busy);
 
 /* ---- telemetry.c: the daemon's telemetry writer ----
  * Opened once after start-up (the sink is process-wide: its URI takes a restart to

@@ -12,27 +12,16 @@
 #include "milter.h"
 #include "smime/telemetry/telemetry.h"
 
-static pthread_mutex_t telemetry_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t telemetry_idle = PTHREAD_COND_INITIALIZER;
-static smime_telemetry *telemetry;       /* guarded by telemetry_lock */
-static unsigned telemetry_users;         /* threads holding it; guarded */
+static milter_lease telemetry_lease = MILTER_LEASE_INIT;
 
 smime_telemetry *telemetry_acquire(void)
 {
-    pthread_mutex_lock(&telemetry_lock);
-    smime_telemetry *t = telemetry;
-    if (t)
-        telemetry_users++;
-    pthread_mutex_unlock(&telemetry_lock);
-    return t;
+    return lease_acquire(&telemetry_lease);
 }
 
 void telemetry_release(void)
 {
-    pthread_mutex_lock(&telemetry_lock);
-    if (--telemetry_users == 0)
-        pthread_cond_broadcast(&telemetry_idle);
-    pthread_mutex_unlock(&telemetry_lock);
+    lease_release(&telemetry_lease);
 }
 
 /* Takes the handle away from new users, waits (bounded) for the current ones, then
@@ -40,17 +29,8 @@ void telemetry_release(void)
  * keeps it: it is then left to process exit rather than freed under that thread. */
 void telemetry_shutdown(void)
 {
-    pthread_mutex_lock(&telemetry_lock);
-    smime_telemetry *t = telemetry;
-    telemetry = NULL;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 5;
-    int rc = 0;
-    while (telemetry_users > 0 && rc == 0)
-        rc = pthread_cond_timedwait(&telemetry_idle, &telemetry_lock, &until);
-    unsigned busy = telemetry_users;
-    pthread_mutex_unlock(&telemetry_lock);
+    unsigned busy;
+    smime_telemetry *t = lease_take(&telemetry_lease, 5, &busy);
     if (!t)
         return;
     if (busy) {
@@ -150,8 +130,6 @@ int telemetry_start(const smime_config *cfg)
     if (cfg->caa_lookup)
         log_msg(LOG_INFO, "telemetry: CAA for S/MIME looked up through %s, %u ms per batch",
                 cfg->caa_resolver[0] ? cfg->caa_resolver : "resolv.conf", cfg->caa_timeout_ms);
-    pthread_mutex_lock(&telemetry_lock);
-    telemetry = t;
-    pthread_mutex_unlock(&telemetry_lock);
+    lease_set(&telemetry_lease, t);
     return 0;
 }
