@@ -33,7 +33,8 @@ static void usage(FILE *f)
             "                    [--telemetry URI] [--revocation off|soft|hard]\n"
             "                    [--revocation-timeout SECONDS] [--revocation-cache DIR]\n"
             "                    [--crl-dir DIR] [--offline] [--revocation-allow-private]\n"
-            "                    [--max-signatures N] [--verify-timeout SECONDS] FILE.eml...\n"
+            "                    [--max-signatures N] [--verify-timeout SECONDS]\n"
+            "                    [--reference-path] FILE.eml...\n"
             "  --trust-anchors  PEM file or directory of PEM files with S/MIME trust anchors\n"
             "  --authserv-id    authserv-id of the header (default: localhost)\n"
             "  --at             validation time: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @EPOCH\n"
@@ -52,6 +53,8 @@ static void usage(FILE *f)
             "  --revocation-allow-private  also fetch from loopback and private addresses\n"
             "  --max-signatures signatures verified per message, all levels (32)\n"
             "  --verify-timeout CPU seconds per message before the rest is neutral (3; 0 none)\n"
+            "  --reference-path diagnostic: GnuTLS verifies each signature and nothing\n"
+            "                   parsed is reused (slow; the report must be the same)\n"
             "  FILE '-' reads standard input.\n"
             "exit: 0 all pass/none, 1 some other result, 2 usage, 3 unreadable input\n");
 }
@@ -87,6 +90,7 @@ int main(int argc, char **argv)
     smime_http_config http = { 0 };
     rev_cfg.fetch_ctx = &http;
     long max_signatures = -1, verify_timeout_ms = -1;
+    int reference_path = 0;
     static const struct option opts[] = {
         { "trust-anchors", required_argument, NULL, 't' },
         { "authserv-id", required_argument, NULL, 'a' },
@@ -103,6 +107,7 @@ int main(int argc, char **argv)
         { "revocation-allow-private", no_argument, NULL, 'P' },
         { "max-signatures", required_argument, NULL, 'M' },
         { "verify-timeout", required_argument, NULL, 'X' },
+        { "reference-path", no_argument, NULL, 'Z' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -169,6 +174,7 @@ int main(int argc, char **argv)
             }
             break;
         }
+        case 'Z': reference_path = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -224,6 +230,7 @@ int main(int argc, char **argv)
     if (max_size)
         opt.max_message_size = (size_t)max_size;
     opt.lint_mode = (smime_lint_mode)mode;
+    opt.reference_path = reference_path;
     if (max_signatures >= 0)
         opt.max_signatures = (unsigned)max_signatures;
     if (verify_timeout_ms >= 0)

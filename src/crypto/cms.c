@@ -37,6 +37,7 @@ struct smime_cms {
     uint8_t           *der_cms;    /* the SignedData re-encoded as DER, owned; GnuTLS reads this */
     size_t             der_cms_len;
     smime_key_limits   key_limits;
+    int                gnutls_verify;  /* gnutls_pkcs7_verify_direct, not ours (a diagnostic) */
 };
 
 const char *smime_sig_status_code(smime_sig_status st)
@@ -167,6 +168,11 @@ void smime_cms_free(smime_cms *cms)
 void smime_cms_set_key_limits(smime_cms *cms, const smime_key_limits *lim)
 {
     cms->key_limits = *lim;
+}
+
+void smime_cms_set_gnutls_verify(smime_cms *cms, int on)
+{
+    cms->gnutls_verify = on;
 }
 
 unsigned smime_cms_signer_count(const smime_cms *cms)
@@ -493,15 +499,22 @@ static int signed_attr_value(smime_span attrs, const char *oid, size_t oid_len, 
     return rc < 0 ? -1 : found;
 }
 
-/* Verifies an RSASSA-PSS SignerInfo with the hash its parameters name, which
- * GnuTLS 3.7.9 misreads for SHA-384/512 (DESIGN.md).  RFC 5652 5.4: with signed
- * attributes the signature covers their DER as a SET OF (the [0] tag replaced),
- * and messageDigest must be the hash of the content; without, it covers the
- * content.  Returns what gnutls_pkcs7_verify_direct would: 0 verified,
- * GNUTLS_E_PK_SIG_VERIFY_FAILED for altered content, attributes or signature,
- * GNUTLS_E_NO_EMBEDDED_DATA without content, another GnuTLS error else. */
-static int pss_verify(const signer_der *si, gnutls_digest_algorithm_t hash, gnutls_x509_crt_t cert,
-                      const void *data, size_t len)
+/* Verifies a SignerInfo ourselves from our DER walk, with the signer's key
+ * already imported: RSASSA-PSS with the hash its parameters name, which GnuTLS
+ * 3.7.9 misreads for SHA-384/512 (DESIGN.md), and every other algorithm with the
+ * hash GnuTLS's own gnutls_pkcs7_verify_direct would use for it (the one of the
+ * signature algorithm it reported), so that the two paths agree; doing it here
+ * spares GnuTLS's second reading of the SignerInfo, its DER re-encoding of the
+ * signed attributes and its second import of the signer's key.  RFC 5652 5.4:
+ * with signed attributes the signature covers their DER as a SET OF (the [0] tag
+ * replaced), and messageDigest must be the hash of the content; without, it
+ * covers the content.  Returns what gnutls_pkcs7_verify_direct would: 0
+ * verified, GNUTLS_E_PK_SIG_VERIFY_FAILED for altered content, attributes or
+ * signature, GNUTLS_E_NO_EMBEDDED_DATA without content, GNUTLS_E_INSUFFICIENT_SECURITY
+ * for an algorithm GnuTLS deems insecure under vflags, another GnuTLS error else. */
+static int direct_verify(const signer_der *si, gnutls_digest_algorithm_t hash,
+                         gnutls_sign_algorithm_t algo, gnutls_pubkey_t pub, const void *data,
+                         size_t len, unsigned vflags)
 {
     gnutls_datum_t content;
     if (data) {
@@ -539,25 +552,21 @@ static int pss_verify(const signer_der *si, gnutls_digest_algorithm_t hash, gnut
         signed_copy[0] = SMIME_DER_SET;
         sigdata = (gnutls_datum_t){ signed_copy, (unsigned)si->signed_attrs.len };
     }
-    gnutls_pubkey_t pub = NULL;
-    int rc = gnutls_pubkey_init(&pub);
-    if (rc == 0)
-        rc = gnutls_pubkey_import_x509(pub, cert, 0);
-    if (rc == 0) {
-        /* GnuTLS names PSS over an rsaEncryption key "RSAE", over an
-         * id-RSASSA-PSS key plain; the padding and salt are the same. */
-        int rsae = gnutls_pubkey_get_pk_algorithm(pub, NULL) == GNUTLS_PK_RSA;
-        gnutls_sign_algorithm_t algo =
-            hash == GNUTLS_DIG_SHA256 ? (rsae ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA256 : GNUTLS_SIGN_RSA_PSS_SHA256)
-            : hash == GNUTLS_DIG_SHA384 ? (rsae ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA384 : GNUTLS_SIGN_RSA_PSS_SHA384)
-                                        : (rsae ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA512 : GNUTLS_SIGN_RSA_PSS_SHA512);
-        gnutls_datum_t sig = { (unsigned char *)si->signature.p, (unsigned)si->signature.len };
-        rc = gnutls_pubkey_verify_data2(pub, algo, 0, &sigdata, &sig);
-    }
-    if (pub)
-        gnutls_pubkey_deinit(pub);
+    gnutls_datum_t sig = { (unsigned char *)si->signature.p, (unsigned)si->signature.len };
+    int rc = gnutls_pubkey_verify_data2(pub, algo, vflags, &sigdata, &sig);
     free(signed_copy);
     return rc;
+}
+
+/* The PSS signature algorithm GnuTLS names for hash over pub: "RSAE" over an
+ * rsaEncryption key, plain over an id-RSASSA-PSS key; the padding and salt are
+ * the same. */
+static gnutls_sign_algorithm_t pss_algo(gnutls_pubkey_t pub, gnutls_digest_algorithm_t hash)
+{
+    int rsae = gnutls_pubkey_get_pk_algorithm(pub, NULL) == GNUTLS_PK_RSA;
+    return hash == GNUTLS_DIG_SHA256 ? (rsae ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA256 : GNUTLS_SIGN_RSA_PSS_SHA256)
+           : hash == GNUTLS_DIG_SHA384 ? (rsae ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA384 : GNUTLS_SIGN_RSA_PSS_SHA384)
+                                       : (rsae ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA512 : GNUTLS_SIGN_RSA_PSS_SHA512);
 }
 
 static int weak_key(gnutls_x509_crt_t crt)
@@ -647,37 +656,50 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
     }
     /* GnuTLS 3.7 leaks its key object when the signer's public key cannot be
      * imported inside gnutls_pkcs7_verify_direct (found by fuzz_verify): read the
-     * key here first, and never hand it a certificate whose key it cannot read. */
-    gnutls_pubkey_t probe;
-    if (gnutls_pubkey_init(&probe) < 0) {
+     * key here first, and never hand it a certificate whose key it cannot read.
+     * The key read here is the one our own verification uses. */
+    gnutls_pubkey_t pub;
+    if (gnutls_pubkey_init(&pub) < 0) {
         st = signer_status(out, SMIME_SIG_MALFORMED, "out of memory");
         goto done;
     }
-    rc = gnutls_pubkey_import_x509(probe, out->cert, 0);
-    gnutls_pubkey_deinit(probe);
+    rc = gnutls_pubkey_import_x509(pub, out->cert, 0);
     if (rc < 0) {
+        gnutls_pubkey_deinit(pub);
         st = signer_status(out, SMIME_SIG_UNSUPPORTED, "signer public key cannot be read (%s)",
                            gnutls_strerror(rc));
         goto done;
     }
     char why[SMIME_TEXT_MAX];
     if (smime_cert_key_within_limits(out->cert, &cms->key_limits, why, sizeof(why)) < 0) {
+        gnutls_pubkey_deinit(pub);
         st = signer_status(out, SMIME_SIG_LIMIT, "%s", why);
         goto done;
     }
     gnutls_datum_t content = { (unsigned char *)data, (unsigned)len };
     const unsigned base = GNUTLS_VERIFY_DISABLE_TIME_CHECKS | GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS;
+    const unsigned allow_weak = GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1 | GNUTLS_VERIFY_ALLOW_BROKEN;
     int weak = 0;
-    if (pss)
-        rc = pss_verify(&sd, pss_hash, out->cert, data, len);
-    else
+    /* Ours unless the caller asked for GnuTLS's (a diagnostic that compares the
+     * two) or the hash of the algorithm GnuTLS reported is not known; PSS always. */
+    int ours = pss || (have_der && !cms->gnutls_verify && dig != GNUTLS_DIG_UNKNOWN);
+    if (ours) {
+        gnutls_digest_algorithm_t h = pss ? pss_hash : dig;
+        gnutls_sign_algorithm_t a = pss ? pss_algo(pub, pss_hash) : algo;
+        rc = direct_verify(&sd, h, a, pub, data, len, 0);
+        if (rc == GNUTLS_E_INSUFFICIENT_SECURITY) {
+            rc = direct_verify(&sd, h, a, pub, data, len, allow_weak);
+            weak = 1;
+        }
+    } else {
         rc = gnutls_pkcs7_verify_direct(cms->pkcs7, out->cert, idx, data ? &content : NULL, base);
-    if (!pss && rc == GNUTLS_E_INSUFFICIENT_SECURITY) {
-        rc = gnutls_pkcs7_verify_direct(cms->pkcs7, out->cert, idx, data ? &content : NULL,
-                                        base | GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1 |
-                                            GNUTLS_VERIFY_ALLOW_BROKEN);
-        weak = 1;
+        if (rc == GNUTLS_E_INSUFFICIENT_SECURITY) {
+            rc = gnutls_pkcs7_verify_direct(cms->pkcs7, out->cert, idx, data ? &content : NULL,
+                                            base | allow_weak);
+            weak = 1;
+        }
     }
+    gnutls_pubkey_deinit(pub);
     /* A positive value means the signature verified and GnuTLS then refused the
      * key usage (it demands digitalSignature); that decision is ours. */
     int crypto_ok = rc == 0 || rc == GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE;
