@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "smime/crypto/ber.h"
+#include "smime/crypto/certcache.h"
 #include "smime/crypto/der.h"
 #include "smime/crypto/pki.h"
 #include "smime/util/text.h"
@@ -38,6 +39,8 @@ struct smime_cms {
     size_t             der_cms_len;
     smime_key_limits   key_limits;
     int                gnutls_verify;  /* gnutls_pkcs7_verify_direct, not ours (a diagnostic) */
+    smime_cert_cache  *cache;      /* where certificates are parsed; NULL: here, each time */
+    smime_cached_cert **held;      /* [n_certs] the cache's entries behind certs[], held */
 };
 
 const char *smime_sig_status_code(smime_sig_status st)
@@ -118,7 +121,8 @@ int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smi
         cms->der = calloc(max_certs, sizeof(*cms->der));
         cms->certs = calloc(max_certs, sizeof(*cms->certs));
         cms->parse = calloc(max_certs, sizeof(*cms->parse));
-        if (!cms->der || !cms->certs || !cms->parse) {
+        cms->held = calloc(max_certs, sizeof(*cms->held));
+        if (!cms->der || !cms->certs || !cms->parse || !cms->held) {
             snprintf(err, errlen, "out of memory");
             smime_cms_free(cms);
             return -1;
@@ -151,10 +155,13 @@ void smime_cms_free(smime_cms *cms)
     if (!cms)
         return;
     for (size_t i = 0; i < cms->n_certs; i++) {
-        if (cms->certs[i])
+        if (cms->held[i])
+            smime_cert_cache_release(cms->cache, cms->held[i]);
+        else if (cms->certs[i])
             gnutls_x509_crt_deinit(cms->certs[i]);
         gnutls_free(cms->der[i].data);
     }
+    free(cms->held);
     free(cms->der);
     free(cms->certs);
     free(cms->parse);
@@ -175,6 +182,14 @@ void smime_cms_set_gnutls_verify(smime_cms *cms, int on)
     cms->gnutls_verify = on;
 }
 
+void smime_cms_set_cert_cache(smime_cms *cms, smime_cert_cache *cache)
+{
+    for (size_t i = 0; i < cms->n_certs; i++)
+        if (cms->parse[i] != CERT_UNPARSED)
+            return;                     /* too late: some are parsed here already */
+    cms->cache = cache;
+}
+
 unsigned smime_cms_signer_count(const smime_cms *cms)
 {
     return cms->n_signers;
@@ -184,7 +199,11 @@ gnutls_x509_crt_t smime_cms_cert(smime_cms *cms, size_t i)
 {
     if (i >= cms->n_certs || cms->parse[i] == CERT_UNREADABLE)
         return NULL;
-    if (cms->parse[i] == CERT_UNPARSED) {
+    if (cms->parse[i] == CERT_UNPARSED && cms->cache) {
+        cms->held[i] = smime_cert_cache_get(cms->cache, &cms->der[i]);
+        cms->certs[i] = cms->held[i] ? smime_cached_cert_crt(cms->held[i]) : NULL;
+        cms->parse[i] = cms->held[i] ? CERT_PARSED : CERT_UNREADABLE;
+    } else if (cms->parse[i] == CERT_UNPARSED) {
         gnutls_x509_crt_t c = NULL;
         if (gnutls_x509_crt_init(&c) == 0 &&
             gnutls_x509_crt_import(c, &cms->der[i], GNUTLS_X509_FMT_DER) == 0) {
@@ -246,7 +265,8 @@ static int integer_bytes_equal(const unsigned char *a, size_t an, const unsigned
 
 /* Parses the carried certificates in order only until the signer's is found:
  * senders put it first. */
-static gnutls_x509_crt_t find_signer(smime_cms *cms, const gnutls_pkcs7_signature_info_st *info)
+static gnutls_x509_crt_t find_signer(smime_cms *cms, const gnutls_pkcs7_signature_info_st *info,
+                                     size_t *index)
 {
     for (size_t i = 0; i < cms->n_certs; i++) {
         gnutls_x509_crt_t c = smime_cms_cert(cms, i);
@@ -262,15 +282,19 @@ static gnutls_x509_crt_t find_signer(smime_cms *cms, const gnutls_pkcs7_signatur
             unsigned char serial[64];
             size_t sn = sizeof(serial);
             if (same && gnutls_x509_crt_get_serial(c, serial, &sn) == 0 &&
-                integer_bytes_equal(serial, sn, info->signer_serial.data, info->signer_serial.size))
+                integer_bytes_equal(serial, sn, info->signer_serial.data, info->signer_serial.size)) {
+                *index = i;
                 return c;
+            }
         } else if (info->issuer_keyid.size > 0) {
             unsigned char ski[128];
             size_t sn = sizeof(ski);
             unsigned crit;
             if (gnutls_x509_crt_get_subject_key_id(c, ski, &sn, &crit) == 0 &&
-                sn == info->issuer_keyid.size && memcmp(ski, info->issuer_keyid.data, sn) == 0)
+                sn == info->issuer_keyid.size && memcmp(ski, info->issuer_keyid.data, sn) == 0) {
+                *index = i;
                 return c;
+            }
         }
     }
     return NULL;
@@ -635,7 +659,8 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
     gnutls_digest_algorithm_t dig = gnutls_sign_get_hash_algorithm(algo);
     snprintf(out->digest_alg, sizeof(out->digest_alg), "%s",
              dig != GNUTLS_DIG_UNKNOWN ? gnutls_digest_get_name(dig) : "none");
-    out->cert = find_signer(cms, &info);
+    size_t signer_index = 0;
+    out->cert = find_signer(cms, &info, &signer_index);
     if (!out->cert && cms->n_certs_unread > 0) {
         st = signer_status(out, SMIME_SIG_LIMIT,
                            "the signature carries %zu certificates; %zu distinct ones were read "
@@ -658,21 +683,26 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
      * imported inside gnutls_pkcs7_verify_direct (found by fuzz_verify): read the
      * key here first, and never hand it a certificate whose key it cannot read.
      * The key read here is the one our own verification uses. */
-    gnutls_pubkey_t pub;
-    if (gnutls_pubkey_init(&pub) < 0) {
+    gnutls_pubkey_t pub = NULL, own_pub = NULL;     /* own_pub: ours to free */
+    if (cms->held[signer_index]) {
+        pub = smime_cached_cert_pubkey(cms->held[signer_index], &rc);
+    } else if (gnutls_pubkey_init(&own_pub) < 0) {
         st = signer_status(out, SMIME_SIG_MALFORMED, "out of memory");
         goto done;
+    } else if ((rc = gnutls_pubkey_import_x509(own_pub, out->cert, 0)) == 0) {
+        pub = own_pub;
     }
-    rc = gnutls_pubkey_import_x509(pub, out->cert, 0);
-    if (rc < 0) {
-        gnutls_pubkey_deinit(pub);
+    if (!pub) {
+        if (own_pub)
+            gnutls_pubkey_deinit(own_pub);
         st = signer_status(out, SMIME_SIG_UNSUPPORTED, "signer public key cannot be read (%s)",
                            gnutls_strerror(rc));
         goto done;
     }
     char why[SMIME_TEXT_MAX];
     if (smime_cert_key_within_limits(out->cert, &cms->key_limits, why, sizeof(why)) < 0) {
-        gnutls_pubkey_deinit(pub);
+        if (own_pub)
+            gnutls_pubkey_deinit(own_pub);
         st = signer_status(out, SMIME_SIG_LIMIT, "%s", why);
         goto done;
     }
@@ -699,7 +729,8 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
             weak = 1;
         }
     }
-    gnutls_pubkey_deinit(pub);
+    if (own_pub)
+        gnutls_pubkey_deinit(own_pub);
     /* A positive value means the signature verified and GnuTLS then refused the
      * key usage (it demands digitalSignature); that decision is ours. */
     int crypto_ok = rc == 0 || rc == GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "smime/crypto/certcache.h"
 #include "smime/util/memo.h"
 #include "smime/util/text.h"
 #include "smime/util/timeutil.h"
@@ -21,6 +22,9 @@
  * one. */
 #define MEMO_SLOTS     256
 #define MEMO_VALUE_MAX (64u << 10)
+/* Signers and their CAs of recent messages, parsed (certcache.h); a slot is a
+ * few kilobytes. */
+#define CERT_CACHE_SLOTS 1024
 static const char PATH_DOMAIN[] = "smime-milter validated path";
 
 typedef struct chain_entry {
@@ -33,7 +37,8 @@ typedef struct chain_entry {
 struct smime_trust {
     gnutls_x509_trust_list_t list;   /* read-only after load */
     unsigned count;
-    smime_memo *memo;                /* the one mutable part; locks itself */
+    smime_memo *memo;                /* the mutable parts; each locks itself */
+    smime_cert_cache *certs;         /* parsed certificates of recent messages */
 };
 
 int smime_trust_load(const char *path, smime_trust **out, char *err, size_t errlen)
@@ -46,13 +51,16 @@ int smime_trust_load(const char *path, smime_trust **out, char *err, size_t errl
     }
     smime_trust *t = calloc(1, sizeof(*t));
     smime_memo *memo = smime_memo_new(MEMO_SLOTS, MEMO_VALUE_MAX);
-    if (!t || !memo || gnutls_x509_trust_list_init(&t->list, 0) < 0) {
+    smime_cert_cache *certs = smime_cert_cache_new(CERT_CACHE_SLOTS);
+    if (!t || !memo || !certs || gnutls_x509_trust_list_init(&t->list, 0) < 0) {
         free(t);
         smime_memo_free(memo);
+        smime_cert_cache_free(certs);
         snprintf(err, errlen, "trust anchors %s: out of memory", path);
         return -1;
     }
     t->memo = memo;
+    t->certs = certs;
     int n = S_ISDIR(st.st_mode)
                 ? gnutls_x509_trust_list_add_trust_dir(t->list, path, NULL, GNUTLS_X509_FMT_PEM, 0, 0)
                 : gnutls_x509_trust_list_add_trust_file(t->list, path, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
@@ -74,6 +82,7 @@ void smime_trust_free(smime_trust *t)
     if (t->list)
         gnutls_x509_trust_list_deinit(t->list, 1);
     smime_memo_free(t->memo);
+    smime_cert_cache_free(t->certs);
     free(t);
 }
 
@@ -90,6 +99,11 @@ void smime_trust_cache_stats(smime_trust *t, unsigned long *hits, unsigned long 
 smime_memo *smime_trust_memo(const smime_trust *t)
 {
     return t->memo;
+}
+
+smime_cert_cache *smime_trust_cert_cache(const smime_trust *t)
+{
+    return t->certs;
 }
 
 /* A digest of everything path building reads: the signer, the pool in its order

@@ -455,6 +455,8 @@ static void verify_signed(verify_ctx *vc, smime_mime_walk *walk, const smime_mim
     }
     smime_cms_set_key_limits(cms, &vc->opt->key_limits);
     smime_cms_set_gnutls_verify(cms, vc->opt->reference_path);
+    if (!vc->opt->reference_path)
+        smime_cms_set_cert_cache(cms, smime_trust_cert_cache(vc->trust));
     unsigned n = smime_cms_signer_count(cms);
     const void *data = item->kind == SMIME_MIME_DETACHED ? item->signed_bytes : NULL;
     /* Each SignerInfo hashes the content again: the detached bytes, or the

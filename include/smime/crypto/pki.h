@@ -35,6 +35,10 @@ void smime_trust_cache_stats(smime_trust *t, unsigned long *hits, unsigned long 
  * for a path), so that a reload, which makes a new store, forgets it all. */
 struct smime_memo;
 struct smime_memo *smime_trust_memo(const smime_trust *t);
+/* The store's cache of parsed certificates and their keys (certcache.h), shared
+ * by every thread that uses the store and emptied with it on reload. */
+struct smime_cert_cache;
+struct smime_cert_cache *smime_trust_cert_cache(const smime_trust *t);
 
 typedef enum smime_chain_status {
     SMIME_CHAIN_OK = 0,
