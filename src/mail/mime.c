@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include "smime/util/linescan.h"
 
 struct smime_mime_walk {
     const smime_mime_limits *lim;
@@ -32,16 +33,10 @@ size_t smime_mime_crlf_length(const char *in, size_t len)
     if (len == 0)
         return 0;          /* in may be NULL then (an empty decoded part) */
     size_t need = len;
-    const char *p = in, *end = in + len;
-    /* Line ends are found with memchr: this runs over every byte of every message. */
-    while (p < end) {
-        const char *lf = memchr(p, '\n', (size_t)(end - p));
-        if (!lf)
-            break;
-        if (lf == in || lf[-1] != '\r')
-            need++;
-        p = lf + 1;
-    }
+    const char *end = in + len;
+    /* This runs over every byte of every message: 16 at a time (linescan.h). */
+    for (const char *lf = in; (lf = smime_scan_bare_lf(in, lf, end)) != NULL; lf++)
+        need++;
     return need;
 }
 
@@ -55,18 +50,15 @@ char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out
         return NULL;
     size_t o = 0;
     const char *p = in, *end = len ? in + len : in;
-    while (p < end) {
-        const char *lf = memchr(p, '\n', (size_t)(end - p));
-        size_t n = (size_t)((lf ? lf : end) - p);
-        memcpy(out + o, p, n);
-        o += n;
-        if (!lf)
-            break;
-        if (lf == in || lf[-1] != '\r')
-            out[o++] = '\r';
+    /* The runs between bare LFs are copied whole. */
+    for (const char *lf; p < end && (lf = smime_scan_bare_lf(in, p, end)) != NULL; p = lf + 1) {
+        memcpy(out + o, p, (size_t)(lf - p));
+        o += (size_t)(lf - p);
+        out[o++] = '\r';
         out[o++] = '\n';
-        p = lf + 1;
     }
+    memcpy(out + o, p, (size_t)(end - p));
+    o += (size_t)(end - p);
     out[o] = '\0';
     *out_len = o;
     return out;
@@ -218,13 +210,14 @@ unsigned smime_mime_count_parts(const char *buf, size_t len, unsigned stop_at)
     }
     unsigned count = 0;
     if (b->n) {
-        for (const char *line = buf; line < end && count < stop_at;) {
+        /* Only lines that start with "--" can be delimiters. */
+        for (const char *line = buf; count < stop_at && line < end &&
+                                     (line = smime_scan_dash_line(buf, line, end)) != NULL;) {
             const char *lf = memchr(line, '\n', (size_t)(end - line));
-            const char *next = lf ? lf + 1 : end;
             size_t n = (size_t)((lf ? lf : end) - line);
-            if (n > 2 && line[0] == '-' && line[1] == '-' && boundary_starts(b, line + 2, n - 2))
+            if (n > 2 && boundary_starts(b, line + 2, n - 2))
                 count++;
-            line = next;
+            line = lf ? lf + 1 : end;
         }
     }
     g_free(b);
@@ -272,16 +265,17 @@ static size_t multipart_split(const span *body, const char *boundary, span *kids
     size_t pos = body->start;
     const char *b = body->base;
     while (pos < body->end) {
+        /* Only lines that start with "--" can be delimiters: jump to the next. */
+        const char *dash = smime_scan_dash_line(b + body->start, b + pos, b + body->end);
+        if (!dash)
+            break;
+        pos = (size_t)(dash - b);
         /* The text is in CRLF form: a line ends at the first LF (after its CR). */
         const char *lf = memchr(b + pos, '\n', body->end - pos);
         size_t line_end = !lf ? body->end
                           : (size_t)(lf - b) > pos && lf[-1] == '\r' ? (size_t)(lf - b) - 1
                                                                      : (size_t)(lf - b);
         size_t next = lf ? (size_t)(lf - b) + 1 : body->end;
-        if (b[pos] != '-') {
-            pos = next;
-            continue;
-        }
         size_t n = line_end - pos;
         if (n >= blen + 2 && b[pos] == '-' && b[pos + 1] == '-' &&
             memcmp(b + pos + 2, boundary, blen) == 0) {
