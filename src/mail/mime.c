@@ -40,27 +40,43 @@ size_t smime_mime_crlf_length(const char *in, size_t len)
     return need;
 }
 
-char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out_len)
+char *smime_mime_to_crlf_sized(const char *in, size_t len, size_t crlf_len)
 {
-    size_t need = smime_mime_crlf_length(in, len);
-    if (need > max_len)
-        return NULL;
-    char *out = g_try_malloc(need + 1);
+    char *out = g_try_malloc(crlf_len + 1);
     if (!out)
         return NULL;
     size_t o = 0;
     const char *p = in, *end = len ? in + len : in;
-    /* The runs between bare LFs are copied whole. */
+    /* The runs between bare LFs are copied whole; o never passes crlf_len, as
+     * long as crlf_len is what smime_mime_crlf_length said. */
     for (const char *lf; p < end && (lf = smime_scan_bare_lf(in, p, end)) != NULL; p = lf + 1) {
+        if (o + (size_t)(lf - p) + 2 > crlf_len) {
+            g_free(out);
+            return NULL;
+        }
         memcpy(out + o, p, (size_t)(lf - p));
         o += (size_t)(lf - p);
         out[o++] = '\r';
         out[o++] = '\n';
     }
-    memcpy(out + o, p, (size_t)(end - p));
-    o += (size_t)(end - p);
-    out[o] = '\0';
-    *out_len = o;
+    if (o + (size_t)(end - p) != crlf_len) {
+        g_free(out);
+        return NULL;
+    }
+    if (end > p)
+        memcpy(out + o, p, (size_t)(end - p));
+    out[crlf_len] = '\0';
+    return out;
+}
+
+char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out_len)
+{
+    size_t need = smime_mime_crlf_length(in, len);
+    if (need > max_len)
+        return NULL;
+    char *out = smime_mime_to_crlf_sized(in, len, need);
+    if (out)
+        *out_len = need;
     return out;
 }
 
@@ -884,7 +900,7 @@ int smime_mime_walk_entity(smime_mime_walk *w, const char *entity, size_t len,
         return limit_note(w, part, depth + 1, addrs, DECODE_LIMIT_NOTE);
     if (crlf_len == len)             /* canonical already, as it should be: in place */
         return parse_and_walk(w, entity, len, 0, part, depth + 1, addrs);
-    char *crlf = smime_mime_to_crlf(entity, len, crlf_len, &crlf_len);
+    char *crlf = smime_mime_to_crlf_sized(entity, len, crlf_len);
     if (!crlf)
         return -1;
     int rc = parse_and_walk(w, crlf, crlf_len, 0, part, depth + 1, addrs);

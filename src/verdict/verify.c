@@ -551,7 +551,7 @@ int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
     size_t crlf_len = smime_mime_crlf_length(msg, len);
     const char *canon = msg;
     if (crlf_len != len) {
-        crlf = smime_mime_to_crlf(msg, len, crlf_len, &crlf_len);
+        crlf = smime_mime_to_crlf_sized(msg, len, crlf_len);
         if (!crlf) {
             smime_report_free(report);
             snprintf(err, errlen, "out of memory");
