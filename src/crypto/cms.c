@@ -593,16 +593,20 @@ static gnutls_sign_algorithm_t pss_algo(gnutls_pubkey_t pub, gnutls_digest_algor
                                        : (rsae ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA512 : GNUTLS_SIGN_RSA_PSS_SHA512);
 }
 
-static int weak_key(gnutls_x509_crt_t crt)
+/* RSA below 2048 bits; read from the imported key on the fast path, from the
+ * certificate on the reference path (they must agree: check-reference-path). */
+static int weak_key(gnutls_x509_crt_t crt, gnutls_pubkey_t pub)
 {
     unsigned bits = 0;
-    int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+    int pk = pub ? gnutls_pubkey_get_pk_algorithm(pub, &bits) : gnutls_x509_crt_get_pk_algorithm(crt, &bits);
     return (pk == GNUTLS_PK_RSA || pk == GNUTLS_PK_RSA_PSS) && bits < 2048;
 }
 
 smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const void *data,
                                          size_t len, smime_cms_signer *out)
 {
+    /* the signer's key: the cache's, or own_pub imported here and freed at done */
+    gnutls_pubkey_t pub = NULL, own_pub = NULL;
     memset(out, 0, sizeof(*out));
     gnutls_pkcs7_signature_info_st info;
     memset(&info, 0, sizeof(info));
@@ -683,7 +687,6 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
      * imported inside gnutls_pkcs7_verify_direct (found by fuzz_verify): read the
      * key here first, and never hand it a certificate whose key it cannot read.
      * The key read here is the one our own verification uses. */
-    gnutls_pubkey_t pub = NULL, own_pub = NULL;     /* own_pub: ours to free */
     if (cms->held[signer_index]) {
         pub = smime_cached_cert_pubkey(cms->held[signer_index], &rc);
     } else if (gnutls_pubkey_init(&own_pub) < 0) {
@@ -693,16 +696,15 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
         pub = own_pub;
     }
     if (!pub) {
-        if (own_pub)
-            gnutls_pubkey_deinit(own_pub);
         st = signer_status(out, SMIME_SIG_UNSUPPORTED, "signer public key cannot be read (%s)",
                            gnutls_strerror(rc));
         goto done;
     }
     char why[SMIME_TEXT_MAX];
-    if (smime_cert_key_within_limits(out->cert, &cms->key_limits, why, sizeof(why)) < 0) {
-        if (own_pub)
-            gnutls_pubkey_deinit(own_pub);
+    int limits = cms->gnutls_verify
+                     ? smime_cert_key_within_limits(out->cert, &cms->key_limits, why, sizeof(why))
+                     : smime_pubkey_within_limits(pub, &cms->key_limits, why, sizeof(why));
+    if (limits < 0) {
         st = signer_status(out, SMIME_SIG_LIMIT, "%s", why);
         goto done;
     }
@@ -729,8 +731,6 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
             weak = 1;
         }
     }
-    if (own_pub)
-        gnutls_pubkey_deinit(own_pub);
     /* A positive value means the signature verified and GnuTLS then refused the
      * key usage (it demands digitalSignature); that decision is ours. */
     int crypto_ok = rc == 0 || rc == GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE;
@@ -746,7 +746,7 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
         else if (weak)
             st = signer_status(out, SMIME_SIG_WEAK,
                                "signature made with an insecure algorithm (%s)", out->sig_alg);
-        else if (weak_key(out->cert))
+        else if (weak_key(out->cert, cms->gnutls_verify ? NULL : pub))
             st = signer_status(out, SMIME_SIG_WEAK,
                                "signer key is too weak (RSA below 2048 bits)");
         else
@@ -767,6 +767,8 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
                            gnutls_strerror(rc));
     }
 done:
+    if (own_pub)
+        gnutls_pubkey_deinit(own_pub);
     gnutls_pkcs7_signature_info_deinit(&info);
     return st;
 }

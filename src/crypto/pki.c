@@ -639,11 +639,13 @@ static unsigned datum_bits(const gnutls_datum_t *d)
     return bits;
 }
 
-int smime_cert_key_within_limits(gnutls_x509_crt_t crt, const smime_key_limits *lim, char *why,
-                                 size_t whylen)
+/* The check of both forms: pk and bits as GnuTLS reports them, the exponent read
+ * by export_e (0 or a GnuTLS error; the caller frees what it gives). */
+typedef int (*export_e_fn)(const void *key, gnutls_datum_t *e);
+
+static int key_within_limits(int pk, unsigned bits, export_e_fn export_e, const void *key,
+                             const smime_key_limits *lim, char *why, size_t whylen)
 {
-    unsigned bits = 0;
-    int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
     if (pk != GNUTLS_PK_RSA && pk != GNUTLS_PK_RSA_PSS)
         return 0;
     if (lim->max_rsa_bits && bits > lim->max_rsa_bits) {
@@ -651,15 +653,14 @@ int smime_cert_key_within_limits(gnutls_x509_crt_t crt, const smime_key_limits *
                  bits, lim->max_rsa_bits);
         return -1;
     }
-    gnutls_datum_t m = { NULL, 0 }, e = { NULL, 0 };
-    if (gnutls_x509_crt_get_pk_rsa_raw(crt, &m, &e) < 0) {
+    gnutls_datum_t e = { NULL, 0 };
+    if (export_e(key, &e) < 0) {
         snprintf(why, whylen, "signer RSA key cannot be read");
         return -1;
     }
     unsigned ebits = datum_bits(&e);
     int odd = e.size > 0 && (e.data[e.size - 1] & 1);
     int ok = odd && ebits >= 2 && (!lim->max_rsa_exponent_bits || ebits <= lim->max_rsa_exponent_bits);
-    gnutls_free(m.data);
     gnutls_free(e.data);
     if (!ok) {
         snprintf(why, whylen,
@@ -669,4 +670,33 @@ int smime_cert_key_within_limits(gnutls_x509_crt_t crt, const smime_key_limits *
         return -1;
     }
     return 0;
+}
+
+static int crt_e(const void *key, gnutls_datum_t *e)
+{
+    gnutls_datum_t m = { NULL, 0 };
+    int rc = gnutls_x509_crt_get_pk_rsa_raw((gnutls_x509_crt_t)key, &m, e);
+    gnutls_free(m.data);
+    return rc;
+}
+
+static int pubkey_e(const void *key, gnutls_datum_t *e)
+{
+    return gnutls_pubkey_export_rsa_raw2((gnutls_pubkey_t)key, NULL, e, 0);
+}
+
+int smime_cert_key_within_limits(gnutls_x509_crt_t crt, const smime_key_limits *lim, char *why,
+                                 size_t whylen)
+{
+    unsigned bits = 0;
+    int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+    return key_within_limits(pk, bits, crt_e, crt, lim, why, whylen);
+}
+
+int smime_pubkey_within_limits(gnutls_pubkey_t pub, const smime_key_limits *lim, char *why,
+                               size_t whylen)
+{
+    unsigned bits = 0;
+    int pk = gnutls_pubkey_get_pk_algorithm(pub, &bits);
+    return key_within_limits(pk, bits, pubkey_e, pub, lim, why, whylen);
 }

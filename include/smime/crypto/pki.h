@@ -10,6 +10,7 @@
 #ifndef SMIME_PKI_H
 #define SMIME_PKI_H
 
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <stddef.h>
@@ -148,5 +149,9 @@ typedef struct smime_key_limits {
  * the curve); -1 with a reason for people in why otherwise. */
 int smime_cert_key_within_limits(gnutls_x509_crt_t crt, const smime_key_limits *lim, char *why,
                                  size_t whylen);
+/* The same for a key already imported (the certificate cache's): no second
+ * reading of the certificate's SubjectPublicKeyInfo. */
+int smime_pubkey_within_limits(gnutls_pubkey_t pub, const smime_key_limits *lim, char *why,
+                               size_t whylen);
 
 #endif
