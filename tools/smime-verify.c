@@ -35,7 +35,7 @@ static void usage(FILE *f)
             "                    [--revocation-timeout SECONDS] [--revocation-cache DIR]\n"
             "                    [--crl-dir DIR] [--offline] [--revocation-allow-private]\n"
             "                    [--max-signatures N] [--verify-timeout SECONDS]\n"
-            "                    [--policy FILE] FILE.eml...\n"
+            "                    [--policy FILE] [--reference-path] FILE.eml...\n"
             "  --trust-anchors  PEM file or directory of PEM files with S/MIME trust anchors\n"
             "  --authserv-id    authserv-id of the header (default: localhost)\n"
             "  --at             validation time: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @EPOCH\n"
@@ -56,6 +56,8 @@ static void usage(FILE *f)
             "  --verify-timeout CPU seconds per message before the rest is neutral (3; 0 none)\n"
             "  --policy         per-sender SigningPolicy file, as the milter's: the outcome is\n"
             "                   added to the header (policy.smime-signing=...) and the JSON\n"
+            "  --reference-path diagnostic: GnuTLS verifies each signature and nothing\n"
+            "                   parsed is reused (slow; the report must be the same)\n"
             "  FILE '-' reads standard input.\n"
             "exit: 0 all pass/none (and every SigningPolicy rule met), 1 some other result,\n"
             "      2 usage, 3 unreadable input\n");
@@ -92,6 +94,7 @@ int main(int argc, char **argv)
     smime_http_config http = { 0 };
     rev_cfg.fetch_ctx = &http;
     long max_signatures = -1, verify_timeout_ms = -1;
+    int reference_path = 0;
     static const struct option opts[] = {
         { "trust-anchors", required_argument, NULL, 't' },
         { "authserv-id", required_argument, NULL, 'a' },
@@ -109,6 +112,7 @@ int main(int argc, char **argv)
         { "max-signatures", required_argument, NULL, 'M' },
         { "verify-timeout", required_argument, NULL, 'X' },
         { "policy", required_argument, NULL, 'Y' },
+        { "reference-path", no_argument, NULL, 'Z' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -176,6 +180,7 @@ int main(int argc, char **argv)
             }
             break;
         }
+        case 'Z': reference_path = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -239,6 +244,7 @@ int main(int argc, char **argv)
     if (max_size)
         opt.max_message_size = (size_t)max_size;
     opt.lint_mode = (smime_lint_mode)mode;
+    opt.reference_path = reference_path;
     if (max_signatures >= 0)
         opt.max_signatures = (unsigned)max_signatures;
     if (verify_timeout_ms >= 0)

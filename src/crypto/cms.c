@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "smime/crypto/ber.h"
+#include "smime/crypto/certcache.h"
 #include "smime/crypto/der.h"
 #include "smime/crypto/pki.h"
 #include "smime/util/text.h"
@@ -37,6 +38,9 @@ struct smime_cms {
     uint8_t           *der_cms;    /* the SignedData re-encoded as DER, owned; GnuTLS reads this */
     size_t             der_cms_len;
     smime_key_limits   key_limits;
+    int                gnutls_verify;  /* gnutls_pkcs7_verify_direct, not ours (a diagnostic) */
+    smime_cert_cache  *cache;      /* where certificates are parsed; NULL: here, each time */
+    smime_cached_cert **held;      /* [n_certs] the cache's entries behind certs[], held */
 };
 
 const char *smime_sig_status_code(smime_sig_status st)
@@ -117,7 +121,8 @@ int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smi
         cms->der = calloc(max_certs, sizeof(*cms->der));
         cms->certs = calloc(max_certs, sizeof(*cms->certs));
         cms->parse = calloc(max_certs, sizeof(*cms->parse));
-        if (!cms->der || !cms->certs || !cms->parse) {
+        cms->held = calloc(max_certs, sizeof(*cms->held));
+        if (!cms->der || !cms->certs || !cms->parse || !cms->held) {
             snprintf(err, errlen, "out of memory");
             smime_cms_free(cms);
             return -1;
@@ -150,10 +155,13 @@ void smime_cms_free(smime_cms *cms)
     if (!cms)
         return;
     for (size_t i = 0; i < cms->n_certs; i++) {
-        if (cms->certs[i])
+        if (cms->held[i])
+            smime_cert_cache_release(cms->cache, cms->held[i]);
+        else if (cms->certs[i])
             gnutls_x509_crt_deinit(cms->certs[i]);
         gnutls_free(cms->der[i].data);
     }
+    free(cms->held);
     free(cms->der);
     free(cms->certs);
     free(cms->parse);
@@ -169,6 +177,19 @@ void smime_cms_set_key_limits(smime_cms *cms, const smime_key_limits *lim)
     cms->key_limits = *lim;
 }
 
+void smime_cms_set_gnutls_verify(smime_cms *cms, int on)
+{
+    cms->gnutls_verify = on;
+}
+
+void smime_cms_set_cert_cache(smime_cms *cms, smime_cert_cache *cache)
+{
+    for (size_t i = 0; i < cms->n_certs; i++)
+        if (cms->parse[i] != CERT_UNPARSED)
+            return;                     /* too late: some are parsed here already */
+    cms->cache = cache;
+}
+
 unsigned smime_cms_signer_count(const smime_cms *cms)
 {
     return cms->n_signers;
@@ -178,7 +199,11 @@ gnutls_x509_crt_t smime_cms_cert(smime_cms *cms, size_t i)
 {
     if (i >= cms->n_certs || cms->parse[i] == CERT_UNREADABLE)
         return NULL;
-    if (cms->parse[i] == CERT_UNPARSED) {
+    if (cms->parse[i] == CERT_UNPARSED && cms->cache) {
+        cms->held[i] = smime_cert_cache_get(cms->cache, &cms->der[i]);
+        cms->certs[i] = cms->held[i] ? smime_cached_cert_crt(cms->held[i]) : NULL;
+        cms->parse[i] = cms->held[i] ? CERT_PARSED : CERT_UNREADABLE;
+    } else if (cms->parse[i] == CERT_UNPARSED) {
         gnutls_x509_crt_t c = NULL;
         if (gnutls_x509_crt_init(&c) == 0 &&
             gnutls_x509_crt_import(c, &cms->der[i], GNUTLS_X509_FMT_DER) == 0) {
@@ -240,7 +265,8 @@ static int integer_bytes_equal(const unsigned char *a, size_t an, const unsigned
 
 /* Parses the carried certificates in order only until the signer's is found:
  * senders put it first. */
-static gnutls_x509_crt_t find_signer(smime_cms *cms, const gnutls_pkcs7_signature_info_st *info)
+static gnutls_x509_crt_t find_signer(smime_cms *cms, const gnutls_pkcs7_signature_info_st *info,
+                                     size_t *index)
 {
     for (size_t i = 0; i < cms->n_certs; i++) {
         gnutls_x509_crt_t c = smime_cms_cert(cms, i);
@@ -256,15 +282,19 @@ static gnutls_x509_crt_t find_signer(smime_cms *cms, const gnutls_pkcs7_signatur
             unsigned char serial[64];
             size_t sn = sizeof(serial);
             if (same && gnutls_x509_crt_get_serial(c, serial, &sn) == 0 &&
-                integer_bytes_equal(serial, sn, info->signer_serial.data, info->signer_serial.size))
+                integer_bytes_equal(serial, sn, info->signer_serial.data, info->signer_serial.size)) {
+                *index = i;
                 return c;
+            }
         } else if (info->issuer_keyid.size > 0) {
             unsigned char ski[128];
             size_t sn = sizeof(ski);
             unsigned crit;
             if (gnutls_x509_crt_get_subject_key_id(c, ski, &sn, &crit) == 0 &&
-                sn == info->issuer_keyid.size && memcmp(ski, info->issuer_keyid.data, sn) == 0)
+                sn == info->issuer_keyid.size && memcmp(ski, info->issuer_keyid.data, sn) == 0) {
+                *index = i;
                 return c;
+            }
         }
     }
     return NULL;
@@ -493,15 +523,22 @@ static int signed_attr_value(smime_span attrs, const char *oid, size_t oid_len, 
     return rc < 0 ? -1 : found;
 }
 
-/* Verifies an RSASSA-PSS SignerInfo with the hash its parameters name, which
- * GnuTLS 3.7.9 misreads for SHA-384/512 (DESIGN.md).  RFC 5652 5.4: with signed
- * attributes the signature covers their DER as a SET OF (the [0] tag replaced),
- * and messageDigest must be the hash of the content; without, it covers the
- * content.  Returns what gnutls_pkcs7_verify_direct would: 0 verified,
- * GNUTLS_E_PK_SIG_VERIFY_FAILED for altered content, attributes or signature,
- * GNUTLS_E_NO_EMBEDDED_DATA without content, another GnuTLS error else. */
-static int pss_verify(const signer_der *si, gnutls_digest_algorithm_t hash, gnutls_x509_crt_t cert,
-                      const void *data, size_t len)
+/* Verifies a SignerInfo ourselves from our DER walk, with the signer's key
+ * already imported: RSASSA-PSS with the hash its parameters name, which GnuTLS
+ * 3.7.9 misreads for SHA-384/512 (DESIGN.md), and every other algorithm with the
+ * hash GnuTLS's own gnutls_pkcs7_verify_direct would use for it (the one of the
+ * signature algorithm it reported), so that the two paths agree; doing it here
+ * spares GnuTLS's second reading of the SignerInfo, its DER re-encoding of the
+ * signed attributes and its second import of the signer's key.  RFC 5652 5.4:
+ * with signed attributes the signature covers their DER as a SET OF (the [0] tag
+ * replaced), and messageDigest must be the hash of the content; without, it
+ * covers the content.  Returns what gnutls_pkcs7_verify_direct would: 0
+ * verified, GNUTLS_E_PK_SIG_VERIFY_FAILED for altered content, attributes or
+ * signature, GNUTLS_E_NO_EMBEDDED_DATA without content, GNUTLS_E_INSUFFICIENT_SECURITY
+ * for an algorithm GnuTLS deems insecure under vflags, another GnuTLS error else. */
+static int direct_verify(const signer_der *si, gnutls_digest_algorithm_t hash,
+                         gnutls_sign_algorithm_t algo, gnutls_pubkey_t pub, const void *data,
+                         size_t len, unsigned vflags)
 {
     gnutls_datum_t content;
     if (data) {
@@ -539,37 +576,37 @@ static int pss_verify(const signer_der *si, gnutls_digest_algorithm_t hash, gnut
         signed_copy[0] = SMIME_DER_SET;
         sigdata = (gnutls_datum_t){ signed_copy, (unsigned)si->signed_attrs.len };
     }
-    gnutls_pubkey_t pub = NULL;
-    int rc = gnutls_pubkey_init(&pub);
-    if (rc == 0)
-        rc = gnutls_pubkey_import_x509(pub, cert, 0);
-    if (rc == 0) {
-        /* GnuTLS names PSS over an rsaEncryption key "RSAE", over an
-         * id-RSASSA-PSS key plain; the padding and salt are the same. */
-        int rsae = gnutls_pubkey_get_pk_algorithm(pub, NULL) == GNUTLS_PK_RSA;
-        gnutls_sign_algorithm_t algo =
-            hash == GNUTLS_DIG_SHA256 ? (rsae ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA256 : GNUTLS_SIGN_RSA_PSS_SHA256)
-            : hash == GNUTLS_DIG_SHA384 ? (rsae ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA384 : GNUTLS_SIGN_RSA_PSS_SHA384)
-                                        : (rsae ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA512 : GNUTLS_SIGN_RSA_PSS_SHA512);
-        gnutls_datum_t sig = { (unsigned char *)si->signature.p, (unsigned)si->signature.len };
-        rc = gnutls_pubkey_verify_data2(pub, algo, 0, &sigdata, &sig);
-    }
-    if (pub)
-        gnutls_pubkey_deinit(pub);
+    gnutls_datum_t sig = { (unsigned char *)si->signature.p, (unsigned)si->signature.len };
+    int rc = gnutls_pubkey_verify_data2(pub, algo, vflags, &sigdata, &sig);
     free(signed_copy);
     return rc;
 }
 
-static int weak_key(gnutls_x509_crt_t crt)
+/* The PSS signature algorithm GnuTLS names for hash over pub: "RSAE" over an
+ * rsaEncryption key, plain over an id-RSASSA-PSS key; the padding and salt are
+ * the same. */
+static gnutls_sign_algorithm_t pss_algo(gnutls_pubkey_t pub, gnutls_digest_algorithm_t hash)
+{
+    int rsae = gnutls_pubkey_get_pk_algorithm(pub, NULL) == GNUTLS_PK_RSA;
+    return hash == GNUTLS_DIG_SHA256 ? (rsae ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA256 : GNUTLS_SIGN_RSA_PSS_SHA256)
+           : hash == GNUTLS_DIG_SHA384 ? (rsae ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA384 : GNUTLS_SIGN_RSA_PSS_SHA384)
+                                       : (rsae ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA512 : GNUTLS_SIGN_RSA_PSS_SHA512);
+}
+
+/* RSA below 2048 bits; read from the imported key on the fast path, from the
+ * certificate on the reference path (they must agree: check-reference-path). */
+static int weak_key(gnutls_x509_crt_t crt, gnutls_pubkey_t pub)
 {
     unsigned bits = 0;
-    int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+    int pk = pub ? gnutls_pubkey_get_pk_algorithm(pub, &bits) : gnutls_x509_crt_get_pk_algorithm(crt, &bits);
     return (pk == GNUTLS_PK_RSA || pk == GNUTLS_PK_RSA_PSS) && bits < 2048;
 }
 
 smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const void *data,
                                          size_t len, smime_cms_signer *out)
 {
+    /* the signer's key: the cache's, or own_pub imported here and freed at done */
+    gnutls_pubkey_t pub = NULL, own_pub = NULL;
     memset(out, 0, sizeof(*out));
     gnutls_pkcs7_signature_info_st info;
     memset(&info, 0, sizeof(info));
@@ -626,7 +663,8 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
     gnutls_digest_algorithm_t dig = gnutls_sign_get_hash_algorithm(algo);
     snprintf(out->digest_alg, sizeof(out->digest_alg), "%s",
              dig != GNUTLS_DIG_UNKNOWN ? gnutls_digest_get_name(dig) : "none");
-    out->cert = find_signer(cms, &info);
+    size_t signer_index = 0;
+    out->cert = find_signer(cms, &info, &signer_index);
     if (!out->cert && cms->n_certs_unread > 0) {
         st = signer_status(out, SMIME_SIG_LIMIT,
                            "the signature carries %zu certificates; %zu distinct ones were read "
@@ -647,36 +685,51 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
     }
     /* GnuTLS 3.7 leaks its key object when the signer's public key cannot be
      * imported inside gnutls_pkcs7_verify_direct (found by fuzz_verify): read the
-     * key here first, and never hand it a certificate whose key it cannot read. */
-    gnutls_pubkey_t probe;
-    if (gnutls_pubkey_init(&probe) < 0) {
+     * key here first, and never hand it a certificate whose key it cannot read.
+     * The key read here is the one our own verification uses. */
+    if (cms->held[signer_index]) {
+        pub = smime_cached_cert_pubkey(cms->held[signer_index], &rc);
+    } else if (gnutls_pubkey_init(&own_pub) < 0) {
         st = signer_status(out, SMIME_SIG_MALFORMED, "out of memory");
         goto done;
+    } else if ((rc = gnutls_pubkey_import_x509(own_pub, out->cert, 0)) == 0) {
+        pub = own_pub;
     }
-    rc = gnutls_pubkey_import_x509(probe, out->cert, 0);
-    gnutls_pubkey_deinit(probe);
-    if (rc < 0) {
+    if (!pub) {
         st = signer_status(out, SMIME_SIG_UNSUPPORTED, "signer public key cannot be read (%s)",
                            gnutls_strerror(rc));
         goto done;
     }
     char why[SMIME_TEXT_MAX];
-    if (smime_cert_key_within_limits(out->cert, &cms->key_limits, why, sizeof(why)) < 0) {
+    int limits = cms->gnutls_verify
+                     ? smime_cert_key_within_limits(out->cert, &cms->key_limits, why, sizeof(why))
+                     : smime_pubkey_within_limits(pub, &cms->key_limits, why, sizeof(why));
+    if (limits < 0) {
         st = signer_status(out, SMIME_SIG_LIMIT, "%s", why);
         goto done;
     }
     gnutls_datum_t content = { (unsigned char *)data, (unsigned)len };
     const unsigned base = GNUTLS_VERIFY_DISABLE_TIME_CHECKS | GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS;
+    const unsigned allow_weak = GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1 | GNUTLS_VERIFY_ALLOW_BROKEN;
     int weak = 0;
-    if (pss)
-        rc = pss_verify(&sd, pss_hash, out->cert, data, len);
-    else
+    /* Ours unless the caller asked for GnuTLS's (a diagnostic that compares the
+     * two) or the hash of the algorithm GnuTLS reported is not known; PSS always. */
+    int ours = pss || (have_der && !cms->gnutls_verify && dig != GNUTLS_DIG_UNKNOWN);
+    if (ours) {
+        gnutls_digest_algorithm_t h = pss ? pss_hash : dig;
+        gnutls_sign_algorithm_t a = pss ? pss_algo(pub, pss_hash) : algo;
+        rc = direct_verify(&sd, h, a, pub, data, len, 0);
+        if (rc == GNUTLS_E_INSUFFICIENT_SECURITY) {
+            rc = direct_verify(&sd, h, a, pub, data, len, allow_weak);
+            weak = 1;
+        }
+    } else {
         rc = gnutls_pkcs7_verify_direct(cms->pkcs7, out->cert, idx, data ? &content : NULL, base);
-    if (!pss && rc == GNUTLS_E_INSUFFICIENT_SECURITY) {
-        rc = gnutls_pkcs7_verify_direct(cms->pkcs7, out->cert, idx, data ? &content : NULL,
-                                        base | GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1 |
-                                            GNUTLS_VERIFY_ALLOW_BROKEN);
-        weak = 1;
+        if (rc == GNUTLS_E_INSUFFICIENT_SECURITY) {
+            rc = gnutls_pkcs7_verify_direct(cms->pkcs7, out->cert, idx, data ? &content : NULL,
+                                            base | allow_weak);
+            weak = 1;
+        }
     }
     /* A positive value means the signature verified and GnuTLS then refused the
      * key usage (it demands digitalSignature); that decision is ours. */
@@ -693,7 +746,7 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
         else if (weak)
             st = signer_status(out, SMIME_SIG_WEAK,
                                "signature made with an insecure algorithm (%s)", out->sig_alg);
-        else if (weak_key(out->cert))
+        else if (weak_key(out->cert, cms->gnutls_verify ? NULL : pub))
             st = signer_status(out, SMIME_SIG_WEAK,
                                "signer key is too weak (RSA below 2048 bits)");
         else
@@ -714,6 +767,8 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
                            gnutls_strerror(rc));
     }
 done:
+    if (own_pub)
+        gnutls_pubkey_deinit(own_pub);
     gnutls_pkcs7_signature_info_deinit(&info);
     return st;
 }

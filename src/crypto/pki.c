@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "smime/crypto/certcache.h"
 #include "smime/util/memo.h"
 #include "smime/util/text.h"
 #include "smime/util/timeutil.h"
@@ -21,6 +22,9 @@
  * one. */
 #define MEMO_SLOTS     256
 #define MEMO_VALUE_MAX (64u << 10)
+/* Signers and their CAs of recent messages, parsed (certcache.h); a slot is a
+ * few kilobytes. */
+#define CERT_CACHE_SLOTS 1024
 static const char PATH_DOMAIN[] = "smime-milter validated path";
 
 typedef struct chain_entry {
@@ -33,7 +37,8 @@ typedef struct chain_entry {
 struct smime_trust {
     gnutls_x509_trust_list_t list;   /* read-only after load */
     unsigned count;
-    smime_memo *memo;                /* the one mutable part; locks itself */
+    smime_memo *memo;                /* the mutable parts; each locks itself */
+    smime_cert_cache *certs;         /* parsed certificates of recent messages */
 };
 
 int smime_trust_load(const char *path, smime_trust **out, char *err, size_t errlen)
@@ -46,13 +51,16 @@ int smime_trust_load(const char *path, smime_trust **out, char *err, size_t errl
     }
     smime_trust *t = calloc(1, sizeof(*t));
     smime_memo *memo = smime_memo_new(MEMO_SLOTS, MEMO_VALUE_MAX);
-    if (!t || !memo || gnutls_x509_trust_list_init(&t->list, 0) < 0) {
+    smime_cert_cache *certs = smime_cert_cache_new(CERT_CACHE_SLOTS);
+    if (!t || !memo || !certs || gnutls_x509_trust_list_init(&t->list, 0) < 0) {
         free(t);
         smime_memo_free(memo);
+        smime_cert_cache_free(certs);
         snprintf(err, errlen, "trust anchors %s: out of memory", path);
         return -1;
     }
     t->memo = memo;
+    t->certs = certs;
     int n = S_ISDIR(st.st_mode)
                 ? gnutls_x509_trust_list_add_trust_dir(t->list, path, NULL, GNUTLS_X509_FMT_PEM, 0, 0)
                 : gnutls_x509_trust_list_add_trust_file(t->list, path, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
@@ -74,6 +82,7 @@ void smime_trust_free(smime_trust *t)
     if (t->list)
         gnutls_x509_trust_list_deinit(t->list, 1);
     smime_memo_free(t->memo);
+    smime_cert_cache_free(t->certs);
     free(t);
 }
 
@@ -90,6 +99,11 @@ void smime_trust_cache_stats(smime_trust *t, unsigned long *hits, unsigned long 
 smime_memo *smime_trust_memo(const smime_trust *t)
 {
     return t->memo;
+}
+
+smime_cert_cache *smime_trust_cert_cache(const smime_trust *t)
+{
+    return t->certs;
 }
 
 /* A digest of everything path building reads: the signer, the pool in its order
@@ -629,11 +643,13 @@ static unsigned datum_bits(const gnutls_datum_t *d)
     return bits;
 }
 
-int smime_cert_key_within_limits(gnutls_x509_crt_t crt, const smime_key_limits *lim, char *why,
-                                 size_t whylen)
+/* The check of both forms: pk and bits as GnuTLS reports them, the exponent read
+ * by export_e (0 or a GnuTLS error; the caller frees what it gives). */
+typedef int (*export_e_fn)(const void *key, gnutls_datum_t *e);
+
+static int key_within_limits(int pk, unsigned bits, export_e_fn export_e, const void *key,
+                             const smime_key_limits *lim, char *why, size_t whylen)
 {
-    unsigned bits = 0;
-    int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
     if (pk != GNUTLS_PK_RSA && pk != GNUTLS_PK_RSA_PSS)
         return 0;
     if (lim->max_rsa_bits && bits > lim->max_rsa_bits) {
@@ -641,15 +657,14 @@ int smime_cert_key_within_limits(gnutls_x509_crt_t crt, const smime_key_limits *
                  bits, lim->max_rsa_bits);
         return -1;
     }
-    gnutls_datum_t m = { NULL, 0 }, e = { NULL, 0 };
-    if (gnutls_x509_crt_get_pk_rsa_raw(crt, &m, &e) < 0) {
+    gnutls_datum_t e = { NULL, 0 };
+    if (export_e(key, &e) < 0) {
         snprintf(why, whylen, "signer RSA key cannot be read");
         return -1;
     }
     unsigned ebits = datum_bits(&e);
     int odd = e.size > 0 && (e.data[e.size - 1] & 1);
     int ok = odd && ebits >= 2 && (!lim->max_rsa_exponent_bits || ebits <= lim->max_rsa_exponent_bits);
-    gnutls_free(m.data);
     gnutls_free(e.data);
     if (!ok) {
         snprintf(why, whylen,
@@ -659,4 +674,33 @@ int smime_cert_key_within_limits(gnutls_x509_crt_t crt, const smime_key_limits *
         return -1;
     }
     return 0;
+}
+
+static int crt_e(const void *key, gnutls_datum_t *e)
+{
+    gnutls_datum_t m = { NULL, 0 };
+    int rc = gnutls_x509_crt_get_pk_rsa_raw((gnutls_x509_crt_t)key, &m, e);
+    gnutls_free(m.data);
+    return rc;
+}
+
+static int pubkey_e(const void *key, gnutls_datum_t *e)
+{
+    return gnutls_pubkey_export_rsa_raw2((gnutls_pubkey_t)key, NULL, e, 0);
+}
+
+int smime_cert_key_within_limits(gnutls_x509_crt_t crt, const smime_key_limits *lim, char *why,
+                                 size_t whylen)
+{
+    unsigned bits = 0;
+    int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+    return key_within_limits(pk, bits, crt_e, crt, lim, why, whylen);
+}
+
+int smime_pubkey_within_limits(gnutls_pubkey_t pub, const smime_key_limits *lim, char *why,
+                               size_t whylen)
+{
+    unsigned bits = 0;
+    int pk = gnutls_pubkey_get_pk_algorithm(pub, &bits);
+    return key_within_limits(pk, bits, pubkey_e, pub, lim, why, whylen);
 }

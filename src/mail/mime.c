@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include "smime/util/linescan.h"
 
 struct smime_mime_walk {
     const smime_mime_limits *lim;
@@ -33,17 +34,40 @@ size_t smime_mime_crlf_length(const char *in, size_t len)
     if (len == 0)
         return 0;          /* in may be NULL then (an empty decoded part) */
     size_t need = len;
-    const char *p = in, *end = in + len;
-    /* Line ends are found with memchr: this runs over every byte of every message. */
-    while (p < end) {
-        const char *lf = memchr(p, '\n', (size_t)(end - p));
-        if (!lf)
-            break;
-        if (lf == in || lf[-1] != '\r')
-            need++;
-        p = lf + 1;
-    }
+    const char *end = in + len;
+    /* This runs over every byte of every message: 16 at a time (linescan.h). */
+    for (const char *lf = in; (lf = smime_scan_bare_lf(in, lf, end)) != NULL; lf++)
+        need++;
     return need;
+}
+
+char *smime_mime_to_crlf_sized(const char *in, size_t len, size_t crlf_len)
+{
+    char *out = g_try_malloc(crlf_len + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    const char *p = in, *end = len ? in + len : in;
+    /* The runs between bare LFs are copied whole; o never passes crlf_len, as
+     * long as crlf_len is what smime_mime_crlf_length said. */
+    for (const char *lf; p < end && (lf = smime_scan_bare_lf(in, p, end)) != NULL; p = lf + 1) {
+        if (o + (size_t)(lf - p) + 2 > crlf_len) {
+            g_free(out);
+            return NULL;
+        }
+        memcpy(out + o, p, (size_t)(lf - p));
+        o += (size_t)(lf - p);
+        out[o++] = '\r';
+        out[o++] = '\n';
+    }
+    if (o + (size_t)(end - p) != crlf_len) {
+        g_free(out);
+        return NULL;
+    }
+    if (end > p)
+        memcpy(out + o, p, (size_t)(end - p));
+    out[crlf_len] = '\0';
+    return out;
 }
 
 char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out_len)
@@ -51,25 +75,9 @@ char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out
     size_t need = smime_mime_crlf_length(in, len);
     if (need > max_len)
         return NULL;
-    char *out = g_try_malloc(need + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    const char *p = in, *end = len ? in + len : in;
-    while (p < end) {
-        const char *lf = memchr(p, '\n', (size_t)(end - p));
-        size_t n = (size_t)((lf ? lf : end) - p);
-        memcpy(out + o, p, n);
-        o += n;
-        if (!lf)
-            break;
-        if (lf == in || lf[-1] != '\r')
-            out[o++] = '\r';
-        out[o++] = '\n';
-        p = lf + 1;
-    }
-    out[o] = '\0';
-    *out_len = o;
+    char *out = smime_mime_to_crlf_sized(in, len, need);
+    if (out)
+        *out_len = need;
     return out;
 }
 
@@ -219,13 +227,14 @@ unsigned smime_mime_count_parts(const char *buf, size_t len, unsigned stop_at)
     }
     unsigned count = 0;
     if (b->n) {
-        for (const char *line = buf; line < end && count < stop_at;) {
+        /* Only lines that start with "--" can be delimiters. */
+        for (const char *line = buf; count < stop_at && line < end &&
+                                     (line = smime_scan_dash_line(buf, line, end)) != NULL;) {
             const char *lf = memchr(line, '\n', (size_t)(end - line));
-            const char *next = lf ? lf + 1 : end;
             size_t n = (size_t)((lf ? lf : end) - line);
-            if (n > 2 && line[0] == '-' && line[1] == '-' && boundary_starts(b, line + 2, n - 2))
+            if (n > 2 && boundary_starts(b, line + 2, n - 2))
                 count++;
-            line = next;
+            line = lf ? lf + 1 : end;
         }
     }
     g_free(b);
@@ -273,16 +282,17 @@ static size_t multipart_split(const span *body, const char *boundary, span *kids
     size_t pos = body->start;
     const char *b = body->base;
     while (pos < body->end) {
+        /* Only lines that start with "--" can be delimiters: jump to the next. */
+        const char *dash = smime_scan_dash_line(b + body->start, b + pos, b + body->end);
+        if (!dash)
+            break;
+        pos = (size_t)(dash - b);
         /* The text is in CRLF form: a line ends at the first LF (after its CR). */
         const char *lf = memchr(b + pos, '\n', body->end - pos);
         size_t line_end = !lf ? body->end
                           : (size_t)(lf - b) > pos && lf[-1] == '\r' ? (size_t)(lf - b) - 1
                                                                      : (size_t)(lf - b);
         size_t next = lf ? (size_t)(lf - b) + 1 : body->end;
-        if (b[pos] != '-') {
-            pos = next;
-            continue;
-        }
         size_t n = line_end - pos;
         if (n >= blen + 2 && b[pos] == '-' && b[pos + 1] == '-' &&
             memcmp(b + pos + 2, boundary, blen) == 0) {
@@ -1004,7 +1014,7 @@ int smime_mime_walk_entity(smime_mime_walk *w, const char *entity, size_t len,
         return limit_note(w, part, depth + 1, addrs, DECODE_LIMIT_NOTE);
     if (crlf_len == len)             /* canonical already, as it should be: in place */
         return parse_and_walk(w, entity, len, 0, part, depth + 1, addrs);
-    char *crlf = smime_mime_to_crlf(entity, len, crlf_len, &crlf_len);
+    char *crlf = smime_mime_to_crlf_sized(entity, len, crlf_len);
     if (!crlf)
         return -1;
     int rc = parse_and_walk(w, crlf, crlf_len, 0, part, depth + 1, addrs);

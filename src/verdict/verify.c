@@ -509,6 +509,9 @@ static void verify_signed(verify_ctx *vc, smime_mime_walk *walk, const smime_mim
         return;
     }
     smime_cms_set_key_limits(cms, &vc->opt->key_limits);
+    smime_cms_set_gnutls_verify(cms, vc->opt->reference_path);
+    if (!vc->opt->reference_path)
+        smime_cms_set_cert_cache(cms, smime_trust_cert_cache(vc->trust));
     unsigned n = smime_cms_signer_count(cms);
     const void *data = item->kind == SMIME_MIME_DETACHED ? item->signed_bytes : NULL;
     /* Each SignerInfo hashes the content again: the detached bytes, or the
@@ -609,7 +612,7 @@ int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
     size_t crlf_len = smime_mime_crlf_length(msg, len);
     const char *canon = msg;
     if (crlf_len != len) {
-        crlf = smime_mime_to_crlf(msg, len, crlf_len, &crlf_len);
+        crlf = smime_mime_to_crlf_sized(msg, len, crlf_len);
         if (!crlf) {
             smime_report_free(report);
             snprintf(err, errlen, "out of memory");

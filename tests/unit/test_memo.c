@@ -1,5 +1,6 @@
-/* Unit tests of memo: values come back as stored, a slot's new value replaces the
- * old, sizes are capped, and threads sharing one memo never see a torn value. */
+/* Unit tests of memo: values come back as stored, a set's new key replaces the
+ * one used longest ago, sizes are capped, and threads sharing one memo never see
+ * a torn value. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,16 +53,32 @@ static void test_get_put(void **state)
 static void test_collision_replaces(void **state)
 {
     (void)state;
-    /* one slot: every key shares it, so the newest wins and the old key misses */
+    /* one set (1 is rounded up to the 4 ways of one set): every key shares it;
+     * four keys live side by side, a fifth replaces the one used longest ago */
     smime_memo *m = smime_memo_new(1, 16);
-    unsigned char k1[SMIME_MEMO_KEY], k2[SMIME_MEMO_KEY], out[16];
-    key_of(1, k1);
-    key_of(2, k2);
-    assert_int_equal(smime_memo_put(m, k1, "one", 4), 0);
-    assert_int_equal(smime_memo_put(m, k2, "two", 4), 0);
-    assert_int_equal(smime_memo_get(m, k1, out, sizeof(out)), 0);
-    assert_int_equal(smime_memo_get(m, k2, out, sizeof(out)), 4);
-    assert_string_equal((char *)out, "two");
+    unsigned char k[6][SMIME_MEMO_KEY], out[16];
+    for (unsigned i = 1; i <= 5; i++)
+        key_of(i, k[i]);
+    for (unsigned i = 1; i <= 4; i++)
+        assert_int_equal(smime_memo_put(m, k[i], &i, sizeof(i)), 0);
+    for (unsigned i = 1; i <= 4; i++)
+        assert_int_equal(smime_memo_get(m, k[i], out, sizeof(out)), sizeof(i));
+    /* k1 read again: k2 is now the least recently used */
+    assert_int_equal(smime_memo_get(m, k[1], out, sizeof(out)), sizeof(unsigned));
+    unsigned five = 5;
+    assert_int_equal(smime_memo_put(m, k[5], &five, sizeof(five)), 0);
+    assert_int_equal(smime_memo_get(m, k[2], out, sizeof(out)), 0);
+    assert_int_equal(smime_memo_get(m, k[1], out, sizeof(out)), sizeof(unsigned));
+    assert_int_equal(smime_memo_get(m, k[5], out, sizeof(out)), sizeof(unsigned));
+    unsigned got;
+    memcpy(&got, out, sizeof(got));
+    assert_int_equal(got, 5);
+    assert_int_equal(smime_memo_get(m, k[3], out, sizeof(out)), sizeof(unsigned));
+    assert_int_equal(smime_memo_get(m, k[4], out, sizeof(out)), sizeof(unsigned));
+    /* a key stored again replaces its own value, in its own slot */
+    assert_int_equal(smime_memo_put(m, k[1], "one", 4), 0);
+    assert_int_equal(smime_memo_get(m, k[1], out, sizeof(out)), 4);
+    assert_string_equal((char *)out, "one");
     smime_memo_free(m);
 }
 

@@ -126,6 +126,19 @@ static void test_crlf_conversion(void **state)
     out = smime_mime_to_crlf("a\nb\n", 4, 6, &n);
     assert_non_null(out);
     g_free(out);
+    /* With the length known: the same bytes; a length that is not the CRLF
+     * form's is refused, never overrun or short. */
+    out = smime_mime_to_crlf_sized("a\nb\r\nc\rd\n", 9, 11);
+    assert_non_null(out);
+    assert_memory_equal(out, "a\r\nb\r\nc\rd\r\n", 12);
+    g_free(out);
+    assert_null(smime_mime_to_crlf_sized("a\nb\n", 4, 5));
+    assert_null(smime_mime_to_crlf_sized("a\nb\n", 4, 7));
+    assert_null(smime_mime_to_crlf_sized("ab", 2, 1));
+    out = smime_mime_to_crlf_sized(NULL, 0, 0);
+    assert_non_null(out);
+    assert_int_equal(out[0], 0);
+    g_free(out);
 }
 
 static void test_signed_root_slice(void **state)

@@ -275,6 +275,37 @@ static void test_can_sign(void **state)
     gnutls_x509_crt_deinit(ca);
 }
 
+/* The key limits read from the certificate and from its imported key agree, for
+ * every sample key kind and for limits each key is under and over. */
+static void test_key_limits_both_forms(void **state)
+{
+    (void)state;
+    static const char *const names[] = { "alice", "rsa3072", "rsa4096", "pss", "p256", "p384",
+                                         "p521", "ed25519" };
+    static const smime_key_limits lims[] = { { 8192, 256 }, { 3072, 256 }, { 2048, 256 },
+                                             { 8192, 16 }, { 8192, 17 }, { 0, 0 } };
+    int refused = 0;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        gnutls_x509_crt_t crt = load_crt(names[i]);
+        gnutls_pubkey_t pub;
+        assert_int_equal(gnutls_pubkey_init(&pub), 0);
+        assert_int_equal(gnutls_pubkey_import_x509(pub, crt, 0), 0);
+        for (size_t k = 0; k < sizeof(lims) / sizeof(lims[0]); k++) {
+            char a[256] = "", b[256] = "";
+            int ra = smime_cert_key_within_limits(crt, &lims[k], a, sizeof(a));
+            int rb = smime_pubkey_within_limits(pub, &lims[k], b, sizeof(b));
+            assert_int_equal(ra, rb);
+            assert_string_equal(a, b);
+            refused += ra < 0;
+        }
+        gnutls_pubkey_deinit(pub);
+        gnutls_x509_crt_deinit(crt);
+    }
+    /* 3072 refuses rsa4096; 2048 refuses rsa3072 and rsa4096; an exponent cap of
+     * 16 bits refuses all four RSA keys (e = 65537 has 17 bits) */
+    assert_int_equal(refused, 7);
+}
+
 int main(void)
 {
     smime_init();
@@ -288,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_mailboxes),
         cmocka_unit_test(test_addr_equal),
         cmocka_unit_test(test_can_sign),
+        cmocka_unit_test(test_key_limits_both_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

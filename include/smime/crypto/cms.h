@@ -35,6 +35,15 @@ void smime_cms_free(smime_cms *cms);
  * default is SMIME_KEY_LIMITS_DEFAULT); copied.  A key outside them gives
  * SMIME_SIG_LIMIT with the reason. */
 void smime_cms_set_key_limits(smime_cms *cms, const smime_key_limits *lim);
+/* on: signatures are checked by gnutls_pkcs7_verify_direct instead of our own
+ * walk of the SignerInfo (RSASSA-PSS excepted, which GnuTLS misreads): the
+ * reference the fast path is compared against (smime-verify --reference-path). */
+void smime_cms_set_gnutls_verify(smime_cms *cms, int on);
+/* Certificates are parsed by (and shared with) cache from here on, and the
+ * signer's public key is the one the cache imported; cache must outlive cms.
+ * Ignored once a certificate was parsed without it.  NULL: each is parsed here. */
+struct smime_cert_cache;
+void smime_cms_set_cert_cache(smime_cms *cms, struct smime_cert_cache *cache);
 unsigned smime_cms_signer_count(const smime_cms *cms);
 /* The distinct certificates carried by the SignedData, as a pool to build paths
  * from: DER always, each parsed on first use (owned by cms, valid while it lives). */

@@ -10,6 +10,7 @@
 #ifndef SMIME_PKI_H
 #define SMIME_PKI_H
 
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <stddef.h>
@@ -35,6 +36,10 @@ void smime_trust_cache_stats(smime_trust *t, unsigned long *hits, unsigned long 
  * for a path), so that a reload, which makes a new store, forgets it all. */
 struct smime_memo;
 struct smime_memo *smime_trust_memo(const smime_trust *t);
+/* The store's cache of parsed certificates and their keys (certcache.h), shared
+ * by every thread that uses the store and emptied with it on reload. */
+struct smime_cert_cache;
+struct smime_cert_cache *smime_trust_cert_cache(const smime_trust *t);
 
 typedef enum smime_chain_status {
     SMIME_CHAIN_OK = 0,
@@ -144,5 +149,9 @@ typedef struct smime_key_limits {
  * the curve); -1 with a reason for people in why otherwise. */
 int smime_cert_key_within_limits(gnutls_x509_crt_t crt, const smime_key_limits *lim, char *why,
                                  size_t whylen);
+/* The same for a key already imported (the certificate cache's): no second
+ * reading of the certificate's SubjectPublicKeyInfo. */
+int smime_pubkey_within_limits(gnutls_pubkey_t pub, const smime_key_limits *lim, char *why,
+                               size_t whylen);
 
 #endif

@@ -104,6 +104,9 @@ size_t smime_mime_crlf_length(const char *in, size_t len);
  * is kept: converting it would change bytes a sender signed.  Returns a g_malloc'ed buffer
  * the caller frees with g_free, or NULL when the result would exceed max_len. */
 char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out_len);
+/* The same when crlf_len = smime_mime_crlf_length(in, len) is known already: one
+ * pass over in fewer (NULL on memory failure, or when crlf_len is not that). */
+char *smime_mime_to_crlf_sized(const char *in, size_t len, size_t crlf_len);
 
 /* Walks a whole message (CRLF form; the buffer is borrowed and must outlive the
  * walk).  Returns 0 or the first non-zero visitor value; -1 on memory failure. */

@@ -3,8 +3,9 @@
  * on.  Values are copied in and out, so a caller never holds a pointer into the
  * memo and one memo serves every thread.
  *
- * Direct-mapped: a key has one slot, and a new value replaces whatever that slot
- * held.  Callers give their keys a distinct prefix in the hashed input (a domain)
+ * Four-way set-associative: a key may sit in any of the four slots of its set, a
+ * key stored again replaces its own value, and a new key replaces the value of its
+ * set used longest ago.  Callers give their keys a distinct prefix in the hashed input (a domain)
  * so that different kinds of result cannot collide. */
 #ifndef SMIME_MEMO_H
 #define SMIME_MEMO_H
@@ -15,7 +16,7 @@ typedef struct smime_memo smime_memo;
 
 #define SMIME_MEMO_KEY 32
 
-/* A memo of `slots` entries (rounded up to a power of two, at most 65536), each
+/* A memo of `slots` entries (rounded up to a power of two, 4 to 65536), each
  * value at most max_value bytes.  NULL when memory runs out. */
 smime_memo *smime_memo_new(unsigned slots, size_t max_value);
 void        smime_memo_free(smime_memo *m);

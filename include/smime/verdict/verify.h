@@ -35,6 +35,9 @@ typedef struct smime_verify_options {
     int64_t  signing_time_skew;  /* tolerated clock skew of signingTime, seconds */
     int      chain_cache;        /* reuse what the trust store's memo remembers:
                                   * validated paths and their lint findings */
+    int      reference_path;     /* diagnostic (default 0): GnuTLS verifies each
+                                  * signature and nothing parsed is reused, the
+                                  * slow path the fast one must agree with */
     smime_lint_mode lint_mode;   /* default SMIME_LINT_REPORT */
     smime_revocation *revocation;     /* the shared checker; NULL: not checked */
     smime_rev_mode revocation_mode;   /* what an unknown status does (default off) */
