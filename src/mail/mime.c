@@ -564,7 +564,11 @@ static void addrs_collect(GMimeMessage *msg, smime_mime_addrs *out)
     if (client)
         snprintf(out->client, sizeof(out->client), "%s", client);
     InternetAddressList *sender = g_mime_message_get_sender(msg);
-    if (sender && internet_address_list_length(sender) > 0) {
+    int ns = sender ? internet_address_list_length(sender) : 0;
+    for (int i = 0; i < ns; i++)
+        out->sender_mailboxes +=
+            INTERNET_ADDRESS_IS_MAILBOX(internet_address_list_get_address(sender, i)) ? 1 : 2;
+    if (ns > 0) {
         InternetAddress *ia = internet_address_list_get_address(sender, 0);
         if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
             const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));

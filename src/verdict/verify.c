@@ -122,22 +122,32 @@ static void sig_set(smime_sig_report *s, smime_result r, const char *code, const
     snprintf(s->reason, sizeof(s->reason), "%s", reason);
 }
 
+static int author_ambiguous(const smime_mime_addrs *addrs)
+{
+    return addrs->from_headers > 1 || addrs->sender_headers > 1 || addrs->sender_mailboxes > 1 ||
+           addrs->control_header;
+}
+
 /* RFC 8550 section 3: the From (every From mailbox) or the Sender must be one of
  * the certificate's addresses.  Returns 1 with the certificate's spelling of the
- * matched address in match, and which header matched. */
+ * matched address in match, and which header matched; else 0 with *unmatched the
+ * first From mailbox the certificate does not name. */
 static int binding_match(gnutls_x509_crt_t cert, const smime_mime_addrs *addrs,
-                         char match[SMIME_ADDR_MAX], const char **which)
+                         char match[SMIME_ADDR_MAX], const char **which, size_t *unmatched)
 {
-    /* With two From (or Sender) headers, readers may show either; with a control
-     * byte in one, what follows it (GMime stops at a NUL, a reader may not): no
-     * binding. */
-    if (addrs->from_headers > 1 || addrs->sender_headers > 1 || addrs->control_header)
+    *unmatched = 0;
+    /* With two From (or Sender) headers, or a Sender of two mailboxes, readers may
+     * show either; with a control byte in one, what follows it (GMime stops at a
+     * NUL, a reader may not): no binding. */
+    if (author_ambiguous(addrs))
         return 0;
     char first[SMIME_ADDR_MAX], found[SMIME_ADDR_MAX];
     size_t matched = 0;
     for (size_t i = 0; i < addrs->n_from; i++) {
-        if (!smime_cert_has_mailbox(cert, addrs->from[i], found))
+        if (!smime_cert_has_mailbox(cert, addrs->from[i], found)) {
+            *unmatched = i;
             break;
+        }
         if (matched++ == 0)
             memcpy(first, found, sizeof(first));
     }
@@ -153,12 +163,21 @@ static int binding_match(gnutls_x509_crt_t cert, const smime_mime_addrs *addrs,
     return 0;
 }
 
-static void describe_binding_failure(smime_sig_report *s, const smime_mime_addrs *addrs)
+static void describe_binding_failure(smime_sig_report *s, const smime_mime_addrs *addrs,
+                                     size_t unmatched)
 {
-    const char *from = addrs->n_from ? addrs->from[0] : NULL;
+    const char *from = addrs->n_from ? addrs->from[unmatched] : NULL;
     if (addrs->from_headers > 1 || addrs->sender_headers > 1) {
         snprintf(s->reason, sizeof(s->reason), "message has several %s headers; the author is ambiguous",
                  addrs->from_headers > 1 ? "From" : "Sender");
+        s->result = SMIME_RESULT_POLICY;
+        s->code = "ambiguous-from";
+        return;
+    }
+    if (addrs->sender_mailboxes > 1 && !addrs->control_header) {
+        snprintf(s->reason, sizeof(s->reason),
+                 "Sender header names %u mailboxes (RFC 5322 allows one); the author is ambiguous",
+                 addrs->sender_mailboxes);
         s->result = SMIME_RESULT_POLICY;
         s->code = "ambiguous-from";
         return;
@@ -364,8 +383,9 @@ static void judge_signer_core(verify_ctx *vc, const smime_cert_pool *pool, const
     }
     const char *which = NULL;
     char match[SMIME_ADDR_MAX];
-    if (!binding_match(cs->cert, item->addrs, match, &which)) {
-        describe_binding_failure(s, item->addrs);
+    size_t unmatched;
+    if (!binding_match(cs->cert, item->addrs, match, &which, &unmatched)) {
+        describe_binding_failure(s, item->addrs, unmatched);
         return;
     }
     snprintf(s->identifier, sizeof(s->identifier), "%s", match);

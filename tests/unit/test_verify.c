@@ -176,6 +176,21 @@ static void test_binding_variants(void **state)
     assert_int_equal(r->sigs[0].result, SMIME_RESULT_PASS);
     assert_non_null(strstr(r->sigs[0].reason, "Sender"));
     smime_report_free(r);
+    /* A Sender of two mailboxes (no comma: what Sendmail delivers of a value split
+     * by a NUL) is malformed (RFC 5322 allows one) and readers may show either. */
+    r = verify_with_header("32-from-not-in-cert.eml",
+                           "From: Mallory <mallory@example.test>\r\n"
+                           "Sender: Alice <alice@example.test> Mallory <mallory@example.test>\r\n");
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_POLICY);
+    assert_string_equal(r->sigs[0].code, "ambiguous-from");
+    assert_non_null(strstr(r->sigs[0].reason, "Sender header names 2 mailboxes"));
+    smime_report_free(r);
+    /* A From of two mailboxes, one not in the certificate: the reason names it. */
+    r = verify_with_header("01-multipart-signed-rsa2048.eml",
+                           "From: Alice <alice@example.test> Mallory <mallory@example.test>\r\n");
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_POLICY);
+    assert_non_null(strstr(r->sigs[0].reason, "From address mallory@example.test is not in"));
+    smime_report_free(r);
     /* Two From headers: whichever the reader shows, the binding is ambiguous. */
     r = verify_with_header("01-multipart-signed-rsa2048.eml",
                            "From: alice@example.test\r\nFrom: mallory@example.test\r\n");

@@ -40,6 +40,10 @@ typedef struct smime_mime_addrs {
     char   sender[SMIME_ADDR_MAX];                   /* empty when there is no Sender */
     char   client[SMIME_CLIENT_MAX];                 /* User-Agent, else X-Mailer; "" */
     unsigned from_headers, sender_headers;           /* how many of each (RFC 5322: <= 1) */
+    /* Mailboxes in the Sender header (a group counts as two): RFC 5322 allows
+     * exactly one; "Alice <a@x> Mallory <m@y>" (no comma, as Sendmail makes of
+     * a NUL-split value) parses as two, and readers may show either. */
+    unsigned sender_mailboxes;
     /* "From" or "Sender" (static) when that header holds a control character
      * other than folding white space (a NUL, a bare CR, ESC, DEL, ...), read
      * from the raw bytes because GMime and C strings stop at a NUL: what a
