@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # tests/blackhole.py - a revocation responder that never answers (tests/check-faults.sh,
-# tests/check-startup.sh): prints its port first.
+# tests/check-startup.sh, tests/check-sendmail.sh): prints its port first.
 # accepts connections on 127.0.0.1 and never answers; logs one line per
 # connection; exits by itself after argv[1] seconds (the test kills it sooner)
 import socket, sys, time

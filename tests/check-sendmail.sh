@@ -403,26 +403,7 @@ echo "5. local socket: done"
 
 # ---- 6. T=E against RevocationTimeout ----
 kill "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null; MILTER_PID=""
-cat > "$T/blackhole.py" <<'EOF'
-# accepts connections on 127.0.0.1 and never answers; prints its port, then one
-# line per connection; exits by itself after argv[1] seconds
-import socket, sys, time
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(16)
-s.settimeout(0.5)
-print(s.getsockname()[1], flush=True)
-held = []
-end = time.time() + float(sys.argv[1])
-while time.time() < end:
-    try:
-        c, _ = s.accept()
-    except socket.timeout:
-        continue
-    held.append(c)
-    print("accepted", flush=True)
-EOF
-python3 "$T/blackhole.py" 300 > "$T/blackhole.log" 2>&1 &
+python3 tests/blackhole.py 300 > "$T/blackhole.log" 2>&1 &
 BH_PID=$!
 bh_ready() { [ -s "$T/blackhole.log" ]; }
 wait_for 100 bh_ready || fail "black hole did not start"
