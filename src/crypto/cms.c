@@ -24,9 +24,25 @@
  * signer's is needed. */
 enum { CERT_UNPARSED = 0, CERT_PARSED, CERT_UNREADABLE };
 
+/* What the signer lookup compares, read from a carried certificate's DER
+ * without parsing it (spans into that DER): an unused certificate costs this
+ * walk and a few compares, not a parse. */
+enum { IDS_UNREAD = 0, IDS_READ, IDS_UNREADABLE };
+typedef struct cert_ids {
+    unsigned char state;       /* IDS_* */
+    smime_span    issuer;      /* the issuer Name, whole TLV */
+    smime_span    serial;      /* serialNumber content octets */
+    smime_span    ski;         /* subjectKeyIdentifier's KeyIdentifier content; p NULL: none */
+} cert_ids;
+
 struct smime_cms {
     gnutls_pkcs7_t     pkcs7;
-    gnutls_datum_t    *der;        /* [n_certs] the distinct certificates kept, owned */
+    gnutls_datum_t    *der;        /* [n_certs] the distinct certificates kept: slices of
+                                    * der_cms, or owned copies when der_owned */
+    int                der_owned;
+    cert_ids          *ids;        /* [n_certs] read on the first signer lookup */
+    unsigned char      pool_digest[32];  /* of der[] in order, made by smime_cms_pool */
+    int                have_pool_digest;
     gnutls_x509_crt_t *certs;      /* [n_certs] parsed forms, owned; NULL until parsed */
     unsigned char     *parse;      /* [n_certs] CERT_* */
     size_t             n_certs;
@@ -56,6 +72,34 @@ const char *smime_sig_status_code(smime_sig_status st)
         [SMIME_SIG_LIMIT] = "limit",
     };
     return (unsigned)st < sizeof(codes) / sizeof(codes[0]) && codes[st] ? codes[st] : "malformed-cms";
+}
+
+/* The content of the certificates [0] of the SignedData in der_cms (an empty
+ * span when absent): ContentInfo { contentType, [0] SignedData { version,
+ * digestAlgorithms, encapContentInfo, [0] certificates? ... } } (RFC 5652 5.1).
+ * 0, or -1 when that much cannot be read. */
+static int certificates_set(const smime_cms *cms, smime_span *out)
+{
+    smime_der_tlv ci, t, sd, certs;
+    smime_der_reader r;
+    *out = (smime_span){ NULL, 0 };
+    if (smime_der_parse_one((smime_span){ cms->der_cms, cms->der_cms_len }, &ci) < 0 ||
+        ci.tag != SMIME_DER_SEQUENCE)
+        return -1;
+    smime_der_reader_init(&r, ci.val);
+    if (smime_der_expect(&r, SMIME_DER_OID, &t) < 0 || smime_der_expect(&r, SMIME_DER_CTXC(0), &t) < 0 ||
+        smime_der_parse_one(t.val, &sd) < 0 || sd.tag != SMIME_DER_SEQUENCE)
+        return -1;
+    smime_der_reader_init(&r, sd.val);
+    if (smime_der_expect(&r, SMIME_DER_INTEGER, &t) < 0 || smime_der_expect(&r, SMIME_DER_SET, &t) < 0 ||
+        smime_der_expect(&r, SMIME_DER_SEQUENCE, &t) < 0)
+        return -1;
+    int rc = smime_der_optional(&r, SMIME_DER_CTXC(0), &certs);
+    if (rc < 0)
+        return -1;
+    if (rc == 1)
+        *out = certs.val;
+    return 0;
 }
 
 int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smime_cms **out,
@@ -122,28 +166,47 @@ int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smi
         cms->certs = calloc(max_certs, sizeof(*cms->certs));
         cms->parse = calloc(max_certs, sizeof(*cms->parse));
         cms->held = calloc(max_certs, sizeof(*cms->held));
-        if (!cms->der || !cms->certs || !cms->parse || !cms->held) {
+        cms->ids = calloc(max_certs, sizeof(*cms->ids));
+        if (!cms->der || !cms->certs || !cms->parse || !cms->held || !cms->ids) {
             snprintf(err, errlen, "out of memory");
             smime_cms_free(cms);
             return -1;
         }
     }
+    smime_span carried_set;
+    smime_der_reader cr;
+    int sliced = certificates_set(cms, &carried_set) == 0;
+    if (sliced)
+        smime_der_reader_init(&cr, carried_set);
+    cms->der_owned = !sliced;
     for (size_t i = 0; i < scan && max_certs; i++) {
         gnutls_datum_t raw = { NULL, 0 };
-        if (gnutls_pkcs7_get_crt_raw2(cms->pkcs7, (unsigned)i, &raw) < 0)
+        if (sliced) {
+            /* what gnutls_pkcs7_get_crt_raw2 hands back, without its copy: the
+             * element's bytes, when it is the certificate choice (a SEQUENCE) */
+            smime_der_tlv el;
+            if (smime_der_next(&cr, &el) != 1)
+                break;
+            if (el.tag != SMIME_DER_SEQUENCE)
+                continue;
+            raw = (gnutls_datum_t){ (unsigned char *)el.tlv.p, (unsigned)el.tlv.len };
+        } else if (gnutls_pkcs7_get_crt_raw2(cms->pkcs7, (unsigned)i, &raw) < 0) {
             continue;
+        }
         /* A certificate carried twice is kept once: path building then tells
          * certificates apart by identity alone. */
         int seen = 0;
         for (size_t k = 0; k < cms->n_certs && !seen; k++)
             seen = cms->der[k].size == raw.size && memcmp(cms->der[k].data, raw.data, raw.size) == 0;
         if (seen) {
-            gnutls_free(raw.data);
+            if (!sliced)
+                gnutls_free(raw.data);
         } else if (cms->n_certs == max_certs) {
             cms->n_certs_unread++;
-            gnutls_free(raw.data);
+            if (!sliced)
+                gnutls_free(raw.data);
         } else {
-            cms->der[cms->n_certs++] = raw;      /* owned from here */
+            cms->der[cms->n_certs++] = raw;      /* owned from here unless sliced */
         }
     }
     *out = cms;
@@ -159,9 +222,11 @@ void smime_cms_free(smime_cms *cms)
             smime_cert_cache_release(cms->cache, cms->held[i]);
         else if (cms->certs[i])
             gnutls_x509_crt_deinit(cms->certs[i]);
-        gnutls_free(cms->der[i].data);
+        if (cms->der_owned)
+            gnutls_free(cms->der[i].data);
     }
     free(cms->held);
+    free(cms->ids);
     free(cms->der);
     free(cms->certs);
     free(cms->parse);
@@ -225,10 +290,13 @@ static gnutls_x509_crt_t pool_crt(void *owner, size_t i)
 
 void smime_cms_pool(smime_cms *cms, smime_cert_pool *out)
 {
-    out->n = cms->n_certs;
-    out->der = cms->der;
-    out->crt = pool_crt;
-    out->owner = cms;
+    /* Hashed once per message, not once per signer's path key: the pool is the
+     * same for every signer, and with many carried certificates hashing their
+     * bytes for each signer was most of what an unused certificate cost. */
+    if (!cms->have_pool_digest)
+        cms->have_pool_digest = smime_cert_pool_digest(cms->der, cms->n_certs, cms->pool_digest) == 0;
+    *out = (smime_cert_pool){ cms->n_certs, cms->der, pool_crt, cms,
+                              cms->have_pool_digest ? cms->pool_digest : NULL };
 }
 
 gnutls_x509_crt_t *smime_cms_certs(smime_cms *cms, size_t *n)
@@ -263,12 +331,93 @@ static int integer_bytes_equal(const unsigned char *a, size_t an, const unsigned
     return an == bn && memcmp(a, b, an) == 0;
 }
 
-/* Parses the carried certificates in order only until the signer's is found:
- * senders put it first. */
+#define DER_OID_SUBJECT_KEY_ID "\x55\x1d\x0e"
+
+/* Certificate { TBSCertificate { [0] version?, serialNumber, signature, issuer,
+ * validity, subject, subjectPublicKeyInfo, [1]?, [2]?, [3] extensions? }, ... }
+ * (RFC 5280 4.1): the issuer, the serial and the subjectKeyIdentifier, as spans
+ * into der.  0, or -1 when they cannot be read (the caller then asks GnuTLS). */
+static int read_cert_ids(const gnutls_datum_t *der, cert_ids *out)
+{
+    smime_der_tlv cert, tbs, t, exts, ext, oid, val, ski;
+    smime_der_reader r, er, xr;
+    memset(out, 0, sizeof(*out));
+    if (smime_der_parse_one((smime_span){ der->data, der->size }, &cert) < 0 ||
+        cert.tag != SMIME_DER_SEQUENCE)
+        return -1;
+    smime_der_reader_init(&r, cert.val);
+    if (smime_der_expect(&r, SMIME_DER_SEQUENCE, &tbs) < 0)
+        return -1;
+    smime_der_reader_init(&r, tbs.val);
+    if (smime_der_optional(&r, SMIME_DER_CTXC(0), &t) < 0 || smime_der_expect(&r, SMIME_DER_INTEGER, &t) < 0)
+        return -1;
+    out->serial = t.val;
+    if (smime_der_expect(&r, SMIME_DER_SEQUENCE, &t) < 0 || smime_der_expect(&r, SMIME_DER_SEQUENCE, &t) < 0)
+        return -1;
+    out->issuer = t.tlv;
+    if (smime_der_expect(&r, SMIME_DER_SEQUENCE, &t) < 0 || smime_der_expect(&r, SMIME_DER_SEQUENCE, &t) < 0 ||
+        smime_der_expect(&r, SMIME_DER_SEQUENCE, &t) < 0 || smime_der_optional(&r, SMIME_DER_CTX(1), &t) < 0 ||
+        smime_der_optional(&r, SMIME_DER_CTX(2), &t) < 0)
+        return -1;
+    int rc = smime_der_optional(&r, SMIME_DER_CTXC(3), &t);
+    if (rc < 0)
+        return -1;
+    if (rc == 0)
+        return 0;
+    if (smime_der_parse_one(t.val, &exts) < 0 || exts.tag != SMIME_DER_SEQUENCE)
+        return -1;
+    smime_der_reader_init(&er, exts.val);
+    while ((rc = smime_der_next(&er, &ext)) == 1) {
+        if (ext.tag != SMIME_DER_SEQUENCE)
+            return -1;
+        smime_der_reader_init(&xr, ext.val);
+        if (smime_der_expect(&xr, SMIME_DER_OID, &oid) < 0 || smime_der_optional(&xr, SMIME_DER_BOOLEAN, &t) < 0 ||
+            smime_der_expect(&xr, SMIME_DER_OCTET_STRING, &val) < 0)
+            return -1;
+        if (!SMIME_OID_EQ(oid.val, DER_OID_SUBJECT_KEY_ID))
+            continue;
+        if (out->ski.p || smime_der_parse_one(val.val, &ski) < 0 || ski.tag != SMIME_DER_OCTET_STRING)
+            return -1;                  /* twice, or not a KeyIdentifier: GnuTLS decides */
+        out->ski = ski.val;
+        if (!out->ski.p)
+            out->ski.p = val.val.p;     /* empty, but present */
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+static const cert_ids *ids_of(smime_cms *cms, size_t i)
+{
+    cert_ids *ids = &cms->ids[i];
+    if (ids->state == IDS_UNREAD)
+        ids->state = read_cert_ids(&cms->der[i], ids) == 0 ? IDS_READ : IDS_UNREADABLE;
+    return ids->state == IDS_READ ? ids : NULL;
+}
+
+/* Whether the certificate whose ids are read may be the signer `info` names: a
+ * no is final; a yes is confirmed on the parsed certificate by GnuTLS, as a
+ * certificate whose ids cannot be read here is judged. */
+static int ids_may_match(const cert_ids *ids, const gnutls_pkcs7_signature_info_st *info)
+{
+    if (info->issuer_dn.size > 0)
+        return ids->issuer.len == info->issuer_dn.size &&
+               memcmp(ids->issuer.p, info->issuer_dn.data, ids->issuer.len) == 0 &&
+               integer_bytes_equal(ids->serial.p, ids->serial.len, info->signer_serial.data,
+                                   info->signer_serial.size);
+    if (info->issuer_keyid.size > 0)
+        return ids->ski.p && ids->ski.len == info->issuer_keyid.size &&
+               memcmp(ids->ski.p, info->issuer_keyid.data, ids->ski.len) == 0;
+    return 0;
+}
+
+/* The first carried certificate, in order, that is the signer: only that one is
+ * parsed (senders put it first), the others are compared as DER slices. */
 static gnutls_x509_crt_t find_signer(smime_cms *cms, const gnutls_pkcs7_signature_info_st *info,
                                      size_t *index)
 {
     for (size_t i = 0; i < cms->n_certs; i++) {
+        const cert_ids *ids = ids_of(cms, i);
+        if (ids && !ids_may_match(ids, info))
+            continue;
         gnutls_x509_crt_t c = smime_cms_cert(cms, i);
         if (!c)
             continue;

@@ -9,10 +9,12 @@
 #include <gmime/gmime.h>
 #include <unistd.h>
 
+#include "smime/crypto/certcache.h"
 #include "smime/crypto/cms.h"
 #include "smime/crypto/der.h"
 #include "smime/mail/mime.h"
 #include "smime/verdict/verify.h"
+#include "pkigen.h"
 #include "testutil.h"
 
 typedef struct first_object {
@@ -528,6 +530,107 @@ static void test_rsa_pss_other_parameters(void **state)
     object_free(&f);
 }
 
+/* A detached CMS that OpenSSL makes now: alice signs, `options` added, and bob's,
+ * p256's and the intermediate's certificates carried too.  OpenSSL sorts the
+ * certificates (a DER SET OF): alice's comes last, after three that are not the
+ * signer's and share her issuer (two of them). */
+static first_object alice_among_others(const char *options)
+{
+    static const char content[] = "Content-Type: text/plain\r\n\r\nsigner among others\r\n";
+    char dir[] = "/tmp/test_cms.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char in[64], der[64], certs[64], cmd[1024];
+    snprintf(in, sizeof(in), "%s/content", dir);
+    snprintf(der, sizeof(der), "%s/sig.der", dir);
+    snprintf(certs, sizeof(certs), "%s/certs.pem", dir);
+    FILE *fp = fopen(in, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(content, 1, sizeof(content) - 1, fp), sizeof(content) - 1);
+    fclose(fp);
+    snprintf(cmd, sizeof(cmd),
+             "cat sample-mail/pki/bob.pem sample-mail/pki/p256.pem sample-mail/pki/smime-ca.pem >%s && "
+             "openssl cms -sign -binary -in %s -signer sample-mail/pki/alice.pem "
+             "-inkey sample-mail/pki/alice.key -md sha256 -certfile %s %s -outform DER -out %s",
+             certs, in, certs, options, der);
+    if (system(cmd) != 0)
+        fail_msg("openssl failed: %s", cmd);
+    first_object f = { 0 };
+    f.der = (unsigned char *)test_read_file(der, &f.der_len);
+    f.signed_len = sizeof(content) - 1;
+    f.signed_bytes = malloc(f.signed_len + 1);
+    memcpy(f.signed_bytes, content, f.signed_len);
+    unlink(in);
+    unlink(der);
+    unlink(certs);
+    rmdir(dir);
+    return f;
+}
+
+/* Verifies signer 0 of f with a fresh certificate cache; *parsed: the
+ * certificates the lookup and verification parsed (cache lookups). */
+static smime_sig_status verify_counting(const first_object *f, unsigned long *parsed,
+                                        char *subject, size_t subject_len)
+{
+    smime_cert_cache *cache = smime_cert_cache_new(16);
+    assert_non_null(cache);
+    smime_cms *cms = open_ok(f, 32);
+    smime_cms_set_cert_cache(cms, cache);
+    smime_cms_signer s;
+    smime_sig_status st = smime_cms_verify_signer(cms, 0, f->signed_bytes, f->signed_len, &s);
+    subject[0] = '\0';
+    if (s.cert)
+        assert_int_equal(gnutls_x509_crt_get_dn(s.cert, subject, &subject_len), 0);
+    unsigned long hits, misses;
+    smime_cert_cache_stats(cache, &hits, &misses);
+    *parsed = hits + misses;
+    smime_cms_free(cms);
+    smime_cert_cache_free(cache);
+    return st;
+}
+
+/* The last occurrence of needle in f's DER (the SignerInfos come after the
+ * certificates, so that is the sid's copy), with its last byte changed. */
+static void change_last(first_object *f, const unsigned char *needle, size_t n)
+{
+    unsigned char *last = NULL;
+    for (unsigned char *p = f->der; (p = memmem(p, f->der_len - (size_t)(p - f->der), needle, n)); p++)
+        last = p;
+    assert_non_null(last);
+    last[n - 1] ^= 0x01;
+}
+
+/* The signer's certificate is found among carried certificates by comparing the
+ * sid with their DER, issuer and serial or subjectKeyIdentifier: only the
+ * signer's is parsed, wherever it is, and a sid that differs from every one in
+ * a byte of the serial or key identifier finds none (not alice's by issuer). */
+static void test_signer_lookup_parses_only_the_signer(void **state)
+{
+    (void)state;
+    test_id alice = pkigen_load("alice");
+    unsigned char serial[64], ski[64];
+    size_t serial_len = sizeof(serial), ski_len = sizeof(ski);
+    unsigned crit;
+    assert_int_equal(gnutls_x509_crt_get_serial(alice.crt, serial, &serial_len), 0);
+    assert_int_equal(gnutls_x509_crt_get_subject_key_id(alice.crt, ski, &ski_len, &crit), 0);
+    const char *variants[] = { "", "-keyid" };
+    for (size_t v = 0; v < 2; v++) {
+        first_object f = alice_among_others(variants[v]);
+        unsigned long parsed;
+        char subject[256];
+        assert_int_equal(verify_counting(&f, &parsed, subject, sizeof(subject)), SMIME_SIG_OK);
+        assert_non_null(strstr(subject, "alice@example.test"));
+        assert_int_equal(parsed, 1);
+        if (v == 0)
+            change_last(&f, serial, serial_len);
+        else
+            change_last(&f, ski, ski_len);
+        assert_int_equal(verify_counting(&f, &parsed, subject, sizeof(subject)), SMIME_SIG_NO_CERT);
+        assert_int_equal(parsed, 0);
+        object_free(&f);
+    }
+    pkigen_free(&alice);
+}
+
 int main(void)
 {
     smime_init();
@@ -537,6 +640,7 @@ int main(void)
         cmocka_unit_test(test_certificate_cap),
         cmocka_unit_test(test_algorithms),
         cmocka_unit_test(test_signer_selection),
+        cmocka_unit_test(test_signer_lookup_parses_only_the_signer),
         cmocka_unit_test(test_missing_certificate),
         cmocka_unit_test(test_nonrepudiation_only_may_sign),
         cmocka_unit_test(test_opaque_content),
