@@ -631,6 +631,107 @@ static void test_signer_lookup_parses_only_the_signer(void **state)
     pkigen_free(&alice);
 }
 
+/* Signer idx of f read and verified by our walk and by GnuTLS's reading (the
+ * reference path): the same verdict and the same facts, or the walk differs. */
+static smime_sig_status expect_paths_agree(const first_object *f, unsigned idx, smime_cms_signer *fast)
+{
+    smime_cms *a = open_ok(f, 32), *b = open_ok(f, 32);
+    smime_cms_set_gnutls_verify(b, 1);
+    smime_cms_signer ref;
+    smime_sig_status st = smime_cms_verify_signer(a, idx, f->signed_bytes, f->signed_len, fast);
+    assert_int_equal(smime_cms_verify_signer(b, idx, f->signed_bytes, f->signed_len, &ref), st);
+    assert_string_equal(fast->reason, ref.reason);
+    assert_string_equal(fast->sig_alg, ref.sig_alg);
+    assert_string_equal(fast->digest_alg, ref.digest_alg);
+    assert_string_equal(fast->sid_serial, ref.sid_serial);
+    assert_int_equal(fast->has_signing_time, ref.has_signing_time);
+    assert_int_equal(fast->signing_time, ref.signing_time);
+    assert_int_equal(fast->cert != NULL, ref.cert != NULL);
+    fast->cert = NULL;                  /* borrowed from a, gone below */
+    smime_cms_free(a);
+    smime_cms_free(b);
+    return st;
+}
+
+/* changes the last byte of the first occurrence of needle in f's DER */
+static void change_first(first_object *f, const char *needle, size_t n, unsigned char to)
+{
+    unsigned char *p = memmem(f->der, f->der_len, needle, n);
+    assert_non_null(p);
+    p[n - 1] = to;
+}
+
+#define OID_TLV_MESSAGE_DIGEST "\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x09\x04"
+#define OID_TLV_CONTENT_TYPE_ATTR "\x30\x18\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x09\x03"
+#define OID_TLV_SIGNING_TIME "\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x09\x05\x31\x0f\x17"
+
+/* Our walk of SignerInfos against GnuTLS's over the sample corpus's forms
+ * (issuer and serial, key identifier, no signed attributes, two signers,
+ * RSA, ECDSA, Ed25519, PSS, NSS's BER) and over altered SignerInfos: a missing
+ * messageDigest or contentType, a digestAlgorithm that names another hash for
+ * rsaEncryption, a signingTime of the wrong type, a truncated SignedData. */
+static void test_signer_walk_agrees_with_gnutls(void **state)
+{
+    (void)state;
+    const char *names[] = { "01-multipart-signed-rsa2048.eml", "03-opaque-signed-data.eml",
+                            "08-rsa3072-sha384.eml", "10-rsa-pss.eml", "11-ecdsa-p256.eml",
+                            "14-ed25519.eml", "15-no-signed-attributes.eml", "16-signer-by-ski.eml",
+                            "17-two-signers.eml", "36-cert-not-included.eml",
+                            "60-nss-detached-alice-sha256.eml", "61-nss-opaque-alice-sha256.eml",
+                            "84-ber-of-rsa-pss.eml" };
+    smime_cms_signer s;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        first_object f = sample_object(names[i]);
+        for (unsigned idx = 0; idx < 3; idx++)
+            expect_paths_agree(&f, idx, &s);
+        object_free(&f);
+    }
+    first_object f = sample_object("01-multipart-signed-rsa2048.eml");
+    assert_int_equal(expect_paths_agree(&f, 0, &s), SMIME_SIG_OK);
+    assert_true(s.has_signing_time);
+    assert_true(s.signing_time > 1700000000);
+    object_free(&f);
+
+    /* messageDigest renamed (1.2.840.113549.1.9.7): incomplete, not a bad signature */
+    f = sample_object("01-multipart-signed-rsa2048.eml");
+    change_first(&f, OID_TLV_MESSAGE_DIGEST, sizeof(OID_TLV_MESSAGE_DIGEST) - 1, 0x07);
+    assert_int_equal(expect_paths_agree(&f, 0, &s), SMIME_SIG_MALFORMED);
+    assert_non_null(strstr(s.reason, "lack contentType or messageDigest"));
+    object_free(&f);
+    /* contentType renamed */
+    f = sample_object("01-multipart-signed-rsa2048.eml");
+    change_first(&f, OID_TLV_CONTENT_TYPE_ATTR, sizeof(OID_TLV_CONTENT_TYPE_ATTR) - 1, 0x07);
+    assert_int_equal(expect_paths_agree(&f, 0, &s), SMIME_SIG_MALFORMED);
+    assert_non_null(strstr(s.reason, "lack contentType or messageDigest"));
+    object_free(&f);
+    /* the SignerInfo's digestAlgorithm SHA-384 under rsaEncryption: RSA-SHA384,
+     * whose digest the messageDigest (SHA-256) is not */
+    f = sample_object("01-multipart-signed-rsa2048.eml");
+    static const unsigned char sha256[] = { 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01 };
+    change_last(&f, sha256, sizeof(sha256));
+    f.der[(size_t)((unsigned char *)memmem(f.der, f.der_len, "\x60\x86\x48\x01\x65\x03\x04\x02\x00", 9) -
+                   f.der) + 8] = 0x02;
+    assert_int_equal(expect_paths_agree(&f, 0, &s), SMIME_SIG_BAD);
+    assert_string_equal(s.sig_alg, "RSA-SHA384");
+    object_free(&f);
+    /* signingTime as a GeneralizedTime of UTCTime's digits: not a time GnuTLS
+     * or we read */
+    f = sample_object("01-multipart-signed-rsa2048.eml");
+    change_first(&f, OID_TLV_SIGNING_TIME, sizeof(OID_TLV_SIGNING_TIME) - 1, 0x18);
+    expect_paths_agree(&f, 0, &s);
+    assert_false(s.has_signing_time);
+    object_free(&f);
+    /* truncated anywhere: not opened */
+    f = sample_object("01-multipart-signed-rsa2048.eml");
+    for (size_t n = 1; n < f.der_len; n += 7) {
+        smime_cms *cms = NULL;
+        char err[256];
+        assert_int_equal(smime_cms_open(f.der, n, 32, &cms, err, sizeof(err)), -1);
+        assert_null(cms);
+    }
+    object_free(&f);
+}
+
 int main(void)
 {
     smime_init();
@@ -641,6 +742,7 @@ int main(void)
         cmocka_unit_test(test_algorithms),
         cmocka_unit_test(test_signer_selection),
         cmocka_unit_test(test_signer_lookup_parses_only_the_signer),
+        cmocka_unit_test(test_signer_walk_agrees_with_gnutls),
         cmocka_unit_test(test_missing_certificate),
         cmocka_unit_test(test_nonrepudiation_only_may_sign),
         cmocka_unit_test(test_opaque_content),
