@@ -15,6 +15,13 @@
  *                                    over its bytes, interleaved, in CPU time
  *   bench lint SECONDS DIR           the SBR linter alone over every certificate
  *                                    (*.crttest, PEM first) below DIR
+ *   bench signers SECONDS PLAIN EXTRA  a message of 8 signers (PLAIN) and the same
+ *                                    with 20 unused carried certificates (EXTRA),
+ *                                    interleaved, after one warm-up each: the
+ *                                    validated-path memo's hits and misses per
+ *                                    signer in steady state, and the CPU cost of
+ *                                    one unused certificate as a ratio to the cost
+ *                                    of the message without them
  *   bench steadiness SECONDS         how steady this machine's CPU is: the same
  *                                    fixed work timed in slices of 50-100 ms
  *
@@ -503,6 +510,69 @@ static int bench_lint(double seconds, const char *dir)
  * fastest. */
 #define STEADY_SLICES_MAX 1000
 
+/* One verification of msg; -1 unless every signature verified (pass, or policy
+ * for the signers whose certificate does not name From). */
+static int verify_signers(const char *msg, size_t len, smime_trust *trust,
+                          const smime_verify_options *opt, size_t *n_sigs)
+{
+    smime_report *r;
+    char err[256];
+    if (smime_verify_message(msg, len, trust, opt, &r, err, sizeof(err)) < 0)
+        return -1;
+    int ok = r->n_sigs > 0;
+    for (size_t i = 0; i < r->n_sigs; i++)
+        ok &= r->sigs[i].result == SMIME_RESULT_PASS || r->sigs[i].result == SMIME_RESULT_POLICY;
+    *n_sigs = r->n_sigs;
+    smime_report_free(r);
+    return ok ? 0 : -1;
+}
+
+#define EXTRA_CERTS 20
+
+static int bench_signers(double seconds, const char *plain_file, const char *extra_file)
+{
+    smime_trust *trust = load_trust();
+    size_t len[2];
+    char *msg[2] = { slurp(plain_file, &len[0]), slurp(extra_file, &len[1]) };
+    smime_verify_options opt;
+    smime_verify_options_default(&opt, (int64_t)time(NULL));
+    size_t n_sigs = 0;
+    for (int f = 0; f < 2; f++)
+        if (verify_signers(msg[f], len[f], trust, &opt, &n_sigs) < 0 || n_sigs != 8) {
+            fprintf(stderr, "%s: not 8 verified signatures\n", f ? extra_file : plain_file);
+            return 1;
+        }
+    unsigned long hits0, misses0, hits1, misses1;
+    smime_trust_cache_stats(trust, &hits0, &misses0);
+    double cpu[2] = { 0, 0 };
+    long count[2] = { 0, 0 };
+    do {
+        for (int f = 0; f < 2; f++) {
+            double c0 = cpu_now_s();
+            if (verify_signers(msg[f], len[f], trust, &opt, &n_sigs) < 0) {
+                fprintf(stderr, "%s: did not verify\n", f ? extra_file : plain_file);
+                return 1;
+            }
+            cpu[f] += cpu_now_s() - c0;
+            count[f]++;
+        }
+    } while (cpu[0] + cpu[1] < seconds);
+    smime_trust_cache_stats(trust, &hits1, &misses1);
+    double signers = 8.0 * (double)(count[0] + count[1]);
+    double us_plain = cpu[0] * 1e6 / (double)count[0], us_extra = cpu[1] * 1e6 / (double)count[1];
+    /* each signer asks the memo twice: its validated path and its lint findings */
+    printf("signers8_memo_hits_per_signer %.3f\n", (double)(hits1 - hits0) / signers);
+    printf("signers8_memo_misses_per_signer %.3f\n", (double)(misses1 - misses0) / signers);
+    printf("signers8_cpu_us_per_msg %.1f\n", us_plain);
+    printf("signers8_extra20_cpu_us_per_msg %.1f\n", us_extra);
+    /* what one unused carried certificate adds, as a share of the message */
+    printf("unused_cert_cost_ratio %.4f\n", (us_extra - us_plain) / EXTRA_CERTS / us_plain);
+    free(msg[0]);
+    free(msg[1]);
+    smime_trust_free(trust);
+    return 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -554,6 +624,8 @@ int main(int argc, char **argv)
         return bench_large(atof(argv[2]), argv[3]);
     if (argc == 4 && strcmp(argv[1], "lint") == 0)
         return bench_lint(atof(argv[2]), argv[3]);
+    if (argc == 5 && strcmp(argv[1], "signers") == 0)
+        return bench_signers(atof(argv[2]), argv[3], argv[4]);
     if (argc == 3 && strcmp(argv[1], "steadiness") == 0)
         return bench_steadiness(atof(argv[2]));
     fprintf(stderr, "usage: bench pipeline|pipeline-cold|crypto SECONDS FILE... | bench rss FILE | "

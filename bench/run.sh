@@ -268,6 +268,15 @@ fi
 # PostgreSQL, < 30 s SQLite), and the cost of the mail path's submit.
 extra "telemetry, ${BENCH_TELEMETRY_RECORDS:-10000000} records" sh bench/telemetry-scale.sh "$BUILD"
 
+# Eight signers in one SignedData (bench/make-signers-mail.sh, made into the
+# scratch directory): the validated-path memo's hits and misses per signer in
+# steady state (target: 2 hits, path and lint findings, and no miss), and what
+# one unused carried certificate costs as a share of the message (target: nothing
+# measurable), from the same message with 20 unrelated certificates more.
+sh bench/make-signers-mail.sh "$T/signers"
+extra "8 signers, 20 unused certificates" "$BUILD/bench/bench" signers "$((ROUNDS * ROUND_S))" \
+    "$T/signers/8-signers.eml" "$T/signers/8-signers-extra20.eml"
+
 # Through a real Postfix: the load test with the benchmark's larger defaults
 # (root and Postfix needed; BENCH_LOAD=0 skips it).
 load_line="skipped (needs root and Postfix)"

@@ -24,9 +24,41 @@
  * signer's is needed. */
 enum { CERT_UNPARSED = 0, CERT_PARSED, CERT_UNREADABLE };
 
+/* What the signer lookup compares, read from a carried certificate's DER
+ * without parsing it (spans into that DER): an unused certificate costs this
+ * walk and a few compares, not a parse. */
+enum { IDS_UNREAD = 0, IDS_READ, IDS_UNREADABLE };
+typedef struct cert_ids {
+    unsigned char state;       /* IDS_* */
+    smime_span    issuer;      /* the issuer Name, whole TLV */
+    smime_span    serial;      /* serialNumber content octets */
+    smime_span    ski;         /* subjectKeyIdentifier's KeyIdentifier content; p NULL: none */
+} cert_ids;
+
+/* What gnutls_pkcs7_get_signature_info reports of a SignerInfo that the
+ * verification uses, read by our walk or taken from GnuTLS's (spans into
+ * der_cms, or into the GnuTLS answer kept alive beside it). */
+typedef struct signer_info {
+    gnutls_sign_algorithm_t algo;
+    smime_span issuer_dn;      /* sid issuer Name, whole TLV; len 0: by keyid */
+    smime_span serial;         /* sid serialNumber content octets */
+    smime_span keyid;          /* sid subjectKeyIdentifier content octets */
+    int        has_signing_time;
+    int64_t    signing_time;
+    int        attrs_complete; /* no signed attributes, or contentType and messageDigest among them */
+} signer_info;
+
 struct smime_cms {
-    gnutls_pkcs7_t     pkcs7;
-    gnutls_datum_t    *der;        /* [n_certs] the distinct certificates kept, owned */
+    gnutls_pkcs7_t     pkcs7;      /* NULL until the reference path, the embedded content
+                                    * or a SignedData our walk cannot read asks for it */
+    int                walked;     /* our DER walk read the SignedData: signers and
+                                    * certificates come from it, not from GnuTLS */
+    gnutls_datum_t    *der;        /* [n_certs] the distinct certificates kept: slices of
+                                    * der_cms, or owned copies when der_owned */
+    int                der_owned;
+    cert_ids          *ids;        /* [n_certs] read on the first signer lookup */
+    unsigned char      pool_digest[32];  /* of der[] in order, made by smime_cms_pool */
+    int                have_pool_digest;
     gnutls_x509_crt_t *certs;      /* [n_certs] parsed forms, owned; NULL until parsed */
     unsigned char     *parse;      /* [n_certs] CERT_* */
     size_t             n_certs;
@@ -58,6 +90,108 @@ const char *smime_sig_status_code(smime_sig_status st)
     return (unsigned)st < sizeof(codes) / sizeof(codes[0]) && codes[st] ? codes[st] : "malformed-cms";
 }
 
+/* The content of the certificates [0] of the SignedData in der_cms (an empty
+ * span when absent): ContentInfo { contentType, [0] SignedData { version,
+ * digestAlgorithms, encapContentInfo, [0] certificates? ... } } (RFC 5652 5.1).
+ * 0, or -1 when that much cannot be read. */
+static int certificates_set(const smime_cms *cms, smime_span *out)
+{
+    smime_der_tlv ci, t, sd, certs;
+    smime_der_reader r;
+    *out = (smime_span){ NULL, 0 };
+    if (smime_der_parse_one((smime_span){ cms->der_cms, cms->der_cms_len }, &ci) < 0 ||
+        ci.tag != SMIME_DER_SEQUENCE)
+        return -1;
+    smime_der_reader_init(&r, ci.val);
+    if (smime_der_expect(&r, SMIME_DER_OID, &t) < 0 || smime_der_expect(&r, SMIME_DER_CTXC(0), &t) < 0 ||
+        smime_der_parse_one(t.val, &sd) < 0 || sd.tag != SMIME_DER_SEQUENCE)
+        return -1;
+    smime_der_reader_init(&r, sd.val);
+    if (smime_der_expect(&r, SMIME_DER_INTEGER, &t) < 0 || smime_der_expect(&r, SMIME_DER_SET, &t) < 0 ||
+        smime_der_expect(&r, SMIME_DER_SEQUENCE, &t) < 0)
+        return -1;
+    int rc = smime_der_optional(&r, SMIME_DER_CTXC(0), &certs);
+    if (rc < 0)
+        return -1;
+    if (rc == 1)
+        *out = certs.val;
+    return 0;
+}
+
+#define DER_OID_SIGNED_DATA "\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"
+
+/* The SignedData's outline as GnuTLS's import demands it (RFC 5652 5.1):
+ * ContentInfo { id-signedData, [0] SignedData } and nothing after, SignedData
+ * { version, digestAlgorithms, encapContentInfo { eContentType, [0] eContent? },
+ * [0] certificates?, [1] crls?, signerInfos } and nothing after, each SignerInfo
+ * a SEQUENCE.  The counts of SignerInfos and of carried certificates (every
+ * element, as gnutls_pkcs7_get_crt_count counts).  0, or -1: GnuTLS decides. */
+static int walk_signed_data(const smime_cms *cms, size_t *n_signers, size_t *n_carried)
+{
+    smime_der_tlv ci, t, sd, ec, certs, sis, el;
+    smime_der_reader r, er, sr;
+    if (smime_der_parse_one((smime_span){ cms->der_cms, cms->der_cms_len }, &ci) < 0 ||
+        ci.tag != SMIME_DER_SEQUENCE || ci.tlv.len != cms->der_cms_len)
+        return -1;
+    smime_der_reader_init(&r, ci.val);
+    if (smime_der_expect(&r, SMIME_DER_OID, &t) < 0 || !SMIME_OID_EQ(t.val, DER_OID_SIGNED_DATA) ||
+        smime_der_expect(&r, SMIME_DER_CTXC(0), &t) < 0 || !smime_der_at_end(&r) ||
+        smime_der_parse_one(t.val, &sd) < 0 || sd.tag != SMIME_DER_SEQUENCE || sd.tlv.len != t.val.len)
+        return -1;
+    smime_der_reader_init(&r, sd.val);
+    if (smime_der_expect(&r, SMIME_DER_INTEGER, &t) < 0 || smime_der_expect(&r, SMIME_DER_SET, &t) < 0 ||
+        smime_der_expect(&r, SMIME_DER_SEQUENCE, &ec) < 0)
+        return -1;
+    smime_der_reader_init(&er, ec.val);
+    int rc;
+    if (smime_der_expect(&er, SMIME_DER_OID, &t) < 0 || (rc = smime_der_optional(&er, SMIME_DER_CTXC(0), &t)) < 0 ||
+        !smime_der_at_end(&er))
+        return -1;
+    if (rc == 1 && (smime_der_parse_one(t.val, &el) < 0 || el.tag != SMIME_DER_OCTET_STRING ||
+                    el.tlv.len != t.val.len))
+        return -1;
+    *n_carried = 0;
+    if ((rc = smime_der_optional(&r, SMIME_DER_CTXC(0), &certs)) < 0)
+        return -1;
+    if (rc == 1) {
+        smime_der_reader_init(&sr, certs.val);
+        while ((rc = smime_der_next(&sr, &el)) == 1)
+            ++*n_carried;
+        if (rc < 0)
+            return -1;
+    }
+    if (smime_der_optional(&r, SMIME_DER_CTXC(1), &t) < 0 || smime_der_expect(&r, SMIME_DER_SET, &sis) < 0 ||
+        !smime_der_at_end(&r))
+        return -1;
+    *n_signers = 0;
+    smime_der_reader_init(&sr, sis.val);
+    while ((rc = smime_der_next(&sr, &el)) == 1) {
+        if (el.tag != SMIME_DER_SEQUENCE)
+            return -1;
+        ++*n_signers;
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+/* GnuTLS's reading of the SignedData, made once, when first needed. */
+static int import_pkcs7(smime_cms *cms)
+{
+    if (cms->pkcs7)
+        return 0;
+    int rc = gnutls_pkcs7_init(&cms->pkcs7);
+    if (rc < 0) {
+        cms->pkcs7 = NULL;
+        return rc;
+    }
+    gnutls_datum_t d = { cms->der_cms, (unsigned)cms->der_cms_len };
+    rc = gnutls_pkcs7_import(cms->pkcs7, &d, GNUTLS_X509_FMT_DER);
+    if (rc < 0) {
+        gnutls_pkcs7_deinit(cms->pkcs7);
+        cms->pkcs7 = NULL;
+    }
+    return rc;
+}
+
 int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smime_cms **out,
                    char *err, size_t errlen)
 {
@@ -73,8 +207,7 @@ int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smi
     smime_cms *cms = calloc(1, sizeof(*cms));
     if (cms)
         cms->key_limits = (smime_key_limits)SMIME_KEY_LIMITS_DEFAULT;
-    if (!cms || gnutls_pkcs7_init(&cms->pkcs7) < 0) {
-        free(cms);
+    if (!cms) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -95,22 +228,32 @@ int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smi
         smime_cms_free(cms);
         return -1;
     }
-    gnutls_datum_t d = { cms->der_cms, (unsigned)cms->der_cms_len };
-    int rc = gnutls_pkcs7_import(cms->pkcs7, &d, GNUTLS_X509_FMT_DER);
-    if (rc < 0) {
-        snprintf(err, errlen, "signature is not a readable CMS SignedData (%s)",
-                 gnutls_strerror(rc));
-        smime_cms_free(cms);
-        return -1;
+    /* Our walk reads what the fast path needs; GnuTLS's import (libtasn1 over the
+     * whole structure, certificates included) is left for the reference path
+     * and for what our walk cannot read, whose errors it words as before. */
+    size_t n_signers = 0, n_carried = 0;
+    cms->walked = walk_signed_data(cms, &n_signers, &n_carried) == 0;
+    int n, nc;
+    if (cms->walked) {
+        n = n_signers > INT32_MAX ? INT32_MAX : (int)n_signers;
+        nc = n_carried > INT32_MAX ? INT32_MAX : (int)n_carried;
+    } else {
+        int rc = import_pkcs7(cms);
+        if (rc < 0) {
+            snprintf(err, errlen, "signature is not a readable CMS SignedData (%s)",
+                     gnutls_strerror(rc));
+            smime_cms_free(cms);
+            return -1;
+        }
+        n = gnutls_pkcs7_get_signature_count(cms->pkcs7);
+        nc = gnutls_pkcs7_get_crt_count(cms->pkcs7);
     }
-    int n = gnutls_pkcs7_get_signature_count(cms->pkcs7);
     if (n <= 0) {
         snprintf(err, errlen, "CMS SignedData has no SignerInfo");
         smime_cms_free(cms);
         return -1;
     }
     cms->n_signers = (unsigned)n;
-    int nc = gnutls_pkcs7_get_crt_count(cms->pkcs7);
     /* Up to max_certs distinct certificates are kept; repeats cost a look, not a
      * place, and the look itself stops at CERT_SCAN_MAX. */
     size_t carried = nc > 0 ? (size_t)nc : 0;
@@ -122,28 +265,47 @@ int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smi
         cms->certs = calloc(max_certs, sizeof(*cms->certs));
         cms->parse = calloc(max_certs, sizeof(*cms->parse));
         cms->held = calloc(max_certs, sizeof(*cms->held));
-        if (!cms->der || !cms->certs || !cms->parse || !cms->held) {
+        cms->ids = calloc(max_certs, sizeof(*cms->ids));
+        if (!cms->der || !cms->certs || !cms->parse || !cms->held || !cms->ids) {
             snprintf(err, errlen, "out of memory");
             smime_cms_free(cms);
             return -1;
         }
     }
+    smime_span carried_set;
+    smime_der_reader cr;
+    int sliced = cms->walked && certificates_set(cms, &carried_set) == 0;
+    if (sliced)
+        smime_der_reader_init(&cr, carried_set);
+    cms->der_owned = !sliced;
     for (size_t i = 0; i < scan && max_certs; i++) {
         gnutls_datum_t raw = { NULL, 0 };
-        if (gnutls_pkcs7_get_crt_raw2(cms->pkcs7, (unsigned)i, &raw) < 0)
+        if (sliced) {
+            /* what gnutls_pkcs7_get_crt_raw2 hands back, without its copy: the
+             * element's bytes, when it is the certificate choice (a SEQUENCE) */
+            smime_der_tlv el;
+            if (smime_der_next(&cr, &el) != 1)
+                break;
+            if (el.tag != SMIME_DER_SEQUENCE)
+                continue;
+            raw = (gnutls_datum_t){ (unsigned char *)el.tlv.p, (unsigned)el.tlv.len };
+        } else if (gnutls_pkcs7_get_crt_raw2(cms->pkcs7, (unsigned)i, &raw) < 0) {
             continue;
+        }
         /* A certificate carried twice is kept once: path building then tells
          * certificates apart by identity alone. */
         int seen = 0;
         for (size_t k = 0; k < cms->n_certs && !seen; k++)
             seen = cms->der[k].size == raw.size && memcmp(cms->der[k].data, raw.data, raw.size) == 0;
         if (seen) {
-            gnutls_free(raw.data);
+            if (!sliced)
+                gnutls_free(raw.data);
         } else if (cms->n_certs == max_certs) {
             cms->n_certs_unread++;
-            gnutls_free(raw.data);
+            if (!sliced)
+                gnutls_free(raw.data);
         } else {
-            cms->der[cms->n_certs++] = raw;      /* owned from here */
+            cms->der[cms->n_certs++] = raw;      /* owned from here unless sliced */
         }
     }
     *out = cms;
@@ -159,9 +321,11 @@ void smime_cms_free(smime_cms *cms)
             smime_cert_cache_release(cms->cache, cms->held[i]);
         else if (cms->certs[i])
             gnutls_x509_crt_deinit(cms->certs[i]);
-        gnutls_free(cms->der[i].data);
+        if (cms->der_owned)
+            gnutls_free(cms->der[i].data);
     }
     free(cms->held);
+    free(cms->ids);
     free(cms->der);
     free(cms->certs);
     free(cms->parse);
@@ -225,10 +389,13 @@ static gnutls_x509_crt_t pool_crt(void *owner, size_t i)
 
 void smime_cms_pool(smime_cms *cms, smime_cert_pool *out)
 {
-    out->n = cms->n_certs;
-    out->der = cms->der;
-    out->crt = pool_crt;
-    out->owner = cms;
+    /* Hashed once per message, not once per signer's path key: the pool is the
+     * same for every signer, and with many carried certificates hashing their
+     * bytes for each signer was most of what an unused certificate cost. */
+    if (!cms->have_pool_digest)
+        cms->have_pool_digest = smime_cert_pool_digest(cms->der, cms->n_certs, cms->pool_digest) == 0;
+    *out = (smime_cert_pool){ cms->n_certs, cms->der, pool_crt, cms,
+                              cms->have_pool_digest ? cms->pool_digest : NULL };
 }
 
 gnutls_x509_crt_t *smime_cms_certs(smime_cms *cms, size_t *n)
@@ -247,6 +414,8 @@ gnutls_x509_crt_t *smime_cms_certs(smime_cms *cms, size_t *n)
 
 int smime_cms_content(smime_cms *cms, gnutls_datum_t *out)
 {
+    if (import_pkcs7(cms) < 0)
+        return -1;
     return gnutls_pkcs7_get_embedded_data(cms->pkcs7, 0, out) < 0 ? -1 : 0;
 }
 
@@ -263,35 +432,114 @@ static int integer_bytes_equal(const unsigned char *a, size_t an, const unsigned
     return an == bn && memcmp(a, b, an) == 0;
 }
 
-/* Parses the carried certificates in order only until the signer's is found:
- * senders put it first. */
-static gnutls_x509_crt_t find_signer(smime_cms *cms, const gnutls_pkcs7_signature_info_st *info,
-                                     size_t *index)
+#define DER_OID_SUBJECT_KEY_ID "\x55\x1d\x0e"
+
+/* Certificate { TBSCertificate { [0] version?, serialNumber, signature, issuer,
+ * validity, subject, subjectPublicKeyInfo, [1]?, [2]?, [3] extensions? }, ... }
+ * (RFC 5280 4.1): the issuer, the serial and the subjectKeyIdentifier, as spans
+ * into der.  0, or -1 when they cannot be read (the caller then asks GnuTLS). */
+static int read_cert_ids(const gnutls_datum_t *der, cert_ids *out)
+{
+    smime_der_tlv cert, tbs, t, exts, ext, oid, val, ski;
+    smime_der_reader r, er, xr;
+    memset(out, 0, sizeof(*out));
+    if (smime_der_parse_one((smime_span){ der->data, der->size }, &cert) < 0 ||
+        cert.tag != SMIME_DER_SEQUENCE)
+        return -1;
+    smime_der_reader_init(&r, cert.val);
+    if (smime_der_expect(&r, SMIME_DER_SEQUENCE, &tbs) < 0)
+        return -1;
+    smime_der_reader_init(&r, tbs.val);
+    if (smime_der_optional(&r, SMIME_DER_CTXC(0), &t) < 0 || smime_der_expect(&r, SMIME_DER_INTEGER, &t) < 0)
+        return -1;
+    out->serial = t.val;
+    if (smime_der_expect(&r, SMIME_DER_SEQUENCE, &t) < 0 || smime_der_expect(&r, SMIME_DER_SEQUENCE, &t) < 0)
+        return -1;
+    out->issuer = t.tlv;
+    if (smime_der_expect(&r, SMIME_DER_SEQUENCE, &t) < 0 || smime_der_expect(&r, SMIME_DER_SEQUENCE, &t) < 0 ||
+        smime_der_expect(&r, SMIME_DER_SEQUENCE, &t) < 0 || smime_der_optional(&r, SMIME_DER_CTX(1), &t) < 0 ||
+        smime_der_optional(&r, SMIME_DER_CTX(2), &t) < 0)
+        return -1;
+    int rc = smime_der_optional(&r, SMIME_DER_CTXC(3), &t);
+    if (rc < 0)
+        return -1;
+    if (rc == 0)
+        return 0;
+    if (smime_der_parse_one(t.val, &exts) < 0 || exts.tag != SMIME_DER_SEQUENCE)
+        return -1;
+    smime_der_reader_init(&er, exts.val);
+    while ((rc = smime_der_next(&er, &ext)) == 1) {
+        if (ext.tag != SMIME_DER_SEQUENCE)
+            return -1;
+        smime_der_reader_init(&xr, ext.val);
+        if (smime_der_expect(&xr, SMIME_DER_OID, &oid) < 0 || smime_der_optional(&xr, SMIME_DER_BOOLEAN, &t) < 0 ||
+            smime_der_expect(&xr, SMIME_DER_OCTET_STRING, &val) < 0)
+            return -1;
+        if (!SMIME_OID_EQ(oid.val, DER_OID_SUBJECT_KEY_ID))
+            continue;
+        if (out->ski.p || smime_der_parse_one(val.val, &ski) < 0 || ski.tag != SMIME_DER_OCTET_STRING)
+            return -1;                  /* twice, or not a KeyIdentifier: GnuTLS decides */
+        out->ski = ski.val;
+        if (!out->ski.p)
+            out->ski.p = val.val.p;     /* empty, but present */
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+static const cert_ids *ids_of(smime_cms *cms, size_t i)
+{
+    cert_ids *ids = &cms->ids[i];
+    if (ids->state == IDS_UNREAD)
+        ids->state = read_cert_ids(&cms->der[i], ids) == 0 ? IDS_READ : IDS_UNREADABLE;
+    return ids->state == IDS_READ ? ids : NULL;
+}
+
+/* Whether the certificate whose ids are read may be the signer `info` names: a
+ * no is final; a yes is confirmed on the parsed certificate by GnuTLS, as a
+ * certificate whose ids cannot be read here is judged. */
+static int ids_may_match(const cert_ids *ids, const signer_info *info)
+{
+    if (info->issuer_dn.len > 0)
+        return ids->issuer.len == info->issuer_dn.len &&
+               memcmp(ids->issuer.p, info->issuer_dn.p, ids->issuer.len) == 0 &&
+               integer_bytes_equal(ids->serial.p, ids->serial.len, info->serial.p, info->serial.len);
+    if (info->keyid.len > 0)
+        return ids->ski.p && ids->ski.len == info->keyid.len &&
+               memcmp(ids->ski.p, info->keyid.p, ids->ski.len) == 0;
+    return 0;
+}
+
+/* The first carried certificate, in order, that is the signer: only that one is
+ * parsed (senders put it first), the others are compared as DER slices. */
+static gnutls_x509_crt_t find_signer(smime_cms *cms, const signer_info *info, size_t *index)
 {
     for (size_t i = 0; i < cms->n_certs; i++) {
+        const cert_ids *ids = ids_of(cms, i);
+        if (ids && !ids_may_match(ids, info))
+            continue;
         gnutls_x509_crt_t c = smime_cms_cert(cms, i);
         if (!c)
             continue;
-        if (info->issuer_dn.size > 0) {
+        if (info->issuer_dn.len > 0) {
             gnutls_datum_t issuer;
             if (gnutls_x509_crt_get_raw_issuer_dn(c, &issuer) < 0)
                 continue;
-            int same = issuer.size == info->issuer_dn.size &&
-                       memcmp(issuer.data, info->issuer_dn.data, issuer.size) == 0;
+            int same = issuer.size == info->issuer_dn.len &&
+                       memcmp(issuer.data, info->issuer_dn.p, issuer.size) == 0;
             gnutls_free(issuer.data);
             unsigned char serial[64];
             size_t sn = sizeof(serial);
             if (same && gnutls_x509_crt_get_serial(c, serial, &sn) == 0 &&
-                integer_bytes_equal(serial, sn, info->signer_serial.data, info->signer_serial.size)) {
+                integer_bytes_equal(serial, sn, info->serial.p, info->serial.len)) {
                 *index = i;
                 return c;
             }
-        } else if (info->issuer_keyid.size > 0) {
+        } else if (info->keyid.len > 0) {
             unsigned char ski[128];
             size_t sn = sizeof(ski);
             unsigned crit;
             if (gnutls_x509_crt_get_subject_key_id(c, ski, &sn, &crit) == 0 &&
-                sn == info->issuer_keyid.size && memcmp(ski, info->issuer_keyid.data, sn) == 0) {
+                sn == info->keyid.len && memcmp(ski, info->keyid.p, sn) == 0) {
                 *index = i;
                 return c;
             }
@@ -335,6 +583,7 @@ static int signed_attrs_complete(gnutls_pkcs7_attrs_t attrs)
 }
 
 /* OIDs as DER content octets. */
+#define DER_OID_SIGNING_TIME "\x2a\x86\x48\x86\xf7\x0d\x01\x09\x05"
 #define DER_OID_RSASSA_PSS "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0a"
 #define DER_OID_MGF1       "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x08"
 #define DER_OID_SHA256     "\x60\x86\x48\x01\x65\x03\x04\x02\x01"
@@ -347,6 +596,7 @@ static int signed_attrs_complete(gnutls_pkcs7_attrs_t attrs)
 /* What the verifier needs of one SignerInfo and its SignedData, read from our
  * DER re-encoding (spans into cms->der_cms). */
 typedef struct signer_der {
+    smime_der_tlv sid;         /* SignerIdentifier */
     smime_span content_type;   /* eContentType OID content */
     smime_span econtent;       /* eContent octets; p NULL when detached */
     smime_span digest_alg;     /* digestAlgorithm AlgorithmIdentifier content */
@@ -396,7 +646,7 @@ static int read_signer_der(const smime_cms *cms, unsigned idx, signer_der *out)
         if (smime_der_expect(&sr, SMIME_DER_SEQUENCE, &si) < 0)
             return -1;
     smime_der_reader_init(&r, si.val);
-    if (smime_der_expect(&r, SMIME_DER_INTEGER, &t) < 0 || smime_der_next(&r, &t) != 1 ||
+    if (smime_der_expect(&r, SMIME_DER_INTEGER, &t) < 0 || smime_der_next(&r, &out->sid) != 1 ||
         smime_der_expect(&r, SMIME_DER_SEQUENCE, &t) < 0)
         return -1;
     out->digest_alg = t.val;
@@ -593,6 +843,105 @@ static gnutls_sign_algorithm_t pss_algo(gnutls_pubkey_t pub, gnutls_digest_algor
                                        : (rsae ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA512 : GNUTLS_SIGN_RSA_PSS_SHA512);
 }
 
+/* The signature algorithm GnuTLS's gnutls_pkcs7_get_signature_info names for a
+ * SignerInfo, by the same tables: the signatureAlgorithm OID, or, when that
+ * names only a public-key algorithm (rsaEncryption), that with the
+ * digestAlgorithm's hash.  So the names reported stay GnuTLS's. */
+static gnutls_sign_algorithm_t signer_algo(const signer_der *sd)
+{
+    smime_der_reader r;
+    smime_der_tlv oid;
+    char text[128];
+    smime_der_reader_init(&r, sd->sig_alg);
+    if (smime_der_expect(&r, SMIME_DER_OID, &oid) < 0 || smime_der_oid_to_text(oid.val, text, sizeof(text)) < 0)
+        return GNUTLS_SIGN_UNKNOWN;
+    gnutls_sign_algorithm_t sig = gnutls_oid_to_sign(text);
+    if (sig != GNUTLS_SIGN_UNKNOWN)
+        return sig;
+    gnutls_pk_algorithm_t pk = gnutls_oid_to_pk(text);
+    smime_der_reader_init(&r, sd->digest_alg);
+    if (pk == GNUTLS_PK_UNKNOWN || smime_der_expect(&r, SMIME_DER_OID, &oid) < 0 ||
+        smime_der_oid_to_text(oid.val, text, sizeof(text)) < 0)
+        return GNUTLS_SIGN_UNKNOWN;
+    gnutls_digest_algorithm_t dig = gnutls_oid_to_digest(text);
+    return dig == GNUTLS_DIG_UNKNOWN ? GNUTLS_SIGN_UNKNOWN : gnutls_pk_to_sign(pk, dig);
+}
+
+/* The signer_info of a SignerInfo from our walk: 0, or -1 when anything is not
+ * as plain as the fast path wants (an unknown algorithm, an odd sid or time, an
+ * unreadable attribute): then GnuTLS reads it and words its errors as before. */
+static int own_signer_info(const signer_der *sd, signer_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    if ((out->algo = signer_algo(sd)) == GNUTLS_SIGN_UNKNOWN)
+        return -1;
+    smime_der_reader r;
+    smime_der_tlv name, serial, a, oid, vals, v;
+    if (sd->sid.tag == SMIME_DER_SEQUENCE) {
+        smime_der_reader_init(&r, sd->sid.val);
+        if (smime_der_expect(&r, SMIME_DER_SEQUENCE, &name) < 0 ||
+            smime_der_expect(&r, SMIME_DER_INTEGER, &serial) < 0 || !smime_der_at_end(&r) || !serial.val.len)
+            return -1;
+        out->issuer_dn = name.tlv;
+        out->serial = serial.val;
+    } else if (sd->sid.tag == SMIME_DER_CTX(0) && sd->sid.val.len) {
+        out->keyid = sd->sid.val;
+    } else {
+        return -1;
+    }
+    out->attrs_complete = 1;
+    if (!sd->signed_attrs.len)
+        return 0;
+    smime_der_tlv set;
+    if (smime_der_parse_one(sd->signed_attrs, &set) < 0)
+        return -1;
+    smime_der_reader_init(&r, set.val);
+    /* GnuTLS's check looks at the first 64 attributes */
+    int has_ct = 0, has_md = 0, any = 0, rc;
+    for (unsigned i = 0; (rc = smime_der_next(&r, &a)) == 1; i++) {
+        smime_der_reader ar, vr;
+        if (a.tag != SMIME_DER_SEQUENCE)
+            return -1;
+        smime_der_reader_init(&ar, a.val);
+        if (smime_der_expect(&ar, SMIME_DER_OID, &oid) < 0 || smime_der_expect(&ar, SMIME_DER_SET, &vals) < 0 ||
+            !smime_der_at_end(&ar))
+            return -1;
+        any = 1;
+        if (i < 64 && SMIME_OID_EQ(oid.val, DER_OID_CONTENT_TYPE))
+            has_ct = 1;
+        if (i < 64 && SMIME_OID_EQ(oid.val, DER_OID_MESSAGE_DIGEST))
+            has_md = 1;
+        if (SMIME_OID_EQ(oid.val, DER_OID_SIGNING_TIME)) {
+            smime_der_reader_init(&vr, vals.val);
+            int64_t t;
+            if (out->has_signing_time || smime_der_next(&vr, &v) != 1 ||
+                (v.tag != SMIME_DER_UTC_TIME && v.tag != SMIME_DER_GENERALIZED_TIME) ||
+                smime_der_time(v.tag, v.val, &t) != 0)
+                return -1;              /* twice, or not a plain time: GnuTLS's reading */
+            out->has_signing_time = 1;
+            out->signing_time = t;
+        }
+    }
+    if (rc < 0)
+        return -1;
+    out->attrs_complete = !any || (has_ct && has_md);
+    return 0;
+}
+
+static void gnutls_signer_info(const gnutls_pkcs7_signature_info_st *info, signer_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->algo = info->algo;
+    out->issuer_dn = (smime_span){ info->issuer_dn.data, info->issuer_dn.size };
+    out->serial = (smime_span){ info->signer_serial.data, info->signer_serial.size };
+    out->keyid = (smime_span){ info->issuer_keyid.data, info->issuer_keyid.size };
+    if (info->signing_time != (time_t)-1) {
+        out->has_signing_time = 1;
+        out->signing_time = (int64_t)info->signing_time;
+    }
+    out->attrs_complete = signed_attrs_complete(info->signed_attrs);
+}
+
 /* RSA below 2048 bits; read from the imported key on the fast path, from the
  * certificate on the reference path (they must agree: check-reference-path). */
 static int weak_key(gnutls_x509_crt_t crt, gnutls_pubkey_t pub)
@@ -608,32 +957,35 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
     /* the signer's key: the cache's, or own_pub imported here and freed at done */
     gnutls_pubkey_t pub = NULL, own_pub = NULL;
     memset(out, 0, sizeof(*out));
+    /* GnuTLS's reading of the SignerInfo: on the reference path, and where ours
+     * (signer_info) is not enough; its spans point into it until done. */
     gnutls_pkcs7_signature_info_st info;
     memset(&info, 0, sizeof(info));
-    int rc = gnutls_pkcs7_get_signature_info(cms->pkcs7, idx, &info);
-    if (rc < 0)
-        return signer_status(out, SMIME_SIG_MALFORMED, "SignerInfo %u cannot be read (%s)", idx,
-                             gnutls_strerror(rc));
-    smime_integer_hex(info.signer_serial.data, info.signer_serial.size, out->sid_serial,
-                      sizeof(out->sid_serial));
-    if (info.signing_time != (time_t)-1) {
-        out->has_signing_time = 1;
-        out->signing_time = (int64_t)info.signing_time;
+    signer_der sd;
+    int have_der = idx < cms->n_signers && read_signer_der(cms, idx, &sd) == 0;
+    signer_info si;
+    int rc;
+    if (cms->gnutls_verify || !have_der || own_signer_info(&sd, &si) < 0) {
+        if ((rc = import_pkcs7(cms)) < 0 || (rc = gnutls_pkcs7_get_signature_info(cms->pkcs7, idx, &info)) < 0)
+            return signer_status(out, SMIME_SIG_MALFORMED, "SignerInfo %u cannot be read (%s)", idx,
+                                 gnutls_strerror(rc));
+        gnutls_signer_info(&info, &si);
     }
+    smime_integer_hex(si.serial.p, si.serial.len, out->sid_serial, sizeof(out->sid_serial));
+    out->has_signing_time = si.has_signing_time;
+    out->signing_time = si.signing_time;
     smime_sig_status st;
     /* RSASSA-PSS is read and verified here, whatever GnuTLS reports for it. */
-    signer_der sd;
-    int have_der = read_signer_der(cms, idx, &sd) == 0;
     int pss = 0;
-    gnutls_sign_algorithm_t algo = info.algo;
+    gnutls_sign_algorithm_t algo = si.algo;
     gnutls_digest_algorithm_t pss_hash = GNUTLS_DIG_UNKNOWN;
     if (have_der) {
         smime_der_reader ar;
         smime_der_tlv oid;
         smime_der_reader_init(&ar, sd.sig_alg);
         pss = smime_der_expect(&ar, SMIME_DER_OID, &oid) == 0 && SMIME_OID_EQ(oid.val, DER_OID_RSASSA_PSS);
-    } else if (info.algo == GNUTLS_SIGN_UNKNOWN ||
-               gnutls_sign_get_pk_algorithm(info.algo) == GNUTLS_PK_RSA_PSS) {
+    } else if (si.algo == GNUTLS_SIGN_UNKNOWN ||
+               gnutls_sign_get_pk_algorithm(si.algo) == GNUTLS_PK_RSA_PSS) {
         st = signer_status(out, SMIME_SIG_MALFORMED, "SignerInfo %u cannot be read", idx);
         goto done;
     }
@@ -664,7 +1016,7 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
     snprintf(out->digest_alg, sizeof(out->digest_alg), "%s",
              dig != GNUTLS_DIG_UNKNOWN ? gnutls_digest_get_name(dig) : "none");
     size_t signer_index = 0;
-    out->cert = find_signer(cms, &info, &signer_index);
+    out->cert = find_signer(cms, &si, &signer_index);
     if (!out->cert && cms->n_certs_unread > 0) {
         st = signer_status(out, SMIME_SIG_LIMIT,
                            "the signature carries %zu certificates; %zu distinct ones were read "
@@ -678,7 +1030,7 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
                            out->sid_serial[0] ? out->sid_serial : "by key identifier");
         goto done;
     }
-    if (!signed_attrs_complete(info.signed_attrs)) {
+    if (!si.attrs_complete) {
         st = signer_status(out, SMIME_SIG_MALFORMED,
                            "signed attributes lack contentType or messageDigest (RFC 5652 5.3)");
         goto done;
@@ -723,7 +1075,7 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
             rc = direct_verify(&sd, h, a, pub, data, len, allow_weak);
             weak = 1;
         }
-    } else {
+    } else if ((rc = import_pkcs7(cms)) == 0) {
         rc = gnutls_pkcs7_verify_direct(cms->pkcs7, out->cert, idx, data ? &content : NULL, base);
         if (rc == GNUTLS_E_INSUFFICIENT_SECURITY) {
             rc = gnutls_pkcs7_verify_direct(cms->pkcs7, out->cert, idx, data ? &content : NULL,

@@ -2,6 +2,8 @@
  * (see include/smime/crypto/pki.h). */
 #include "smime/crypto/pki.h"
 
+#include <gnutls/crypto.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -125,9 +127,30 @@ static int chain_key(gnutls_x509_crt_t signer, const smime_cert_pool *pool, unsi
     smime_memo_key_part(&k, &max_chain, sizeof(max_chain));
     smime_memo_key_part(&k, der.data, der.size);
     gnutls_free(der.data);
-    for (size_t i = 0; i < pool->n; i++)
-        smime_memo_key_part(&k, pool->der[i].data, pool->der[i].size);
+    if (pool->digest) {
+        smime_memo_key_part(&k, "pool digest", 11);    /* not the same key as der[] hashed here */
+        smime_memo_key_part(&k, pool->digest, 32);
+    } else {
+        for (size_t i = 0; i < pool->n; i++)
+            smime_memo_key_part(&k, pool->der[i].data, pool->der[i].size);
+    }
     smime_memo_key_end(&k, key);
+    return 0;
+}
+
+int smime_cert_pool_digest(const gnutls_datum_t *der, size_t n, unsigned char out[32])
+{
+    gnutls_hash_hd_t h;
+    if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char len[8];
+        for (int b = 0; b < 8; b++)
+            len[b] = (unsigned char)((uint64_t)der[i].size >> (56 - 8 * b));
+        gnutls_hash(h, len, sizeof(len));
+        gnutls_hash(h, der[i].data, der[i].size);
+    }
+    gnutls_hash_deinit(h, out);
     return 0;
 }
 
@@ -154,7 +177,7 @@ int smime_cert_pool_of(gnutls_x509_crt_t *crts, size_t n, gnutls_datum_t *der,
             smime_cert_pool_free_der(der, i);
             return -1;
         }
-    *out = (smime_cert_pool){ n, der, array_crt, crts };
+    *out = (smime_cert_pool){ n, der, array_crt, crts, NULL };
     return 0;
 }
 

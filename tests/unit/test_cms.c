@@ -9,10 +9,12 @@
 #include <gmime/gmime.h>
 #include <unistd.h>
 
+#include "smime/crypto/certcache.h"
 #include "smime/crypto/cms.h"
 #include "smime/crypto/der.h"
 #include "smime/mail/mime.h"
 #include "smime/verdict/verify.h"
+#include "pkigen.h"
 #include "testutil.h"
 
 typedef struct first_object {
@@ -528,6 +530,208 @@ static void test_rsa_pss_other_parameters(void **state)
     object_free(&f);
 }
 
+/* A detached CMS that OpenSSL makes now: alice signs, `options` added, and bob's,
+ * p256's and the intermediate's certificates carried too.  OpenSSL sorts the
+ * certificates (a DER SET OF): alice's comes last, after three that are not the
+ * signer's and share her issuer (two of them). */
+static first_object alice_among_others(const char *options)
+{
+    static const char content[] = "Content-Type: text/plain\r\n\r\nsigner among others\r\n";
+    char dir[] = "/tmp/test_cms.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char in[64], der[64], certs[64], cmd[1024];
+    snprintf(in, sizeof(in), "%s/content", dir);
+    snprintf(der, sizeof(der), "%s/sig.der", dir);
+    snprintf(certs, sizeof(certs), "%s/certs.pem", dir);
+    FILE *fp = fopen(in, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(content, 1, sizeof(content) - 1, fp), sizeof(content) - 1);
+    fclose(fp);
+    snprintf(cmd, sizeof(cmd),
+             "cat sample-mail/pki/bob.pem sample-mail/pki/p256.pem sample-mail/pki/smime-ca.pem >%s && "
+             "openssl cms -sign -binary -in %s -signer sample-mail/pki/alice.pem "
+             "-inkey sample-mail/pki/alice.key -md sha256 -certfile %s %s -outform DER -out %s",
+             certs, in, certs, options, der);
+    if (system(cmd) != 0)
+        fail_msg("openssl failed: %s", cmd);
+    first_object f = { 0 };
+    f.der = (unsigned char *)test_read_file(der, &f.der_len);
+    f.signed_len = sizeof(content) - 1;
+    f.signed_bytes = malloc(f.signed_len + 1);
+    memcpy(f.signed_bytes, content, f.signed_len);
+    unlink(in);
+    unlink(der);
+    unlink(certs);
+    rmdir(dir);
+    return f;
+}
+
+/* Verifies signer 0 of f with a fresh certificate cache; *parsed: the
+ * certificates the lookup and verification parsed (cache lookups). */
+static smime_sig_status verify_counting(const first_object *f, unsigned long *parsed,
+                                        char *subject, size_t subject_len)
+{
+    smime_cert_cache *cache = smime_cert_cache_new(16);
+    assert_non_null(cache);
+    smime_cms *cms = open_ok(f, 32);
+    smime_cms_set_cert_cache(cms, cache);
+    smime_cms_signer s;
+    smime_sig_status st = smime_cms_verify_signer(cms, 0, f->signed_bytes, f->signed_len, &s);
+    subject[0] = '\0';
+    if (s.cert)
+        assert_int_equal(gnutls_x509_crt_get_dn(s.cert, subject, &subject_len), 0);
+    unsigned long hits, misses;
+    smime_cert_cache_stats(cache, &hits, &misses);
+    *parsed = hits + misses;
+    smime_cms_free(cms);
+    smime_cert_cache_free(cache);
+    return st;
+}
+
+/* The last occurrence of needle in f's DER (the SignerInfos come after the
+ * certificates, so that is the sid's copy), with its last byte changed. */
+static void change_last(first_object *f, const unsigned char *needle, size_t n)
+{
+    unsigned char *last = NULL;
+    for (unsigned char *p = f->der; (p = memmem(p, f->der_len - (size_t)(p - f->der), needle, n)); p++)
+        last = p;
+    assert_non_null(last);
+    last[n - 1] ^= 0x01;
+}
+
+/* The signer's certificate is found among carried certificates by comparing the
+ * sid with their DER, issuer and serial or subjectKeyIdentifier: only the
+ * signer's is parsed, wherever it is, and a sid that differs from every one in
+ * a byte of the serial or key identifier finds none (not alice's by issuer). */
+static void test_signer_lookup_parses_only_the_signer(void **state)
+{
+    (void)state;
+    test_id alice = pkigen_load("alice");
+    unsigned char serial[64], ski[64];
+    size_t serial_len = sizeof(serial), ski_len = sizeof(ski);
+    unsigned crit;
+    assert_int_equal(gnutls_x509_crt_get_serial(alice.crt, serial, &serial_len), 0);
+    assert_int_equal(gnutls_x509_crt_get_subject_key_id(alice.crt, ski, &ski_len, &crit), 0);
+    const char *variants[] = { "", "-keyid" };
+    for (size_t v = 0; v < 2; v++) {
+        first_object f = alice_among_others(variants[v]);
+        unsigned long parsed;
+        char subject[256];
+        assert_int_equal(verify_counting(&f, &parsed, subject, sizeof(subject)), SMIME_SIG_OK);
+        assert_non_null(strstr(subject, "alice@example.test"));
+        assert_int_equal(parsed, 1);
+        if (v == 0)
+            change_last(&f, serial, serial_len);
+        else
+            change_last(&f, ski, ski_len);
+        assert_int_equal(verify_counting(&f, &parsed, subject, sizeof(subject)), SMIME_SIG_NO_CERT);
+        assert_int_equal(parsed, 0);
+        object_free(&f);
+    }
+    pkigen_free(&alice);
+}
+
+/* Signer idx of f read and verified by our walk and by GnuTLS's reading (the
+ * reference path): the same verdict and the same facts, or the walk differs. */
+static smime_sig_status expect_paths_agree(const first_object *f, unsigned idx, smime_cms_signer *fast)
+{
+    smime_cms *a = open_ok(f, 32), *b = open_ok(f, 32);
+    smime_cms_set_gnutls_verify(b, 1);
+    smime_cms_signer ref;
+    smime_sig_status st = smime_cms_verify_signer(a, idx, f->signed_bytes, f->signed_len, fast);
+    assert_int_equal(smime_cms_verify_signer(b, idx, f->signed_bytes, f->signed_len, &ref), st);
+    assert_string_equal(fast->reason, ref.reason);
+    assert_string_equal(fast->sig_alg, ref.sig_alg);
+    assert_string_equal(fast->digest_alg, ref.digest_alg);
+    assert_string_equal(fast->sid_serial, ref.sid_serial);
+    assert_int_equal(fast->has_signing_time, ref.has_signing_time);
+    assert_int_equal(fast->signing_time, ref.signing_time);
+    assert_int_equal(fast->cert != NULL, ref.cert != NULL);
+    fast->cert = NULL;                  /* borrowed from a, gone below */
+    smime_cms_free(a);
+    smime_cms_free(b);
+    return st;
+}
+
+/* changes the last byte of the first occurrence of needle in f's DER */
+static void change_first(first_object *f, const char *needle, size_t n, unsigned char to)
+{
+    unsigned char *p = memmem(f->der, f->der_len, needle, n);
+    assert_non_null(p);
+    p[n - 1] = to;
+}
+
+#define OID_TLV_MESSAGE_DIGEST "\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x09\x04"
+#define OID_TLV_CONTENT_TYPE_ATTR "\x30\x18\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x09\x03"
+#define OID_TLV_SIGNING_TIME "\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x09\x05\x31\x0f\x17"
+
+/* Our walk of SignerInfos against GnuTLS's over the sample corpus's forms
+ * (issuer and serial, key identifier, no signed attributes, two signers,
+ * RSA, ECDSA, Ed25519, PSS, NSS's BER) and over altered SignerInfos: a missing
+ * messageDigest or contentType, a digestAlgorithm that names another hash for
+ * rsaEncryption, a signingTime of the wrong type, a truncated SignedData. */
+static void test_signer_walk_agrees_with_gnutls(void **state)
+{
+    (void)state;
+    const char *names[] = { "01-multipart-signed-rsa2048.eml", "03-opaque-signed-data.eml",
+                            "08-rsa3072-sha384.eml", "10-rsa-pss.eml", "11-ecdsa-p256.eml",
+                            "14-ed25519.eml", "15-no-signed-attributes.eml", "16-signer-by-ski.eml",
+                            "17-two-signers.eml", "36-cert-not-included.eml",
+                            "60-nss-detached-alice-sha256.eml", "61-nss-opaque-alice-sha256.eml",
+                            "84-ber-of-rsa-pss.eml" };
+    smime_cms_signer s;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        first_object f = sample_object(names[i]);
+        for (unsigned idx = 0; idx < 3; idx++)
+            expect_paths_agree(&f, idx, &s);
+        object_free(&f);
+    }
+    first_object f = sample_object("01-multipart-signed-rsa2048.eml");
+    assert_int_equal(expect_paths_agree(&f, 0, &s), SMIME_SIG_OK);
+    assert_true(s.has_signing_time);
+    assert_true(s.signing_time > 1700000000);
+    object_free(&f);
+
+    /* messageDigest renamed (1.2.840.113549.1.9.7): incomplete, not a bad signature */
+    f = sample_object("01-multipart-signed-rsa2048.eml");
+    change_first(&f, OID_TLV_MESSAGE_DIGEST, sizeof(OID_TLV_MESSAGE_DIGEST) - 1, 0x07);
+    assert_int_equal(expect_paths_agree(&f, 0, &s), SMIME_SIG_MALFORMED);
+    assert_non_null(strstr(s.reason, "lack contentType or messageDigest"));
+    object_free(&f);
+    /* contentType renamed */
+    f = sample_object("01-multipart-signed-rsa2048.eml");
+    change_first(&f, OID_TLV_CONTENT_TYPE_ATTR, sizeof(OID_TLV_CONTENT_TYPE_ATTR) - 1, 0x07);
+    assert_int_equal(expect_paths_agree(&f, 0, &s), SMIME_SIG_MALFORMED);
+    assert_non_null(strstr(s.reason, "lack contentType or messageDigest"));
+    object_free(&f);
+    /* the SignerInfo's digestAlgorithm SHA-384 under rsaEncryption: RSA-SHA384,
+     * whose digest the messageDigest (SHA-256) is not */
+    f = sample_object("01-multipart-signed-rsa2048.eml");
+    static const unsigned char sha256[] = { 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01 };
+    change_last(&f, sha256, sizeof(sha256));
+    f.der[(size_t)((unsigned char *)memmem(f.der, f.der_len, "\x60\x86\x48\x01\x65\x03\x04\x02\x00", 9) -
+                   f.der) + 8] = 0x02;
+    assert_int_equal(expect_paths_agree(&f, 0, &s), SMIME_SIG_BAD);
+    assert_string_equal(s.sig_alg, "RSA-SHA384");
+    object_free(&f);
+    /* signingTime as a GeneralizedTime of UTCTime's digits: not a time GnuTLS
+     * or we read */
+    f = sample_object("01-multipart-signed-rsa2048.eml");
+    change_first(&f, OID_TLV_SIGNING_TIME, sizeof(OID_TLV_SIGNING_TIME) - 1, 0x18);
+    expect_paths_agree(&f, 0, &s);
+    assert_false(s.has_signing_time);
+    object_free(&f);
+    /* truncated anywhere: not opened */
+    f = sample_object("01-multipart-signed-rsa2048.eml");
+    for (size_t n = 1; n < f.der_len; n += 7) {
+        smime_cms *cms = NULL;
+        char err[256];
+        assert_int_equal(smime_cms_open(f.der, n, 32, &cms, err, sizeof(err)), -1);
+        assert_null(cms);
+    }
+    object_free(&f);
+}
+
 int main(void)
 {
     smime_init();
@@ -537,6 +741,8 @@ int main(void)
         cmocka_unit_test(test_certificate_cap),
         cmocka_unit_test(test_algorithms),
         cmocka_unit_test(test_signer_selection),
+        cmocka_unit_test(test_signer_lookup_parses_only_the_signer),
+        cmocka_unit_test(test_signer_walk_agrees_with_gnutls),
         cmocka_unit_test(test_missing_certificate),
         cmocka_unit_test(test_nonrepudiation_only_may_sign),
         cmocka_unit_test(test_opaque_content),

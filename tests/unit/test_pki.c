@@ -43,7 +43,7 @@ static smime_chain_status validate(const smime_trust *t, gnutls_x509_crt_t signe
                                    unsigned max_chain, int use_cache, smime_chain_result *out)
 {
     gnutls_datum_t der[8];
-    smime_cert_pool pool = { 0, der, counting_crt, crts };
+    smime_cert_pool pool = { 0, der, counting_crt, crts, NULL };
     assert_true(n <= 8);
     if (n)
         assert_int_equal(smime_cert_pool_of(crts, n, der, &pool), 0);
@@ -173,7 +173,7 @@ static void test_chain_cache(void **state)
     assert_int_equal(pool_parses, 0);
     assert_int_equal(warm.n_path, cold.n_path);
     assert_int_equal(warm.path_pool[1], 0);                     /* the CA, pool[0] */
-    assert_ptr_equal(smime_chain_crt(&warm, alice, &(smime_cert_pool){ 2, NULL, counting_crt, pool }, 1), ca);
+    assert_ptr_equal(smime_chain_crt(&warm, alice, &(smime_cert_pool){ 2, NULL, counting_crt, pool, NULL }, 1), ca);
     /* A hit reports the same path as the verification that filled it. */
     assert_int_equal(warm.len, cold.len);
     assert_true(warm.anchored);
@@ -306,6 +306,32 @@ static void test_key_limits_both_forms(void **state)
     assert_int_equal(refused, 7);
 }
 
+/* The pool digest a message's path keys share stands for every certificate of
+ * the pool, in order, and for where one ends and the next begins. */
+static void test_pool_digest_covers_the_pool(void **state)
+{
+    (void)state;
+    unsigned char a[] = "first certificate", b[] = "second certificate";
+    gnutls_datum_t pool[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
+    gnutls_datum_t swapped[2] = { pool[1], pool[0] };
+    gnutls_datum_t split[2] = { { a, 5 }, { a + 5, sizeof(a) - 5 } };
+    gnutls_datum_t whole[1] = { { a, sizeof(a) } };
+    unsigned char d[5][32];
+    assert_int_equal(smime_cert_pool_digest(pool, 2, d[0]), 0);
+    assert_int_equal(smime_cert_pool_digest(swapped, 2, d[1]), 0);
+    assert_int_equal(smime_cert_pool_digest(pool, 1, d[2]), 0);
+    assert_int_equal(smime_cert_pool_digest(split, 2, d[3]), 0);
+    assert_int_equal(smime_cert_pool_digest(whole, 1, d[4]), 0);
+    for (int i = 0; i < 5; i++)
+        for (int j = i + 1; j < 5; j++)
+            if (!(i == 2 && j == 4))        /* the same one certificate */
+                assert_memory_not_equal(d[i], d[j], 32);
+    assert_memory_equal(d[2], d[4], 32);
+    b[0] ^= 1;                              /* one byte of the last certificate */
+    assert_int_equal(smime_cert_pool_digest(pool, 2, d[1]), 0);
+    assert_memory_not_equal(d[0], d[1], 32);
+}
+
 int main(void)
 {
     smime_init();
@@ -320,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_addr_equal),
         cmocka_unit_test(test_can_sign),
         cmocka_unit_test(test_key_limits_both_forms),
+        cmocka_unit_test(test_pool_digest_covers_the_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

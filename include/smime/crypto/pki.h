@@ -69,7 +69,13 @@ typedef struct smime_cert_pool {
     const gnutls_datum_t *der;                        /* [n], borrowed */
     gnutls_x509_crt_t (*crt)(void *owner, size_t i);  /* parsed once, owned by owner */
     void *owner;
+    const unsigned char *digest;  /* [32] smime_cert_pool_digest of der[], borrowed; NULL:
+                                   * the path key hashes der[] itself */
 } smime_cert_pool;
+
+/* SHA-256 over der[0..n) in order, each with its length: what a path key reads
+ * of a pool, made once for all the signers of a message.  0, or -1. */
+int smime_cert_pool_digest(const gnutls_datum_t *der, size_t n, unsigned char out[32]);
 
 typedef struct smime_chain_result {
     smime_chain_status status;
