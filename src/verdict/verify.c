@@ -533,10 +533,21 @@ static void verify_signed(verify_ctx *vc, smime_mime_walk *walk, const smime_mim
     if (!vc->opt->reference_path)
         smime_cms_set_cert_cache(cms, smime_trust_cert_cache(vc->trust));
     unsigned n = smime_cms_signer_count(cms);
-    const void *data = item->kind == SMIME_MIME_DETACHED ? item->signed_bytes : NULL;
+    /* The detached bytes are hashed where they lie, in their CRLF form (a bare
+     * LF read as CRLF), never copied; the budget is charged that form's length. */
+    smime_content_view detached = { item->signed_bytes, item->signed_len,
+                                    item->signed_lf_as_crlf };
+    const smime_content_view *data = item->kind == SMIME_MIME_DETACHED ? &detached : NULL;
+    size_t canonical_len = item->signed_len;
+    if (data && detached.lf_as_crlf) {
+        canonical_len = smime_content_canonical_len(&detached);
+        /* a part in CRLF form already (only other parts had bare LFs): hashed
+         * in one call, with no second look for bare LFs */
+        detached.lf_as_crlf = canonical_len != item->signed_len;
+    }
     /* Each SignerInfo hashes the content again: the detached bytes, or the
      * encapsulated content, which is no larger than the object that carries it. */
-    size_t hash_len = data ? item->signed_len : item->der_len;
+    size_t hash_len = data ? canonical_len : item->der_len;
     for (unsigned i = 0; i < n; i++) {
         const char *why = over_budget(vc, hash_len);
         if (why) {
@@ -550,7 +561,7 @@ static void verify_signed(verify_ctx *vc, smime_mime_walk *walk, const smime_mim
         vc->hash_left -= hash_len;
         s->signer_index = i;
         smime_cms_signer cs;
-        smime_cms_verify_signer(cms, i, data, item->signed_len, &cs);
+        smime_cms_verify_signer_view(cms, i, data, &cs);
         judge_signer(vc, cms, &cs, item, s);
     }
     if (item->kind == SMIME_MIME_OPAQUE) {
@@ -626,20 +637,9 @@ int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
         *out = report;
         return 0;
     }
-    /* Most mail arrives in CRLF form already: walk it in place; convert only
-     * when a bare LF or CR is present. */
-    char *crlf = NULL;
+    /* The message is walked and hashed as it arrived, whatever its line ends:
+     * no second copy of it is made.  The caps are sized by its CRLF form. */
     size_t crlf_len = smime_mime_crlf_length(msg, len);
-    const char *canon = msg;
-    if (crlf_len != len) {
-        crlf = smime_mime_to_crlf_sized(msg, len, crlf_len);
-        if (!crlf) {
-            smime_report_free(report);
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        canon = crlf;
-    }
     verify_ctx vc = { .trust = trust, .opt = opt, .report = report, .hash_left = SIZE_MAX };
     if (opt->hash_factor)
         vc.hash_left = (size_t)opt->hash_factor * crlf_len + BUDGET_SLACK;
@@ -648,9 +648,7 @@ int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
     smime_mime_limits lim = opt->mime;
     if (!lim.max_decoded && opt->decode_factor)
         lim.max_decoded = (size_t)opt->decode_factor * crlf_len + BUDGET_SLACK;
-    int rc = smime_mime_walk_message_authors(canon, crlf_len, &lim, on_item, &vc,
-                                             &report->authors);
-    g_free(crlf);
+    int rc = smime_mime_walk_message_authors(msg, len, &lim, on_item, &vc, &report->authors);
     if (rc < 0 || vc.oom) {
         smime_report_free(report);
         snprintf(err, errlen, "out of memory");
