@@ -1020,13 +1020,20 @@ int smime_mime_walk_message_authors(const char *msg, size_t len, const smime_mim
                                     smime_mime_visit_fn visit, void *ctx,
                                     smime_mime_authors *authors)
 {
+    int bare_lf = len > 0 && smime_scan_bare_lf(msg, msg, msg + len) != NULL;
+    return smime_mime_walk_message_lf(msg, len, bare_lf, lim, visit, ctx, authors);
+}
+
+int smime_mime_walk_message_lf(const char *msg, size_t len, int bare_lf,
+                               const smime_mime_limits *lim, smime_mime_visit_fn visit,
+                               void *ctx, smime_mime_authors *authors)
+{
     if (authors)
         memset(authors, 0, sizeof(*authors));
     smime_mime_walk w = { .lim = lim, .visit = visit, .ctx = ctx, .authors = authors,
                           .decoded_left = lim->max_decoded ? lim->max_decoded : SIZE_MAX };
     /* Walked as it arrived, never converted into a second copy: the slices of
      * a message with bare LFs say so, and are hashed in CRLF form (content.h). */
-    int bare_lf = len > 0 && smime_scan_bare_lf(msg, msg, msg + len) != NULL;
     return parse_and_walk(&w, msg, len, bare_lf, 1, "", 0, NULL);
 }
 

@@ -682,7 +682,8 @@ int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
     smime_mime_limits lim = opt->mime;
     if (!lim.max_decoded && opt->decode_factor)
         lim.max_decoded = (size_t)opt->decode_factor * crlf_len + BUDGET_SLACK;
-    int rc = smime_mime_walk_message_authors(msg, len, &lim, on_item, &vc, &report->authors);
+    int rc = smime_mime_walk_message_lf(msg, len, crlf_len != len, &lim, on_item, &vc,
+                                        &report->authors);
     if (rc < 0 || vc.oom) {
         smime_report_free(report);
         snprintf(err, errlen, "out of memory");

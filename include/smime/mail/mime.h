@@ -137,6 +137,13 @@ int smime_mime_walk_message_authors(const char *msg, size_t len, const smime_mim
                                     smime_mime_visit_fn visit, void *ctx,
                                     smime_mime_authors *authors);
 
+/* The same when the caller knows already whether msg has a bare LF (bare_lf:
+ * smime_mime_crlf_length(msg, len) != len): spares a look for one.  A wrong 0
+ * makes slices with bare LFs that say they have none. */
+int smime_mime_walk_message_lf(const char *msg, size_t len, int bare_lf,
+                               const smime_mime_limits *lim, smime_mime_visit_fn visit,
+                               void *ctx, smime_mime_authors *authors);
+
 /* From inside a visit: walks a MIME entity (headers + body, e.g. the content of an
  * opaque signed-data) as part `part` of the same walk, one level deeper, sharing the
  * walk's caps.  `addrs` are the addresses that apply inside it. */
