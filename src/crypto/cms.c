@@ -787,23 +787,23 @@ static int signed_attr_value(smime_span attrs, const char *oid, size_t oid_len, 
  * signature, GNUTLS_E_NO_EMBEDDED_DATA without content, GNUTLS_E_INSUFFICIENT_SECURITY
  * for an algorithm GnuTLS deems insecure under vflags, another GnuTLS error else. */
 static int direct_verify(const signer_der *si, gnutls_digest_algorithm_t hash,
-                         gnutls_sign_algorithm_t algo, gnutls_pubkey_t pub, const void *data,
-                         size_t len, unsigned vflags)
+                         gnutls_sign_algorithm_t algo, gnutls_pubkey_t pub,
+                         const smime_content_view *data, unsigned vflags)
 {
-    gnutls_datum_t content;
+    smime_content_view content;
     if (data) {
         /* A detached signature that also carries content signs that content;
-         * the part it came with must be the same bytes. */
-        if (si->econtent.p && (si->econtent.len != len || memcmp(si->econtent.p, data, len) != 0))
+         * the part it came with must be the same bytes (in canonical form). */
+        if (si->econtent.p && !smime_content_equal(data, si->econtent.p, si->econtent.len))
             return GNUTLS_E_PK_SIG_VERIFY_FAILED;
-        content = (gnutls_datum_t){ (unsigned char *)data, (unsigned)len };
+        content = *data;
     } else if (si->econtent.p) {
-        content = (gnutls_datum_t){ (unsigned char *)si->econtent.p, (unsigned)si->econtent.len };
+        content = (smime_content_view){ (const char *)si->econtent.p, si->econtent.len, 0 };
     } else {
         return GNUTLS_E_NO_EMBEDDED_DATA;
     }
     unsigned char *signed_copy = NULL;
-    gnutls_datum_t sigdata = content;
+    gnutls_datum_t sigdata = { (unsigned char *)content.data, (unsigned)content.len };
     if (si->signed_attrs.len) {
         smime_der_tlv md, ct;
         if (signed_attr_value(si->signed_attrs, DER_OID_MESSAGE_DIGEST,
@@ -813,7 +813,7 @@ static int direct_verify(const signer_der *si, gnutls_digest_algorithm_t hash,
             md.tag != SMIME_DER_OCTET_STRING || ct.tag != SMIME_DER_OID)
             return GNUTLS_E_PARSING_ERROR;
         unsigned char digest[64];
-        if (gnutls_hash_fast(hash, content.data, content.size, digest) < 0)
+        if (smime_content_hash(hash, &content, digest) < 0)
             return GNUTLS_E_HASH_FAILED;
         if (md.val.len != gnutls_hash_get_len(hash) || memcmp(md.val.p, digest, md.val.len) != 0 ||
             ct.val.len != si->content_type.len ||
@@ -825,6 +825,14 @@ static int direct_verify(const signer_der *si, gnutls_digest_algorithm_t hash,
         memcpy(signed_copy, si->signed_attrs.p, si->signed_attrs.len);
         signed_copy[0] = SMIME_DER_SET;
         sigdata = (gnutls_datum_t){ signed_copy, (unsigned)si->signed_attrs.len };
+    } else if (content.lf_as_crlf) {
+        /* No signed attributes: the signature covers the content itself, which
+         * GnuTLS takes as one buffer.  Rare (RFC 8551 requires the attributes). */
+        size_t n;
+        signed_copy = smime_content_canonical_copy(&content, &n);
+        if (!signed_copy)
+            return GNUTLS_E_MEMORY_ERROR;
+        sigdata = (gnutls_datum_t){ signed_copy, (unsigned)n };
     }
     gnutls_datum_t sig = { (unsigned char *)si->signature.p, (unsigned)si->signature.len };
     int rc = gnutls_pubkey_verify_data2(pub, algo, vflags, &sigdata, &sig);
@@ -954,6 +962,14 @@ static int weak_key(gnutls_x509_crt_t crt, gnutls_pubkey_t pub)
 smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const void *data,
                                          size_t len, smime_cms_signer *out)
 {
+    smime_content_view v = { data, len, 0 };
+    return smime_cms_verify_signer_view(cms, idx, data ? &v : NULL, out);
+}
+
+smime_sig_status smime_cms_verify_signer_view(smime_cms *cms, unsigned idx,
+                                              const smime_content_view *data,
+                                              smime_cms_signer *out)
+{
     /* the signer's key: the cache's, or own_pub imported here and freed at done */
     gnutls_pubkey_t pub = NULL, own_pub = NULL;
     memset(out, 0, sizeof(*out));
@@ -1060,7 +1076,6 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
         st = signer_status(out, SMIME_SIG_LIMIT, "%s", why);
         goto done;
     }
-    gnutls_datum_t content = { (unsigned char *)data, (unsigned)len };
     const unsigned base = GNUTLS_VERIFY_DISABLE_TIME_CHECKS | GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS;
     const unsigned allow_weak = GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1 | GNUTLS_VERIFY_ALLOW_BROKEN;
     int weak = 0;
@@ -1070,18 +1085,34 @@ smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const voi
     if (ours) {
         gnutls_digest_algorithm_t h = pss ? pss_hash : dig;
         gnutls_sign_algorithm_t a = pss ? pss_algo(pub, pss_hash) : algo;
-        rc = direct_verify(&sd, h, a, pub, data, len, 0);
+        rc = direct_verify(&sd, h, a, pub, data, 0);
         if (rc == GNUTLS_E_INSUFFICIENT_SECURITY) {
-            rc = direct_verify(&sd, h, a, pub, data, len, allow_weak);
+            rc = direct_verify(&sd, h, a, pub, data, allow_weak);
             weak = 1;
         }
     } else if ((rc = import_pkcs7(cms)) == 0) {
+        /* GnuTLS takes one buffer: the canonical form is copied here when the
+         * view has bare LFs (a diagnostic path, not the fast one). */
+        unsigned char *canon = NULL;
+        gnutls_datum_t content = { NULL, 0 };
+        if (data && data->lf_as_crlf) {
+            size_t n;
+            canon = smime_content_canonical_copy(data, &n);
+            if (!canon) {
+                st = signer_status(out, SMIME_SIG_MALFORMED, "out of memory");
+                goto done;
+            }
+            content = (gnutls_datum_t){ canon, (unsigned)n };
+        } else if (data) {
+            content = (gnutls_datum_t){ (unsigned char *)data->data, (unsigned)data->len };
+        }
         rc = gnutls_pkcs7_verify_direct(cms->pkcs7, out->cert, idx, data ? &content : NULL, base);
         if (rc == GNUTLS_E_INSUFFICIENT_SECURITY) {
             rc = gnutls_pkcs7_verify_direct(cms->pkcs7, out->cert, idx, data ? &content : NULL,
                                             base | allow_weak);
             weak = 1;
         }
+        free(canon);
     }
     /* A positive value means the signature verified and GnuTLS then refused the
      * key usage (it demands digitalSignature); that decision is ours. */

@@ -21,6 +21,9 @@ struct smime_mime_walk {
     int                      limit_reported;
     int                      stop;          /* first non-zero visitor value */
     smime_mime_authors      *authors;       /* top-level From mailboxes, or NULL */
+    int                      bare_lf;       /* the buffer being walked may have bare LF
+                                             * line ends: its slices are hashed as if
+                                             * each were CRLF (signed_lf_as_crlf) */
 };
 
 /* A byte range [start, end) of the buffer being walked. */
@@ -258,15 +261,25 @@ static void part_join(char *out, const char *parent, unsigned index)
 }
 
 /* Offset of the first body byte of the entity in s: just after the blank line that
- * ends the headers, or s->end when there is none. */
+ * ends the headers, or s->end when there is none.  The bytes may have bare LF line
+ * ends (the walk reads the message as it arrived): a line break is CRLF or a bare
+ * LF, so the blank line is an LF followed by LF or CR LF, or a break at the very
+ * start: the same place as "\r\n\r\n" in the CRLF form. */
 static size_t entity_body_start(const span *s)
 {
     const char *p = s->base + s->start;
     size_t n = s->end - s->start;
+    if (n >= 1 && p[0] == '\n')
+        return s->start + 1;
     if (n >= 2 && p[0] == '\r' && p[1] == '\n')
         return s->start + 2;
-    const char *blank = memmem(p, n, "\r\n\r\n", 4);
-    return blank ? s->start + (size_t)(blank - p) + 4 : s->end;
+    for (const char *lf = p, *end = p + n; (lf = memchr(lf, '\n', (size_t)(end - lf))) != NULL; lf++) {
+        if (lf + 1 < end && lf[1] == '\n')
+            return (size_t)(lf + 2 - s->base);
+        if (lf + 2 < end && lf[1] == '\r' && lf[2] == '\n')
+            return (size_t)(lf + 3 - s->base);
+    }
+    return s->end;
 }
 
 /* Splits the body [start, end) of a multipart at its delimiter lines (RFC 2046
@@ -306,7 +319,11 @@ static size_t multipart_split(const span *body, const char *boundary, span *kids
                 q++;
             if (q == line_end) {
                 if (open) {
-                    size_t child_end = pos >= child_start + 2 ? pos - 2 : child_start;
+                    /* the line break before the delimiter belongs to it: CRLF,
+                     * or a bare LF in a message that has them */
+                    size_t child_end = pos >= child_start + 2 && b[pos - 2] == '\r' ? pos - 2
+                                       : pos >= child_start + 1                  ? pos - 1
+                                                                                 : child_start;
                     if (count < max)
                         kids[count] = (span){ b, child_start, child_end };
                     count++;
@@ -694,9 +711,12 @@ static void author_controls(const char *b, size_t start, size_t end, smime_mime_
     const char *field = NULL;       /* the author field being scanned, or NULL */
     size_t pos = start;
     while (pos < end && !out->control_header) {
-        size_t eol = pos;
-        while (eol < end && !(b[eol] == '\r' && eol + 1 < end && b[eol + 1] == '\n'))
-            eol++;
+        /* A line ends at CRLF, or at a bare LF (the walk reads the message as it
+         * arrived); a CR before anything else is a control byte. */
+        const char *lf = memchr(b + pos, '\n', end - pos);
+        size_t next = lf ? (size_t)(lf - b) + 1 : end;
+        size_t eol = !lf ? end : (size_t)(lf - b) > pos && lf[-1] == '\r' ? (size_t)(lf - b) - 1
+                                                                          : (size_t)(lf - b);
         size_t value = pos;
         if (b[pos] != ' ' && b[pos] != '\t') {      /* a new field, not a fold */
             const char *colon = memchr(b + pos, ':', eol - pos);
@@ -720,7 +740,7 @@ static void author_controls(const char *b, size_t start, size_t end, smime_mime_
                 break;
             }
         }
-        pos = eol + 2;
+        pos = next;
     }
 }
 
@@ -728,8 +748,9 @@ static int walk_object(smime_mime_walk *w, GMimeObject *obj, span ent, const cha
                        int message_root, unsigned depth, const smime_mime_addrs *addrs);
 static int walk_message(smime_mime_walk *w, GMimeMessage *msg, span ent, const char *prefix,
                         unsigned depth);
-static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int as_message,
-                          const char *id, unsigned depth, const smime_mime_addrs *addrs);
+static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int bare_lf,
+                          int as_message, const char *id, unsigned depth,
+                          const smime_mime_addrs *addrs);
 
 static int walk_multipart(smime_mime_walk *w, GMimeMultipart *mp, span ent, const char *id,
                           unsigned depth, const smime_mime_addrs *addrs)
@@ -786,6 +807,7 @@ static int walk_multipart(smime_mime_walk *w, GMimeMultipart *mp, span ent, cons
                 .depth = depth,
                 .signed_bytes = kids[0].base + kids[0].start,
                 .signed_len = kids[0].end - kids[0].start,
+                .signed_lf_as_crlf = w->bare_lf,
                 .der = der ? der->data : NULL,
                 .der_len = der ? der->len : 0,
                 .addrs = addrs,
@@ -847,7 +869,7 @@ static int walk_encoded_message(smime_mime_walk *w, GMimePart *part, const char 
     }
     crlf_in_place(dec, n);
     char *crlf = (char *)dec->data;
-    int rc = parse_and_walk(w, crlf, n, 1, id, depth + 1, NULL);
+    int rc = parse_and_walk(w, crlf, n, 0, 1, id, depth + 1, NULL);
     g_byte_array_unref(dec);
     return rc;
 }
@@ -953,11 +975,13 @@ static void stream_release(GMimeStream *stream, GByteArray *arr)
     g_byte_array_unref(arr);
 }
 
-/* Parses buf (borrowed, CRLF form, must outlive the call) with GMime and walks it:
- * as a whole message whose parts are numbered under id, or as a MIME entity that
- * takes the place of part id (the content of an opaque signed-data). */
-static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int as_message,
-                          const char *id, unsigned depth, const smime_mime_addrs *addrs)
+/* Parses buf (borrowed, must outlive the call; bare_lf: it may have bare LF line
+ * ends) with GMime and walks it: as a whole message whose parts are numbered
+ * under id, or as a MIME entity that takes the place of part id (the content of
+ * an opaque signed-data). */
+static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int bare_lf,
+                          int as_message, const char *id, unsigned depth,
+                          const smime_mime_addrs *addrs)
 {
     /* GMime builds the whole tree before we see any of it: count first. */
     unsigned left = w->lim->max_parts > w->parts_built ? w->lim->max_parts - w->parts_built : 0;
@@ -965,6 +989,8 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int a
     if (parts > left)
         return limit_note(w, id[0] ? id : "1", depth, addrs, PARTS_LIMIT_NOTE);
     w->parts_built += parts;
+    int outer_bare_lf = w->bare_lf;
+    w->bare_lf = bare_lf;
     GByteArray *arr;
     GMimeStream *stream = stream_over(buf, len, &arr);
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
@@ -986,6 +1012,7 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int a
     }
     g_object_unref(parser);
     stream_release(stream, arr);
+    w->bare_lf = outer_bare_lf;
     return rc;
 }
 
@@ -993,11 +1020,21 @@ int smime_mime_walk_message_authors(const char *msg, size_t len, const smime_mim
                                     smime_mime_visit_fn visit, void *ctx,
                                     smime_mime_authors *authors)
 {
+    int bare_lf = len > 0 && smime_scan_bare_lf(msg, msg, msg + len) != NULL;
+    return smime_mime_walk_message_lf(msg, len, bare_lf, lim, visit, ctx, authors);
+}
+
+int smime_mime_walk_message_lf(const char *msg, size_t len, int bare_lf,
+                               const smime_mime_limits *lim, smime_mime_visit_fn visit,
+                               void *ctx, smime_mime_authors *authors)
+{
     if (authors)
         memset(authors, 0, sizeof(*authors));
     smime_mime_walk w = { .lim = lim, .visit = visit, .ctx = ctx, .authors = authors,
                           .decoded_left = lim->max_decoded ? lim->max_decoded : SIZE_MAX };
-    return parse_and_walk(&w, msg, len, 1, "", 0, NULL);
+    /* Walked as it arrived, never converted into a second copy: the slices of
+     * a message with bare LFs say so, and are hashed in CRLF form (content.h). */
+    return parse_and_walk(&w, msg, len, bare_lf, 1, "", 0, NULL);
 }
 
 int smime_mime_walk_message(const char *msg, size_t len, const smime_mime_limits *lim,
@@ -1017,11 +1054,11 @@ int smime_mime_walk_entity(smime_mime_walk *w, const char *entity, size_t len,
     if (decode_charge(w, len) < 0 || decode_charge(w, crlf_len - len) < 0)
         return limit_note(w, part, depth + 1, addrs, DECODE_LIMIT_NOTE);
     if (crlf_len == len)             /* canonical already, as it should be: in place */
-        return parse_and_walk(w, entity, len, 0, part, depth + 1, addrs);
+        return parse_and_walk(w, entity, len, 0, 0, part, depth + 1, addrs);
     char *crlf = smime_mime_to_crlf_sized(entity, len, crlf_len);
     if (!crlf)
         return -1;
-    int rc = parse_and_walk(w, crlf, crlf_len, 0, part, depth + 1, addrs);
+    int rc = parse_and_walk(w, crlf, crlf_len, 0, 0, part, depth + 1, addrs);
     g_free(crlf);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include "smime/crypto/cms.h"
 #include "smime/lint/lint.h"
+#include "smime/util/linescan.h"
 #include "smime/util/memo.h"
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -76,6 +77,9 @@ typedef struct verify_ctx {
     const smime_verify_options *opt;
     smime_report               *report;
     int                         oom;
+    const char                 *msg;            /* the message walked, as it arrived */
+    size_t                      msg_len;
+    size_t                      msg_bare_lfs;   /* its bare LFs (CRLF length - len) */
     unsigned                    signatures;     /* SignerInfos verified so far */
     size_t                      hash_left;      /* bytes that may still be hashed */
     int64_t                     cpu_deadline_ms;/* thread CPU clock; 0: none */
@@ -515,6 +519,35 @@ static void note_skipped(verify_ctx *vc, const smime_mime_item *item, unsigned c
              "; %u signature%s not verified", vc->skipped, vc->skipped == 1 ? "" : "s");
 }
 
+/* Bare LFs in [p, end), an LF being bare when the byte before it (down to
+ * base) is not a CR. */
+static size_t bare_lfs_in(const char *base, const char *p, const char *end)
+{
+    size_t n = 0;
+    for (; p < end && (p = smime_scan_bare_lf(base, p, end)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* Length of the CRLF form of a detached slice.  A slice of the message itself
+ * holds its bare LFs less those around it: when what lies around it is the
+ * smaller part (the headers and the signature around a large body), those are
+ * counted instead of the slice, and the body is read once, by the hash.  Its
+ * first LF is bare for the view whatever precedes it: when a CR precedes it in
+ * the message the slice is counted itself. */
+static size_t detached_canonical_len(const verify_ctx *vc, const smime_content_view *v)
+{
+    const char *m = vc->msg, *m_end = vc->msg + vc->msg_len;
+    int inside = v->len > 0 && v->data >= m && v->data + v->len <= m_end;
+    if (inside && vc->msg_len - v->len < v->len &&
+        !(v->data > m && v->data[-1] == '\r' && v->data[0] == '\n')) {
+        size_t around = bare_lfs_in(m, m, v->data) + bare_lfs_in(m, v->data + v->len, m_end);
+        if (around <= vc->msg_bare_lfs)
+            return v->len + (vc->msg_bare_lfs - around);
+    }
+    return smime_content_canonical_len(v);
+}
+
 static void verify_signed(verify_ctx *vc, smime_mime_walk *walk, const smime_mime_item *item)
 {
     char err[SMIME_TEXT_MAX];
@@ -533,10 +566,21 @@ static void verify_signed(verify_ctx *vc, smime_mime_walk *walk, const smime_mim
     if (!vc->opt->reference_path)
         smime_cms_set_cert_cache(cms, smime_trust_cert_cache(vc->trust));
     unsigned n = smime_cms_signer_count(cms);
-    const void *data = item->kind == SMIME_MIME_DETACHED ? item->signed_bytes : NULL;
+    /* The detached bytes are hashed where they lie, in their CRLF form (a bare
+     * LF read as CRLF), never copied; the budget is charged that form's length. */
+    smime_content_view detached = { item->signed_bytes, item->signed_len,
+                                    item->signed_lf_as_crlf };
+    const smime_content_view *data = item->kind == SMIME_MIME_DETACHED ? &detached : NULL;
+    size_t canonical_len = item->signed_len;
+    if (data && detached.lf_as_crlf) {
+        canonical_len = detached_canonical_len(vc, &detached);
+        /* a part in CRLF form already (only other parts had bare LFs): hashed
+         * in one call, with no second look for bare LFs */
+        detached.lf_as_crlf = canonical_len != item->signed_len;
+    }
     /* Each SignerInfo hashes the content again: the detached bytes, or the
      * encapsulated content, which is no larger than the object that carries it. */
-    size_t hash_len = data ? item->signed_len : item->der_len;
+    size_t hash_len = data ? canonical_len : item->der_len;
     for (unsigned i = 0; i < n; i++) {
         const char *why = over_budget(vc, hash_len);
         if (why) {
@@ -550,7 +594,7 @@ static void verify_signed(verify_ctx *vc, smime_mime_walk *walk, const smime_mim
         vc->hash_left -= hash_len;
         s->signer_index = i;
         smime_cms_signer cs;
-        smime_cms_verify_signer(cms, i, data, item->signed_len, &cs);
+        smime_cms_verify_signer_view(cms, i, data, &cs);
         judge_signer(vc, cms, &cs, item, s);
     }
     if (item->kind == SMIME_MIME_OPAQUE) {
@@ -626,21 +670,11 @@ int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
         *out = report;
         return 0;
     }
-    /* Most mail arrives in CRLF form already: walk it in place; convert only
-     * when a bare LF or CR is present. */
-    char *crlf = NULL;
+    /* The message is walked and hashed as it arrived, whatever its line ends:
+     * no second copy of it is made.  The caps are sized by its CRLF form. */
     size_t crlf_len = smime_mime_crlf_length(msg, len);
-    const char *canon = msg;
-    if (crlf_len != len) {
-        crlf = smime_mime_to_crlf_sized(msg, len, crlf_len);
-        if (!crlf) {
-            smime_report_free(report);
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        canon = crlf;
-    }
-    verify_ctx vc = { .trust = trust, .opt = opt, .report = report, .hash_left = SIZE_MAX };
+    verify_ctx vc = { .trust = trust, .opt = opt, .report = report, .hash_left = SIZE_MAX,
+                      .msg = msg, .msg_len = len, .msg_bare_lfs = crlf_len - len };
     if (opt->hash_factor)
         vc.hash_left = (size_t)opt->hash_factor * crlf_len + BUDGET_SLACK;
     if (opt->cpu_budget_ms > 0)
@@ -648,9 +682,8 @@ int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
     smime_mime_limits lim = opt->mime;
     if (!lim.max_decoded && opt->decode_factor)
         lim.max_decoded = (size_t)opt->decode_factor * crlf_len + BUDGET_SLACK;
-    int rc = smime_mime_walk_message_authors(canon, crlf_len, &lim, on_item, &vc,
-                                             &report->authors);
-    g_free(crlf);
+    int rc = smime_mime_walk_message_lf(msg, len, crlf_len != len, &lim, on_item, &vc,
+                                        &report->authors);
     if (rc < 0 || vc.oom) {
         smime_report_free(report);
         snprintf(err, errlen, "out of memory");

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <gmime/gmime.h>
 
+#include "smime/crypto/content.h"
 #include "smime/mail/mime.h"
 #include "smime/verdict/verify.h"
 #include "testutil.h"
@@ -17,6 +18,7 @@ typedef struct seen_item {
     char part[SMIME_PART_ID_MAX];
     char *signed_bytes;     /* copy */
     size_t signed_len;
+    int signed_lf_as_crlf;
     size_t der_len;
     unsigned char der0;
     char from0[SMIME_ADDR_MAX];
@@ -46,6 +48,7 @@ static int collect(smime_mime_walk *w, const smime_mime_item *item, void *ctx)
         memcpy(it->signed_bytes, item->signed_bytes, item->signed_len);
         it->signed_bytes[item->signed_len] = '\0';
         it->signed_len = item->signed_len;
+        it->signed_lf_as_crlf = item->signed_lf_as_crlf;
     }
     it->der_len = item->der_len;
     it->der0 = item->der_len ? item->der[0] : 0;
@@ -67,6 +70,44 @@ static void seen_free(seen *s)
 
 static const smime_mime_limits default_limits = { 32, 2000, 32, 0 };
 
+/* The walk of text as it is (bare LFs and all, as verify walks a message) must
+ * see what the walk of its CRLF form sees: the same objects, parts, notes and
+ * authors, and slices whose CRLF form (a bare LF read as CRLF when the item says
+ * so) is the CRLF walk's slice byte for byte. */
+static void same_walk(const seen *raw, const seen *crlf, int has_bare_lf)
+{
+    assert_int_equal(raw->n, crlf->n);
+    for (size_t i = 0; i < raw->n; i++) {
+        const seen_item *a = &raw->items[i], *b = &crlf->items[i];
+        assert_int_equal(a->kind, b->kind);
+        assert_string_equal(a->part, b->part);
+        assert_string_equal(a->note, b->note);
+        assert_string_equal(a->from0, b->from0);
+        assert_string_equal(a->sender, b->sender);
+        assert_true(a->control_header == b->control_header ||
+                    (a->control_header && b->control_header &&
+                     !strcmp(a->control_header, b->control_header)));
+        assert_int_equal(a->control_byte, b->control_byte);
+        assert_int_equal(a->der_len, b->der_len);
+        assert_int_equal(a->der0, b->der0);
+        assert_int_equal(b->signed_lf_as_crlf, 0);
+        assert_int_equal(!a->signed_bytes, !b->signed_bytes);
+        if (!a->signed_bytes)
+            continue;
+        if (!has_bare_lf)
+            assert_int_equal(a->signed_lf_as_crlf, 0);
+        smime_content_view v = { a->signed_bytes, a->signed_len, a->signed_lf_as_crlf };
+        size_t n;
+        unsigned char *canon = smime_content_canonical_copy(&v, &n);
+        assert_non_null(canon);
+        assert_int_equal(n, b->signed_len);
+        assert_memory_equal(canon, b->signed_bytes, n);
+        free(canon);
+    }
+}
+
+static void seen_free(seen *s);
+
 static void walk_bytes(const char *text, size_t len, const smime_mime_limits *lim, seen *out)
 {
     size_t n = 0;
@@ -75,6 +116,12 @@ static void walk_bytes(const char *text, size_t len, const smime_mime_limits *li
     memset(out, 0, sizeof(*out));
     assert_int_equal(smime_mime_walk_message(crlf, n, lim, collect, out), 0);
     g_free(crlf);
+    seen *raw = calloc(1, sizeof(*raw));
+    assert_non_null(raw);
+    assert_int_equal(smime_mime_walk_message(text, len, lim, collect, raw), 0);
+    same_walk(raw, out, n != len);
+    seen_free(raw);
+    free(raw);
 }
 
 static void walk_text(const char *text, const smime_mime_limits *lim, seen *out)
@@ -388,6 +435,52 @@ static void test_lf_and_crlf_slices_agree(void **state)
     free(lf_file);
 }
 
+/* Line ends mixed as OpenSSL writes them (its headers LF, a -binary body CRLF),
+ * and a header section ended by LF CR LF: the raw walk (checked against the CRLF
+ * walk by walk_bytes) slices the same entity, and says when its bytes hold bare
+ * LFs. */
+static void test_mixed_line_ends_walked_raw(void **state)
+{
+    (void)state;
+    static const char msg[] =
+        "From: alice@example.test\r\n"
+        "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=b\n"
+        "\n--b\n"
+        "Content-Type: text/plain\r\n\r\nline one\r\nline two\r\n"
+        "\n--b\nContent-Type: application/pkcs7-signature\n"
+        "Content-Transfer-Encoding: base64\n\r\n" FAKE_SIGNED_DATA_B64 "\n--b--\n";
+    seen s, raw;
+    walk_bytes(msg, sizeof(msg) - 1, &default_limits, &s);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.items[0].signed_bytes,
+                        "Content-Type: text/plain\r\n\r\nline one\r\nline two\r\n");
+    memset(&raw, 0, sizeof(raw));
+    assert_int_equal(smime_mime_walk_message(msg, sizeof(msg) - 1, &default_limits, collect, &raw), 0);
+    assert_int_equal(raw.n, 1);
+    assert_int_equal(raw.items[0].kind, SMIME_MIME_DETACHED);
+    assert_int_equal(raw.items[0].der_len, 13);
+    /* the raw slice ends before the bare LF that precedes the delimiter */
+    assert_string_equal(raw.items[0].signed_bytes,
+                        "Content-Type: text/plain\r\n\r\nline one\r\nline two\r\n");
+    assert_int_equal(raw.items[0].signed_lf_as_crlf, 1);
+    seen_free(&raw);
+    seen_free(&s);
+    /* all bare LF: the slice is the raw bytes, read as CRLF */
+    static const char lf[] =
+        "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=b\n"
+        "\n--b\n\nx\n\n--b\nContent-Type: application/pkcs7-signature\n"
+        "Content-Transfer-Encoding: base64\n\n" FAKE_SIGNED_DATA_B64 "\n--b--\n";
+    memset(&raw, 0, sizeof(raw));
+    assert_int_equal(smime_mime_walk_message(lf, sizeof(lf) - 1, &default_limits, collect, &raw), 0);
+    assert_int_equal(raw.n, 1);
+    assert_string_equal(raw.items[0].signed_bytes, "\nx\n");
+    assert_int_equal(raw.items[0].signed_lf_as_crlf, 1);
+    seen_free(&raw);
+    walk_bytes(lf, sizeof(lf) - 1, &default_limits, &s);
+    assert_string_equal(s.items[0].signed_bytes, "\r\nx\r\n");
+    seen_free(&s);
+}
+
 /* The count made before GMime parses: an upper bound on the entities, from the
  * boundaries a message declares, in every spelling of the parameter. */
 static void test_count_parts_before_parsing(void **state)
@@ -612,6 +705,7 @@ int main(void)
         cmocka_unit_test(test_author_control_bytes),
         cmocka_unit_test(test_author_control_bytes_per_message),
         cmocka_unit_test(test_ber_content_type_sniffed),
+        cmocka_unit_test(test_mixed_line_ends_walked_raw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include "smime/crypto/pki.h"
 #include "smime/crypto/cert.h"
+#include "smime/crypto/content.h"
 
 typedef struct smime_cms smime_cms;
 
@@ -86,5 +87,10 @@ typedef struct smime_cms_signer {
  * encapsulated content.  Always fills out; returns out->status. */
 smime_sig_status smime_cms_verify_signer(smime_cms *cms, unsigned idx, const void *data,
                                          size_t len, smime_cms_signer *out);
+/* The same over a view of the detached content (NULL: the encapsulated one),
+ * hashed in its canonical form where it lies (content.h). */
+smime_sig_status smime_cms_verify_signer_view(smime_cms *cms, unsigned idx,
+                                              const smime_content_view *data,
+                                              smime_cms_signer *out);
 
 #endif

@@ -71,8 +71,12 @@ typedef struct smime_mime_item {
     smime_mime_kind kind;
     char            part[SMIME_PART_ID_MAX];
     unsigned        depth;             /* MIME nesting depth of the object */
-    const char     *signed_bytes;      /* DETACHED: exact signed entity, CRLF form */
+    const char     *signed_bytes;      /* DETACHED: exact signed entity as it lies in
+                                        * the message */
     size_t          signed_len;
+    int             signed_lf_as_crlf; /* DETACHED: signed_bytes may hold bare LFs,
+                                        * each of which stands for CRLF (the signed
+                                        * form); 0: they are the signed form as is */
     const unsigned char *der;          /* DETACHED/OPAQUE: the CMS ContentInfo */
     size_t          der_len;
     const char     *note;              /* MALFORMED/LIMIT: what went wrong, for people */
@@ -112,8 +116,8 @@ char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out
  * pass over in fewer (NULL on memory failure, or when crlf_len is not that). */
 char *smime_mime_to_crlf_sized(const char *in, size_t len, size_t crlf_len);
 
-/* Walks a whole message (CRLF form; the buffer is borrowed and must outlive the
- * walk).  Returns 0 or the first non-zero visitor value; -1 on memory failure. */
+/* Walks a whole message (CRLF form, or with bare LF line ends, which are read as
+ * CRLF; the buffer is borrowed and must outlive the walk).  Returns 0 or the first non-zero visitor value; -1 on memory failure. */
 int smime_mime_walk_message(const char *msg, size_t len, const smime_mime_limits *lim,
                             smime_mime_visit_fn visit, void *ctx);
 /* Adds the mailboxes of one From header value (as in the message, folds allowed)
@@ -132,6 +136,13 @@ void smime_mime_scan_authors(const char *msg, size_t len, smime_mime_authors *au
 int smime_mime_walk_message_authors(const char *msg, size_t len, const smime_mime_limits *lim,
                                     smime_mime_visit_fn visit, void *ctx,
                                     smime_mime_authors *authors);
+
+/* The same when the caller knows already whether msg has a bare LF (bare_lf:
+ * smime_mime_crlf_length(msg, len) != len): spares a look for one.  A wrong 0
+ * makes slices with bare LFs that say they have none. */
+int smime_mime_walk_message_lf(const char *msg, size_t len, int bare_lf,
+                               const smime_mime_limits *lim, smime_mime_visit_fn visit,
+                               void *ctx, smime_mime_authors *authors);
 
 /* From inside a visit: walks a MIME entity (headers + body, e.g. the content of an
  * opaque signed-data) as part `part` of the same walk, one level deeper, sharing the
