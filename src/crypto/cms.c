@@ -48,11 +48,24 @@ typedef struct signer_info {
     int        attrs_complete; /* no signed attributes, or contentType and messageDigest among them */
 } signer_info;
 
+/* The SignedData's parts as read_outline() finds them: spans into der_cms. */
+typedef struct sd_outline {
+    int        plain;          /* exactly what GnuTLS's import demands (see read_outline) */
+    smime_span content_type;   /* eContentType OID content */
+    smime_span econtent;       /* eContent octets; p NULL when detached */
+    smime_span certificates;   /* [0] certificates content; len 0 when absent */
+    smime_span signer_infos;   /* signerInfos SET content */
+    size_t     n_signers;      /* elements of signerInfos */
+    size_t     n_carried;      /* elements of certificates */
+} sd_outline;
+
 struct smime_cms {
     gnutls_pkcs7_t     pkcs7;      /* NULL until the reference path, the embedded content
                                     * or a SignedData our walk cannot read asks for it */
     int                walked;     /* our DER walk read the SignedData: signers and
                                     * certificates come from it, not from GnuTLS */
+    sd_outline         outline;    /* that walk's answer, when have_outline */
+    int                have_outline;
     gnutls_datum_t    *der;        /* [n_certs] the distinct certificates kept: slices of
                                     * der_cms, or owned copies when der_owned */
     int                der_owned;
@@ -90,87 +103,71 @@ const char *smime_sig_status_code(smime_sig_status st)
     return (unsigned)st < sizeof(codes) / sizeof(codes[0]) && codes[st] ? codes[st] : "malformed-cms";
 }
 
-/* The content of the certificates [0] of the SignedData in der_cms (an empty
- * span when absent): ContentInfo { contentType, [0] SignedData { version,
- * digestAlgorithms, encapContentInfo, [0] certificates? ... } } (RFC 5652 5.1).
- * 0, or -1 when that much cannot be read. */
-static int certificates_set(const smime_cms *cms, smime_span *out)
-{
-    smime_der_tlv ci, t, sd, certs;
-    smime_der_reader r;
-    *out = (smime_span){ NULL, 0 };
-    if (smime_der_parse_one((smime_span){ cms->der_cms, cms->der_cms_len }, &ci) < 0 ||
-        ci.tag != SMIME_DER_SEQUENCE)
-        return -1;
-    smime_der_reader_init(&r, ci.val);
-    if (smime_der_expect(&r, SMIME_DER_OID, &t) < 0 || smime_der_expect(&r, SMIME_DER_CTXC(0), &t) < 0 ||
-        smime_der_parse_one(t.val, &sd) < 0 || sd.tag != SMIME_DER_SEQUENCE)
-        return -1;
-    smime_der_reader_init(&r, sd.val);
-    if (smime_der_expect(&r, SMIME_DER_INTEGER, &t) < 0 || smime_der_expect(&r, SMIME_DER_SET, &t) < 0 ||
-        smime_der_expect(&r, SMIME_DER_SEQUENCE, &t) < 0)
-        return -1;
-    int rc = smime_der_optional(&r, SMIME_DER_CTXC(0), &certs);
-    if (rc < 0)
-        return -1;
-    if (rc == 1)
-        *out = certs.val;
-    return 0;
-}
-
 #define DER_OID_SIGNED_DATA "\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"
 
-/* The SignedData's outline as GnuTLS's import demands it (RFC 5652 5.1):
- * ContentInfo { id-signedData, [0] SignedData } and nothing after, SignedData
- * { version, digestAlgorithms, encapContentInfo { eContentType, [0] eContent? },
- * [0] certificates?, [1] crls?, signerInfos } and nothing after, each SignerInfo
- * a SEQUENCE.  The counts of SignerInfos and of carried certificates (every
- * element, as gnutls_pkcs7_get_crt_count counts).  0, or -1: GnuTLS decides. */
-static int walk_signed_data(const smime_cms *cms, size_t *n_signers, size_t *n_carried)
+/* Reads the SignedData's outline from its DER (RFC 5652 5.1): ContentInfo {
+ * contentType, [0] SignedData { version, digestAlgorithms, encapContentInfo {
+ * eContentType, [0] eContent? }, [0] certificates?, [1] crls?, signerInfos } }.
+ * 0 when that much can be read, else -1.  out->plain says whether it is also
+ * exactly what GnuTLS's import demands: id-signedData, nothing after the [0]
+ * SignedData, the encapContentInfo or the signerInfos, every SignerInfo a
+ * SEQUENCE, every carried certificate a readable element.  Only a plain outline
+ * stands in for GnuTLS's reading; the signer's fields are read from any. */
+static int read_outline(smime_span der, sd_outline *out)
 {
-    smime_der_tlv ci, t, sd, ec, certs, sis, el;
+    memset(out, 0, sizeof(*out));
+    smime_der_tlv ci, t, sd, ec, x, el;
     smime_der_reader r, er, sr;
-    if (smime_der_parse_one((smime_span){ cms->der_cms, cms->der_cms_len }, &ci) < 0 ||
-        ci.tag != SMIME_DER_SEQUENCE || ci.tlv.len != cms->der_cms_len)
+    int plain = 1, rc;
+    if (smime_der_parse_one(der, &ci) < 0 || ci.tag != SMIME_DER_SEQUENCE)
         return -1;
     smime_der_reader_init(&r, ci.val);
-    if (smime_der_expect(&r, SMIME_DER_OID, &t) < 0 || !SMIME_OID_EQ(t.val, DER_OID_SIGNED_DATA) ||
-        smime_der_expect(&r, SMIME_DER_CTXC(0), &t) < 0 || !smime_der_at_end(&r) ||
-        smime_der_parse_one(t.val, &sd) < 0 || sd.tag != SMIME_DER_SEQUENCE || sd.tlv.len != t.val.len)
+    if (smime_der_expect(&r, SMIME_DER_OID, &t) < 0)
+        return -1;
+    plain &= SMIME_OID_EQ(t.val, DER_OID_SIGNED_DATA);
+    if (smime_der_expect(&r, SMIME_DER_CTXC(0), &t) < 0)
+        return -1;
+    plain &= smime_der_at_end(&r);
+    if (smime_der_parse_one(t.val, &sd) < 0 || sd.tag != SMIME_DER_SEQUENCE)
         return -1;
     smime_der_reader_init(&r, sd.val);
     if (smime_der_expect(&r, SMIME_DER_INTEGER, &t) < 0 || smime_der_expect(&r, SMIME_DER_SET, &t) < 0 ||
         smime_der_expect(&r, SMIME_DER_SEQUENCE, &ec) < 0)
         return -1;
     smime_der_reader_init(&er, ec.val);
-    int rc;
-    if (smime_der_expect(&er, SMIME_DER_OID, &t) < 0 || (rc = smime_der_optional(&er, SMIME_DER_CTXC(0), &t)) < 0 ||
-        !smime_der_at_end(&er))
+    if (smime_der_expect(&er, SMIME_DER_OID, &t) < 0)
         return -1;
-    if (rc == 1 && (smime_der_parse_one(t.val, &el) < 0 || el.tag != SMIME_DER_OCTET_STRING ||
-                    el.tlv.len != t.val.len))
-        return -1;
-    *n_carried = 0;
-    if ((rc = smime_der_optional(&r, SMIME_DER_CTXC(0), &certs)) < 0)
+    out->content_type = t.val;
+    if ((rc = smime_der_optional(&er, SMIME_DER_CTXC(0), &x)) < 0)
         return -1;
     if (rc == 1) {
-        smime_der_reader_init(&sr, certs.val);
-        while ((rc = smime_der_next(&sr, &el)) == 1)
-            ++*n_carried;
-        if (rc < 0)
+        if (smime_der_parse_one(x.val, &t) < 0 || t.tag != SMIME_DER_OCTET_STRING)
             return -1;
+        out->econtent = t.val;
+        if (!out->econtent.p)
+            out->econtent.p = x.val.p;      /* empty content is still content */
     }
-    if (smime_der_optional(&r, SMIME_DER_CTXC(1), &t) < 0 || smime_der_expect(&r, SMIME_DER_SET, &sis) < 0 ||
-        !smime_der_at_end(&r))
+    plain &= smime_der_at_end(&er);
+    if ((rc = smime_der_optional(&r, SMIME_DER_CTXC(0), &x)) < 0)
         return -1;
-    *n_signers = 0;
-    smime_der_reader_init(&sr, sis.val);
-    while ((rc = smime_der_next(&sr, &el)) == 1) {
-        if (el.tag != SMIME_DER_SEQUENCE)
-            return -1;
-        ++*n_signers;
+    if (rc == 1) {
+        out->certificates = x.val;
+        smime_der_reader_init(&sr, x.val);
+        while ((rc = smime_der_next(&sr, &el)) == 1)
+            out->n_carried++;
+        plain &= rc == 0;
     }
-    return rc < 0 ? -1 : 0;
+    if (smime_der_optional(&r, SMIME_DER_CTXC(1), &x) < 0 || smime_der_expect(&r, SMIME_DER_SET, &x) < 0)
+        return -1;
+    out->signer_infos = x.val;
+    plain &= smime_der_at_end(&r);
+    smime_der_reader_init(&sr, x.val);
+    while ((rc = smime_der_next(&sr, &el)) == 1) {
+        plain &= el.tag == SMIME_DER_SEQUENCE;
+        out->n_signers++;
+    }
+    out->plain = plain && rc == 0;
+    return 0;
 }
 
 /* GnuTLS's reading of the SignedData, made once, when first needed. */
@@ -231,12 +228,12 @@ int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smi
     /* Our walk reads what the fast path needs; GnuTLS's import (libtasn1 over the
      * whole structure, certificates included) is left for the reference path
      * and for what our walk cannot read, whose errors it words as before. */
-    size_t n_signers = 0, n_carried = 0;
-    cms->walked = walk_signed_data(cms, &n_signers, &n_carried) == 0;
+    cms->have_outline = read_outline((smime_span){ cms->der_cms, cms->der_cms_len }, &cms->outline) == 0;
+    cms->walked = cms->have_outline && cms->outline.plain;
     int n, nc;
     if (cms->walked) {
-        n = n_signers > INT32_MAX ? INT32_MAX : (int)n_signers;
-        nc = n_carried > INT32_MAX ? INT32_MAX : (int)n_carried;
+        n = cms->outline.n_signers > INT32_MAX ? INT32_MAX : (int)cms->outline.n_signers;
+        nc = cms->outline.n_carried > INT32_MAX ? INT32_MAX : (int)cms->outline.n_carried;
     } else {
         int rc = import_pkcs7(cms);
         if (rc < 0) {
@@ -272,11 +269,10 @@ int smime_cms_open(const unsigned char *der, size_t len, unsigned max_certs, smi
             return -1;
         }
     }
-    smime_span carried_set;
     smime_der_reader cr;
-    int sliced = cms->walked && certificates_set(cms, &carried_set) == 0;
+    int sliced = cms->walked;
     if (sliced)
-        smime_der_reader_init(&cr, carried_set);
+        smime_der_reader_init(&cr, cms->outline.certificates);
     cms->der_owned = !sliced;
     for (size_t i = 0; i < scan && max_certs; i++) {
         gnutls_datum_t raw = { NULL, 0 };
@@ -605,43 +601,18 @@ typedef struct signer_der {
     smime_span signature;      /* signature OCTET STRING content */
 } signer_der;
 
-/* ContentInfo { contentType, [0] SignedData { version, digestAlgorithms,
- * encapContentInfo, [0] certificates?, [1] crls?, signerInfos } } (RFC 5652 5). */
+/* The idx-th SignerInfo of the SignedData's outline, and what it refers to. */
 static int read_signer_der(const smime_cms *cms, unsigned idx, signer_der *out)
 {
     memset(out, 0, sizeof(*out));
-    smime_der_tlv ci, t, sd, ec, x, sis, si;
-    smime_der_reader r, er, sr;
-    if (smime_der_parse_one((smime_span){ cms->der_cms, cms->der_cms_len }, &ci) < 0 ||
-        ci.tag != SMIME_DER_SEQUENCE)
+    if (!cms->have_outline)
         return -1;
-    smime_der_reader_init(&r, ci.val);
-    if (smime_der_expect(&r, SMIME_DER_OID, &t) < 0 || smime_der_expect(&r, SMIME_DER_CTXC(0), &t) < 0 ||
-        smime_der_parse_one(t.val, &sd) < 0 || sd.tag != SMIME_DER_SEQUENCE)
-        return -1;
-    smime_der_reader_init(&r, sd.val);
-    if (smime_der_expect(&r, SMIME_DER_INTEGER, &t) < 0 || smime_der_expect(&r, SMIME_DER_SET, &t) < 0 ||
-        smime_der_expect(&r, SMIME_DER_SEQUENCE, &ec) < 0)
-        return -1;
-    smime_der_reader_init(&er, ec.val);
-    if (smime_der_expect(&er, SMIME_DER_OID, &t) < 0)
-        return -1;
-    out->content_type = t.val;
-    int rc = smime_der_optional(&er, SMIME_DER_CTXC(0), &x);
-    if (rc < 0)
-        return -1;
-    if (rc == 1) {
-        if (smime_der_parse_one(x.val, &t) < 0 || t.tag != SMIME_DER_OCTET_STRING)
-            return -1;
-        out->econtent = t.val;
-        if (!out->econtent.p)
-            out->econtent.p = x.val.p;      /* empty content is still content */
-    }
-    if (smime_der_optional(&r, SMIME_DER_CTXC(0), &x) < 0 ||
-        smime_der_optional(&r, SMIME_DER_CTXC(1), &x) < 0 ||
-        smime_der_expect(&r, SMIME_DER_SET, &sis) < 0)
-        return -1;
-    smime_der_reader_init(&sr, sis.val);
+    smime_der_tlv t, si;
+    smime_der_reader r, sr;
+    int rc;
+    out->content_type = cms->outline.content_type;
+    out->econtent = cms->outline.econtent;
+    smime_der_reader_init(&sr, cms->outline.signer_infos);
     for (unsigned i = 0; i <= idx; i++)
         if (smime_der_expect(&sr, SMIME_DER_SEQUENCE, &si) < 0)
             return -1;
