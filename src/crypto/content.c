@@ -41,6 +41,34 @@ size_t smime_content_canonical_len(const smime_content_view *v)
     return n;
 }
 
+/* Bare LFs in [p, end), an LF being bare when the byte before it (down to
+ * base) is not a CR. */
+static size_t bare_lfs_in(const char *base, const char *p, const char *end)
+{
+    size_t n = 0;
+    for (; p < end && (p = smime_scan_bare_lf(base, p, end)) != NULL; p++)
+        n++;
+    return n;
+}
+
+size_t smime_content_canonical_len_in(const smime_content_view *v, const char *msg,
+                                      size_t msg_len, size_t msg_bare_lfs)
+{
+    if (!v->lf_as_crlf)
+        return v->len;
+    const char *m_end = msg + msg_len;
+    int inside = v->len > 0 && msg && v->data >= msg && v->data + v->len <= m_end;
+    /* The view's first LF is bare whatever precedes it: after a CR of the
+     * message it is not bare there, so such a slice is counted itself. */
+    if (inside && msg_len - v->len < v->len &&
+        !(v->data > msg && v->data[-1] == '\r' && v->data[0] == '\n')) {
+        size_t around = bare_lfs_in(msg, msg, v->data) + bare_lfs_in(msg, v->data + v->len, m_end);
+        if (around <= msg_bare_lfs)
+            return v->len + (msg_bare_lfs - around);
+    }
+    return smime_content_canonical_len(v);
+}
+
 int smime_content_hash(gnutls_digest_algorithm_t alg, const smime_content_view *v,
                        unsigned char *digest)
 {

@@ -519,35 +519,6 @@ static void note_skipped(verify_ctx *vc, const smime_mime_item *item, unsigned c
              "; %u signature%s not verified", vc->skipped, vc->skipped == 1 ? "" : "s");
 }
 
-/* Bare LFs in [p, end), an LF being bare when the byte before it (down to
- * base) is not a CR. */
-static size_t bare_lfs_in(const char *base, const char *p, const char *end)
-{
-    size_t n = 0;
-    for (; p < end && (p = smime_scan_bare_lf(base, p, end)) != NULL; p++)
-        n++;
-    return n;
-}
-
-/* Length of the CRLF form of a detached slice.  A slice of the message itself
- * holds its bare LFs less those around it: when what lies around it is the
- * smaller part (the headers and the signature around a large body), those are
- * counted instead of the slice, and the body is read once, by the hash.  Its
- * first LF is bare for the view whatever precedes it: when a CR precedes it in
- * the message the slice is counted itself. */
-static size_t detached_canonical_len(const verify_ctx *vc, const smime_content_view *v)
-{
-    const char *m = vc->msg, *m_end = vc->msg + vc->msg_len;
-    int inside = v->len > 0 && v->data >= m && v->data + v->len <= m_end;
-    if (inside && vc->msg_len - v->len < v->len &&
-        !(v->data > m && v->data[-1] == '\r' && v->data[0] == '\n')) {
-        size_t around = bare_lfs_in(m, m, v->data) + bare_lfs_in(m, v->data + v->len, m_end);
-        if (around <= vc->msg_bare_lfs)
-            return v->len + (vc->msg_bare_lfs - around);
-    }
-    return smime_content_canonical_len(v);
-}
-
 static void verify_signed(verify_ctx *vc, smime_mime_walk *walk, const smime_mime_item *item)
 {
     char err[SMIME_TEXT_MAX];
@@ -573,7 +544,7 @@ static void verify_signed(verify_ctx *vc, smime_mime_walk *walk, const smime_mim
     const smime_content_view *data = item->kind == SMIME_MIME_DETACHED ? &detached : NULL;
     size_t canonical_len = item->signed_len;
     if (data && detached.lf_as_crlf) {
-        canonical_len = detached_canonical_len(vc, &detached);
+        canonical_len = smime_content_canonical_len_in(&detached, vc->msg, vc->msg_len, vc->msg_bare_lfs);
         /* a part in CRLF form already (only other parts had bare LFs): hashed
          * in one call, with no second look for bare LFs */
         detached.lf_as_crlf = canonical_len != item->signed_len;

@@ -155,6 +155,41 @@ static void test_view_as_is(void **state)
     assert_memory_equal(got, want, 32);
 }
 
+/* The length of a view inside a message, counted from the bare LFs around it,
+ * equals the view's own count for every slice of messages that put CR, LF, CR LF
+ * and lone CRs at every place, the slice's edges included (an LF just after a
+ * CR of the message, a CR at the slice's end before the message's LF). */
+static void test_len_inside_message(void **state)
+{
+    (void)state;
+    static const char *const msgs[] = {
+        "a\nb\r\nc\rd\n\n\r\r\nef\n",
+        "\n\n\n\r\n\r\n\n",
+        "\r\n\r\r\n\n\rx\n\r",
+        "header\n\nbody line one\nbody line two\r\nthree\n",
+        "no line ends at all",
+    };
+    for (size_t k = 0; k < sizeof(msgs) / sizeof(msgs[0]); k++) {
+        const char *m = msgs[k];
+        size_t n = strlen(m);
+        smime_content_view whole = { m, n, 1 };
+        size_t bare = smime_content_canonical_len(&whole) - n;
+        for (size_t start = 0; start <= n; start++)
+            for (size_t end = start; end <= n; end++) {
+                smime_content_view v = { m + start, end - start, 1 };
+                assert_int_equal(smime_content_canonical_len_in(&v, m, n, bare),
+                                 smime_content_canonical_len(&v));
+                smime_content_view as_is = { m + start, end - start, 0 };
+                assert_int_equal(smime_content_canonical_len_in(&as_is, m, n, bare), end - start);
+            }
+    }
+    /* a view outside the message, or only partly inside it, is counted itself */
+    const char other[] = "x\ny\nz\n";
+    smime_content_view v = { other, sizeof(other) - 1, 1 };
+    assert_int_equal(smime_content_canonical_len_in(&v, msgs[0], strlen(msgs[0]), 4), 9);
+    assert_int_equal(smime_content_canonical_len_in(&v, other, 3, 1), 9);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +200,7 @@ int main(void)
         cmocka_unit_test(test_chunk_edges),
         cmocka_unit_test(test_many_lines),
         cmocka_unit_test(test_view_as_is),
+        cmocka_unit_test(test_len_inside_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,13 @@ typedef struct smime_content_view {
 
 /* Length of the canonical form of v. */
 size_t smime_content_canonical_len(const smime_content_view *v);
+/* The same length, for a view that may lie inside the message [msg, msg +
+ * msg_len), which holds msg_bare_lfs bare LFs: when the view is the larger part
+ * of it (a large body), the bare LFs around the view are counted instead of
+ * those in it, so the body is read once, by the hash.  Any other view is
+ * counted itself. */
+size_t smime_content_canonical_len_in(const smime_content_view *v, const char *msg,
+                                      size_t msg_len, size_t msg_bare_lfs);
 /* Hashes the canonical form of v into digest (gnutls_hash_get_len(alg) bytes).
  * Returns 0 or a GnuTLS error. */
 int smime_content_hash(gnutls_digest_algorithm_t alg, const smime_content_view *v,
