@@ -387,12 +387,12 @@ smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_cr
                                         unsigned max_chain, int use_cache,
                                         smime_chain_result *out)
 {
-    memset(out, 0, sizeof(*out));
     if (max_chain < 1 || max_chain > SMIME_CHAIN_MAX)
         max_chain = SMIME_CHAIN_MAX;
 
+    /* A result is some 18 KB (the certificates' summaries): on a remembered path
+     * it is copied out of the memo and into out, and zeroed only when built. */
     chain_entry entry;
-    memset(&entry, 0, sizeof(entry));
     unsigned char key[SMIME_MEMO_KEY];
     int keyed = use_cache && chain_key(signer, pool, max_chain, key) == 0;
     if (keyed && smime_memo_get(trust->memo, key, &entry, sizeof(entry)) == sizeof(entry)) {
@@ -403,8 +403,10 @@ smime_chain_status smime_chain_validate(const smime_trust *trust, gnutls_x509_cr
             *out = entry.result;     /* path by pool index; anchor owned by the store */
             return check_validity(entry.not_before, entry.not_after, entry.n_certs, now, out);
         }
-        memset(&entry, 0, sizeof(entry));   /* not for the same key: build anew */
+        /* not for the same key: build anew */
     }
+    memset(out, 0, sizeof(*out));
+    memset(&entry, 0, sizeof(entry));
 
     gnutls_x509_crt_t path[SMIME_CHAIN_MAX + 1];
     size_t n = 0;
