@@ -554,6 +554,8 @@ int main(int argc, char **argv)
     metrics_stop();
     telemetry_shutdown();
     harvest_shutdown();
+    if (!busy)
+        spool_pool_drain();      /* a thread still checking may give one back later */
     milter_gen *last = gen_acquire();
     if (last->cfg.pid_file[0] && unlink(last->cfg.pid_file) < 0 && errno != ENOENT)
         log_msg(LOG_WARNING, "PidFile %s: %s", last->cfg.pid_file, strerror(errno));

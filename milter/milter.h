@@ -71,7 +71,12 @@ void spool_init(milter_spool *s, size_t memory_limit, size_t max_size, const cha
 int  spool_append(milter_spool *s, const void *p, size_t n);
 /* The whole message as one read-only range, valid until spool_free(). */
 int  spool_view(milter_spool *s, const char **data, size_t *len);
+/* Ends the spool; its in-memory buffer may be kept for the next message. */
 void spool_free(milter_spool *s);
+/* Frees the buffers kept for later messages (at shutdown, and for the tests). */
+void spool_pool_drain(void);
+/* How many buffers are kept now. */
+size_t spool_pool_kept(void);
 
 /* ---- lease.c: an object lent to connection threads ----
  * libmilter does not wait for its connection threads when it stops, so what they

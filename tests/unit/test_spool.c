@@ -27,6 +27,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    spool_pool_drain();
     return rmdir(tmpdir);           /* fails if the spool left a file behind */
 }
 
@@ -112,6 +113,58 @@ static void test_too_big(void **state)
     spool_free(&s);
 }
 
+/* A finished message's buffer serves the next one, which then writes into it
+ * from its start; one too large for the pool is freed, and the pool keeps at
+ * most its number of buffers. */
+static void test_buffers_are_reused(void **state)
+{
+    (void)state;
+    spool_pool_drain();
+    milter_spool a, b;
+    spool_init(&a, 1u << 20, 1u << 22, tmpdir);
+    static char chunk[200000];
+    fill(chunk, sizeof(chunk), 0);
+    assert_int_equal(spool_append(&a, chunk, sizeof(chunk)), 0);
+    const char *kept = a.mem;
+    spool_free(&a);
+    assert_int_equal(spool_pool_kept(), 1);
+    spool_init(&b, 1u << 20, 1u << 22, tmpdir);
+    assert_int_equal(spool_pool_kept(), 0);
+    assert_ptr_equal(b.mem, kept);
+    assert_int_equal(spool_append(&b, "Subject: y\r\n", 12), 0);
+    const char *data;
+    size_t len;
+    assert_int_equal(spool_view(&b, &data, &len), 0);
+    assert_int_equal(len, 12);
+    assert_memory_equal(data, "Subject: y\r\n", 12);
+    spool_free(&b);
+    /* a buffer larger than the memory limit of the next spool is not taken */
+    milter_spool small;
+    spool_init(&small, 1000, 4096, tmpdir);
+    assert_null(small.mem);
+    assert_int_equal(spool_pool_kept(), 1);
+    spool_free(&small);
+    /* over the pool's size cap: freed, not kept */
+    spool_pool_drain();
+    milter_spool big;
+    spool_init(&big, 4u << 20, 8u << 20, tmpdir);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(spool_append(&big, chunk, sizeof(chunk)), 0);
+    spool_free(&big);
+    assert_int_equal(spool_pool_kept(), 0);
+    /* never more than the pool's number of buffers */
+    milter_spool many[12];
+    for (int i = 0; i < 12; i++) {
+        spool_init(&many[i], 1u << 20, 1u << 22, tmpdir);
+        assert_int_equal(spool_append(&many[i], chunk, 100), 0);
+    }
+    for (int i = 0; i < 12; i++)
+        spool_free(&many[i]);
+    assert_int_equal(spool_pool_kept(), 8);
+    spool_pool_drain();
+    assert_int_equal(spool_pool_kept(), 0);
+}
+
 static void test_missing_directory_is_an_error(void **state)
 {
     (void)state;
@@ -136,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_memory_only),
         cmocka_unit_test(test_spills_to_unlinked_file),
         cmocka_unit_test(test_too_big),
+        cmocka_unit_test(test_buffers_are_reused),
         cmocka_unit_test(test_missing_directory_is_an_error),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
