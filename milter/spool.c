@@ -13,13 +13,12 @@
 #include "milter.h"
 
 /* In-memory buffers of finished messages, kept for the next ones.  Growing a
- * buffer by doubling copies it each time and takes fresh pages from the kernel,
- * and a message of a few hundred KB paid for that in copies, page faults and
- * heap trimming (some 4 % of the daemon's CPU per message on the bench mix);
- * taken from here, a buffer is written once.  At
- * most SPOOL_POOL_BUFFERS are kept, each at most SPOOL_POOL_MAX_BYTES (MessageMemoryLimit's
- * default: beyond it a message goes to a file anyway), so the pool holds at
- * most 8 MiB whatever the traffic. */
+ * buffer by doubling copies it each time and takes fresh pages from the kernel:
+ * a message of a few hundred KB paid for that in copies, page faults and heap
+ * trimming (some 4 % of the daemon's CPU per message on the bench mix).  Taken
+ * from here, a buffer is written once.  At most SPOOL_POOL_BUFFERS are kept, each
+ * at most SPOOL_POOL_MAX_BYTES (MessageMemoryLimit's default: beyond it a message
+ * goes to a file anyway), so the pool holds 8 MiB at most whatever the traffic. */
 #define SPOOL_POOL_BUFFERS   8
 #define SPOOL_POOL_MAX_BYTES (1u << 20)
 static struct {
