@@ -24,6 +24,14 @@ struct smime_mime_walk {
     int                      bare_lf;       /* the buffer being walked may have bare LF
                                              * line ends: its slices are hashed as if
                                              * each were CRLF (signed_lf_as_crlf) */
+    GHashTable              *quick_kids;    /* of the tree being walked when it is a
+                                             * quick tree: multipart object -> its
+                                             * children's spans (owned), as found when
+                                             * the tree was built; or NULL */
+    size_t                   parsed_bytes;  /* bytes handed to GMime's parser */
+    unsigned                 whole_trees;   /* parses GMime made whole (quick tree not
+                                             * built: odd input, or asked for) */
+    int                      whole_tree;    /* never build a quick tree */
 };
 
 /* A byte range [start, end) of the buffer being walked. */
@@ -763,9 +771,11 @@ static int walk_multipart(smime_mime_walk *w, GMimeMultipart *mp, span ent, cons
      * split a body we will not walk. */
     if (count > 0 && (unsigned)count > w->lim->max_parts)
         return limit_note(w, id, depth, addrs, PARTS_LIMIT_NOTE);
-    span *kids = NULL;
-    size_t found = 0;
-    if (boundary && count > 0) {
+    /* A quick tree was built from our split: its children are those spans. */
+    span *cached = w->quick_kids ? g_hash_table_lookup(w->quick_kids, mp) : NULL;
+    span *kids = cached;
+    size_t found = cached ? (size_t)count : 0;
+    if (!cached && boundary && count > 0) {
         kids = g_new0(span, (size_t)count);
         found = multipart_split(&body, boundary, kids, (size_t)count);
     }
@@ -778,7 +788,8 @@ static int walk_multipart(smime_mime_walk *w, GMimeMultipart *mp, span ent, cons
         if (is_signed)
             rc = emit_note(w, SMIME_MIME_MALFORMED, signed_id, depth, addrs,
                            "multipart/signed whose parts could not be delimited exactly");
-        g_free(kids);
+        if (kids != cached)
+            g_free(kids);
         return rc;
     }
     if (is_signed) {
@@ -797,7 +808,8 @@ static int walk_multipart(smime_mime_walk *w, GMimeMultipart *mp, span ent, cons
             int over;
             GByteArray *der = part_decoded(w, GMIME_PART(sig_obj), &over);
             if (over) {
-                g_free(kids);
+                if (kids != cached)
+                    g_free(kids);
                 return limit_note(w, signed_id, depth, addrs, DECODE_LIMIT_NOTE);
             }
             if (der)
@@ -826,7 +838,8 @@ static int walk_multipart(smime_mime_walk *w, GMimeMultipart *mp, span ent, cons
         rc = walk_object(w, g_mime_multipart_get_part(mp, i), kids[i], kid_id, 0, depth + 1,
                          addrs);
     }
-    g_free(kids);
+    if (kids != cached)
+        g_free(kids);
     return rc;
 }
 
@@ -975,6 +988,318 @@ static void stream_release(GMimeStream *stream, GByteArray *arr)
     g_byte_array_unref(arr);
 }
 
+/* ---- the quick tree: GMime reads the header blocks, our split the structure ----
+ *
+ * GMime's parser builds every entity whole: it scans each body for boundaries and
+ * keeps every leaf, which for a large attachment is one more pass over the message.
+ * The walk needs less: the type and parameters of every entity, the addresses of
+ * every message, and the content of the few leaves it decodes.  So the tree is
+ * built here from our delimiter scan, each entity's header block alone given to
+ * GMime, and only those leaves parsed whole.  It must be the tree GMime would have
+ * built, as far as the walk looks: wherever GMime might see the bytes otherwise
+ * (a header line it would read differently, no closing delimiter, a delimiter line
+ * only GMime takes for one, boundaries one of which starts the other, a digest,
+ * ...), the build gives up and GMime parses the whole buffer as before. */
+
+#define QUICK_NEST_MAX 64        /* enclosing boundaries kept; deeper: GMime parses */
+
+typedef struct quick_build {
+    smime_mime_walk *w;
+    const char      *base;
+    GMimeStream     *whole;      /* over the buffer being walked (borrowed) */
+    GMimeParser     *headers;    /* reused for every header block */
+    const char      *bounds[QUICK_NEST_MAX];   /* boundaries of the enclosing multiparts */
+    unsigned         n_bounds;
+} quick_build;
+
+enum { QUICK_OK = 0, QUICK_ODD = 1 };
+
+/* 1 when GMime ends the header block [start, body) where we do, at its blank line,
+ * and reads every field in it as one: each line before the blank line a field
+ * name (printable ASCII but ':', no white space) and ':', or a fold (SP or HTAB
+ * first) after one.  GMime reads a name with other bytes as no field, and may then
+ * take the line for the start of the body. */
+static int quick_header_block(const char *b, size_t start, size_t body)
+{
+    if (body <= start)
+        return 0;
+    size_t pos = start;
+    int first = 1;
+    while (pos < body) {
+        const char *lf = memchr(b + pos, '\n', body - pos);
+        if (!lf)
+            return 0;
+        size_t eol = (size_t)(lf - b);
+        size_t len = eol > pos && b[eol - 1] == '\r' ? eol - 1 - pos : eol - pos;
+        if (len == 0)
+            return eol + 1 == body;      /* the blank line: the last of the block */
+        if (b[pos] == ' ' || b[pos] == '\t') {
+            if (first)
+                return 0;
+        } else {
+            size_t i = pos;
+            while (i < pos + len && b[i] != ':') {
+                unsigned char c = (unsigned char)b[i];
+                if (c <= 0x20 || c >= 0x7f)
+                    return 0;
+                i++;
+            }
+            if (i == pos || i == pos + len)
+                return 0;
+        }
+        first = 0;
+        pos = eol + 1;
+    }
+    return 0;
+}
+
+/* The header block of ent: 0 with *body its first body byte, or QUICK_ODD. */
+static int quick_body_start(const quick_build *qb, span ent, size_t *body)
+{
+    size_t bs = entity_body_start(&ent);
+    if (bs > ent.end || !quick_header_block(qb->base, ent.start, bs))
+        return QUICK_ODD;
+    *body = bs;
+    return QUICK_OK;
+}
+
+static GMimeParser *quick_parser(quick_build *qb, size_t start, size_t end, int persist)
+{
+    GMimeStream *sub = g_mime_stream_substream(qb->whole, (gint64)start, (gint64)end);
+    qb->w->parsed_bytes += end - start;
+    GMimeParser *p;
+    if (persist) {
+        p = g_mime_parser_new_with_stream(sub);
+        g_mime_parser_set_persist_stream(p, TRUE);
+    } else {
+        if (!qb->headers)
+            qb->headers = g_mime_parser_new();
+        g_mime_parser_init_with_stream(qb->headers, sub);
+        p = g_object_ref(qb->headers);
+    }
+    g_object_unref(sub);
+    return p;
+}
+
+/* Leaves whose content the walk reads (walk_leaf, walk_multipart's signature). */
+static int quick_needs_content(GMimeObject *obj, int signature_slot)
+{
+    if (!GMIME_IS_PART(obj))
+        return 0;
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+    return signature_slot || is_pkcs7_mime_type(ct) || mime_type_is(ct, "message", "rfc822");
+}
+
+static int quick_same_type(GMimeObject *a, GMimeObject *b)
+{
+    GMimeContentType *ca = g_mime_object_get_content_type(a);
+    GMimeContentType *cb = g_mime_object_get_content_type(b);
+    return G_OBJECT_TYPE(a) == G_OBJECT_TYPE(b) && ca && cb &&
+           !g_ascii_strcasecmp(g_mime_content_type_get_media_type(ca),
+                               g_mime_content_type_get_media_type(cb)) &&
+           !g_ascii_strcasecmp(g_mime_content_type_get_media_subtype(ca),
+                               g_mime_content_type_get_media_subtype(cb));
+}
+
+/* multipart_split as GMime's parser splits: QUICK_OK with the children in kids
+ * (at most max), or QUICK_ODD when it might split otherwise: no closing delimiter,
+ * an empty child, a line GMime takes for a delimiter and we do not (a CR among
+ * the white space after it), or a child whose last line break is not the one
+ * GMime takes off (it goes by the delimiter line's own CR). */
+static int quick_split(const span *body, const char *boundary, unsigned max, GArray *kids)
+{
+    size_t blen = strlen(boundary);
+    size_t child_start = 0;
+    int open = 0;
+    size_t pos = body->start;
+    const char *b = body->base;
+    while (pos < body->end) {
+        const char *dash = smime_scan_dash_line(b + body->start, b + pos, b + body->end);
+        if (!dash)
+            break;
+        pos = (size_t)(dash - b);
+        const char *lf = memchr(b + pos, '\n', body->end - pos);
+        size_t line_end = lf ? (size_t)(lf - b) : body->end;      /* LF excluded */
+        size_t next = lf ? line_end + 1 : body->end;
+        if (line_end - pos >= blen + 2 && memcmp(b + pos + 2, boundary, blen) == 0) {
+            size_t q = pos + 2 + blen;
+            int closing = 0;
+            if (q + 2 <= line_end && b[q] == '-' && b[q + 1] == '-') {
+                closing = 1;
+                q += 2;
+            }
+            int cr = line_end > q && b[line_end - 1] == '\r';
+            size_t e = cr ? line_end - 1 : line_end;
+            int ours = 1, gmimes = 1;        /* what follows is white space to us, to GMime */
+            for (size_t i = q; i < e; i++) {
+                if (b[i] != ' ' && b[i] != '\t')
+                    ours = 0;
+                if (b[i] != ' ' && b[i] != '\t' && b[i] != '\r')
+                    gmimes = 0;
+            }
+            if (ours != gmimes)
+                return QUICK_ODD;
+            if (ours) {
+                if (open) {
+                    int crlf_before = pos >= child_start + 2 && b[pos - 2] == '\r';
+                    size_t child_end = crlf_before ? pos - 2 : pos - 1;
+                    if (pos <= child_start || crlf_before != cr || child_end <= child_start ||
+                        kids->len >= max)
+                        return QUICK_ODD;
+                    span kid = { b, child_start, child_end };
+                    g_array_append_val(kids, kid);
+                }
+                if (closing)
+                    return QUICK_OK;
+                if (!lf)
+                    return QUICK_ODD;         /* GMime finds no child after it */
+                open = 1;
+                child_start = next;
+            }
+        }
+        pos = next;
+    }
+    return QUICK_ODD;
+}
+
+static int quick_entity(quick_build *qb, span ent, unsigned depth, int signature_slot,
+                        GMimeObject **out);
+static int quick_message(quick_build *qb, span ent, unsigned depth, GMimeMessage **out);
+
+/* Fills in obj (header-only, the entity ent at depth) as GMime would have: the
+ * children of a multipart, the message of a message/rfc822 part.  Below the depth
+ * cap the walk looks no further, and neither does this. */
+static int quick_fill(quick_build *qb, GMimeObject *obj, span ent, unsigned depth)
+{
+    smime_mime_walk *w = qb->w;
+    if (depth > w->lim->max_depth)
+        return QUICK_OK;
+    if (GMIME_IS_MULTIPART(obj)) {
+        GMimeMultipart *mp = GMIME_MULTIPART(obj);
+        const char *boundary = g_mime_multipart_get_boundary(mp);
+        GMimeContentType *ct = g_mime_object_get_content_type(obj);
+        /* a digest's children default to message/rfc822: their header blocks alone
+         * would say text/plain */
+        if (!boundary || !boundary[0] || mime_type_is(ct, "multipart", "digest") ||
+            qb->n_bounds >= QUICK_NEST_MAX)
+            return QUICK_ODD;
+        size_t blen = strlen(boundary);
+        for (unsigned i = 0; i < qb->n_bounds; i++) {
+            size_t alen = strlen(qb->bounds[i]);
+            if (!strncmp(qb->bounds[i], boundary, alen < blen ? alen : blen))
+                return QUICK_ODD;     /* a line might delimit at two levels */
+        }
+        span body = { ent.base, entity_body_start(&ent), ent.end };
+        GArray *kids = g_array_new(FALSE, FALSE, sizeof(span));
+        if (quick_split(&body, boundary, w->lim->max_parts, kids) != QUICK_OK) {
+            g_array_free(kids, TRUE);
+            return QUICK_ODD;
+        }
+        int is_signed = GMIME_IS_MULTIPART_SIGNED(obj);
+        qb->bounds[qb->n_bounds++] = boundary;
+        int rc = QUICK_OK;
+        for (guint i = 0; i < kids->len && rc == QUICK_OK; i++) {
+            GMimeObject *kid = NULL;
+            rc = quick_entity(qb, g_array_index(kids, span, i), depth + 1, is_signed && i == 1,
+                              &kid);
+            if (kid) {
+                g_mime_multipart_add(mp, kid);
+                g_object_unref(kid);
+            }
+        }
+        qb->n_bounds--;
+        if (rc != QUICK_OK) {
+            g_array_free(kids, TRUE);
+            return rc;
+        }
+        guint n = kids->len;
+        g_hash_table_insert(w->quick_kids, obj, g_array_free(kids, n == 0));
+        return QUICK_OK;
+    }
+    if (GMIME_IS_MESSAGE_PART(obj)) {
+        span body = { ent.base, entity_body_start(&ent), ent.end };
+        if (body.start >= body.end)
+            return QUICK_ODD;
+        GMimeMessage *inner = NULL;
+        int rc = quick_message(qb, body, depth + 1, &inner);
+        if (inner) {
+            g_mime_message_part_set_message(GMIME_MESSAGE_PART(obj), inner);
+            g_object_unref(inner);
+        }
+        return rc;
+    }
+    return QUICK_OK;
+}
+
+/* The entity ent (a child, or encapsulated content) into *out (a new reference,
+ * also when the build gives up). */
+static int quick_entity(quick_build *qb, span ent, unsigned depth, int signature_slot,
+                        GMimeObject **out)
+{
+    size_t body;
+    if (quick_body_start(qb, ent, &body) != QUICK_OK)
+        return QUICK_ODD;
+    GMimeParser *p = quick_parser(qb, ent.start, body, 0);
+    GMimeObject *obj = g_mime_parser_construct_part(p, NULL);
+    g_object_unref(p);
+    if (!obj)
+        return QUICK_ODD;
+    if ((signature_slot || depth <= qb->w->lim->max_depth) &&
+        quick_needs_content(obj, signature_slot)) {
+        /* Parsed whole on its own: its content runs to the end of the slice, as it
+         * runs to the delimiter in the message. */
+        p = quick_parser(qb, ent.start, ent.end, 1);
+        GMimeObject *whole = g_mime_parser_construct_part(p, NULL);
+        g_object_unref(p);
+        int same = whole && quick_same_type(obj, whole);
+        g_object_unref(obj);
+        if (!same) {
+            if (whole)
+                g_object_unref(whole);
+            return QUICK_ODD;
+        }
+        *out = whole;
+        return QUICK_OK;
+    }
+    *out = obj;
+    return quick_fill(qb, obj, ent, depth);
+}
+
+/* The message ent (the buffer, or the body of a message/rfc822 part) into *out. */
+static int quick_message(quick_build *qb, span ent, unsigned depth, GMimeMessage **out)
+{
+    size_t body;
+    if (quick_body_start(qb, ent, &body) != QUICK_OK)
+        return QUICK_ODD;
+    GMimeParser *p = quick_parser(qb, ent.start, body, 0);
+    GMimeMessage *msg = g_mime_parser_construct_message(p, NULL);
+    g_object_unref(p);
+    GMimeObject *root = msg ? g_mime_message_get_mime_part(msg) : NULL;
+    if (!root) {
+        if (msg)
+            g_object_unref(msg);
+        return QUICK_ODD;
+    }
+    if (depth <= qb->w->lim->max_depth && quick_needs_content(root, 0)) {
+        /* An opaque signed or enveloped message: its body is the one leaf. */
+        p = quick_parser(qb, ent.start, ent.end, 1);
+        GMimeMessage *whole = g_mime_parser_construct_message(p, NULL);
+        g_object_unref(p);
+        GMimeObject *wroot = whole ? g_mime_message_get_mime_part(whole) : NULL;
+        int same = wroot && quick_same_type(root, wroot);
+        g_object_unref(msg);
+        if (!same) {
+            if (whole)
+                g_object_unref(whole);
+            return QUICK_ODD;
+        }
+        *out = whole;
+        return QUICK_OK;
+    }
+    *out = msg;
+    return quick_fill(qb, root, ent, depth);
+}
+
 /* Parses buf (borrowed, must outlive the call; bare_lf: it may have bare LF line
  * ends) with GMime and walks it: as a whole message whose parts are numbered
  * under id, or as a MIME entity that takes the place of part id (the content of
@@ -993,27 +1318,66 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int b
     w->bare_lf = bare_lf;
     GByteArray *arr;
     GMimeStream *stream = stream_over(buf, len, &arr);
-    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-    g_mime_parser_set_persist_stream(parser, TRUE);
-    int rc = 0;
-    span whole = { buf, 0, len };
-    if (as_message) {
-        GMimeMessage *message = g_mime_parser_construct_message(parser, NULL);
-        if (message) {
-            rc = walk_message(w, message, whole, id, depth);
-            g_object_unref(message);
-        }
-    } else {
-        GMimeObject *obj = g_mime_parser_construct_part(parser, NULL);
-        if (obj) {
-            rc = walk_object(w, obj, whole, id, 1, depth, addrs);
-            g_object_unref(obj);
+    GHashTable *outer_kids = w->quick_kids;
+    w->quick_kids = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    GMimeMessage *message = NULL;
+    GMimeObject *obj = NULL;
+    int odd = QUICK_ODD;
+    if (!w->whole_tree) {
+        quick_build qb = { .w = w, .base = buf, .whole = stream };
+        odd = as_message ? quick_message(&qb, (span){ buf, 0, len }, depth, &message)
+                         : quick_entity(&qb, (span){ buf, 0, len }, depth, 0, &obj);
+        if (qb.headers)
+            g_object_unref(qb.headers);
+        if (odd != QUICK_OK) {
+            g_hash_table_remove_all(w->quick_kids);
+            if (message)
+                g_object_unref(message);
+            if (obj)
+                g_object_unref(obj);
+            message = NULL;
+            obj = NULL;
         }
     }
-    g_object_unref(parser);
+    if (odd != QUICK_OK) {
+        /* GMime builds the whole tree, as it sees the bytes. */
+        g_hash_table_destroy(w->quick_kids);
+        w->quick_kids = NULL;
+        w->whole_trees++;
+        w->parsed_bytes += len;
+        GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+        g_mime_parser_set_persist_stream(parser, TRUE);
+        if (as_message)
+            message = g_mime_parser_construct_message(parser, NULL);
+        else
+            obj = g_mime_parser_construct_part(parser, NULL);
+        g_object_unref(parser);
+    }
+    int rc = 0;
+    span whole = { buf, 0, len };
+    if (message) {
+        rc = walk_message(w, message, whole, id, depth);
+        g_object_unref(message);
+    } else if (obj) {
+        rc = walk_object(w, obj, whole, id, 1, depth, addrs);
+        g_object_unref(obj);
+    }
+    if (w->quick_kids)
+        g_hash_table_destroy(w->quick_kids);
+    w->quick_kids = outer_kids;
     stream_release(stream, arr);
     w->bare_lf = outer_bare_lf;
     return rc;
+}
+
+size_t smime_mime_walk_parsed_bytes(const smime_mime_walk *w)
+{
+    return w->parsed_bytes;
+}
+
+unsigned smime_mime_walk_whole_trees(const smime_mime_walk *w)
+{
+    return w->whole_trees;
 }
 
 int smime_mime_walk_message_authors(const char *msg, size_t len, const smime_mime_limits *lim,
@@ -1034,6 +1398,15 @@ int smime_mime_walk_message_lf(const char *msg, size_t len, int bare_lf,
                           .decoded_left = lim->max_decoded ? lim->max_decoded : SIZE_MAX };
     /* Walked as it arrived, never converted into a second copy: the slices of
      * a message with bare LFs say so, and are hashed in CRLF form (content.h). */
+    return parse_and_walk(&w, msg, len, bare_lf, 1, "", 0, NULL);
+}
+
+int smime_mime_walk_message_whole_tree(const char *msg, size_t len, int bare_lf,
+                                       const smime_mime_limits *lim,
+                                       smime_mime_visit_fn visit, void *ctx)
+{
+    smime_mime_walk w = { .lim = lim, .visit = visit, .ctx = ctx, .whole_tree = 1,
+                          .decoded_left = lim->max_decoded ? lim->max_decoded : SIZE_MAX };
     return parse_and_walk(&w, msg, len, bare_lf, 1, "", 0, NULL);
 }
 

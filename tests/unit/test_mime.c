@@ -685,6 +685,223 @@ static void test_ber_content_type_sniffed(void **state)
     }
 }
 
+/* ---- the quick tree against GMime's whole tree ---- */
+
+typedef struct stat_seen {
+    seen     s;                 /* first: collect() takes it as its ctx */
+    size_t   parsed_at_first;   /* smime_mime_walk_parsed_bytes at the first item */
+    unsigned whole_at_first;
+    size_t   der_sum[MAX_SEEN]; /* of every DER byte, to compare whole objects */
+} stat_seen;
+
+static int collect_stats(smime_mime_walk *w, const smime_mime_item *item, void *ctx)
+{
+    stat_seen *st = ctx;
+    if (st->s.n == 0) {
+        st->parsed_at_first = smime_mime_walk_parsed_bytes(w);
+        st->whole_at_first = smime_mime_walk_whole_trees(w);
+    }
+    if (st->s.n < MAX_SEEN) {
+        size_t h = 1469598103u;
+        for (size_t i = 0; i < item->der_len; i++)
+            h = (h ^ item->der[i]) * 1099511628211u;
+        st->der_sum[st->s.n] = h;
+    }
+    return collect(w, item, &st->s);
+}
+
+/* Walks len bytes both ways and asserts the walks saw the same, byte for byte:
+ * the quick walk's stats into *quick. */
+static void quick_as_whole(const char *msg, size_t len, const smime_mime_limits *lim,
+                           stat_seen *quick)
+{
+    stat_seen *whole = calloc(1, sizeof(*whole));
+    assert_non_null(whole);
+    memset(quick, 0, sizeof(*quick));
+    int bare_lf = smime_mime_crlf_length(msg, len) != len;
+    int rq = smime_mime_walk_message_lf(msg, len, bare_lf, lim, collect_stats, quick, NULL);
+    int rw = smime_mime_walk_message_whole_tree(msg, len, bare_lf, lim, collect_stats, whole);
+    assert_int_equal(rq, rw);
+    assert_int_equal(quick->s.n, whole->s.n);
+    for (size_t i = 0; i < quick->s.n; i++) {
+        const seen_item *a = &quick->s.items[i], *b = &whole->s.items[i];
+        assert_int_equal(a->kind, b->kind);
+        assert_string_equal(a->part, b->part);
+        assert_string_equal(a->note, b->note);
+        assert_string_equal(a->from0, b->from0);
+        assert_string_equal(a->sender, b->sender);
+        assert_true(a->control_header == b->control_header);
+        assert_int_equal(a->control_byte, b->control_byte);
+        assert_int_equal(a->der_len, b->der_len);
+        assert_true(quick->der_sum[i] == whole->der_sum[i]);
+        assert_int_equal(a->signed_lf_as_crlf, b->signed_lf_as_crlf);
+        assert_int_equal(a->signed_len, b->signed_len);
+        assert_int_equal(!a->signed_bytes, !b->signed_bytes);
+        if (a->signed_bytes)
+            assert_memory_equal(a->signed_bytes, b->signed_bytes, a->signed_len);
+    }
+    /* The whole tree is GMime's parse of every byte. */
+    if (whole->s.n)
+        assert_true(whole->whole_at_first >= 1 && whole->parsed_at_first >= len);
+    seen_free(&whole->s);
+    free(whole);
+}
+
+static unsigned quick_files_walked;
+static unsigned quick_files_whole;
+
+static void quick_as_whole_dir(const char *dir)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return;
+    for (const char *name; (name = g_dir_read_name(d)) != NULL;) {
+        char *path = g_build_filename(dir, name, NULL);
+        if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+            quick_as_whole_dir(path);
+        } else if (g_str_has_suffix(name, ".eml")) {
+            gchar *msg;
+            gsize len;
+            assert_true(g_file_get_contents(path, &msg, &len, NULL));
+            stat_seen *q = calloc(1, sizeof(*q));
+            assert_non_null(q);
+            quick_as_whole(msg, len, &default_limits, q);
+            quick_files_walked++;
+            if (q->s.n && q->whole_at_first)
+                quick_files_whole++;
+            seen_free(&q->s);
+            free(q);
+            g_free(msg);
+        }
+        g_free(path);
+    }
+    g_dir_close(d);
+}
+
+/* Every sample message and every message of the shared corpus: the quick tree
+ * finds what GMime's whole tree finds, and it is the quick tree that found it
+ * for most of them (not a silent fall back everywhere). */
+static void test_quick_tree_as_whole_tree(void **state)
+{
+    (void)state;
+    quick_files_walked = quick_files_whole = 0;
+    quick_as_whole_dir("sample-mail");
+    assert_true(quick_files_walked >= 50);
+    assert_true(quick_files_whole * 4 < quick_files_walked);
+    quick_as_whole_dir("../shared/corpus");
+    /* A forwarded signed message and a signed one inside a signed one: nested
+     * spans through message/rfc822 and multipart/signed, built quick. */
+    const char *nested[] = { "sample-mail/06-forwarded-rfc822.eml",
+                             "sample-mail/07-signed-inside-signed.eml",
+                             "sample-mail/01-multipart-signed-rsa2048.eml" };
+    for (size_t i = 0; i < sizeof(nested) / sizeof(nested[0]); i++) {
+        gchar *msg;
+        gsize len;
+        assert_true(g_file_get_contents(nested[i], &msg, &len, NULL));
+        stat_seen *q = calloc(1, sizeof(*q));
+        assert_non_null(q);
+        quick_as_whole(msg, len, &default_limits, q);
+        assert_true(q->s.n >= 1);
+        assert_int_equal(q->whole_at_first, 0);
+        seen_free(&q->s);
+        free(q);
+        g_free(msg);
+    }
+}
+
+/* Odd MIME: the quick tree gives up and GMime parses the whole message, with
+ * the same result as before. */
+static void test_quick_tree_falls_back(void **state)
+{
+    (void)state;
+    static const char *const odd[] = {
+        /* no closing delimiter */
+        "From: a@example.test\r\nContent-Type: multipart/signed; "
+        "protocol=\"application/pkcs7-signature\"; boundary=BB\r\n\r\n"
+        "--BB\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+        "--BB\r\nContent-Type: application/pkcs7-signature\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n" FAKE_SIGNED_DATA_B64 "\r\n",
+        /* a CR in the white space after a delimiter: a delimiter to GMime only */
+        "From: a@example.test\r\nContent-Type: multipart/signed; "
+        "protocol=\"application/pkcs7-signature\"; boundary=BB\r\n\r\n"
+        "--BB\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+        "--BB \r\r\nContent-Type: application/pkcs7-signature\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n" FAKE_SIGNED_DATA_B64 "\r\n--BB--\r\n",
+        /* a child's header line GMime reads as no field ("X Y: z") */
+        "From: a@example.test\r\nContent-Type: multipart/mixed; boundary=BB\r\n\r\n"
+        "--BB\r\nX Y: z\r\nContent-Type: application/pkcs7-mime\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n" FAKE_SIGNED_DATA_B64 "\r\n--BB--\r\n",
+        /* nested boundaries one of which starts the other */
+        "From: a@example.test\r\nContent-Type: multipart/mixed; boundary=BB\r\n\r\n"
+        "--BB\r\nContent-Type: multipart/mixed; boundary=BBx\r\n\r\n"
+        "--BBx\r\nContent-Type: application/pkcs7-mime\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n" FAKE_SIGNED_DATA_B64 "\r\n--BBx--\r\n"
+        "--BB--\r\n",
+        /* a digest, whose children default to message/rfc822 */
+        "From: a@example.test\r\nContent-Type: multipart/digest; boundary=BB\r\n\r\n"
+        "--BB\r\n\r\nFrom: b@example.test\r\nContent-Type: application/pkcs7-mime\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n" FAKE_SIGNED_DATA_B64 "\r\n--BB--\r\n",
+        /* a bare LF before a CRLF delimiter: GMime takes two bytes off the child */
+        "From: a@example.test\r\nContent-Type: multipart/signed; "
+        "protocol=\"application/pkcs7-signature\"; boundary=BB\r\n\r\n"
+        "--BB\r\nContent-Type: text/plain\r\n\r\nhello\n"
+        "--BB\r\nContent-Type: application/pkcs7-signature\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n" FAKE_SIGNED_DATA_B64 "\r\n--BB--\r\n",
+    };
+    for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+        stat_seen *q = calloc(1, sizeof(*q));
+        assert_non_null(q);
+        quick_as_whole(odd[i], strlen(odd[i]), &default_limits, q);
+        assert_true(q->s.n >= 1);
+        assert_int_equal(q->whole_at_first, 1);
+        seen_free(&q->s);
+        free(q);
+    }
+    /* and the same message made plain is built quick */
+    static const char plain[] =
+        "From: a@example.test\r\nContent-Type: multipart/signed; "
+        "protocol=\"application/pkcs7-signature\"; boundary=BB\r\n\r\n"
+        "--BB\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+        "--BB\r\nContent-Type: application/pkcs7-signature\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n" FAKE_SIGNED_DATA_B64 "\r\n--BB--\r\n";
+    stat_seen *q = calloc(1, sizeof(*q));
+    assert_non_null(q);
+    quick_as_whole(plain, sizeof(plain) - 1, &default_limits, q);
+    assert_int_equal(q->s.n, 1);
+    assert_int_equal(q->s.items[0].kind, SMIME_MIME_DETACHED);
+    assert_int_equal(q->whole_at_first, 0);
+    seen_free(&q->s);
+    free(q);
+}
+
+/* A large leaf that is no S/MIME object is never given to GMime: only the header
+ * blocks and the pkcs7-mime part are, a few hundred bytes of 2 MB. */
+static void test_quick_tree_skips_large_leaf(void **state)
+{
+    (void)state;
+    GString *m = g_string_new("From: a@example.test\r\nSubject: big\r\n"
+                              "Content-Type: multipart/mixed; boundary=BB\r\n\r\n"
+                              "--BB\r\nContent-Type: application/octet-stream\r\n"
+                              "Content-Transfer-Encoding: base64\r\n\r\n");
+    for (int i = 0; i < 2 * 1024 * 1024 / 78; i++)
+        g_string_append(m, "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n");
+    g_string_append(m, "--BB\r\nContent-Type: application/pkcs7-mime; smime-type=signed-data\r\n"
+                       "Content-Transfer-Encoding: base64\r\n\r\n" FAKE_SIGNED_DATA_B64 "\r\n"
+                       "--BB--\r\n");
+    stat_seen *q = calloc(1, sizeof(*q));
+    assert_non_null(q);
+    quick_as_whole(m->str, m->len, &default_limits, q);
+    assert_int_equal(q->s.n, 1);
+    assert_int_equal(q->s.items[0].kind, SMIME_MIME_OPAQUE);
+    assert_string_equal(q->s.items[0].part, "2");
+    assert_int_equal(q->whole_at_first, 0);
+    assert_true(q->parsed_at_first < 1024);
+    assert_true(m->len > 2 * 1000 * 1000);
+    seen_free(&q->s);
+    free(q);
+    g_string_free(m, TRUE);
+}
+
 int main(void)
 {
     smime_init();
@@ -706,6 +923,9 @@ int main(void)
         cmocka_unit_test(test_author_control_bytes_per_message),
         cmocka_unit_test(test_ber_content_type_sniffed),
         cmocka_unit_test(test_mixed_line_ends_walked_raw),
+        cmocka_unit_test(test_quick_tree_as_whole_tree),
+        cmocka_unit_test(test_quick_tree_falls_back),
+        cmocka_unit_test(test_quick_tree_skips_large_leaf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

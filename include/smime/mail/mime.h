@@ -144,6 +144,19 @@ int smime_mime_walk_message_lf(const char *msg, size_t len, int bare_lf,
                                const smime_mime_limits *lim, smime_mime_visit_fn visit,
                                void *ctx, smime_mime_authors *authors);
 
+/* From inside a visit: what GMime's parser was given so far in this walk, in
+ * bytes (header blocks, the leaves decoded, whole buffers), and how many buffers
+ * it parsed whole (the quick tree not built: odd input, or whole_tree). */
+size_t smime_mime_walk_parsed_bytes(const smime_mime_walk *walk);
+unsigned smime_mime_walk_whole_trees(const smime_mime_walk *walk);
+/* smime_mime_walk_message_lf with GMime parsing every buffer whole, as the walk
+ * did before it built its quick tree (from our delimiter scan, GMime reading the
+ * header blocks and the leaves decoded): the reference the tests hold the quick
+ * tree to. */
+int smime_mime_walk_message_whole_tree(const char *msg, size_t len, int bare_lf,
+                                       const smime_mime_limits *lim,
+                                       smime_mime_visit_fn visit, void *ctx);
+
 /* From inside a visit: walks a MIME entity (headers + body, e.g. the content of an
  * opaque signed-data) as part `part` of the same walk, one level deeper, sharing the
  * walk's caps.  `addrs` are the addresses that apply inside it. */
