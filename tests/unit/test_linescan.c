@@ -1,6 +1,7 @@
 /* Unit tests of linescan: both scans agree with a byte-at-a-time reading over
  * random texts of CR, LF, '-' and letters, from every start offset, with the
- * vector blocks straddling every position (lengths 0 to 80). */
+ * vector blocks straddling every position (lengths 0 to 80), and over longer
+ * texts where they are rare. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,11 +66,34 @@ static void test_random_against_naive(void **state)
     }
 }
 
+/* The same over longer texts where CR, LF and '-' are rare, as in mail bodies:
+ * the 64-byte blocks without a '-' are passed over, those with one looked at. */
+static void test_sparse_against_naive(void **state)
+{
+    (void)state;
+    char buf[400];
+    srand(23);
+    for (int round = 0; round < 3000; round++) {
+        size_t len = (size_t)(rand() % 400);
+        for (size_t i = 0; i < len; i++) {
+            int r = rand() % 40;
+            buf[i] = r == 0 ? '\n' : r == 1 ? '\r' : r == 2 ? '-' : r == 3 ? '-' : 'a';
+        }
+        const char *end = buf + len;
+        for (size_t off = 0; off <= len; off += 1 + (size_t)(rand() % 7)) {
+            const char *p = buf + off;
+            assert_ptr_equal(smime_scan_bare_lf(buf, p, end), naive_bare(buf, p, end));
+            assert_ptr_equal(smime_scan_dash_line(buf, p, end), naive_dash(buf, p, end));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known),
         cmocka_unit_test(test_random_against_naive),
+        cmocka_unit_test(test_sparse_against_naive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
