@@ -23,6 +23,17 @@ const char *smime_scan_bare_lf(const char *base, const char *p, const char *end)
     /* Each block is compared with itself and with itself one byte back (p > base
      * here, so p - 1 is inside the text). */
     const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    /* 64 bytes a test: in CRLF text most blocks hold an LF, none a bare one */
+    for (; end - p >= 64; p += 64) {
+        __m128i any = _mm_setzero_si128();
+        for (int k = 0; k < 64; k += 16) {
+            __m128i cur = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
+            __m128i prev = _mm_loadu_si128((const __m128i *)(const void *)(p + k - 1));
+            any = _mm_or_si128(any, _mm_andnot_si128(_mm_cmpeq_epi8(prev, cr), _mm_cmpeq_epi8(cur, lf)));
+        }
+        if (_mm_movemask_epi8(any))
+            break;       /* the loop below finds it within these 64 bytes */
+    }
     for (; end - p >= 16; p += 16) {
         __m128i cur = _mm_loadu_si128((const __m128i *)(const void *)p);
         __m128i prev = _mm_loadu_si128((const __m128i *)(const void *)(p - 1));
