@@ -113,7 +113,7 @@ if command -v sqlite3 >/dev/null 2>&1; then
     done < "$tmp/personal.txt"
     [ $leaks -eq 0 ] && ok "no address, name, message id, subject or client version stored"
     version=$(sqlite3 "$DB" "SELECT value FROM telemetry_meta WHERE key='schema_version'")
-    [ "$version" = 4 ] && ok "schema version 4" || fail "schema version $version"
+    [ "$version" = 5 ] && ok "schema version 5" || fail "schema version $version"
     # issue 14: the database and the deployment secret are the owner's only (the
     # tool ran with the usual umask 022).  The -wal and -shm files exist only while
     # a connection is open: tests/unit/test_telemetry.c checks them then.
@@ -476,7 +476,7 @@ else
             n=$(psql_q 'SELECT count(*) FROM signature')
             [ "$n" = "$TOTAL" ] && ok "postgresql: $n records" || fail "postgresql: $n records, expected $TOTAL"
             v=$(psql_q "SELECT value FROM telemetry_meta WHERE key = 'schema_version'")
-            [ "$v" = 4 ] && ok "postgresql: schema version 4" || fail "postgresql: schema version $v"
+            [ "$v" = 5 ] && ok "postgresql: schema version 5" || fail "postgresql: schema version $v"
             leaks=$(psql_q "SELECT count(*) FROM signature s WHERE s::text LIKE '%@%' OR s::text ILIKE '%alice%' OR s::text LIKE '%example.test%'")
             [ "$leaks" = 0 ] && ok "postgresql: no address or name in any column" || fail "postgresql: $leaks rows with personal data"
             # The same data through either sink gives the same report, in every format.

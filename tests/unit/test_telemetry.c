@@ -810,17 +810,20 @@ static void test_sqlite_round_trip(void **state)
     assert_int_equal(c.total, 2);
     smime_telemetry_sink_close(sink);
 
-    /* Read the file directly: only our two tables exist, and no column of any row
-     * holds an address, a name or a message id. */
+    /* Read the file directly: only our tables exist (the records, the report's
+     * roll-up and its two dimensions, the version), and no column of any row holds
+     * an address, a name or a message id. */
     sqlite3 *db;
     assert_int_equal(sqlite3_open(d.path, &db), SQLITE_OK);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table' "
                                             "ORDER BY name", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), "signature");
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), "telemetry_meta");
+    static const char *const tables[] = { "cert_facts", "sender_domains", "signature",
+                                          "signature_daily", "telemetry_meta" };
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_string_equal((const char *)sqlite3_column_text(st, 0), tables[i]);
+    }
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM signature", -1, &st, NULL), SQLITE_OK);
@@ -856,7 +859,7 @@ static void test_sqlite_migration(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(d.path, &db), SQLITE_OK);
     char sql[4096];
-    assert_int_equal(smime_telemetry_migration_sql(1, "INTEGER PRIMARY KEY", sql, sizeof(sql)), 0);
+    assert_int_equal(smime_telemetry_migration_sql(1, SMIME_TELEMETRY_SQLITE, sql, sizeof(sql)), 0);
     exec_ok(db, sql);
     exec_ok(db, "INSERT INTO signature (day, result, reason, issuer_dn, issuer_key_id, "
                 "root_subject, policy_oid, cert_type, generation, findings, key_alg, digest_alg, "
@@ -864,8 +867,8 @@ static void test_sqlite_migration(void **state)
                 " VALUES ('2025-12-24', 'pass', 'ok', 'CN=Old CA', '', '', '', '', '', '', "
                 "'RSA-2048', 'SHA256', 'RSA-SHA256', 365, '2025-01', '', 'Outlook', '')");
     sqlite3_close(db);
-    assert_int_equal(smime_telemetry_migration_sql(0, "x", sql, sizeof(sql)), -1);
-    assert_int_equal(smime_telemetry_migration_sql(SMIME_TELEMETRY_SCHEMA_VERSION + 1, "x", sql,
+    assert_int_equal(smime_telemetry_migration_sql(0, SMIME_TELEMETRY_SQLITE, sql, sizeof(sql)), -1);
+    assert_int_equal(smime_telemetry_migration_sql(SMIME_TELEMETRY_SCHEMA_VERSION + 1, SMIME_TELEMETRY_SQLITE, sql,
                                                    sizeof(sql)), -1);
 
     smime_telemetry_sink *sink;
