@@ -577,19 +577,24 @@ static const struct sql_part {
     { SEC_CAA_CA, "'(all)'", "''", "''", "sender_domain", "0", "g", "caa_issuemail <> ''" },
 };
 
-/* g: the period's records grouped by what the sections read (validity_bucket()
- * as a CASE).  Days are checked YYYY-MM-DD strings (parse_day), safe as literals. */
+/* g: the period's signatures grouped by what the sections read (validity_bucket()
+ * as a CASE), from the roll-up the database keeps (schema version 5: per day,
+ * certificate facts and sender domain, the count of signatures): grouped by the
+ * integer ids first, then joined once with the two small tables of the texts.
+ * Days are checked YYYY-MM-DD strings (parse_day), safe as literals. */
 #define SQL_G                                                                               \
-    "CREATE TEMP TABLE g AS SELECT substr(day, 1, 7) AS month_seen, result, reason, "      \
-    "issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, " \
-    "key_alg, digest_alg, sig_alg, CASE WHEN validity_days < 0 THEN 'unknown' "             \
-    "WHEN validity_days <= 398 THEN '0001-0398 days' WHEN validity_days <= 825 THEN "       \
-    "'0399-0825 days' WHEN validity_days <= 1185 THEN '0826-1185 days' ELSE '1186+ days' "  \
-    "END AS validity, not_before_month, sbr_scope, client_family, sender_domain, cert_id, " \
-    "cn_form, name_attrs, caa_issuemail, caa_ca, count(*) AS n FROM signature "             \
-    "WHERE day >= '%s' AND day <= '%s' "                                                   \
-    "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, "  \
-    "22, 23"
+    "CREATE TEMP TABLE g AS SELECT x.month_seen, x.result, x.reason, "                     \
+    "f.issuer_dn, f.issuer_key_id, f.root_subject, f.policy_oid, f.cert_type, f.generation, " \
+    "f.findings, f.key_alg, x.digest_alg, x.sig_alg, CASE WHEN f.validity_days < 0 THEN "   \
+    "'unknown' WHEN f.validity_days <= 398 THEN '0001-0398 days' WHEN f.validity_days <= 825 " \
+    "THEN '0399-0825 days' WHEN f.validity_days <= 1185 THEN '0826-1185 days' ELSE "        \
+    "'1186+ days' END AS validity, f.not_before_month, f.sbr_scope, x.client_family, "      \
+    "d.sender_domain, f.cert_id, f.cn_form, f.name_attrs, x.caa_issuemail, x.caa_ca, x.n "  \
+    "FROM (SELECT substr(day, 1, 7) AS month_seen, fact_id, domain_id, result, reason, "    \
+    "digest_alg, sig_alg, client_family, caa_issuemail, caa_ca, sum(n) AS n "              \
+    "FROM signature_daily WHERE day >= '%s' AND day <= '%s' "                              \
+    "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10) x JOIN cert_facts f ON f.id = x.fact_id "      \
+    "JOIN sender_domains d ON d.id = x.domain_id"
 /* gc: g without what varies per signature, for the sections about certificates
  * (a fifth of g's rows or less): the result only as pass or not, the part that
  * SQL_PASS asks for.  %s is the count as summed (see count_sum below). */

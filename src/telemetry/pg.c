@@ -52,7 +52,7 @@ int smime_telemetry_pg_uri_check(const char *conninfo, char *err, size_t errlen)
 
 #include <libpq-fe.h>
 
-#define MIGRATION_SQL_MAX 4096
+#define MIGRATION_SQL_MAX 16384
 #define QUERY_SQL_MAX 2048
 #define MIGRATION_LOCK_KEY "5366521389"   /* any constant: "smime telemetry migration" */
 
@@ -151,7 +151,7 @@ static int migrate(PGconn *conn, char *err, size_t errlen)
     }
     for (int v = version + 1; v <= SMIME_TELEMETRY_SCHEMA_VERSION; v++) {
         char sql[MIGRATION_SQL_MAX];
-        if (smime_telemetry_migration_sql(v, "BIGSERIAL PRIMARY KEY", sql, sizeof(sql)) < 0) {
+        if (smime_telemetry_migration_sql(v, SMIME_TELEMETRY_POSTGRESQL, sql, sizeof(sql)) < 0) {
             smime_errf(err, errlen, "postgresql: no migration to schema version %d", v);
             goto rollback;
         }

@@ -106,10 +106,13 @@ int smime_telemetry_record_parse(const char *const vals[SMIME_TELEMETRY_NCOLS],
 }
 
 /* Migration N brings a database from version N-1 to N.  Never edit one that has
- * shipped; add the next. */
-static const char *const migrations[SMIME_TELEMETRY_SCHEMA_VERSION] = {
+ * shipped; add the next.  `both` is the text of both dialects; where they must
+ * differ, `sqlite` and `pg` are (and `both` is NULL). */
+static const struct migration {
+    const char *both, *sqlite, *pg;
+} migrations[SMIME_TELEMETRY_SCHEMA_VERSION] = {
     /* 1: the record table and the version */
-    "CREATE TABLE telemetry_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    { "CREATE TABLE telemetry_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "INSERT INTO telemetry_meta (key, value) VALUES ('schema_version', '0');"
     "CREATE TABLE signature ("
     " id @ID@,"
@@ -118,26 +121,103 @@ static const char *const migrations[SMIME_TELEMETRY_SCHEMA_VERSION] = {
     " policy_oid TEXT NOT NULL, cert_type TEXT NOT NULL, generation TEXT NOT NULL,"
     " findings TEXT NOT NULL, key_alg TEXT NOT NULL, digest_alg TEXT NOT NULL,"
     " sig_alg TEXT NOT NULL, validity_days BIGINT NOT NULL, not_before_month TEXT NOT NULL,"
-    " sbr_scope TEXT NOT NULL, client_family TEXT NOT NULL, sender_domain TEXT NOT NULL)",
+    " sbr_scope TEXT NOT NULL, client_family TEXT NOT NULL, sender_domain TEXT NOT NULL)", NULL, NULL },
     /* 2: the lint scope bits, and an index for the day ranges reports select */
-    "ALTER TABLE signature ADD COLUMN scope_flags BIGINT NOT NULL DEFAULT 0;"
-    "CREATE INDEX signature_day ON signature (day)",
+    { "ALTER TABLE signature ADD COLUMN scope_flags BIGINT NOT NULL DEFAULT 0;"
+    "CREATE INDEX signature_day ON signature (day)", NULL, NULL },
     /* 3: distinct certificates (a keyed hash, never the fingerprint) and the subject
      * name forms the naming questions need; rows from before have "" (unknown) */
-    "ALTER TABLE signature ADD COLUMN cert_id TEXT NOT NULL DEFAULT '';"
+    { "ALTER TABLE signature ADD COLUMN cert_id TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE signature ADD COLUMN cn_form TEXT NOT NULL DEFAULT '';"
-    "ALTER TABLE signature ADD COLUMN name_attrs TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE signature ADD COLUMN name_attrs TEXT NOT NULL DEFAULT ''", NULL, NULL },
     /* 4: CAA for S/MIME (RFC 9495) of the sender domain, looked up by the writer */
-    "ALTER TABLE signature ADD COLUMN caa_issuemail TEXT NOT NULL DEFAULT '';"
-    "ALTER TABLE signature ADD COLUMN caa_ca TEXT NOT NULL DEFAULT ''",
+    { "ALTER TABLE signature ADD COLUMN caa_issuemail TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE signature ADD COLUMN caa_ca TEXT NOT NULL DEFAULT ''", NULL, NULL },
+    /* 5: the report's roll-up, kept by the database on every insert into signature
+     * (the writers, export/merge and any loader stay as they are): the distinct
+     * combinations of what the report reads of a certificate (cert_facts), the
+     * sender domains, and per day the count of signatures per fact, domain and
+     * what varies per signature (signature_daily).  "" (unknown) cert_id and
+     * domain are rows like any other, so the report counts them as today.  SQLite
+     * keeps it per row; PostgreSQL per statement from the transition table (COPY
+     * included), keyed by a hash of the facts (a unique index over the texts could
+     * pass the btree's row limit); ON CONFLICT keeps concurrent writers correct.
+     * The rows already in signature are rolled up here. */
+    { NULL,
+    "CREATE TABLE cert_facts (id @ID@, cert_id TEXT NOT NULL, issuer_dn TEXT NOT NULL, issuer_key_id TEXT NOT NULL, root_subject TEXT NOT NULL, policy_oid TEXT NOT NULL, cert_type TEXT NOT NULL, generation TEXT NOT NULL, findings TEXT NOT NULL, key_alg TEXT NOT NULL, validity_days BIGINT NOT NULL, not_before_month TEXT NOT NULL, sbr_scope TEXT NOT NULL, cn_form TEXT NOT NULL, name_attrs TEXT NOT NULL, UNIQUE (cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs)); "
+    "CREATE TABLE sender_domains (id @ID@, sender_domain TEXT NOT NULL UNIQUE); "
+    "CREATE TABLE signature_daily (day TEXT NOT NULL, fact_id BIGINT NOT NULL, domain_id BIGINT NOT NULL, "
+    " result TEXT NOT NULL, reason TEXT NOT NULL, digest_alg TEXT NOT NULL, sig_alg TEXT NOT NULL, "
+    " client_family TEXT NOT NULL, caa_issuemail TEXT NOT NULL, caa_ca TEXT NOT NULL, n BIGINT NOT NULL, "
+    " UNIQUE (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca)); "
+    "CREATE TRIGGER signature_rollup AFTER INSERT ON signature BEGIN "
+    " INSERT OR IGNORE INTO cert_facts (cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs) VALUES (NEW.cert_id, NEW.issuer_dn, NEW.issuer_key_id, NEW.root_subject, NEW.policy_oid, NEW.cert_type, NEW.generation, NEW.findings, NEW.key_alg, NEW.validity_days, NEW.not_before_month, NEW.sbr_scope, NEW.cn_form, NEW.name_attrs); "
+    " INSERT OR IGNORE INTO sender_domains (sender_domain) VALUES (NEW.sender_domain); "
+    " INSERT INTO signature_daily (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca, n) "
+    " SELECT NEW.day, (SELECT id FROM cert_facts WHERE cert_id = NEW.cert_id AND issuer_dn = NEW.issuer_dn AND issuer_key_id = NEW.issuer_key_id AND root_subject = NEW.root_subject AND policy_oid = NEW.policy_oid AND cert_type = NEW.cert_type AND generation = NEW.generation AND findings = NEW.findings AND key_alg = NEW.key_alg AND validity_days = NEW.validity_days AND not_before_month = NEW.not_before_month AND sbr_scope = NEW.sbr_scope AND cn_form = NEW.cn_form AND name_attrs = NEW.name_attrs), "
+    " (SELECT id FROM sender_domains WHERE sender_domain = NEW.sender_domain), NEW.result, NEW.reason, NEW.digest_alg, NEW.sig_alg, NEW.client_family, NEW.caa_issuemail, NEW.caa_ca, 1 "
+    " WHERE true ON CONFLICT (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca) DO UPDATE SET n = n + 1; "
+    "END; "
+    "CREATE TRIGGER signature_rollup_delete AFTER DELETE ON signature BEGIN "
+    " UPDATE signature_daily SET n = n - 1 WHERE day = OLD.day AND fact_id = (SELECT id FROM cert_facts WHERE cert_id = OLD.cert_id AND issuer_dn = OLD.issuer_dn AND issuer_key_id = OLD.issuer_key_id AND root_subject = OLD.root_subject AND policy_oid = OLD.policy_oid AND cert_type = OLD.cert_type AND generation = OLD.generation AND findings = OLD.findings AND key_alg = OLD.key_alg AND validity_days = OLD.validity_days AND not_before_month = OLD.not_before_month AND sbr_scope = OLD.sbr_scope AND cn_form = OLD.cn_form AND name_attrs = OLD.name_attrs) AND domain_id = (SELECT id FROM sender_domains WHERE sender_domain = OLD.sender_domain) AND result = OLD.result AND reason = OLD.reason AND digest_alg = OLD.digest_alg AND sig_alg = OLD.sig_alg AND client_family = OLD.client_family AND caa_issuemail = OLD.caa_issuemail AND caa_ca = OLD.caa_ca; "
+    " DELETE FROM signature_daily WHERE n <= 0 AND day = OLD.day AND fact_id = (SELECT id FROM cert_facts WHERE cert_id = OLD.cert_id AND issuer_dn = OLD.issuer_dn AND issuer_key_id = OLD.issuer_key_id AND root_subject = OLD.root_subject AND policy_oid = OLD.policy_oid AND cert_type = OLD.cert_type AND generation = OLD.generation AND findings = OLD.findings AND key_alg = OLD.key_alg AND validity_days = OLD.validity_days AND not_before_month = OLD.not_before_month AND sbr_scope = OLD.sbr_scope AND cn_form = OLD.cn_form AND name_attrs = OLD.name_attrs) AND domain_id = (SELECT id FROM sender_domains WHERE sender_domain = OLD.sender_domain) AND result = OLD.result AND reason = OLD.reason AND digest_alg = OLD.digest_alg AND sig_alg = OLD.sig_alg AND client_family = OLD.client_family AND caa_issuemail = OLD.caa_issuemail AND caa_ca = OLD.caa_ca; "
+    "END; "
+    "INSERT OR IGNORE INTO cert_facts (cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs) SELECT DISTINCT cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs FROM signature; "
+    "INSERT OR IGNORE INTO sender_domains (sender_domain) SELECT DISTINCT sender_domain FROM signature; "
+    "INSERT INTO signature_daily (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca, n) "
+    " SELECT r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca, count(*) FROM signature r "
+    " JOIN cert_facts f ON f.cert_id = r.cert_id AND f.issuer_dn = r.issuer_dn AND f.issuer_key_id = r.issuer_key_id AND f.root_subject = r.root_subject AND f.policy_oid = r.policy_oid AND f.cert_type = r.cert_type AND f.generation = r.generation AND f.findings = r.findings AND f.key_alg = r.key_alg AND f.validity_days = r.validity_days AND f.not_before_month = r.not_before_month AND f.sbr_scope = r.sbr_scope AND f.cn_form = r.cn_form AND f.name_attrs = r.name_attrs JOIN sender_domains d ON d.sender_domain = r.sender_domain "
+    " GROUP BY r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca ",
+    "CREATE TABLE cert_facts (id @ID@, fact_key TEXT NOT NULL UNIQUE, cert_id TEXT NOT NULL, issuer_dn TEXT NOT NULL, issuer_key_id TEXT NOT NULL, root_subject TEXT NOT NULL, policy_oid TEXT NOT NULL, cert_type TEXT NOT NULL, generation TEXT NOT NULL, findings TEXT NOT NULL, key_alg TEXT NOT NULL, validity_days BIGINT NOT NULL, not_before_month TEXT NOT NULL, sbr_scope TEXT NOT NULL, cn_form TEXT NOT NULL, name_attrs TEXT NOT NULL); "
+    "CREATE TABLE sender_domains (id @ID@, sender_domain TEXT NOT NULL UNIQUE); "
+    "CREATE TABLE signature_daily (day TEXT NOT NULL, fact_id BIGINT NOT NULL, domain_id BIGINT NOT NULL, "
+    " result TEXT NOT NULL, reason TEXT NOT NULL, digest_alg TEXT NOT NULL, sig_alg TEXT NOT NULL, "
+    " client_family TEXT NOT NULL, caa_issuemail TEXT NOT NULL, caa_ca TEXT NOT NULL, n BIGINT NOT NULL, "
+    " UNIQUE (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca)); "
+    "CREATE FUNCTION signature_rollup() RETURNS trigger LANGUAGE plpgsql AS $rollup$ BEGIN "
+    "INSERT INTO cert_facts (fact_key, cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs) SELECT DISTINCT encode(sha256(convert_to(concat_ws(chr(31), cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs), 'UTF8')), 'hex'), cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs FROM signature_new ORDER BY 1 ON CONFLICT (fact_key) DO NOTHING; "
+    "INSERT INTO sender_domains (sender_domain) SELECT DISTINCT sender_domain FROM signature_new ORDER BY 1 ON CONFLICT (sender_domain) DO NOTHING; "
+    "INSERT INTO signature_daily (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca, n) "
+    " SELECT r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca, count(*) FROM signature_new r "
+    " JOIN cert_facts f ON f.fact_key = encode(sha256(convert_to(concat_ws(chr(31), r.cert_id, r.issuer_dn, r.issuer_key_id, r.root_subject, r.policy_oid, r.cert_type, r.generation, r.findings, r.key_alg, r.validity_days, r.not_before_month, r.sbr_scope, r.cn_form, r.name_attrs), 'UTF8')), 'hex') JOIN sender_domains d ON d.sender_domain = r.sender_domain "
+    " GROUP BY r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 "
+    " ON CONFLICT (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca) DO UPDATE SET n = signature_daily.n + EXCLUDED.n; "
+    "RETURN NULL; END $rollup$; "
+    "CREATE TRIGGER signature_rollup AFTER INSERT ON signature REFERENCING NEW TABLE AS signature_new "
+    " FOR EACH STATEMENT EXECUTE FUNCTION signature_rollup(); "
+    "CREATE FUNCTION signature_rollup_delete() RETURNS trigger LANGUAGE plpgsql AS $rollup$ BEGIN "
+    "UPDATE signature_daily s SET n = s.n - o.n FROM (SELECT r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca, count(*) FROM signature_old r "
+    " JOIN cert_facts f ON f.fact_key = encode(sha256(convert_to(concat_ws(chr(31), r.cert_id, r.issuer_dn, r.issuer_key_id, r.root_subject, r.policy_oid, r.cert_type, r.generation, r.findings, r.key_alg, r.validity_days, r.not_before_month, r.sbr_scope, r.cn_form, r.name_attrs), 'UTF8')), 'hex') JOIN sender_domains d ON d.sender_domain = r.sender_domain "
+    " GROUP BY r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca) o (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca, n) WHERE s.day = o.day AND s.fact_id = o.fact_id AND s.domain_id = o.domain_id AND s.result = o.result AND s.reason = o.reason AND s.digest_alg = o.digest_alg AND s.sig_alg = o.sig_alg AND s.client_family = o.client_family AND s.caa_issuemail = o.caa_issuemail AND s.caa_ca = o.caa_ca; "
+    "DELETE FROM signature_daily s USING (SELECT r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca, count(*) FROM signature_old r "
+    " JOIN cert_facts f ON f.fact_key = encode(sha256(convert_to(concat_ws(chr(31), r.cert_id, r.issuer_dn, r.issuer_key_id, r.root_subject, r.policy_oid, r.cert_type, r.generation, r.findings, r.key_alg, r.validity_days, r.not_before_month, r.sbr_scope, r.cn_form, r.name_attrs), 'UTF8')), 'hex') JOIN sender_domains d ON d.sender_domain = r.sender_domain "
+    " GROUP BY r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca) o (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca, n) WHERE s.n <= 0 AND s.day = o.day AND s.fact_id = o.fact_id AND s.domain_id = o.domain_id AND s.result = o.result AND s.reason = o.reason AND s.digest_alg = o.digest_alg AND s.sig_alg = o.sig_alg AND s.client_family = o.client_family AND s.caa_issuemail = o.caa_issuemail AND s.caa_ca = o.caa_ca; "
+    "RETURN NULL; END $rollup$; "
+    "CREATE TRIGGER signature_rollup_delete AFTER DELETE ON signature REFERENCING OLD TABLE AS signature_old "
+    " FOR EACH STATEMENT EXECUTE FUNCTION signature_rollup_delete(); "
+    "CREATE FUNCTION signature_rollup_truncate() RETURNS trigger LANGUAGE plpgsql AS $rollup$ BEGIN "
+    "TRUNCATE signature_daily; RETURN NULL; END $rollup$; "
+    "CREATE TRIGGER signature_rollup_truncate AFTER TRUNCATE ON signature "
+    " FOR EACH STATEMENT EXECUTE FUNCTION signature_rollup_truncate(); "
+    "INSERT INTO cert_facts (fact_key, cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs) SELECT DISTINCT encode(sha256(convert_to(concat_ws(chr(31), cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs), 'UTF8')), 'hex'), cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs FROM signature ORDER BY 1 ON CONFLICT (fact_key) DO NOTHING; "
+    "INSERT INTO sender_domains (sender_domain) SELECT DISTINCT sender_domain FROM signature ORDER BY 1 ON CONFLICT (sender_domain) DO NOTHING; "
+    "INSERT INTO signature_daily (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca, n) "
+    " SELECT r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca, count(*) FROM signature r "
+    " JOIN cert_facts f ON f.fact_key = encode(sha256(convert_to(concat_ws(chr(31), r.cert_id, r.issuer_dn, r.issuer_key_id, r.root_subject, r.policy_oid, r.cert_type, r.generation, r.findings, r.key_alg, r.validity_days, r.not_before_month, r.sbr_scope, r.cn_form, r.name_attrs), 'UTF8')), 'hex') JOIN sender_domains d ON d.sender_domain = r.sender_domain "
+    " GROUP BY r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 "
+    " ON CONFLICT (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca) DO UPDATE SET n = signature_daily.n + EXCLUDED.n " },
 };
 
-int smime_telemetry_migration_sql(int to_version, const char *id_column, char *out,
+int smime_telemetry_migration_sql(int to_version, smime_telemetry_dialect dialect, char *out,
                                   size_t outlen)
 {
-    if (to_version < 1 || to_version > SMIME_TELEMETRY_SCHEMA_VERSION || outlen == 0)
+    if (to_version < 1 || to_version > SMIME_TELEMETRY_SCHEMA_VERSION || outlen == 0 ||
+        (dialect != SMIME_TELEMETRY_SQLITE && dialect != SMIME_TELEMETRY_POSTGRESQL))
         return -1;
-    const char *src = migrations[to_version - 1];
+    int pg = dialect == SMIME_TELEMETRY_POSTGRESQL;
+    const struct migration *m = &migrations[to_version - 1];
+    const char *src = m->both ? m->both : pg ? m->pg : m->sqlite;
+    const char *id_column = pg ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY";
     size_t o = 0;
     for (const char *p = src; *p;) {
         const char *piece = p;

@@ -46,7 +46,7 @@ int smime_telemetry_sqlite_open(const char *path, int must_exist, smime_telemetr
 
 #define BUSY_TIMEOUT_MS 5000
 #define WAL_RETRY_MS    10
-#define MIGRATION_SQL_MAX 4096
+#define MIGRATION_SQL_MAX 16384
 #define QUERY_SQL_MAX 2048
 
 typedef struct sqlite_sink {
@@ -143,7 +143,7 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
     }
     for (int v = version + 1; v <= SMIME_TELEMETRY_SCHEMA_VERSION; v++) {
         char sql[MIGRATION_SQL_MAX];
-        if (smime_telemetry_migration_sql(v, "INTEGER PRIMARY KEY", sql, sizeof(sql)) < 0) {
+        if (smime_telemetry_migration_sql(v, SMIME_TELEMETRY_SQLITE, sql, sizeof(sql)) < 0) {
             smime_errf(err, errlen, "sqlite: no migration to schema version %d", v);
             goto rollback;
         }

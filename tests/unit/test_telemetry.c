@@ -810,17 +810,20 @@ static void test_sqlite_round_trip(void **state)
     assert_int_equal(c.total, 2);
     smime_telemetry_sink_close(sink);
 
-    /* Read the file directly: only our two tables exist, and no column of any row
-     * holds an address, a name or a message id. */
+    /* Read the file directly: only our tables exist (the records, the report's
+     * roll-up and its two dimensions, the version), and no column of any row holds
+     * an address, a name or a message id. */
     sqlite3 *db;
     assert_int_equal(sqlite3_open(d.path, &db), SQLITE_OK);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table' "
                                             "ORDER BY name", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), "signature");
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), "telemetry_meta");
+    static const char *const tables[] = { "cert_facts", "sender_domains", "signature",
+                                          "signature_daily", "telemetry_meta" };
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_string_equal((const char *)sqlite3_column_text(st, 0), tables[i]);
+    }
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM signature", -1, &st, NULL), SQLITE_OK);
@@ -856,7 +859,7 @@ static void test_sqlite_migration(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(d.path, &db), SQLITE_OK);
     char sql[4096];
-    assert_int_equal(smime_telemetry_migration_sql(1, "INTEGER PRIMARY KEY", sql, sizeof(sql)), 0);
+    assert_int_equal(smime_telemetry_migration_sql(1, SMIME_TELEMETRY_SQLITE, sql, sizeof(sql)), 0);
     exec_ok(db, sql);
     exec_ok(db, "INSERT INTO signature (day, result, reason, issuer_dn, issuer_key_id, "
                 "root_subject, policy_oid, cert_type, generation, findings, key_alg, digest_alg, "
@@ -864,8 +867,8 @@ static void test_sqlite_migration(void **state)
                 " VALUES ('2025-12-24', 'pass', 'ok', 'CN=Old CA', '', '', '', '', '', '', "
                 "'RSA-2048', 'SHA256', 'RSA-SHA256', 365, '2025-01', '', 'Outlook', '')");
     sqlite3_close(db);
-    assert_int_equal(smime_telemetry_migration_sql(0, "x", sql, sizeof(sql)), -1);
-    assert_int_equal(smime_telemetry_migration_sql(SMIME_TELEMETRY_SCHEMA_VERSION + 1, "x", sql,
+    assert_int_equal(smime_telemetry_migration_sql(0, SMIME_TELEMETRY_SQLITE, sql, sizeof(sql)), -1);
+    assert_int_equal(smime_telemetry_migration_sql(SMIME_TELEMETRY_SCHEMA_VERSION + 1, SMIME_TELEMETRY_SQLITE, sql,
                                                    sizeof(sql)), -1);
 
     smime_telemetry_sink *sink;
@@ -903,6 +906,106 @@ static void test_sqlite_migration(void **state)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "99");
     sqlite3_finalize(st);
+    sqlite3_close(db);
+    tmpdb_remove(&d);
+}
+
+static int64_t query_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* The roll-up (schema 5) holds exactly the signature table grouped by day, what
+ * the report reads of the certificate, the sender domain and what varies per
+ * signature: no group missing, none extra, the same counts. */
+#define ROLLUP_FACTS                                                                       \
+    "cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, " \
+    "findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs"
+#define ROLLUP_DAY "result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca"
+#define ROLLUP_FROM_SIGNATURE                                                              \
+    "SELECT day, " ROLLUP_FACTS ", sender_domain, " ROLLUP_DAY ", count(*) FROM signature " \
+    "GROUP BY day, " ROLLUP_FACTS ", sender_domain, " ROLLUP_DAY
+#define ROLLUP_KEPT                                                                        \
+    "SELECT day, " ROLLUP_FACTS ", sender_domain, " ROLLUP_DAY ", n FROM signature_daily s " \
+    "JOIN cert_facts f ON f.id = s.fact_id JOIN sender_domains d ON d.id = s.domain_id"
+static void assert_rollup_matches(sqlite3 *db, int64_t rows)
+{
+    assert_int_equal(query_int(db, "SELECT count(*) FROM signature"), rows);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM (" ROLLUP_FROM_SIGNATURE " EXCEPT "
+                                   ROLLUP_KEPT ")"), 0);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM (" ROLLUP_KEPT " EXCEPT "
+                                   ROLLUP_FROM_SIGNATURE ")"), 0);
+    assert_int_equal(query_int(db, "SELECT coalesce(sum(n), 0) FROM signature_daily"), rows);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM signature_daily WHERE n <= 0"), 0);
+}
+
+#define V4_INSERT                                                                          \
+    "INSERT INTO signature (day, result, reason, issuer_dn, issuer_key_id, root_subject, "  \
+    "policy_oid, cert_type, generation, findings, key_alg, digest_alg, sig_alg, "           \
+    "validity_days, not_before_month, sbr_scope, scope_flags, client_family, sender_domain, " \
+    "cert_id, cn_form, name_attrs, caa_issuemail, caa_ca) VALUES "
+
+/* A schema 4 database with rows gets its roll-up on migration (the report reads
+ * only the roll-up, so it reports the same rows as before); later inserts and
+ * deletes keep it exact, "" cert_id and domain included. */
+static void test_sqlite_rollup_migration(void **state)
+{
+    (void)state;
+    tmpdb d;
+    tmpdb_make(&d);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(d.path, &db), SQLITE_OK);
+    char sql[16384];
+    for (int v = 1; v <= 4; v++) {
+        assert_int_equal(smime_telemetry_migration_sql(v, SMIME_TELEMETRY_SQLITE, sql,
+                                                       sizeof(sql)), 0);
+        exec_ok(db, sql);
+    }
+    exec_ok(db, V4_INSERT
+            "('2026-05-01','pass','ok','CN=A','k1','CN=R','p','mailbox','strict','X Y','RSA-2048',"
+            "'SHA256','RSA-SHA256',365,'2026-01','sbr',1,'Outlook','d1','c1','mailbox','','',''),"
+            "('2026-05-01','pass','ok','CN=A','k1','CN=R','p','mailbox','strict','X Y','RSA-2048',"
+            "'SHA256','RSA-SHA256',365,'2026-01','sbr',2,'Outlook','d1','c1','mailbox','','',''),"
+            "('2026-05-02','fail','bad','CN=A','k1','CN=R','p','mailbox','strict','X Y','RSA-2048',"
+            "'SHA256','RSA-SHA256',365,'2026-01','sbr',1,'Thunderbird','d2','c1','mailbox','',"
+            "'no-caa',''),"
+            "('2026-05-02','pass','ok','','','','','','','','','SHA1','',-1,'','',0,'','','','',"
+            "'','',''),"
+            "('2026-05-03','pass','ok','','','','','','','','','SHA1','',-1,'','',0,'','','','',"
+            "'','','')");
+    sqlite3_close(db);
+
+    smime_telemetry_sink *sink;
+    char err[512];
+    assert_int_equal(smime_telemetry_sink_open(d.uri, &sink, err, sizeof(err)), 0);
+    smime_telemetry_sink_close(sink);
+    assert_int_equal(sqlite3_open(d.path, &db), SQLITE_OK);
+    assert_rollup_matches(db, 5);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM cert_facts"), 2);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM sender_domains"), 3);
+    /* the two first rows differ only in scope_flags, which the report does not read */
+    assert_int_equal(query_int(db, "SELECT max(n) FROM signature_daily"), 2);
+
+    exec_ok(db, V4_INSERT
+            "('2026-05-01','pass','ok','CN=A','k1','CN=R','p','mailbox','strict','X Y','RSA-2048',"
+            "'SHA256','RSA-SHA256',365,'2026-01','sbr',1,'Outlook','d1','c1','mailbox','','',''),"
+            "('2026-05-04','pass','ok','CN=B','k2','CN=R','p','sponsor','legacy','','EC-P256',"
+            "'SHA384','ECDSA-SHA384',825,'2025-11','sbr',1,'Outlook','d3','c2','mailbox','','','')");
+    assert_rollup_matches(db, 7);
+    assert_int_equal(query_int(db, "SELECT n FROM signature_daily WHERE day = '2026-05-01'"), 3);
+    exec_ok(db, "DELETE FROM signature WHERE day = '2026-05-02'");
+    assert_rollup_matches(db, 5);
+    exec_ok(db, "DELETE FROM signature WHERE id = (SELECT min(id) FROM signature)");
+    assert_rollup_matches(db, 4);
+    exec_ok(db, "DELETE FROM signature");
+    assert_rollup_matches(db, 0);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM signature_daily"), 0);
     sqlite3_close(db);
     tmpdb_remove(&d);
 }
@@ -1081,6 +1184,7 @@ int main(void)
         cmocka_unit_test(test_options_rejected),
         cmocka_unit_test(test_sqlite_round_trip),
         cmocka_unit_test(test_sqlite_migration),
+        cmocka_unit_test(test_sqlite_rollup_migration),
         cmocka_unit_test(test_sqlite_through_queue),
         cmocka_unit_test(test_sqlite_unwritable),
     };

@@ -93,10 +93,12 @@ void smime_telemetry_record_values(const smime_telemetry_record *rec,
 int smime_telemetry_record_parse(const char *const vals[SMIME_TELEMETRY_NCOLS],
                                  smime_telemetry_record *rec);
 
-/* SQL of migration `to_version` (1..SMIME_TELEMETRY_SCHEMA_VERSION), with @ID@
- * replaced by id_column, into out.  Statements are separated by ';'.  Returns 0,
- * or -1 when the version is unknown or out is too small. */
-int smime_telemetry_migration_sql(int to_version, const char *id_column, char *out,
+/* SQL of migration `to_version` (1..SMIME_TELEMETRY_SCHEMA_VERSION) in the
+ * dialect's text, with @ID@ replaced by its integer key column, into out.
+ * Statements are separated by ';'.  Returns 0, or -1 when the version or the
+ * dialect is unknown or out is too small. */
+typedef enum { SMIME_TELEMETRY_SQLITE, SMIME_TELEMETRY_POSTGRESQL } smime_telemetry_dialect;
+int smime_telemetry_migration_sql(int to_version, smime_telemetry_dialect dialect, char *out,
                                   size_t outlen);
 
 #endif
