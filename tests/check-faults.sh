@@ -1,7 +1,7 @@
 #!/bin/sh
 # Faults around smime-milter behind a private Postfix on loopback (the set-up of
 # tests/postfix-lib.sh); SIGKILL and SIGHUP under traffic are in check-postfix.sh.
-#   a. telemetry disk full: Telemetry sqlite: on a 64 KiB tmpfs that is filled up
+#   a. telemetry disk full: Telemetry sqlite: on a 1 MiB tmpfs that is filled up
 #      while the daemon runs -> every message still delivered and tagged, the
 #      daemon alive, the failure logged;
 #   b. revocation responder black-holed: every OCSP/CRL URL of a test PKI
@@ -96,7 +96,7 @@ delivered_batch() {
 pf_write_config
 # ---- a. telemetry disk full ----
 mkdir -p "$T/tel"
-if mount -t tmpfs -o size=64k,mode=0755 tmpfs "$T/tel" 2>/dev/null; then
+if mount -t tmpfs -o size=1m,mode=0755 tmpfs "$T/tel" 2>/dev/null; then
     MOUNTED="$T/tel"
     chown nobody "$T/tel"
     { base_conf; echo "Telemetry           sqlite:$T/tel/telemetry.db"; } > "$T/milter/smime-milter.conf"

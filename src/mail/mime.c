@@ -1231,28 +1231,50 @@ static int quick_fill(quick_build *qb, GMimeObject *obj, span ent, unsigned dept
     return QUICK_OK;
 }
 
-/* The entity ent (a child, or encapsulated content) into *out (a new reference,
- * also when the build gives up). */
-static int quick_entity(quick_build *qb, span ent, unsigned depth, int signature_slot,
-                        GMimeObject **out)
+/* One GMime object over [start, end) of the buffer: a message or a part. */
+static GObject *quick_construct(quick_build *qb, size_t start, size_t end, int persist,
+                                int as_message)
+{
+    GMimeParser *p = quick_parser(qb, start, end, persist);
+    GObject *o = as_message ? (GObject *)g_mime_parser_construct_message(p, NULL)
+                            : (GObject *)g_mime_parser_construct_part(p, NULL);
+    g_object_unref(p);
+    return o;
+}
+
+/* The MIME entity of what quick_construct made: the message's, or the part. */
+static GMimeObject *quick_root(GObject *o, int as_message)
+{
+    if (!o)
+        return NULL;
+    return as_message ? g_mime_message_get_mime_part((GMimeMessage *)o) : (GMimeObject *)o;
+}
+
+/* The entity or message ent into *out (a new reference, also when the build
+ * gives up after making it).  GMime reads the header block only; a part the walk
+ * decodes (quick_needs_content: an opaque signed or enveloped body, the
+ * signature of a multipart/signed) is parsed whole on its own slice, its
+ * content running to the end of the slice as it runs to the delimiter in the
+ * message. */
+static int quick_object(quick_build *qb, span ent, unsigned depth, int signature_slot,
+                        int as_message, GObject **out)
 {
     size_t body;
     if (quick_body_start(qb, ent, &body) != QUICK_OK)
         return QUICK_ODD;
-    GMimeParser *p = quick_parser(qb, ent.start, body, 0);
-    GMimeObject *obj = g_mime_parser_construct_part(p, NULL);
-    g_object_unref(p);
-    if (!obj)
+    GObject *head = quick_construct(qb, ent.start, body, 0, as_message);
+    GMimeObject *root = quick_root(head, as_message);
+    if (!root) {
+        if (head)
+            g_object_unref(head);
         return QUICK_ODD;
+    }
     if ((signature_slot || depth <= qb->w->lim->max_depth) &&
-        quick_needs_content(obj, signature_slot)) {
-        /* Parsed whole on its own: its content runs to the end of the slice, as it
-         * runs to the delimiter in the message. */
-        p = quick_parser(qb, ent.start, ent.end, 1);
-        GMimeObject *whole = g_mime_parser_construct_part(p, NULL);
-        g_object_unref(p);
-        int same = whole && quick_same_type(obj, whole);
-        g_object_unref(obj);
+        quick_needs_content(root, signature_slot)) {
+        GObject *whole = quick_construct(qb, ent.start, ent.end, 1, as_message);
+        GMimeObject *wroot = quick_root(whole, as_message);
+        int same = wroot && quick_same_type(root, wroot);
+        g_object_unref(head);
         if (!same) {
             if (whole)
                 g_object_unref(whole);
@@ -1261,43 +1283,27 @@ static int quick_entity(quick_build *qb, span ent, unsigned depth, int signature
         *out = whole;
         return QUICK_OK;
     }
-    *out = obj;
-    return quick_fill(qb, obj, ent, depth);
+    *out = head;
+    return quick_fill(qb, root, ent, depth);
+}
+
+/* The entity ent (a child, or encapsulated content) into *out. */
+static int quick_entity(quick_build *qb, span ent, unsigned depth, int signature_slot,
+                        GMimeObject **out)
+{
+    GObject *o = NULL;
+    int rc = quick_object(qb, ent, depth, signature_slot, 0, &o);
+    *out = (GMimeObject *)o;
+    return rc;
 }
 
 /* The message ent (the buffer, or the body of a message/rfc822 part) into *out. */
 static int quick_message(quick_build *qb, span ent, unsigned depth, GMimeMessage **out)
 {
-    size_t body;
-    if (quick_body_start(qb, ent, &body) != QUICK_OK)
-        return QUICK_ODD;
-    GMimeParser *p = quick_parser(qb, ent.start, body, 0);
-    GMimeMessage *msg = g_mime_parser_construct_message(p, NULL);
-    g_object_unref(p);
-    GMimeObject *root = msg ? g_mime_message_get_mime_part(msg) : NULL;
-    if (!root) {
-        if (msg)
-            g_object_unref(msg);
-        return QUICK_ODD;
-    }
-    if (depth <= qb->w->lim->max_depth && quick_needs_content(root, 0)) {
-        /* An opaque signed or enveloped message: its body is the one leaf. */
-        p = quick_parser(qb, ent.start, ent.end, 1);
-        GMimeMessage *whole = g_mime_parser_construct_message(p, NULL);
-        g_object_unref(p);
-        GMimeObject *wroot = whole ? g_mime_message_get_mime_part(whole) : NULL;
-        int same = wroot && quick_same_type(root, wroot);
-        g_object_unref(msg);
-        if (!same) {
-            if (whole)
-                g_object_unref(whole);
-            return QUICK_ODD;
-        }
-        *out = whole;
-        return QUICK_OK;
-    }
-    *out = msg;
-    return quick_fill(qb, root, ent, depth);
+    GObject *o = NULL;
+    int rc = quick_object(qb, ent, depth, 0, 1, &o);
+    *out = (GMimeMessage *)o;
+    return rc;
 }
 
 /* Parses buf (borrowed, must outlive the call; bare_lf: it may have bare LF line
