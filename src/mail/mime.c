@@ -99,9 +99,12 @@ char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out
                                   * most half are filled, past that the count is over
                                   * any limit */
 
+/* The lengths apart from the texts: a slot is empty when its length is 0, so a
+ * new set clears 1 KiB rather than the 72 KiB of texts (once per parse). */
 typedef struct boundary_set {
-    unsigned n;
-    struct { unsigned char len; char text[BOUNDARY_MAX]; } slot[BOUNDARY_SLOTS];
+    unsigned      n;
+    unsigned char len[BOUNDARY_SLOTS];
+    char          text[BOUNDARY_SLOTS][BOUNDARY_MAX];
 } boundary_set;
 
 static unsigned prefix_hash(const char *p, size_t n)
@@ -124,15 +127,15 @@ static int boundary_add(boundary_set *b, const char *v, size_t n)
     size_t key = n < 4 ? n : 4;
     unsigned i = prefix_hash(v, key) & (BOUNDARY_SLOTS - 1);
     for (unsigned probe = 0; probe < BOUNDARY_SLOTS; probe++, i = (i + 1) & (BOUNDARY_SLOTS - 1)) {
-        if (b->slot[i].len == 0) {
+        if (b->len[i] == 0) {
             if (b->n + 1 >= BOUNDARY_SLOTS / 2)
                 return -1;
-            b->slot[i].len = (unsigned char)n;
-            memcpy(b->slot[i].text, v, n);
+            b->len[i] = (unsigned char)n;
+            memcpy(b->text[i], v, n);
             b->n++;
             return 0;
         }
-        if (b->slot[i].len == n && memcmp(b->slot[i].text, v, n) == 0)
+        if (b->len[i] == n && memcmp(b->text[i], v, n) == 0)
             return 0;
     }
     return -1;
@@ -143,9 +146,9 @@ static int boundary_starts(const boundary_set *b, const char *p, size_t n)
 {
     for (size_t key = 1; key <= 4 && key <= n; key++) {
         unsigned i = prefix_hash(p, key) & (BOUNDARY_SLOTS - 1);
-        for (; b->slot[i].len; i = (i + 1) & (BOUNDARY_SLOTS - 1)) {
-            size_t bl = b->slot[i].len;
-            if ((bl < 4 ? bl : 4) == key && bl <= n && memcmp(b->slot[i].text, p, bl) == 0)
+        for (; b->len[i]; i = (i + 1) & (BOUNDARY_SLOTS - 1)) {
+            size_t bl = b->len[i];
+            if ((bl < 4 ? bl : 4) == key && bl <= n && memcmp(b->text[i], p, bl) == 0)
                 return 1;
         }
     }
@@ -210,9 +213,11 @@ unsigned smime_mime_count_parts(const char *buf, size_t len, unsigned stop_at)
 {
     if (len == 0)
         return 0;
-    boundary_set *b = g_try_new0(boundary_set, 1);
+    boundary_set *b = g_try_new(boundary_set, 1);
     if (!b)
         return stop_at;             /* cannot count: treat as over the limit */
+    b->n = 0;
+    memset(b->len, 0, sizeof(b->len));
     const char *end = buf + len;
     /* Every "boundary" followed by "=" declares a candidate, wherever it stands:
      * counting more candidates than GMime honours only raises the bound. */

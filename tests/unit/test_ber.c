@@ -120,6 +120,9 @@ static void test_non_minimal_lengths(void **state)
     expect_der(SPAN("\x04\x82\x00\x02\xaa\xbb"), SPAN("\x04\x02\xaa\xbb"));
     expect_der(SPAN("\x30\x84\x00\x00\x00\x03\x02\x01\x01"), SPAN("\x30\x03\x02\x01\x01"));
     expect_der(SPAN("\x04\x81\x01\x07"), SPAN("\x04\x01\x07"));
+    /* the one element not in DER lies below DER ones: the input is not copied */
+    expect_der(SPAN("\x30\x06\x30\x04\x04\x81\x01\x07"), SPAN("\x30\x05\x30\x03\x04\x01\x07"));
+    expect_der(SPAN("\x30\x07\x05\x00\x24\x03\x04\x01" "x"), SPAN("\x30\x05\x05\x00\x04\x01" "x"));
     /* a length wider than size_t but with leading zeros is still just 1 */
     expect_der(SPAN("\x04\x8a\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x07"), SPAN("\x04\x01\x07"));
 }
