@@ -1267,6 +1267,20 @@ static int quick_object(quick_build *qb, span ent, unsigned depth, int signature
     size_t body;
     if (quick_body_start(qb, ent, &body) != QUICK_OK)
         return QUICK_ODD;
+    if (signature_slot && !as_message) {
+        /* Its content is read whatever its type, so it is parsed whole at once.
+         * GMime types an entity by its header block alone, and a leaf's content
+         * runs to the end of its slice as it does to the delimiter in place; what
+         * is not a leaf might split otherwise, and is left to the whole parse. */
+        GObject *whole = quick_construct(qb, ent.start, ent.end, 1, 0);
+        if (!whole || !GMIME_IS_PART(whole)) {
+            if (whole)
+                g_object_unref(whole);
+            return QUICK_ODD;
+        }
+        *out = whole;
+        return QUICK_OK;
+    }
     GObject *head = quick_construct(qb, ent.start, body, 0, as_message);
     GMimeObject *root = quick_root(head, as_message);
     if (!root) {
