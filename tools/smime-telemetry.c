@@ -41,7 +41,10 @@
 #define EXIT_IO    3
 
 #define OUTPUT_CAP       (64u << 20)   /* a report larger than this is an error */
-#define TALLY_MAX        (1u << 22)    /* bucket entries held while aggregating */
+#define TALLY_MAX        (1u << 22)    /* buckets of one section */
+#define PAIRS_MAX        (1u << 26)    /* distinct (bucket, id) pairs of one section */
+#define IDS_MAX          (1u << 24)    /* distinct certificate and domain ids of a report */
+#define ID_NONE          UINT32_MAX    /* a record without an id (no signer, no domain) */
 #define CELL_TEXT_MAX    72            /* text report: longer cells are cut */
 #define FINDINGS_PER_CA  5
 #define MSG_CERTS_MAX    64            /* record: certificates gathered from one message */
@@ -60,17 +63,26 @@
 
 typedef struct bucket {
     char    *dim[DIMS_MAX];   /* owned; "" past the section's dimensions */
-    char    *cert;            /* owned; while aggregating only: the certificate id */
     uint64_t sigs, certs;     /* signatures; distinct certificates (0 = unknown) */
     uint64_t part_sigs, part_certs;
+    uint64_t hash;            /* of the dimensions; while counting only */
     int      part_known;      /* the part may be shown (see share_shown) */
 } bucket;
 
+/* While records are counted (tally_count), a section finds a record's bucket by
+ * a hash of its dimensions, and counts a certificate once per bucket by keeping
+ * each (bucket, id) pair it has seen: the cost is one lookup per record and
+ * section, whatever the number of records.  Both indexes are dropped when
+ * counting ends (tally_end_counting). */
 typedef struct tally {
-    bucket *items;     /* owned */
-    size_t  n, alloc;
-    int     failed;    /* out of memory or past TALLY_MAX: the report fails */
-    size_t  suppressed;/* buckets left out for being below K */
+    bucket   *items;      /* owned */
+    size_t    n, alloc;
+    uint32_t *slots;      /* owned; open addressing: item index + 1, 0 empty */
+    size_t    nslots;     /* a power of two, at least twice n */
+    uint64_t *pairs;      /* owned; open addressing: PAIR_EMPTY or a pair_key, PAIR_PART */
+    size_t    npairs, pairs_cap;
+    int       failed;     /* out of memory or past a cap: the report fails */
+    size_t    suppressed; /* buckets left out for being below K */
 } tally;
 
 /* what the section counts first: signatures, distinct certificates, or distinct
@@ -210,6 +222,11 @@ typedef struct report {
     char     generated_at[32];
     size_t   ninputs;                /* merged exports; 0 = from a database */
     tally    tallies[SEC_COUNT];
+    /* while counting records: each distinct certificate or domain id, numbered
+     * (owned keys; values are the numbers), so that a pair is two integers */
+    GHashTable *ids;
+    uint32_t    nids;
+    int         ids_failed;          /* past IDS_MAX: the report fails */
 } report;
 
 static const char *or_label(const char *s, const char *label)
@@ -221,22 +238,21 @@ static void bucket_free(bucket *b)
 {
     for (int d = 0; d < DIMS_MAX; d++)
         free(b->dim[d]);
-    free(b->cert);
     memset(b, 0, sizeof(*b));
 }
 
-/* Adds one aggregation entry (dims, certificate, count, yes-count). */
-static void tally_add(tally *t, const char *d0, const char *d1, const char *d2,
-                      const char *cert, uint64_t count, uint64_t part)
+/* Appends a bucket with copies of the dimensions (NULL = "") and no counts.
+ * Returns it (valid until the next append), or NULL with t->failed set. */
+static bucket *tally_add(tally *t, const char *d0, const char *d1, const char *d2)
 {
     if (t->failed)
-        return;
+        return NULL;
     if (t->n == t->alloc) {
         size_t na = t->alloc ? t->alloc * 2 : 64;
         bucket *ni = na <= TALLY_MAX ? realloc(t->items, na * sizeof(*ni)) : NULL;
         if (!ni) {
             t->failed = 1;
-            return;
+            return NULL;
         }
         t->items = ni;
         t->alloc = na;
@@ -247,16 +263,14 @@ static void tally_add(tally *t, const char *d0, const char *d1, const char *d2,
     int bad = 0;
     for (int d = 0; d < DIMS_MAX; d++)
         bad |= !(b->dim[d] = strdup(dims[d] ? dims[d] : ""));
-    bad |= !(b->cert = strdup(cert ? cert : ""));
     if (bad) {
         bucket_free(b);
         t->failed = 1;
-        return;
+        return NULL;
     }
-    b->sigs = count;
-    b->part_sigs = part;
     b->part_known = 1;
     t->n++;
+    return b;
 }
 
 static int cmp_dims(const bucket *x, const bucket *y)
@@ -269,58 +283,179 @@ static int cmp_dims(const bucket *x, const bucket *y)
     return 0;
 }
 
-static int cmp_dims_cert(const void *a, const void *b)
+static uint64_t dims_hash(const char *const dims[DIMS_MAX])
 {
-    const bucket *x = a, *y = b;
-    int c = cmp_dims(x, y);
-    return c ? c : strcmp(x->cert ? x->cert : "", y->cert ? y->cert : "");
+    uint64_t h = 1469598103934665603ull;   /* FNV-1a 64, a unit separator after each */
+    for (int d = 0; d < DIMS_MAX; d++) {
+        for (const unsigned char *p = (const unsigned char *)dims[d]; *p; p++) {
+            h ^= *p;
+            h *= 1099511628211ull;
+        }
+        h ^= 0x1f;
+        h *= 1099511628211ull;
+    }
+    return h;
 }
 
-/* Collapses the entries of a database aggregation into buckets: signatures are
- * summed, certificates counted once each (a certificate with the yes-answer on any
- * of its signatures counts once in the part). */
-static void tally_collapse(tally *t)
+static int index_grow(tally *t)
 {
-    if (t->n == 0)
+    size_t ns = t->nslots ? t->nslots * 2 : 128;
+    uint32_t *slots = calloc(ns, sizeof(*slots));
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < t->n; i++) {
+        size_t j = t->items[i].hash & (ns - 1);
+        while (slots[j])
+            j = (j + 1) & (ns - 1);
+        slots[j] = (uint32_t)(i + 1);
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->nslots = ns;
+    return 0;
+}
+
+/* The bucket of these dimensions (NULL = ""), made if new.  NULL with t->failed
+ * set past TALLY_MAX or out of memory. */
+static bucket *tally_bucket(tally *t, const char *d0, const char *d1, const char *d2)
+{
+    if (t->failed)
+        return NULL;
+    const char *dims[DIMS_MAX] = { d0 ? d0 : "", d1 ? d1 : "", d2 ? d2 : "" };
+    uint64_t h = dims_hash(dims);
+    if ((t->n + 1) * 2 > t->nslots && index_grow(t) < 0) {
+        t->failed = 1;
+        return NULL;
+    }
+    size_t mask = t->nslots - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        uint32_t slot = t->slots[i];
+        if (slot == 0) {
+            bucket *b = tally_add(t, dims[0], dims[1], dims[2]);
+            if (!b)
+                return NULL;
+            b->hash = h;
+            t->slots[i] = (uint32_t)t->n;
+            return b;
+        }
+        bucket *b = &t->items[slot - 1];
+        if (b->hash == h && strcmp(b->dim[0], dims[0]) == 0 && strcmp(b->dim[1], dims[1]) == 0 &&
+            strcmp(b->dim[2], dims[2]) == 0)
+            return b;
+    }
+}
+
+#define PAIR_EMPTY UINT64_MAX
+#define PAIR_PART  (1ull << 62)   /* the id answered the section's question yes */
+
+static uint64_t pair_hash(uint64_t key)
+{
+    key ^= key >> 33;   /* the finaliser of MurmurHash3: spreads both halves */
+    key *= 0xff51afd7ed558ccdull;
+    key ^= key >> 33;
+    key *= 0xc4ceb9fe1a85ec53ull;
+    key ^= key >> 33;
+    return key;
+}
+
+static int pairs_grow(tally *t)
+{
+    size_t nc = t->pairs_cap ? t->pairs_cap * 2 : 256;
+    uint64_t *pairs = malloc(nc * sizeof(*pairs));
+    if (!pairs)
+        return -1;
+    memset(pairs, 0xff, nc * sizeof(*pairs));   /* PAIR_EMPTY */
+    for (size_t i = 0; i < t->pairs_cap; i++) {
+        uint64_t e = t->pairs[i];
+        if (e == PAIR_EMPTY)
+            continue;
+        size_t j = pair_hash(e & ~PAIR_PART) & (nc - 1);
+        while (pairs[j] != PAIR_EMPTY)
+            j = (j + 1) & (nc - 1);
+        pairs[j] = e;
+    }
+    free(t->pairs);
+    t->pairs = pairs;
+    t->pairs_cap = nc;
+    return 0;
+}
+
+/* Counts id in b once: a certificate the first time the bucket sees it, and in
+ * the part the first time one of its signatures answers yes. */
+static void pair_mark(tally *t, bucket *b, uint32_t id, int part)
+{
+    if ((t->npairs + 1) * 2 > t->pairs_cap &&
+        (t->npairs >= PAIRS_MAX || pairs_grow(t) < 0)) {
+        t->failed = 1;
         return;
-    qsort(t->items, t->n, sizeof(bucket), cmp_dims_cert);
-    /* first pass, nothing freed yet: mark each entry that starts a certificate
-     * (certs) and the first entry of a certificate with the yes-answer (part_certs) */
-    int cert_has_part = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        bucket *e = &t->items[i];
-        int same = i > 0 && cmp_dims_cert(e, &t->items[i - 1]) == 0;
-        if (!same)
-            cert_has_part = 0;
-        e->certs = e->cert[0] && !same;
-        e->part_certs = 0;
-        if (e->cert[0] && e->part_sigs && !cert_has_part) {
-            e->part_certs = 1;
-            cert_has_part = 1;
+    }
+    uint64_t key = (uint64_t)(b - t->items) << 32 | id;
+    size_t mask = t->pairs_cap - 1;
+    for (size_t i = pair_hash(key) & mask;; i = (i + 1) & mask) {
+        uint64_t e = t->pairs[i];
+        if (e == PAIR_EMPTY) {
+            t->pairs[i] = key | (part ? PAIR_PART : 0);
+            t->npairs++;
+            b->certs++;
+            b->part_certs += part ? 1 : 0;
+            return;
+        }
+        if ((e & ~PAIR_PART) == key) {
+            if (part && !(e & PAIR_PART)) {
+                t->pairs[i] = e | PAIR_PART;
+                b->part_certs++;
+            }
+            return;
         }
     }
-    /* second pass: sum entries of equal dimensions into the first of them */
-    size_t o = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        bucket *e = &t->items[i];
-        free(e->cert);
-        e->cert = NULL;
-        if (o > 0 && cmp_dims(&t->items[o - 1], e) == 0) {
-            bucket *b = &t->items[o - 1];
-            b->sigs += e->sigs;
-            b->part_sigs += e->part_sigs;
-            b->certs += e->certs;
-            b->part_certs += e->part_certs;
-            bucket_free(e);
-        } else {
-            t->items[o++] = *e;
-        }
+}
+
+/* Counts count signatures, part of them answering yes, and the id (ID_NONE: no
+ * certificate or domain to count) into the bucket of the dimensions. */
+static void tally_count(tally *t, const char *d0, const char *d1, const char *d2, uint32_t id,
+                        uint64_t count, uint64_t part)
+{
+    bucket *b = tally_bucket(t, d0, d1, d2);
+    if (!b)
+        return;
+    b->sigs += count;
+    b->part_sigs += part;
+    if (id != ID_NONE)
+        pair_mark(t, b, id, part != 0);
+}
+
+static void tally_end_counting(tally *t)
+{
+    free(t->slots);
+    free(t->pairs);
+    t->slots = NULL;
+    t->pairs = NULL;
+    t->nslots = t->npairs = t->pairs_cap = 0;
+}
+
+/* The number of a certificate or domain id ("" = ID_NONE), numbered on first
+ * sight; ID_NONE with rep->ids_failed set past IDS_MAX. */
+static uint32_t report_id(report *rep, const char *id)
+{
+    if (!id || !*id)
+        return ID_NONE;
+    if (!rep->ids)
+        rep->ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    gpointer number;
+    if (g_hash_table_lookup_extended(rep->ids, id, NULL, &number))
+        return GPOINTER_TO_UINT(number);
+    if (rep->nids >= IDS_MAX) {
+        rep->ids_failed = 1;
+        return ID_NONE;
     }
-    t->n = o;
+    uint32_t n = rep->nids++;
+    g_hash_table_insert(rep->ids, g_strdup(id), GUINT_TO_POINTER(n));
+    return n;
 }
 
 static void tally_free(tally *t)
 {
+    tally_end_counting(t);
     for (size_t i = 0; i < t->n; i++)
         bucket_free(&t->items[i]);
     free(t->items);
@@ -392,7 +527,8 @@ static void each_finding(const char *list, void (*fn)(const char *id, void *ctx)
 typedef struct finding_ctx {
     report *rep;
     const smime_telemetry_record *r;
-    const char *ca, *cert;
+    const char *ca;
+    uint32_t cert;
     char typegen[40];
     uint64_t count;
     int any_error, sunset;
@@ -411,15 +547,15 @@ static void finding_scan(const char *id, void *vctx)
 static void finding_add(const char *id, void *vctx)
 {
     finding_ctx *f = vctx;
-    tally_add(&f->rep->tallies[SEC_FINDINGS], id, NULL, NULL, f->cert, f->count, 0);
-    tally_add(&f->rep->tallies[SEC_FINDINGS_CA], f->ca, f->typegen, id, f->cert, f->count, 0);
+    tally_count(&f->rep->tallies[SEC_FINDINGS], id, NULL, NULL, f->cert, f->count, 0);
+    tally_count(&f->rep->tallies[SEC_FINDINGS_CA], f->ca, f->typegen, id, f->cert, f->count, 0);
 }
 
 static int add_record(const smime_telemetry_record *r, uint64_t count, void *ctx)
 {
     report *rep = ctx;
     tally *T = rep->tallies;
-    const char *cert = r->cert_id;
+    uint32_t cert = report_id(rep, r->cert_id);
     int pass = strcmp(r->result, "pass") == 0;
     const char *type = or_label(r->cert_type, "unclassified");
     const char *gen = or_label(r->generation, "-");
@@ -428,64 +564,67 @@ static int add_record(const smime_telemetry_record *r, uint64_t count, void *ctx
     memcpy(month_seen, r->day, 7);
     month_seen[7] = '\0';
 
-    tally_add(&T[SEC_OVERVIEW], "all", NULL, NULL, cert, count, 0);
-    tally_add(&T[SEC_RESULTS], r->result, NULL, NULL, cert, count, 0);
-    tally_add(&T[SEC_REASONS], r->result, or_label(r->reason, "-"), NULL, cert, count, 0);
-    tally_add(&T[SEC_CA], ca, r->issuer_key_id, NULL, cert, count, pass ? count : 0);
-    tally_add(&T[SEC_ROOT], or_label(r->root_subject, "(no trust anchor reached)"), NULL, NULL,
+    tally_count(&T[SEC_OVERVIEW], "all", NULL, NULL, cert, count, 0);
+    tally_count(&T[SEC_RESULTS], r->result, NULL, NULL, cert, count, 0);
+    tally_count(&T[SEC_REASONS], r->result, or_label(r->reason, "-"), NULL, cert, count, 0);
+    tally_count(&T[SEC_CA], ca, r->issuer_key_id, NULL, cert, count, pass ? count : 0);
+    tally_count(&T[SEC_ROOT], or_label(r->root_subject, "(no trust anchor reached)"), NULL, NULL,
               cert, count, pass ? count : 0);
-    tally_add(&T[SEC_POLICY], or_label(r->policy_oid, "(none)"), NULL, NULL, cert, count, 0);
-    tally_add(&T[SEC_TYPE_GEN], type, gen, NULL, cert, count, 0);
+    tally_count(&T[SEC_POLICY], or_label(r->policy_oid, "(none)"), NULL, NULL, cert, count, 0);
+    tally_count(&T[SEC_TYPE_GEN], type, gen, NULL, cert, count, 0);
 
     finding_ctx f = { rep, r, ca, cert, "", count, 0, 0 };
     snprintf(f.typegen, sizeof(f.typegen), "%s %s", type, gen);
     each_finding(r->findings, finding_scan, &f);
     each_finding(r->findings, finding_add, &f);
     if (r->generation[0])
-        tally_add(&T[SEC_COMPLIANCE], ca, type, gen, cert, count, f.any_error ? count : 0);
+        tally_count(&T[SEC_COMPLIANCE], ca, type, gen, cert, count, f.any_error ? count : 0);
     if (f.sunset)
-        tally_add(&T[SEC_LEGACY_SUNSET], ca, NULL, NULL, cert, count, 0);
+        tally_count(&T[SEC_LEGACY_SUNSET], ca, NULL, NULL, cert, count, 0);
 
     if (r->cn_form[0]) {
         int sv_ov = strcmp(r->cert_type, "sponsor") == 0 || strcmp(r->cert_type, "organization") == 0;
         int mailbox_only = strcmp(r->cn_form, "mailbox") == 0 && r->name_attrs[0] == '\0';
         if (sv_ov)
-            tally_add(&T[SEC_NAMING_CN], type, gen, NULL, cert, count, mailbox_only ? count : 0);
+            tally_count(&T[SEC_NAMING_CN], type, gen, NULL, cert, count, mailbox_only ? count : 0);
         if (r->generation[0])
-            tally_add(&T[SEC_PSEUDONYM], type, gen, NULL, cert, count,
+            tally_count(&T[SEC_PSEUDONYM], type, gen, NULL, cert, count,
                       strstr(r->name_attrs, "pseudonym") ? count : 0);
-        tally_add(&T[SEC_CN_FORMS], type, r->cn_form, or_label(r->name_attrs, "(none)"), cert,
+        tally_count(&T[SEC_CN_FORMS], type, r->cn_form, or_label(r->name_attrs, "(none)"), cert,
                   count, 0);
     }
     if (r->generation[0]) {
         if (r->not_before_month[0]) {
-            tally_add(&T[SEC_GEN_ISSUED], r->not_before_month, gen, NULL, cert, count, 0);
-            tally_add(&T[SEC_GEN_ISSUED], r->not_before_month, "(all)", NULL, cert, count, 0);
+            tally_count(&T[SEC_GEN_ISSUED], r->not_before_month, gen, NULL, cert, count, 0);
+            tally_count(&T[SEC_GEN_ISSUED], r->not_before_month, "(all)", NULL, cert, count, 0);
         }
-        tally_add(&T[SEC_GEN_SEEN], month_seen, gen, NULL, cert, count, 0);
-        tally_add(&T[SEC_GEN_SEEN], month_seen, "(all)", NULL, cert, count, 0);
+        tally_count(&T[SEC_GEN_SEEN], month_seen, gen, NULL, cert, count, 0);
+        tally_count(&T[SEC_GEN_SEEN], month_seen, "(all)", NULL, cert, count, 0);
     }
     const char *key = or_label(r->key_alg, "unknown");
-    tally_add(&T[SEC_KEY], key, NULL, NULL, cert, count, 0);
+    tally_count(&T[SEC_KEY], key, NULL, NULL, cert, count, 0);
     if (r->not_before_month[0] && r->key_alg[0]) {
-        tally_add(&T[SEC_KEY_ISSUED], r->not_before_month, key, NULL, cert, count, 0);
-        tally_add(&T[SEC_KEY_ISSUED], r->not_before_month, "(all)", NULL, cert, count, 0);
+        tally_count(&T[SEC_KEY_ISSUED], r->not_before_month, key, NULL, cert, count, 0);
+        tally_count(&T[SEC_KEY_ISSUED], r->not_before_month, "(all)", NULL, cert, count, 0);
     }
-    tally_add(&T[SEC_DIGEST], or_label(r->digest_alg, "unknown"), NULL, NULL, cert, count, 0);
-    tally_add(&T[SEC_SIGALG], or_label(r->sig_alg, "unknown"), NULL, NULL, cert, count, 0);
+    tally_count(&T[SEC_DIGEST], or_label(r->digest_alg, "unknown"), NULL, NULL, cert, count, 0);
+    tally_count(&T[SEC_SIGALG], or_label(r->sig_alg, "unknown"), NULL, NULL, cert, count, 0);
     if (r->key_alg[0])
-        tally_add(&T[SEC_VALIDITY], gen, validity_bucket(r->validity_days), NULL, cert, count, 0);
-    tally_add(&T[SEC_CLIENTS], or_label(r->client_family, "unknown"), NULL, NULL, cert, count, 0);
-    tally_add(&T[SEC_SCOPE], or_label(r->sbr_scope, "not linted"), NULL, NULL, cert, count, 0);
+        tally_count(&T[SEC_VALIDITY], gen, validity_bucket(r->validity_days), NULL, cert, count, 0);
+    tally_count(&T[SEC_CLIENTS], or_label(r->client_family, "unknown"), NULL, NULL, cert, count, 0);
+    tally_count(&T[SEC_SCOPE], or_label(r->sbr_scope, "not linted"), NULL, NULL, cert, count, 0);
     if (r->caa_issuemail[0]) {   /* distinct by the (keyed) sender domain */
-        const char *dom = r->sender_domain;
-        tally_add(&T[SEC_CAA_DOMAINS], caa_issuemail_label(r->caa_issuemail), NULL, NULL, dom,
+        uint32_t dom = report_id(rep, r->sender_domain);
+        tally_count(&T[SEC_CAA_DOMAINS], caa_issuemail_label(r->caa_issuemail), NULL, NULL, dom,
                   count, 0);
-        tally_add(&T[SEC_CAA_DOMAINS], "(all)", NULL, NULL, dom, count, 0);
-        tally_add(&T[SEC_CAA_CA], caa_ca_label(r->caa_ca), NULL, NULL, dom, count, 0);
-        tally_add(&T[SEC_CAA_CA], "(all)", NULL, NULL, dom, count, 0);
+        tally_count(&T[SEC_CAA_DOMAINS], "(all)", NULL, NULL, dom, count, 0);
+        tally_count(&T[SEC_CAA_CA], caa_ca_label(r->caa_ca), NULL, NULL, dom, count, 0);
+        tally_count(&T[SEC_CAA_CA], "(all)", NULL, NULL, dom, count, 0);
     }
-    return 0;
+    int failed = rep->ids_failed;
+    for (int s = 0; s < SEC_COUNT; s++)
+        failed |= T[s].failed;
+    return failed ? -1 : 0;   /* stops the reading; main says why */
 }
 
 /* ---- the same aggregation in SQL, on the database server ---------------------
@@ -606,15 +745,9 @@ static const struct sql_part {
     "14, 15"
 /* f: each distinct findings list split into its IDs (duplicates kept, as
  * each_finding() does) */
-#define SQL_F_PG                                                                            \
+#define SQL_F                                                                            \
     "CREATE TEMP TABLE f AS SELECT findings, id FROM (SELECT DISTINCT findings FROM g "     \
     "WHERE findings <> '') x, unnest(string_to_array(findings, ' ')) AS u(id) WHERE id <> ''"
-#define SQL_F_SQLITE                                                                        \
-    "CREATE TEMP TABLE f AS WITH RECURSIVE split(findings, id, rest) AS ("                  \
-    "SELECT findings, '', findings || ' ' FROM (SELECT DISTINCT findings FROM g "           \
-    "WHERE findings <> '') UNION ALL SELECT findings, substr(rest, 1, instr(rest, ' ') - 1), " \
-    "substr(rest, instr(rest, ' ') + 1) FROM split WHERE rest <> '') "                      \
-    "SELECT findings, id FROM split WHERE id <> ''"
 #define SQL_E                                                                               \
     "CREATE TEMP TABLE e AS SELECT findings, max(CASE WHEN id IN (SELECT id FROM "          \
     "lint_error) THEN 1 ELSE 0 END) AS any_error, max(CASE WHEN id = 'CLS-LEGACY-SUNSET' "  \
@@ -651,14 +784,11 @@ static int add_sql_bucket(const char *const *vals, int ncols, void *vctx)
         c->bad = 1;
         return 1;
     }
-    size_t before = t->n;
-    tally_add(t, vals[0] ? vals[0] : "", vals[1] ? vals[1] : "", vals[2] ? vals[2] : "", NULL,
-              sigs, psigs);
-    if (t->n == before)
+    bucket *b = tally_add(t, vals[0], vals[1], vals[2]);
+    if (!b)
         return 1;   /* t->failed is set */
-    bucket *b = &t->items[t->n - 1];
-    free(b->cert);   /* the ids are counted already */
-    b->cert = NULL;
+    b->sigs = sigs;
+    b->part_sigs = psigs;
     b->certs = ids;
     b->part_certs = pids;
     return 0;
@@ -673,19 +803,14 @@ static int read_total(const char *const *vals, int ncols, void *vctx)
     return 0;
 }
 
-/* Fills rep's tallies (collapsed already) from the database.  Returns 0, or -1. */
+/* Fills rep's tallies with the server's buckets (PostgreSQL).  Returns 0, or -1. */
 static int aggregate_on_server(smime_telemetry_sink *sink, report *rep, char *err, size_t errlen)
 {
-    int pg = strcmp(smime_telemetry_sink_name(sink), "postgresql") == 0;
     char sql[8192];
-    /* Session settings for one big read: temporary tables in memory (SQLite); no
-     * JIT compilation of the thirty-odd small queries, and room for their hash
-     * tables (PostgreSQL). */
-    static const char *const setup_sqlite[] = { "PRAGMA temp_store = MEMORY" };
-    static const char *const setup_pg[] = { "SET jit = off", "SET work_mem = '256MB'" };
-    const char *const *setup = pg ? setup_pg : setup_sqlite;
-    size_t nsetup = pg ? 2 : 1;
-    for (size_t i = 0; i < nsetup; i++)
+    /* Session settings for one big read: no JIT compilation of the thirty-odd
+     * small queries, and room for their hash tables. */
+    static const char *const setup[] = { "SET jit = off", "SET work_mem = '256MB'" };
+    for (size_t i = 0; i < sizeof(setup) / sizeof(setup[0]); i++)
         if (smime_telemetry_sink_sql(sink, setup[i], NULL, NULL, err, errlen) < 0)
             return -1;
     snprintf(sql, sizeof(sql), SQL_G, rep->since[0] ? rep->since : "0000-00-00",
@@ -696,23 +821,20 @@ static int aggregate_on_server(smime_telemetry_sink *sink, report *rep, char *er
      * hash aggregations about twice as slow as summing an INTEGER into a BIGINT.
      * When the period holds fewer than 2^31 signatures, every count and every sum
      * of counts fits an INTEGER, so the sums run over INTEGER casts and stay
-     * exact; a larger period keeps the wide sums (SQLite's integers are 64-bit
-     * either way). */
+     * exact; a larger period keeps the wide sums. */
     const char *count_sum = "n", *sigs_sum = "s", *part_sum = "ps";
-    if (pg) {
-        uint64_t total = UINT64_MAX;
-        if (smime_telemetry_sink_sql(sink, "SELECT sum(n) FROM g", read_total, &total, err,
-                                     errlen) < 0)
-            return -1;
-        if (total <= INT32_MAX) {
-            count_sum = "CAST(n AS INTEGER)";
-            sigs_sum = "CAST(s AS INTEGER)";
-            part_sum = "CAST(ps AS INTEGER)";
-        }
+    uint64_t total = UINT64_MAX;
+    if (smime_telemetry_sink_sql(sink, "SELECT sum(n) FROM g", read_total, &total, err,
+                                 errlen) < 0)
+        return -1;
+    if (total <= INT32_MAX) {
+        count_sum = "CAST(n AS INTEGER)";
+        sigs_sum = "CAST(s AS INTEGER)";
+        part_sum = "CAST(ps AS INTEGER)";
     }
     snprintf(sql, sizeof(sql), SQL_GC, count_sum);
     if (smime_telemetry_sink_sql(sink, sql, NULL, NULL, err, errlen) < 0 ||
-        smime_telemetry_sink_sql(sink, pg ? SQL_F_PG : SQL_F_SQLITE, NULL, NULL, err, errlen) < 0 ||
+        smime_telemetry_sink_sql(sink, SQL_F, NULL, NULL, err, errlen) < 0 ||
         smime_telemetry_sink_sql(sink, "CREATE TEMP TABLE lint_error (id TEXT PRIMARY KEY)", NULL,
                                  NULL, err, errlen) < 0)
         return -1;
@@ -772,6 +894,63 @@ static int aggregate_on_server(smime_telemetry_sink *sink, report *rep, char *er
     return 0;
 }
 
+/* ---- SQLite: the roll-up, counted here --------------------------------------
+ *
+ * SQLite answers each of the section queries above with a sort of its own (some
+ * 0.5 s apiece over a million records), so a SQLite report asks once for the
+ * period's roll-up grouped by month, joined with the text tables, and counts
+ * those rows here with add_record(), the code --compute client uses: the records
+ * as the roll-up keeps them, each with its count.  Columns are in the order of
+ * smime_telemetry_columns (the day is its month: add_record reads only that;
+ * scope_flags is not in the roll-up and not read), then the count. */
+#define SQL_ROLLUP_RECORDS                                                                  \
+    "SELECT x.month_seen, x.result, x.reason, f.issuer_dn, f.issuer_key_id, "              \
+    "f.root_subject, f.policy_oid, f.cert_type, f.generation, f.findings, f.key_alg, "     \
+    "x.digest_alg, x.sig_alg, f.validity_days, f.not_before_month, f.sbr_scope, 0, "       \
+    "x.client_family, d.sender_domain, f.cert_id, f.cn_form, f.name_attrs, x.caa_issuemail, " \
+    "x.caa_ca, x.n FROM (SELECT substr(day, 1, 7) AS month_seen, fact_id, domain_id, "     \
+    "result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca, sum(n) AS n " \
+    "FROM signature_daily WHERE day >= '%s' AND day <= '%s' "                              \
+    "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10) x JOIN cert_facts f ON f.id = x.fact_id "      \
+    "JOIN sender_domains d ON d.id = x.domain_id"
+
+typedef struct rollup_ctx {
+    report *rep;
+    int bad;   /* a malformed row */
+} rollup_ctx;
+
+static int add_rollup_row(const char *const *vals, int ncols, void *vctx)
+{
+    rollup_ctx *c = vctx;
+    smime_telemetry_record rec;
+    uint64_t n;
+    if (ncols != SMIME_TELEMETRY_NCOLS + 1 || smime_telemetry_record_parse(vals, &rec) < 0 ||
+        parse_u64(vals[SMIME_TELEMETRY_NCOLS], &n) < 0) {
+        c->bad = 1;
+        return 1;
+    }
+    return add_record(&rec, n, c->rep);
+}
+
+/* Fills rep's tallies from a SQLite database's roll-up.  Returns 0, or -1. */
+static int count_rollup(smime_telemetry_sink *sink, report *rep, char *err, size_t errlen)
+{
+    /* the grouping's sorter in memory, not in a temporary file */
+    if (smime_telemetry_sink_sql(sink, "PRAGMA temp_store = MEMORY", NULL, NULL, err, errlen) < 0)
+        return -1;
+    char sql[2048];
+    snprintf(sql, sizeof(sql), SQL_ROLLUP_RECORDS, rep->since[0] ? rep->since : "0000-00-00",
+             rep->until[0] ? rep->until : "9999-99-99");
+    rollup_ctx c = { rep, 0 };
+    if (smime_telemetry_sink_sql(sink, sql, add_rollup_row, &c, err, errlen) < 0)
+        return -1;
+    if (c.bad) {
+        smime_errf(err, errlen, "the roll-up returned a malformed row");
+        return -1;
+    }
+    return 0;
+}
+
 static uint64_t main_count(int s, const bucket *b)
 {
     return sections[s].unit != PER_SIG && b->certs ? b->certs : b->sigs;
@@ -820,6 +999,7 @@ static void finish_report(report *rep)
     uint64_t k = rep->min_count;
     for (int s = 0; s < SEC_COUNT; s++) {
         tally *t = &rep->tallies[s];
+        tally_end_counting(t);
         size_t o = 0;
         for (size_t i = 0; i < t->n; i++) {
             bucket *b = &t->items[i];
@@ -1420,15 +1600,13 @@ static int import_export(const char *path, report *rep, uint64_t *min_count, cha
                          sections[s].name);
                 goto out;
             }
-            tally *t = &rep->tallies[s];
-            tally_add(t, d[0], d[1], d[2], NULL, sigs, psigs);
-            if (t->failed) {
+            bucket *nb = tally_add(&rep->tallies[s], d[0], d[1], d[2]);
+            if (!nb) {
                 snprintf(err, errlen, "%s: out of memory or more than %u buckets", path, TALLY_MAX);
                 goto out;
             }
-            bucket *nb = &t->items[t->n - 1];
-            free(nb->cert);
-            nb->cert = NULL;
+            nb->sigs = sigs;
+            nb->part_sigs = psigs;
             nb->certs = certs;
             nb->part_certs = pcerts;
             nb->part_known = sections[s].part_label ? !(null1 || null2) : 1;
@@ -1763,8 +1941,10 @@ static void report_usage(FILE *f)
             "               largest K of its inputs)\n"
             "  --reporter   a label for the provenance (who made the report)\n"
             "  --format     text (default), csv, json or html (one self-contained file)\n"
-            "  --compute    server (default): the database aggregates, only buckets come\n"
-            "               back; client: every distinct record is read and counted here\n"
+            "  --compute    server (default): the database's roll-up does most of it\n"
+            "               (PostgreSQL: all, only buckets come back; SQLite: the roll-up\n"
+            "               grouped by month is counted here); client: every distinct\n"
+            "               record is read and counted here\n"
             "  export writes the versioned JSON document of doc/smime-telemetry-export.schema.json\n");
 }
 
@@ -1874,7 +2054,8 @@ static int cmd_report(int argc, char **argv, enum report_mode mode)
             return EXIT_IO;
         }
         if (on_server) {
-            if (aggregate_on_server(sink, &rep, err, sizeof(err)) < 0) {
+            int pg = strcmp(smime_telemetry_sink_name(sink), "postgresql") == 0;
+            if ((pg ? aggregate_on_server : count_rollup)(sink, &rep, err, sizeof(err)) < 0) {
                 fprintf(stderr, "smime-telemetry: %s\n", err);
                 status = EXIT_IO;
             }
@@ -1885,8 +2066,6 @@ static int cmd_report(int argc, char **argv, enum report_mode mode)
                 fprintf(stderr, "smime-telemetry: %s\n", err);
                 status = EXIT_IO;
             }
-            for (int s = 0; s < SEC_COUNT; s++)
-                tally_collapse(&rep.tallies[s]);
         }
         smime_telemetry_sink_close(sink);
         snprintf(rep.software, sizeof(rep.software), "%s", SOFTWARE_NAME);
@@ -1925,9 +2104,16 @@ static int cmd_report(int argc, char **argv, enum report_mode mode)
     }
     if (reporter)
         snprintf(rep.reporter, sizeof(rep.reporter), "%s", reporter);
+    if (status == 0 && rep.ids_failed) {
+        fprintf(stderr, "smime-telemetry: more than %u distinct certificates and sender domains\n",
+                IDS_MAX);
+        status = EXIT_IO;
+    }
     for (int s = 0; s < SEC_COUNT && status == 0; s++)
         if (rep.tallies[s].failed) {
-            fprintf(stderr, "smime-telemetry: out of memory or more than %u buckets\n", TALLY_MAX);
+            fprintf(stderr,
+                    "smime-telemetry: section %s: out of memory, or more than %u buckets or "
+                    "%u (bucket, certificate) pairs\n", sections[s].name, TALLY_MAX, PAIRS_MAX);
             status = EXIT_IO;
         }
     if (status == 0) {
@@ -1956,6 +2142,8 @@ static int cmd_report(int argc, char **argv, enum report_mode mode)
     }
     for (int s = 0; s < SEC_COUNT; s++)
         tally_free(&rep.tallies[s]);
+    if (rep.ids)
+        g_hash_table_destroy(rep.ids);
     return status;
 }
 

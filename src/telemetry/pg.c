@@ -256,8 +256,6 @@ static int pg_query(void *impl, const char *since_day, const char *until_day,
     return 0;
 }
 
-#define SQL_COLS_MAX 16
-
 static int pg_sql(void *impl, const char *sql, smime_telemetry_sql_row_fn fn, void *ctx,
                   char *err, size_t errlen)
 {
@@ -272,13 +270,14 @@ static int pg_sql(void *impl, const char *sql, smime_telemetry_sql_row_fn fn, vo
         return -1;
     }
     int ncols = PQnfields(res), rows = PQntuples(res);
-    if (ncols > SQL_COLS_MAX) {
-        smime_errf(err, errlen, "postgresql: more than %d result columns", SQL_COLS_MAX);
+    if (ncols > SMIME_TELEMETRY_SQL_COLS_MAX) {
+        smime_errf(err, errlen, "postgresql: more than %d result columns",
+                   SMIME_TELEMETRY_SQL_COLS_MAX);
         PQclear(res);
         return -1;
     }
     for (int r = 0; r < rows && fn; r++) {
-        const char *vals[SQL_COLS_MAX];
+        const char *vals[SMIME_TELEMETRY_SQL_COLS_MAX];
         for (int i = 0; i < ncols; i++)
             vals[i] = PQgetisnull(res, r, i) ? NULL : PQgetvalue(res, r, i);
         if (fn(vals, ncols, ctx) != 0)

@@ -262,8 +262,6 @@ static int sqlite_query(void *impl, const char *since_day, const char *until_day
     return 0;
 }
 
-#define SQL_COLS_MAX 16
-
 static int sqlite_sql(void *impl, const char *sql, smime_telemetry_sql_row_fn fn, void *ctx,
                       char *err, size_t errlen)
 {
@@ -274,14 +272,15 @@ static int sqlite_sql(void *impl, const char *sql, smime_telemetry_sql_row_fn fn
         return -1;
     }
     int ncols = sqlite3_column_count(st);
-    if (ncols > SQL_COLS_MAX) {
-        smime_errf(err, errlen, "sqlite: more than %d result columns", SQL_COLS_MAX);
+    if (ncols > SMIME_TELEMETRY_SQL_COLS_MAX) {
+        smime_errf(err, errlen, "sqlite: more than %d result columns",
+                   SMIME_TELEMETRY_SQL_COLS_MAX);
         sqlite3_finalize(st);
         return -1;
     }
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *vals[SQL_COLS_MAX];
+        const char *vals[SMIME_TELEMETRY_SQL_COLS_MAX];
         for (int i = 0; i < ncols; i++)
             vals[i] = (const char *)sqlite3_column_text(st, i);
         if (fn && fn(vals, ncols, ctx) != 0) {

@@ -77,6 +77,9 @@ int smime_telemetry_pg_open_lazy(const char *conninfo, smime_telemetry_sink **ou
 /* ---- shared by the back ends ---- */
 
 #define SMIME_TELEMETRY_NCOLS 24
+/* Result columns smime_telemetry_sink_sql hands to its callback at most: a
+ * record's columns and a few more (a count). */
+#define SMIME_TELEMETRY_SQL_COLS_MAX (SMIME_TELEMETRY_NCOLS + 8)
 
 /* The column names, in the order of the record fields below; for SQL text. */
 extern const char *const smime_telemetry_columns[SMIME_TELEMETRY_NCOLS];
