@@ -113,7 +113,7 @@ if command -v sqlite3 >/dev/null 2>&1; then
     done < "$tmp/personal.txt"
     [ $leaks -eq 0 ] && ok "no address, name, message id, subject or client version stored"
     version=$(sqlite3 "$DB" "SELECT value FROM telemetry_meta WHERE key='schema_version'")
-    [ "$version" = 5 ] && ok "schema version 5" || fail "schema version $version"
+    [ "$version" = 6 ] && ok "schema version 6" || fail "schema version $version"
     # issue 14: the database and the deployment secret are the owner's only (the
     # tool ran with the usual umask 022).  The -wal and -shm files exist only while
     # a connection is open: tests/unit/test_telemetry.c checks them then.
@@ -356,6 +356,10 @@ same_compute "sqlite:$tmp/C.db" "sqlite, synthetic month"
 same_compute "sqlite:$tmp/C.db" "sqlite, synthetic month" --min-count 1 --since 2026-06-05 --until 2026-06-20
 same_compute "$URI" "sqlite, sample corpus" --min-count 1
 same_compute "$URI" "sqlite, sample corpus" --min-count 13
+# periods that start or end inside a month: whole months from the monthly
+# roll-up, the rest from the daily one
+same_compute "$URI" "sqlite, sample corpus" --min-count 1 --since 2026-04-15 --until 2026-06-30
+same_compute "$URI" "sqlite, sample corpus" --min-count 1 --since 2026-05-01 --until 2026-07-02
 "$TOOL" report --db "sqlite:$tmp/C.db" | grep -q "^  issuemail published  *[0-9]" &&
     ok "synthetic month: CAA sections with numbers" || fail "synthetic month: no CAA numbers"
 "$TOOL" report --db "$URI" --compute elsewhere >/dev/null 2>&1; [ $? -eq 2 ] && ok "--compute: bad value refused" ||
@@ -476,7 +480,7 @@ else
             n=$(psql_q 'SELECT count(*) FROM signature')
             [ "$n" = "$TOTAL" ] && ok "postgresql: $n records" || fail "postgresql: $n records, expected $TOTAL"
             v=$(psql_q "SELECT value FROM telemetry_meta WHERE key = 'schema_version'")
-            [ "$v" = 5 ] && ok "postgresql: schema version 5" || fail "postgresql: schema version $v"
+            [ "$v" = 6 ] && ok "postgresql: schema version 6" || fail "postgresql: schema version $v"
             leaks=$(psql_q "SELECT count(*) FROM signature s WHERE s::text LIKE '%@%' OR s::text ILIKE '%alice%' OR s::text LIKE '%example.test%'")
             [ "$leaks" = 0 ] && ok "postgresql: no address or name in any column" || fail "postgresql: $leaks rows with personal data"
             # The same data through either sink gives the same report, in every format.
@@ -489,6 +493,7 @@ else
             done
             same_compute "$PGURI" "postgresql, sample corpus" --min-count 1
             same_compute "$PGURI" "postgresql, sample corpus" --since 2026-06-01 --until 2026-07-02 --min-count 2
+            same_compute "$PGURI" "postgresql, sample corpus" --since 2026-04-10 --until 2026-06-03 --min-count 1
             # the synthetic month through PostgreSQL as well (rows copied from SQLite)
             cols=$(sqlite3 "$tmp/C.db" "SELECT group_concat(name, ',') FROM pragma_table_info('signature') WHERE name <> 'id'")
             sqlite3 -separator '	' "$tmp/C.db" "SELECT $cols FROM signature" |
@@ -519,6 +524,12 @@ else
             [ "$diff" = 0 ] && [ "$kept_n" = "$(psql_q 'SELECT count(*) FROM signature')" ] &&
                 ok "postgresql: the roll-up is the signature table grouped" ||
                 fail "postgresql: the roll-up differs from the signature table ($diff groups, $kept_n signatures)"
+            key="fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca"
+            by_month="SELECT substr(day, 1, 7), $key, sum(n) FROM signature_daily GROUP BY substr(day, 1, 7), $key"
+            monthly="SELECT month, $key, n FROM signature_monthly"
+            diff=$(psql_q "SELECT (SELECT count(*) FROM ($by_month EXCEPT $monthly) a) + (SELECT count(*) FROM ($monthly EXCEPT $by_month) b) + (SELECT count(*) FROM signature_monthly WHERE n <= 0)")
+            [ "$diff" = 0 ] && ok "postgresql: the monthly roll-up is the daily one by month" ||
+                fail "postgresql: the monthly roll-up differs from the daily one ($diff groups)"
             report "$PGURI" --since 2026-07-01 --min-count 13 > "$tmp/pg-since.txt"
             expect "$tmp/pg-since.txt" "^signatures: $((4 * PER_DAY))\$" "postgresql: --since"
             # a database migrated by a newer program is refused and left alone

@@ -716,11 +716,68 @@ static const struct sql_part {
     { SEC_CAA_CA, "'(all)'", "''", "''", "sender_domain", "0", "g", "caa_issuemail <> ''" },
 };
 
+/* The period's roll-up by month (schema 6): the whole months of the period from
+ * signature_monthly as they are, and the days of a partial first or last month
+ * from signature_daily, summed by month; the two never hold the same month.  The
+ * arguments are the period's first day, its first and last whole months
+ * (YYYY-MM; the first after the last when there is none), its last day.  A day
+ * is never above "YYYY-MM-99".  Each part of the daily table's OR is a range of
+ * days, so that an open period scans none of them. */
+#define SQL_PERIOD_ROLLUP                                                                   \
+    "SELECT month AS month_seen, fact_id, domain_id, result, reason, digest_alg, sig_alg, "  \
+    "client_family, caa_issuemail, caa_ca, n FROM signature_monthly "                      \
+    "WHERE month >= '%2$s' AND month <= '%3$s' UNION ALL "                                 \
+    "SELECT substr(day, 1, 7), fact_id, domain_id, result, reason, digest_alg, sig_alg, "   \
+    "client_family, caa_issuemail, caa_ca, sum(n) FROM signature_daily "                   \
+    "WHERE (day >= '%1$s' AND day <= '%4$s' AND day < '%2$s-01') "                          \
+    "OR (day >= '%1$s' AND day <= '%4$s' AND day > '%3$s-99') "                             \
+    "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"
+
+/* The month after (step 1) or before (step -1) a YYYY-MM-DD day's month. */
+static void month_step(const char *day, int step, char out[8])
+{
+    int y = atoi(day), m = atoi(day + 5) + step;
+    if (m > 12) {
+        y++;
+        m = 1;
+    } else if (m < 1) {
+        y--;
+        m = 12;
+    }
+    snprintf(out, 8, "%04u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u);
+}
+
+/* SQL_PERIOD_ROLLUP for rep's period (days checked by parse_day, so safe as
+ * literals).  Returns 0, or -1 when out is too small. */
+static int period_rollup_sql(const report *rep, char *out, size_t outlen)
+{
+    const char *since = rep->since[0] ? rep->since : "0000-00-00";
+    const char *until = rep->until[0] ? rep->until : "9999-99-99";
+    char first[8] = "0000-00", last[8] = "9999-99";
+    if (rep->since[0]) {
+        if (strcmp(since + 8, "01") == 0)
+            memcpy(first, since, 7);
+        else
+            month_step(since, 1, first);
+    }
+    if (rep->until[0]) {
+        int64_t t;
+        char next[32];
+        if (smime_time_parse(until, &t) < 0)
+            return -1;
+        smime_time_format(t + 86400, next, sizeof(next));
+        if (strncmp(next + 8, "01", 2) == 0)   /* the month's last day */
+            memcpy(last, until, 7);
+        else
+            month_step(until, -1, last);
+    }
+    int n = snprintf(out, outlen, SQL_PERIOD_ROLLUP, since, first, last, until);
+    return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
 /* g: the period's signatures grouped by what the sections read (validity_bucket()
- * as a CASE), from the roll-up the database keeps (schema version 5: per day,
- * certificate facts and sender domain, the count of signatures): grouped by the
- * integer ids first, then joined once with the two small tables of the texts.
- * Days are checked YYYY-MM-DD strings (parse_day), safe as literals. */
+ * as a CASE), from the period's roll-up by month (%s: period_rollup_sql), joined
+ * once with the two small tables of the texts. */
 #define SQL_G                                                                               \
     "CREATE TEMP TABLE g AS SELECT x.month_seen, x.result, x.reason, "                     \
     "f.issuer_dn, f.issuer_key_id, f.root_subject, f.policy_oid, f.cert_type, f.generation, " \
@@ -729,10 +786,7 @@ static const struct sql_part {
     "THEN '0399-0825 days' WHEN f.validity_days <= 1185 THEN '0826-1185 days' ELSE "        \
     "'1186+ days' END AS validity, f.not_before_month, f.sbr_scope, x.client_family, "      \
     "d.sender_domain, f.cert_id, f.cn_form, f.name_attrs, x.caa_issuemail, x.caa_ca, x.n "  \
-    "FROM (SELECT substr(day, 1, 7) AS month_seen, fact_id, domain_id, result, reason, "    \
-    "digest_alg, sig_alg, client_family, caa_issuemail, caa_ca, sum(n) AS n "              \
-    "FROM signature_daily WHERE day >= '%s' AND day <= '%s' "                              \
-    "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10) x JOIN cert_facts f ON f.id = x.fact_id "      \
+    "FROM (%s) x JOIN cert_facts f ON f.id = x.fact_id "                                    \
     "JOIN sender_domains d ON d.id = x.domain_id"
 /* gc: g without what varies per signature, for the sections about certificates
  * (a fifth of g's rows or less): the result only as pass or not, the part that
@@ -813,8 +867,12 @@ static int aggregate_on_server(smime_telemetry_sink *sink, report *rep, char *er
     for (size_t i = 0; i < sizeof(setup) / sizeof(setup[0]); i++)
         if (smime_telemetry_sink_sql(sink, setup[i], NULL, NULL, err, errlen) < 0)
             return -1;
-    snprintf(sql, sizeof(sql), SQL_G, rep->since[0] ? rep->since : "0000-00-00",
-             rep->until[0] ? rep->until : "9999-99-99");
+    char period[1024];
+    if (period_rollup_sql(rep, period, sizeof(period)) < 0) {
+        smime_errf(err, errlen, "internal: the period's query is too long");
+        return -1;
+    }
+    snprintf(sql, sizeof(sql), SQL_G, period);
     if (smime_telemetry_sink_sql(sink, sql, NULL, NULL, err, errlen) < 0)
         return -1;
     /* count_sum: PostgreSQL sums a BIGINT into a NUMERIC, which made the sections'
@@ -908,10 +966,7 @@ static int aggregate_on_server(smime_telemetry_sink *sink, report *rep, char *er
     "f.root_subject, f.policy_oid, f.cert_type, f.generation, f.findings, f.key_alg, "     \
     "x.digest_alg, x.sig_alg, f.validity_days, f.not_before_month, f.sbr_scope, 0, "       \
     "x.client_family, d.sender_domain, f.cert_id, f.cn_form, f.name_attrs, x.caa_issuemail, " \
-    "x.caa_ca, x.n FROM (SELECT substr(day, 1, 7) AS month_seen, fact_id, domain_id, "     \
-    "result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca, sum(n) AS n " \
-    "FROM signature_daily WHERE day >= '%s' AND day <= '%s' "                              \
-    "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10) x JOIN cert_facts f ON f.id = x.fact_id "      \
+    "x.caa_ca, x.n FROM (%s) x JOIN cert_facts f ON f.id = x.fact_id "                      \
     "JOIN sender_domains d ON d.id = x.domain_id"
 
 typedef struct rollup_ctx {
@@ -938,9 +993,13 @@ static int count_rollup(smime_telemetry_sink *sink, report *rep, char *err, size
     /* the grouping's sorter in memory, not in a temporary file */
     if (smime_telemetry_sink_sql(sink, "PRAGMA temp_store = MEMORY", NULL, NULL, err, errlen) < 0)
         return -1;
-    char sql[2048];
-    snprintf(sql, sizeof(sql), SQL_ROLLUP_RECORDS, rep->since[0] ? rep->since : "0000-00-00",
-             rep->until[0] ? rep->until : "9999-99-99");
+    char sql[4096];
+    char period[1024];
+    if (period_rollup_sql(rep, period, sizeof(period)) < 0) {
+        smime_errf(err, errlen, "internal: the period's query is too long");
+        return -1;
+    }
+    snprintf(sql, sizeof(sql), SQL_ROLLUP_RECORDS, period);
     rollup_ctx c = { rep, 0 };
     if (smime_telemetry_sink_sql(sink, sql, add_rollup_row, &c, err, errlen) < 0)
         return -1;

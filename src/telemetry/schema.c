@@ -105,6 +105,12 @@ int smime_telemetry_record_parse(const char *const vals[SMIME_TELEMETRY_NCOLS],
     return 0;
 }
 
+/* Pieces of the roll-up's SQL that more than one migration uses. */
+#define PG_FACTS_INSERT_NEW "INSERT INTO cert_facts (fact_key, cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs) SELECT DISTINCT encode(sha256(convert_to(concat_ws(chr(31), cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs), 'UTF8')), 'hex'), cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs FROM signature_new ORDER BY 1 ON CONFLICT (fact_key) DO NOTHING; "
+#define PG_DOMAINS_INSERT_NEW "INSERT INTO sender_domains (sender_domain) SELECT DISTINCT sender_domain FROM signature_new ORDER BY 1 ON CONFLICT (sender_domain) DO NOTHING; "
+#define PG_FACT_JOIN " JOIN cert_facts f ON f.fact_key = encode(sha256(convert_to(concat_ws(chr(31), r.cert_id, r.issuer_dn, r.issuer_key_id, r.root_subject, r.policy_oid, r.cert_type, r.generation, r.findings, r.key_alg, r.validity_days, r.not_before_month, r.sbr_scope, r.cn_form, r.name_attrs), 'UTF8')), 'hex') JOIN sender_domains d ON d.sender_domain = r.sender_domain "
+#define ROLLUP_KEY "fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca"
+
 /* Migration N brings a database from version N-1 to N.  Never edit one that has
  * shipped; add the next.  `both` is the text of both dialects; where they must
  * differ, `sqlite` and `pg` are (and `both` is NULL). */
@@ -175,11 +181,11 @@ static const struct migration {
     " client_family TEXT NOT NULL, caa_issuemail TEXT NOT NULL, caa_ca TEXT NOT NULL, n BIGINT NOT NULL, "
     " UNIQUE (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca)); "
     "CREATE FUNCTION signature_rollup() RETURNS trigger LANGUAGE plpgsql AS $rollup$ BEGIN "
-    "INSERT INTO cert_facts (fact_key, cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs) SELECT DISTINCT encode(sha256(convert_to(concat_ws(chr(31), cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs), 'UTF8')), 'hex'), cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs FROM signature_new ORDER BY 1 ON CONFLICT (fact_key) DO NOTHING; "
-    "INSERT INTO sender_domains (sender_domain) SELECT DISTINCT sender_domain FROM signature_new ORDER BY 1 ON CONFLICT (sender_domain) DO NOTHING; "
+    PG_FACTS_INSERT_NEW
+    PG_DOMAINS_INSERT_NEW
     "INSERT INTO signature_daily (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca, n) "
     " SELECT r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca, count(*) FROM signature_new r "
-    " JOIN cert_facts f ON f.fact_key = encode(sha256(convert_to(concat_ws(chr(31), r.cert_id, r.issuer_dn, r.issuer_key_id, r.root_subject, r.policy_oid, r.cert_type, r.generation, r.findings, r.key_alg, r.validity_days, r.not_before_month, r.sbr_scope, r.cn_form, r.name_attrs), 'UTF8')), 'hex') JOIN sender_domains d ON d.sender_domain = r.sender_domain "
+    PG_FACT_JOIN
     " GROUP BY r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 "
     " ON CONFLICT (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca) DO UPDATE SET n = signature_daily.n + EXCLUDED.n; "
     "RETURN NULL; END $rollup$; "
@@ -187,10 +193,10 @@ static const struct migration {
     " FOR EACH STATEMENT EXECUTE FUNCTION signature_rollup(); "
     "CREATE FUNCTION signature_rollup_delete() RETURNS trigger LANGUAGE plpgsql AS $rollup$ BEGIN "
     "UPDATE signature_daily s SET n = s.n - o.n FROM (SELECT r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca, count(*) FROM signature_old r "
-    " JOIN cert_facts f ON f.fact_key = encode(sha256(convert_to(concat_ws(chr(31), r.cert_id, r.issuer_dn, r.issuer_key_id, r.root_subject, r.policy_oid, r.cert_type, r.generation, r.findings, r.key_alg, r.validity_days, r.not_before_month, r.sbr_scope, r.cn_form, r.name_attrs), 'UTF8')), 'hex') JOIN sender_domains d ON d.sender_domain = r.sender_domain "
+    PG_FACT_JOIN
     " GROUP BY r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca) o (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca, n) WHERE s.day = o.day AND s.fact_id = o.fact_id AND s.domain_id = o.domain_id AND s.result = o.result AND s.reason = o.reason AND s.digest_alg = o.digest_alg AND s.sig_alg = o.sig_alg AND s.client_family = o.client_family AND s.caa_issuemail = o.caa_issuemail AND s.caa_ca = o.caa_ca; "
     "DELETE FROM signature_daily s USING (SELECT r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca, count(*) FROM signature_old r "
-    " JOIN cert_facts f ON f.fact_key = encode(sha256(convert_to(concat_ws(chr(31), r.cert_id, r.issuer_dn, r.issuer_key_id, r.root_subject, r.policy_oid, r.cert_type, r.generation, r.findings, r.key_alg, r.validity_days, r.not_before_month, r.sbr_scope, r.cn_form, r.name_attrs), 'UTF8')), 'hex') JOIN sender_domains d ON d.sender_domain = r.sender_domain "
+    PG_FACT_JOIN
     " GROUP BY r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca) o (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca, n) WHERE s.n <= 0 AND s.day = o.day AND s.fact_id = o.fact_id AND s.domain_id = o.domain_id AND s.result = o.result AND s.reason = o.reason AND s.digest_alg = o.digest_alg AND s.sig_alg = o.sig_alg AND s.client_family = o.client_family AND s.caa_issuemail = o.caa_issuemail AND s.caa_ca = o.caa_ca; "
     "RETURN NULL; END $rollup$; "
     "CREATE TRIGGER signature_rollup_delete AFTER DELETE ON signature REFERENCING OLD TABLE AS signature_old "
@@ -203,9 +209,67 @@ static const struct migration {
     "INSERT INTO sender_domains (sender_domain) SELECT DISTINCT sender_domain FROM signature ORDER BY 1 ON CONFLICT (sender_domain) DO NOTHING; "
     "INSERT INTO signature_daily (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca, n) "
     " SELECT r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca, count(*) FROM signature r "
-    " JOIN cert_facts f ON f.fact_key = encode(sha256(convert_to(concat_ws(chr(31), r.cert_id, r.issuer_dn, r.issuer_key_id, r.root_subject, r.policy_oid, r.cert_type, r.generation, r.findings, r.key_alg, r.validity_days, r.not_before_month, r.sbr_scope, r.cn_form, r.name_attrs), 'UTF8')), 'hex') JOIN sender_domains d ON d.sender_domain = r.sender_domain "
+    PG_FACT_JOIN
     " GROUP BY r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 "
     " ON CONFLICT (day, fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, caa_ca) DO UPDATE SET n = signature_daily.n + EXCLUDED.n " },
+    /* 6: the roll-up per month as well (signature_monthly: signature_daily summed
+     * by month), so that a report over whole months reads a month's rows, not
+     * its days'; the report takes the days of a partial month from the daily
+     * table.  SQLite keeps it from signature_daily by row triggers (the upsert's
+     * DO UPDATE fires the update trigger); PostgreSQL in the same statement
+     * triggers as the daily table, from the statement's grouped rows, once. */
+    { NULL,
+    "CREATE TABLE signature_monthly (month TEXT NOT NULL, fact_id BIGINT NOT NULL, domain_id BIGINT NOT NULL, "
+    " result TEXT NOT NULL, reason TEXT NOT NULL, digest_alg TEXT NOT NULL, sig_alg TEXT NOT NULL, "
+    " client_family TEXT NOT NULL, caa_issuemail TEXT NOT NULL, caa_ca TEXT NOT NULL, n BIGINT NOT NULL, "
+    " UNIQUE (month, " ROLLUP_KEY ")); "
+    "CREATE TRIGGER signature_daily_monthly_insert AFTER INSERT ON signature_daily BEGIN "
+    " INSERT INTO signature_monthly (month, " ROLLUP_KEY ", n) VALUES (substr(NEW.day, 1, 7), NEW.fact_id, NEW.domain_id, NEW.result, NEW.reason, NEW.digest_alg, NEW.sig_alg, NEW.client_family, NEW.caa_issuemail, NEW.caa_ca, NEW.n) "
+    " ON CONFLICT (month, " ROLLUP_KEY ") DO UPDATE SET n = n + excluded.n; "
+    "END; "
+    "CREATE TRIGGER signature_daily_monthly_update AFTER UPDATE OF n ON signature_daily BEGIN "
+    " UPDATE signature_monthly SET n = n + NEW.n - OLD.n WHERE month = substr(NEW.day, 1, 7) AND fact_id = NEW.fact_id AND domain_id = NEW.domain_id AND result = NEW.result AND reason = NEW.reason AND digest_alg = NEW.digest_alg AND sig_alg = NEW.sig_alg AND client_family = NEW.client_family AND caa_issuemail = NEW.caa_issuemail AND caa_ca = NEW.caa_ca; "
+    "END; "
+    "CREATE TRIGGER signature_daily_monthly_delete AFTER DELETE ON signature_daily BEGIN "
+    " UPDATE signature_monthly SET n = n - OLD.n WHERE month = substr(OLD.day, 1, 7) AND fact_id = OLD.fact_id AND domain_id = OLD.domain_id AND result = OLD.result AND reason = OLD.reason AND digest_alg = OLD.digest_alg AND sig_alg = OLD.sig_alg AND client_family = OLD.client_family AND caa_issuemail = OLD.caa_issuemail AND caa_ca = OLD.caa_ca; "
+    " DELETE FROM signature_monthly WHERE n <= 0 AND month = substr(OLD.day, 1, 7) AND fact_id = OLD.fact_id AND domain_id = OLD.domain_id AND result = OLD.result AND reason = OLD.reason AND digest_alg = OLD.digest_alg AND sig_alg = OLD.sig_alg AND client_family = OLD.client_family AND caa_issuemail = OLD.caa_issuemail AND caa_ca = OLD.caa_ca; "
+    "END; "
+    "INSERT INTO signature_monthly (month, " ROLLUP_KEY ", n) SELECT substr(day, 1, 7), " ROLLUP_KEY ", sum(n) FROM signature_daily "
+    " GROUP BY substr(day, 1, 7), " ROLLUP_KEY,
+    "CREATE TABLE signature_monthly (month TEXT NOT NULL, fact_id BIGINT NOT NULL, domain_id BIGINT NOT NULL, "
+    " result TEXT NOT NULL, reason TEXT NOT NULL, digest_alg TEXT NOT NULL, sig_alg TEXT NOT NULL, "
+    " client_family TEXT NOT NULL, caa_issuemail TEXT NOT NULL, caa_ca TEXT NOT NULL, n BIGINT NOT NULL, "
+    " UNIQUE (month, " ROLLUP_KEY ")); "
+    "CREATE OR REPLACE FUNCTION signature_rollup() RETURNS trigger LANGUAGE plpgsql AS $rollup$ BEGIN "
+    PG_FACTS_INSERT_NEW
+    PG_DOMAINS_INSERT_NEW
+    "WITH delta AS (SELECT r.day, f.id AS fact_id, d.id AS domain_id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca, count(*) AS n FROM signature_new r "
+    PG_FACT_JOIN
+    " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10), "
+    "daily AS (INSERT INTO signature_daily (day, " ROLLUP_KEY ", n) SELECT * FROM delta ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 "
+    " ON CONFLICT (day, " ROLLUP_KEY ") DO UPDATE SET n = signature_daily.n + EXCLUDED.n) "
+    "INSERT INTO signature_monthly (month, " ROLLUP_KEY ", n) SELECT substr(day, 1, 7), " ROLLUP_KEY ", sum(n) FROM delta "
+    " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 "
+    " ON CONFLICT (month, " ROLLUP_KEY ") DO UPDATE SET n = signature_monthly.n + EXCLUDED.n; "
+    "RETURN NULL; END $rollup$; "
+    /* the rows a DELETE took, grouped once into a table of the session (kept
+     * across calls, emptied before each) for both roll-ups */
+    "CREATE OR REPLACE FUNCTION signature_rollup_delete() RETURNS trigger LANGUAGE plpgsql AS $rollup$ BEGIN "
+    "CREATE TEMP TABLE IF NOT EXISTS signature_gone (day TEXT, fact_id BIGINT, domain_id BIGINT, result TEXT, reason TEXT, digest_alg TEXT, sig_alg TEXT, client_family TEXT, caa_issuemail TEXT, caa_ca TEXT, n BIGINT); "
+    "TRUNCATE signature_gone; "
+    "INSERT INTO signature_gone SELECT r.day, f.id, d.id, r.result, r.reason, r.digest_alg, r.sig_alg, r.client_family, r.caa_issuemail, r.caa_ca, count(*) FROM signature_old r "
+    PG_FACT_JOIN
+    " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10; "
+    "UPDATE signature_daily s SET n = s.n - o.n FROM signature_gone o WHERE s.day = o.day AND s.fact_id = o.fact_id AND s.domain_id = o.domain_id AND s.result = o.result AND s.reason = o.reason AND s.digest_alg = o.digest_alg AND s.sig_alg = o.sig_alg AND s.client_family = o.client_family AND s.caa_issuemail = o.caa_issuemail AND s.caa_ca = o.caa_ca; "
+    "DELETE FROM signature_daily s USING signature_gone o WHERE s.n <= 0 AND s.day = o.day AND s.fact_id = o.fact_id AND s.domain_id = o.domain_id AND s.result = o.result AND s.reason = o.reason AND s.digest_alg = o.digest_alg AND s.sig_alg = o.sig_alg AND s.client_family = o.client_family AND s.caa_issuemail = o.caa_issuemail AND s.caa_ca = o.caa_ca; "
+    "UPDATE signature_monthly s SET n = s.n - o.n FROM (SELECT substr(day, 1, 7) AS month, " ROLLUP_KEY ", sum(n) AS n FROM signature_gone GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10) o WHERE s.month = o.month AND s.fact_id = o.fact_id AND s.domain_id = o.domain_id AND s.result = o.result AND s.reason = o.reason AND s.digest_alg = o.digest_alg AND s.sig_alg = o.sig_alg AND s.client_family = o.client_family AND s.caa_issuemail = o.caa_issuemail AND s.caa_ca = o.caa_ca; "
+    "DELETE FROM signature_monthly s USING (SELECT DISTINCT substr(day, 1, 7) AS month, " ROLLUP_KEY " FROM signature_gone) o WHERE s.n <= 0 AND s.month = o.month AND s.fact_id = o.fact_id AND s.domain_id = o.domain_id AND s.result = o.result AND s.reason = o.reason AND s.digest_alg = o.digest_alg AND s.sig_alg = o.sig_alg AND s.client_family = o.client_family AND s.caa_issuemail = o.caa_issuemail AND s.caa_ca = o.caa_ca; "
+    "TRUNCATE signature_gone; "
+    "RETURN NULL; END $rollup$; "
+    "CREATE OR REPLACE FUNCTION signature_rollup_truncate() RETURNS trigger LANGUAGE plpgsql AS $rollup$ BEGIN "
+    "TRUNCATE signature_daily, signature_monthly; RETURN NULL; END $rollup$; "
+    "INSERT INTO signature_monthly (month, " ROLLUP_KEY ", n) SELECT substr(day, 1, 7), " ROLLUP_KEY ", sum(n) FROM signature_daily "
+    " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10" },
 };
 
 int smime_telemetry_migration_sql(int to_version, smime_telemetry_dialect dialect, char *out,

@@ -819,7 +819,8 @@ static void test_sqlite_round_trip(void **state)
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table' "
                                             "ORDER BY name", -1, &st, NULL), SQLITE_OK);
     static const char *const tables[] = { "cert_facts", "sender_domains", "signature",
-                                          "signature_daily", "telemetry_meta" };
+                                          "signature_daily", "signature_monthly",
+                                          "telemetry_meta" };
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
         assert_string_equal((const char *)sqlite3_column_text(st, 0), tables[i]);
@@ -923,7 +924,8 @@ static int64_t query_int(sqlite3 *db, const char *sql)
 
 /* The roll-up (schema 5) holds exactly the signature table grouped by day, what
  * the report reads of the certificate, the sender domain and what varies per
- * signature: no group missing, none extra, the same counts. */
+ * signature: no group missing, none extra, the same counts; and the monthly
+ * roll-up (schema 6) is the daily one summed by month. */
 #define ROLLUP_FACTS                                                                       \
     "cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, " \
     "findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs"
@@ -934,6 +936,13 @@ static int64_t query_int(sqlite3 *db, const char *sql)
 #define ROLLUP_KEPT                                                                        \
     "SELECT day, " ROLLUP_FACTS ", sender_domain, " ROLLUP_DAY ", n FROM signature_daily s " \
     "JOIN cert_facts f ON f.id = s.fact_id JOIN sender_domains d ON d.id = s.domain_id"
+#define MONTHLY_KEY                                                                        \
+    "fact_id, domain_id, result, reason, digest_alg, sig_alg, client_family, caa_issuemail, " \
+    "caa_ca"
+#define MONTHLY_FROM_DAILY                                                                 \
+    "SELECT substr(day, 1, 7), " MONTHLY_KEY ", sum(n) FROM signature_daily "              \
+    "GROUP BY substr(day, 1, 7), " MONTHLY_KEY
+#define MONTHLY_KEPT "SELECT month, " MONTHLY_KEY ", n FROM signature_monthly"
 static void assert_rollup_matches(sqlite3 *db, int64_t rows)
 {
     assert_int_equal(query_int(db, "SELECT count(*) FROM signature"), rows);
@@ -943,6 +952,11 @@ static void assert_rollup_matches(sqlite3 *db, int64_t rows)
                                    ROLLUP_FROM_SIGNATURE ")"), 0);
     assert_int_equal(query_int(db, "SELECT coalesce(sum(n), 0) FROM signature_daily"), rows);
     assert_int_equal(query_int(db, "SELECT count(*) FROM signature_daily WHERE n <= 0"), 0);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM (" MONTHLY_FROM_DAILY " EXCEPT "
+                                   MONTHLY_KEPT ")"), 0);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM (" MONTHLY_KEPT " EXCEPT "
+                                   MONTHLY_FROM_DAILY ")"), 0);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM signature_monthly WHERE n <= 0"), 0);
 }
 
 #define V4_INSERT                                                                          \

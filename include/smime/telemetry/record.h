@@ -9,7 +9,7 @@
 #include "smime/report/report.h"
 
 /* Schema of both sinks; migrations up to this version run on open. */
-#define SMIME_TELEMETRY_SCHEMA_VERSION 5
+#define SMIME_TELEMETRY_SCHEMA_VERSION 6
 
 #define SMIME_TELEMETRY_FINDINGS_MAX   512   /* bytes of the space-separated ID list */
 #define SMIME_TELEMETRY_KEY_MAX        64    /* HMAC key bytes */
