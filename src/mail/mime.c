@@ -209,6 +209,44 @@ static size_t boundary_value(const char *p, const char *end, char *out)
     return n;
 }
 
+/* Delimiter candidates seen before the boundary that they start was declared,
+ * kept for a second look at the end of the pass; past this many, the lines are
+ * found again by a second pass (text full of "--" lines). */
+#define EARLY_LINES_MAX 64
+
+/* Declares the boundary of a "boundary" [ "*" digits [ "*" ] ] [ WSP ] "=" whose
+ * "=" is at eq; -1 when the set is full. */
+static int boundary_declare(boundary_set *b, const char *buf, const char *eq, const char *end)
+{
+    /* back from "=" over white space and an RFC 2231 "*N*" to the name */
+    const char *q = eq;
+    while (q > buf && (q[-1] == ' ' || q[-1] == '\t'))
+        q--;
+    if (q > buf && q[-1] == '*')
+        q--;
+    while (q > buf && q[-1] >= '0' && q[-1] <= '9')
+        q--;
+    if (q > buf && q[-1] == '*')
+        q--;
+    if (q - buf < 8 || g_ascii_strncasecmp(q - 8, "boundary", 8) != 0)
+        return 0;
+    char v[BOUNDARY_MAX];
+    size_t n = boundary_value(q, end, v);
+    return n ? boundary_add(b, v, n) : 0;
+}
+
+/* Where the line at line ends: its LF, or end. */
+static const char *line_end(const char *line, const char *end)
+{
+    const char *lf = memchr(line, '\n', (size_t)(end - line));
+    return lf ? lf : end;
+}
+
+typedef struct early_line {
+    const char *text;    /* after the line's "--" */
+    size_t      n;
+} early_line;
+
 unsigned smime_mime_count_parts(const char *buf, size_t len, unsigned stop_at)
 {
     if (len == 0)
@@ -219,39 +257,50 @@ unsigned smime_mime_count_parts(const char *buf, size_t len, unsigned stop_at)
     b->n = 0;
     memset(b->len, 0, sizeof(b->len));
     const char *end = buf + len;
-    /* Every "boundary" followed by "=" declares a candidate, wherever it stands:
-     * counting more candidates than GMime honours only raises the bound. */
-    for (const char *eq = buf; (eq = memchr(eq, '=', (size_t)(end - eq))) != NULL; eq++) {
-        /* back from "=" over white space and an RFC 2231 "*N*" to the name */
-        const char *q = eq;
-        while (q > buf && (q[-1] == ' ' || q[-1] == '\t'))
-            q--;
-        if (q > buf && q[-1] == '*')
-            q--;
-        while (q > buf && q[-1] >= '0' && q[-1] <= '9')
-            q--;
-        if (q > buf && q[-1] == '*')
-            q--;
-        if (q - buf < 8 || g_ascii_strncasecmp(q - 8, "boundary", 8) != 0)
-            continue;
-        char v[BOUNDARY_MAX];
-        size_t n = boundary_value(q, end, v);
-        if (n && boundary_add(b, v, n) < 0) {
-            g_free(b);
-            return stop_at;          /* hundreds of boundaries: beyond any limit */
-        }
-    }
+    /* Every "boundary" followed by "=" declares a candidate, wherever it stands
+     * (counting more candidates than GMime honours only raises the bound), and
+     * every line that starts with "--" and then a declared boundary counts.  One
+     * pass finds both: a line that starts a boundary declared only after it is
+     * looked at again at the end, so the count is that of all lines against all
+     * declarations. */
+    early_line early[EARLY_LINES_MAX];
+    size_t n_early = 0;
+    int early_overflow = 0;
     unsigned count = 0;
-    if (b->n) {
-        /* Only lines that start with "--" can be delimiters. */
+    for (const char *p = buf, *hit; count < stop_at && p < end &&
+                                    (hit = smime_scan_dash_line_or(buf, p, end, '=')) != NULL;) {
+        if (*hit == '=') {
+            if (boundary_declare(b, buf, hit, end) < 0) {
+                g_free(b);
+                return stop_at;      /* hundreds of boundaries: beyond any limit */
+            }
+            p = hit + 1;
+            continue;
+        }
+        size_t n = (size_t)(line_end(hit, end) - hit);
+        if (n > 2 && boundary_starts(b, hit + 2, n - 2))
+            count++;
+        else if (n > 2 && n_early < EARLY_LINES_MAX)
+            early[n_early++] = (early_line){ hit + 2, n - 2 };
+        else if (n > 2)
+            early_overflow = 1;
+        /* the rest of the line may declare a boundary too */
+        p = hit + 2;
+    }
+    if (count < stop_at && early_overflow && b->n) {
+        count = 0;
         for (const char *line = buf; count < stop_at && line < end &&
                                      (line = smime_scan_dash_line(buf, line, end)) != NULL;) {
-            const char *lf = memchr(line, '\n', (size_t)(end - line));
-            size_t n = (size_t)((lf ? lf : end) - line);
+            const char *le = line_end(line, end);
+            size_t n = (size_t)(le - line);
             if (n > 2 && boundary_starts(b, line + 2, n - 2))
                 count++;
-            line = lf ? lf + 1 : end;
+            line = le < end ? le + 1 : end;
         }
+    } else {
+        for (size_t i = 0; i < n_early && count < stop_at; i++)
+            if (boundary_starts(b, early[i].text, early[i].n))
+                count++;
     }
     g_free(b);
     return count;

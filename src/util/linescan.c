@@ -1,10 +1,61 @@
-/* linescan - bare LFs and "--" line starts found sixteen bytes at a time
+/* linescan - bare LFs and "--" line starts found sixteen bytes at a time, and
+ * blocks of 64 without any passed over 32 bytes a test where the CPU has AVX2
  * (see include/smime/util/linescan.h). */
 #include "smime/util/linescan.h"
 
 #include <stddef.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
+#endif
+
+/* The build targets baseline x86-64 (SSE2); AVX2 is chosen at run time, per call,
+ * from the CPU's feature bits (a constant of the process).  A body larger than
+ * the caches' share of one core is read at the speed of these loops, three of
+ * which pass over every byte of a large message besides its hash (issue 19). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(LINESCAN_NO_AVX2)
+#include <immintrin.h>
+#define LINESCAN_AVX2 1
+
+static int have_avx2(void)
+{
+    return __builtin_cpu_supports("avx2");
+}
+
+/* From p in steps of 64 bytes, the first block that holds a bare LF (an LF whose
+ * previous byte, p[-1] included, is no CR), or where fewer than 64 bytes remain;
+ * p > base. */
+__attribute__((target("avx2"))) static const char *skip_no_bare_avx2(const char *p, const char *end)
+{
+    const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
+    for (; end - p >= 64; p += 64) {
+        __m256i c0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
+        __m256i c1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)(p - 1));
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 31));
+        __m256i any = _mm256_or_si256(_mm256_andnot_si256(_mm256_cmpeq_epi8(b0, cr), _mm256_cmpeq_epi8(c0, lf)),
+                                      _mm256_andnot_si256(_mm256_cmpeq_epi8(b1, cr), _mm256_cmpeq_epi8(c1, lf)));
+        if (!_mm256_testz_si256(any, any))
+            break;
+    }
+    return p;
+}
+
+/* From p in steps of 64 bytes, the first block that holds a '-' (or, with_byte,
+ * the byte c), or where fewer than 65 bytes remain. */
+__attribute__((target("avx2"))) static const char *skip_no_dash_avx2(const char *p, const char *end,
+                                                                     int with_byte, char c)
+{
+    const __m256i dash = _mm256_set1_epi8('-'), byte = _mm256_set1_epi8(with_byte ? c : '-');
+    for (; end - p >= 65; p += 64) {
+        __m256i c0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
+        __m256i c1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+        __m256i any = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(c0, dash), _mm256_cmpeq_epi8(c1, dash)),
+                                      _mm256_or_si256(_mm256_cmpeq_epi8(c0, byte), _mm256_cmpeq_epi8(c1, byte)));
+        if (!_mm256_testz_si256(any, any))
+            break;
+    }
+    return p;
+}
 #endif
 
 static int bare_at(const char *base, const char *q)
@@ -23,6 +74,10 @@ const char *smime_scan_bare_lf(const char *base, const char *p, const char *end)
     /* Each block is compared with itself and with itself one byte back (p > base
      * here, so p - 1 is inside the text). */
     const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+#ifdef LINESCAN_AVX2
+    if (have_avx2())
+        p = skip_no_bare_avx2(p, end);
+#endif
     /* 64 bytes a test: in CRLF text most blocks hold an LF, none a bare one */
     for (; end - p >= 64; p += 64) {
         __m128i any = _mm_setzero_si128();
@@ -55,17 +110,20 @@ static int dash_at(const char *base, const char *q, const char *end)
 }
 
 #ifdef __SSE2__
-/* The first "--" line start in n blocks of 16 bytes from p, or NULL; p - 1 ..
- * p + 16 * n must be inside the text. */
-static const char *dash_block16(const char *p, size_t n)
+/* The first "--" line start, or (with_byte) byte c, in n blocks of 16 bytes from
+ * p, or NULL; p - 1 .. p + 16 * n must be inside the text. */
+static inline __attribute__((always_inline)) const char *
+dash_block16(const char *p, size_t n, int with_byte, char c)
 {
-    const __m128i lf = _mm_set1_epi8('\n'), dash = _mm_set1_epi8('-');
+    const __m128i lf = _mm_set1_epi8('\n'), dash = _mm_set1_epi8('-'), byte = _mm_set1_epi8(c);
     for (size_t i = 0; i < n; i++, p += 16) {
         __m128i prev = _mm_loadu_si128((const __m128i *)(const void *)(p - 1));
         __m128i cur = _mm_loadu_si128((const __m128i *)(const void *)p);
         __m128i next = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
         __m128i hit = _mm_and_si128(_mm_cmpeq_epi8(prev, lf),
                                     _mm_and_si128(_mm_cmpeq_epi8(cur, dash), _mm_cmpeq_epi8(next, dash)));
+        if (with_byte)
+            hit = _mm_or_si128(hit, _mm_cmpeq_epi8(cur, byte));
         unsigned m = (unsigned)_mm_movemask_epi8(hit);
         if (m)
             return p + __builtin_ctz(m);
@@ -74,39 +132,66 @@ static const char *dash_block16(const char *p, size_t n)
 }
 #endif
 
-const char *smime_scan_dash_line(const char *base, const char *p, const char *end)
+/* Both scans in one: with_byte a constant at each call, so the one without the
+ * byte pays nothing for it. */
+static inline __attribute__((always_inline)) const char *
+scan_dash_or_byte(const char *base, const char *p, const char *end, int with_byte, char c)
 {
     if (p < end && p == base) {
-        if (dash_at(base, p, end))
+        if (dash_at(base, p, end) || (with_byte && *p == c))
             return p;
         p++;
     }
 #ifdef __SSE2__
-    const __m128i dash = _mm_set1_epi8('-');
+    const __m128i dash = _mm_set1_epi8('-'), byte = _mm_set1_epi8(c);
     /* Most of a message (base64 above all) holds no '-' at all: 64 bytes
      * without one are passed over with one compare per 16, and only a block
      * with one is looked at closely (the loop below, from the same p). */
+#ifdef LINESCAN_AVX2
+    int avx2 = have_avx2();
+#endif
     for (; end - p >= 65; p += 64) {
-        __m128i any = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), dash),
-                         _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), dash)),
-            _mm_or_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 32)), dash),
-                         _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 48)), dash)));
+#ifdef LINESCAN_AVX2
+        if (avx2) {
+            p = skip_no_dash_avx2(p, end, with_byte, c);
+            if (end - p < 65)
+                break;
+        }
+#endif
+        __m128i b0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i b1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+        __m128i b2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+        __m128i b3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
+        __m128i any = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b0, dash), _mm_cmpeq_epi8(b1, dash)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(b2, dash), _mm_cmpeq_epi8(b3, dash)));
+        if (with_byte)
+            any = _mm_or_si128(any, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b0, byte), _mm_cmpeq_epi8(b1, byte)),
+                                                 _mm_or_si128(_mm_cmpeq_epi8(b2, byte), _mm_cmpeq_epi8(b3, byte))));
         if (!_mm_movemask_epi8(any))
             continue;
-        const char *q = dash_block16(p, 4);
+        const char *q = dash_block16(p, 4, with_byte, c);
         if (q)
             return q;
     }
     if (end - p >= 17) {
-        const char *q = dash_block16(p, (size_t)(end - p - 1) / 16);
+        const char *q = dash_block16(p, (size_t)(end - p - 1) / 16, with_byte, c);
         if (q)
             return q;
         p += (size_t)(end - p - 1) / 16 * 16;
     }
 #endif
     for (; p < end; p++)
-        if (dash_at(base, p, end))
+        if (dash_at(base, p, end) || (with_byte && *p == c))
             return p;
     return NULL;
+}
+
+const char *smime_scan_dash_line(const char *base, const char *p, const char *end)
+{
+    return scan_dash_or_byte(base, p, end, 0, 0);
+}
+
+const char *smime_scan_dash_line_or(const char *base, const char *p, const char *end, char c)
+{
+    return scan_dash_or_byte(base, p, end, 1, c);
 }

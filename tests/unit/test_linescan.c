@@ -1,4 +1,4 @@
-/* Unit tests of linescan: both scans agree with a byte-at-a-time reading over
+/* Unit tests of linescan: the scans agree with a byte-at-a-time reading over
  * random texts of CR, LF, '-' and letters, from every start offset, with the
  * vector blocks straddling every position (lengths 0 to 80), and over longer
  * texts where they are rare. */
@@ -12,6 +12,29 @@
 
 #include "smime/util/linescan.h"
 
+/* The same scans built without their AVX2 loops (the library picks those at run
+ * time where the CPU has them), so both ways are held to the naive reading on any
+ * machine. */
+#define LINESCAN_NO_AVX2
+#define smime_scan_bare_lf sse2_scan_bare_lf
+#define smime_scan_dash_line sse2_scan_dash_line
+#define smime_scan_dash_line_or sse2_scan_dash_line_or
+#include "../../src/util/linescan.c"
+#undef smime_scan_bare_lf
+#undef smime_scan_dash_line
+#undef smime_scan_dash_line_or
+
+typedef struct scans {
+    const char *(*bare_lf)(const char *, const char *, const char *);
+    const char *(*dash_line)(const char *, const char *, const char *);
+    const char *(*dash_line_or)(const char *, const char *, const char *, char);
+} scans;
+
+static const scans ways[] = {
+    { smime_scan_bare_lf, smime_scan_dash_line, smime_scan_dash_line_or },
+    { sse2_scan_bare_lf, sse2_scan_dash_line, sse2_scan_dash_line_or },
+};
+
 static const char *naive_bare(const char *base, const char *p, const char *end)
 {
     for (; p < end; p++)
@@ -24,6 +47,15 @@ static const char *naive_dash(const char *base, const char *p, const char *end)
 {
     for (; p < end; p++)
         if ((p == base || p[-1] == '\n') && end - p >= 2 && p[0] == '-' && p[1] == '-')
+            return p;
+    return NULL;
+}
+
+/* the fused scan: a "--" line start or the byte '=' */
+static const char *naive_dash_or_eq(const char *base, const char *p, const char *end)
+{
+    for (; p < end; p++)
+        if (*p == '=' || ((p == base || p[-1] == '\n') && end - p >= 2 && p[0] == '-' && p[1] == '-'))
             return p;
     return NULL;
 }
@@ -50,18 +82,21 @@ static void test_known(void **state)
 static void test_random_against_naive(void **state)
 {
     (void)state;
-    static const char alphabet[] = "\r\n-a";
+    static const char alphabet[] = "\r\n-a=";
     char buf[96];
     srand(19);
     for (int round = 0; round < 4000; round++) {
         size_t len = (size_t)(rand() % 81);
         for (size_t i = 0; i < len; i++)
-            buf[i] = alphabet[rand() % 4];
+            buf[i] = alphabet[rand() % 5];
         const char *end = buf + len;
         for (size_t off = 0; off <= len; off++) {
             const char *p = buf + off;
-            assert_ptr_equal(smime_scan_bare_lf(buf, p, end), naive_bare(buf, p, end));
-            assert_ptr_equal(smime_scan_dash_line(buf, p, end), naive_dash(buf, p, end));
+            for (size_t w = 0; w < sizeof(ways) / sizeof(ways[0]); w++) {
+                assert_ptr_equal(ways[w].bare_lf(buf, p, end), naive_bare(buf, p, end));
+                assert_ptr_equal(ways[w].dash_line(buf, p, end), naive_dash(buf, p, end));
+                assert_ptr_equal(ways[w].dash_line_or(buf, p, end, '='), naive_dash_or_eq(buf, p, end));
+            }
         }
     }
 }
@@ -77,13 +112,45 @@ static void test_sparse_against_naive(void **state)
         size_t len = (size_t)(rand() % 400);
         for (size_t i = 0; i < len; i++) {
             int r = rand() % 40;
-            buf[i] = r == 0 ? '\n' : r == 1 ? '\r' : r == 2 ? '-' : r == 3 ? '-' : 'a';
+            buf[i] = r == 0 ? '\n' : r == 1 ? '\r' : r == 2 ? '-' : r == 3 ? '-' : r == 4 ? '=' : 'a';
         }
         const char *end = buf + len;
         for (size_t off = 0; off <= len; off += 1 + (size_t)(rand() % 7)) {
             const char *p = buf + off;
-            assert_ptr_equal(smime_scan_bare_lf(buf, p, end), naive_bare(buf, p, end));
-            assert_ptr_equal(smime_scan_dash_line(buf, p, end), naive_dash(buf, p, end));
+            for (size_t w = 0; w < sizeof(ways) / sizeof(ways[0]); w++) {
+                assert_ptr_equal(ways[w].bare_lf(buf, p, end), naive_bare(buf, p, end));
+                assert_ptr_equal(ways[w].dash_line(buf, p, end), naive_dash(buf, p, end));
+                assert_ptr_equal(ways[w].dash_line_or(buf, p, end, '='), naive_dash_or_eq(buf, p, end));
+            }
+        }
+    }
+}
+
+/* Long texts with a few of the bytes looked for, or a "\n--" line start, at
+ * random places: the blocks without any are skipped 64 bytes at a time (32 a
+ * test with AVX2), and whatever follows is found where it is. */
+static void test_rare_against_naive(void **state)
+{
+    (void)state;
+    static const char *const marks[] = { "\n", "\r", "-", "=", "\r\n", "\n--", "\r\n--" };
+    char buf[1600];
+    srand(29);
+    for (int round = 0; round < 3000; round++) {
+        size_t len = (size_t)(rand() % (int)sizeof(buf));
+        memset(buf, 'a', len);
+        for (int k = rand() % 4; k > 0 && len > 3; k--) {
+            const char *mk = marks[rand() % 7];
+            size_t at = (size_t)rand() % (len - 3);
+            memcpy(buf + at, mk, strlen(mk));
+        }
+        const char *end = buf + len;
+        for (size_t off = 0; off <= len; off += 1 + (size_t)(rand() % 97)) {
+            const char *p = buf + off;
+            for (size_t w = 0; w < sizeof(ways) / sizeof(ways[0]); w++) {
+                assert_ptr_equal(ways[w].bare_lf(buf, p, end), naive_bare(buf, p, end));
+                assert_ptr_equal(ways[w].dash_line(buf, p, end), naive_dash(buf, p, end));
+                assert_ptr_equal(ways[w].dash_line_or(buf, p, end, '='), naive_dash_or_eq(buf, p, end));
+            }
         }
     }
 }
@@ -94,6 +161,7 @@ int main(void)
         cmocka_unit_test(test_known),
         cmocka_unit_test(test_random_against_naive),
         cmocka_unit_test(test_sparse_against_naive),
+        cmocka_unit_test(test_rare_against_naive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

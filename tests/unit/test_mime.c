@@ -516,6 +516,30 @@ static void test_count_parts_before_parsing(void **state)
         "--o--\r\n";
     assert_int_equal(smime_mime_count_parts(nested, strlen(nested), 100), 5);
     assert_int_equal(smime_mime_count_parts("", 0, 100), 0);
+    /* a "--" line and a declaration on one line: both are read */
+    const char *same_line = "--q; boundary=q\r\n--q\r\n";
+    assert_int_equal(smime_mime_count_parts(same_line, strlen(same_line), 100), 2);
+}
+
+/* The count is one pass over the text: lines that start a boundary declared only
+ * further on count too, whether few (kept and looked at again) or more than are
+ * kept (a second pass), and the same with more lines that start none. */
+static void test_count_parts_lines_before_declaration(void **state)
+{
+    (void)state;
+    for (int early = 0; early <= 200; early += 10) {
+        for (int others = 0; others <= 100; others += 50) {
+            GString *m = g_string_new("");
+            for (int i = 0; i < others; i++)
+                g_string_append(m, "-- not a delimiter\r\n");
+            for (int i = 0; i < early; i++)
+                g_string_append(m, "--late\r\nfoo=bar\r\n");
+            g_string_append(m, "Content-Type: multipart/mixed; boundary=late\r\n\r\n--late\r\n\r\n--late--\r\n");
+            assert_int_equal(smime_mime_count_parts(m->str, m->len, 1000), (unsigned)early + 2);
+            assert_int_equal(smime_mime_count_parts(m->str, m->len, 15), early + 2 < 15 ? (unsigned)early + 2 : 15);
+            g_string_free(m, TRUE);
+        }
+    }
 }
 
 /* A message whose declared parts exceed the cap is reported before GMime parses
@@ -917,6 +941,7 @@ int main(void)
         cmocka_unit_test(test_base64_forwarded_message),
         cmocka_unit_test(test_lf_and_crlf_slices_agree),
         cmocka_unit_test(test_count_parts_before_parsing),
+        cmocka_unit_test(test_count_parts_lines_before_declaration),
         cmocka_unit_test(test_part_cap_holds_before_parsing),
         cmocka_unit_test(test_decode_budget),
         cmocka_unit_test(test_author_control_bytes),

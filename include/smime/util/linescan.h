@@ -15,5 +15,8 @@ const char *smime_scan_bare_lf(const char *base, const char *p, const char *end)
 /* The first line start q at or after p (q == base or q[-1] == '\n') with
  * q[0] == q[1] == '-' inside [q, end), or NULL. */
 const char *smime_scan_dash_line(const char *base, const char *p, const char *end);
+/* The first place at or after p that is such a line start or holds the byte c
+ * (c != '-'): two questions in one pass over the text. */
+const char *smime_scan_dash_line_or(const char *base, const char *p, const char *end, char c);
 
 #endif
