@@ -247,13 +247,81 @@ typedef struct early_line {
     size_t      n;
 } early_line;
 
-unsigned smime_mime_count_parts(const char *buf, size_t len, unsigned stop_at)
+/* What the count found, kept for the walk of the same buffer: the declared
+ * boundaries and the offsets, in order, of the lines it counted (each a "--" and
+ * then one of them), so that splitting a multipart whose boundary is among them
+ * need not scan its body again. */
+typedef struct delimiter_index {
+    boundary_set *set;        /* owned; NULL: no index */
+    size_t       *lines;      /* owned */
+    size_t        n, cap;
+} delimiter_index;
+
+static void delimiter_index_clear(delimiter_index *ix)
+{
+    g_free(ix->set);
+    g_free(ix->lines);
+    memset(ix, 0, sizeof(*ix));
+}
+
+/* Records the counted line at offset off; on no memory the index is dropped
+ * (the count goes on: the walk then scans). */
+static void delimiter_index_add(delimiter_index *ix, size_t off)
+{
+    if (!ix || !ix->lines)
+        return;
+    if (ix->n == ix->cap) {
+        size_t *grown = g_try_renew(size_t, ix->lines, ix->cap * 2);
+        if (!grown) {
+            g_free(ix->lines);
+            ix->lines = NULL;
+            return;
+        }
+        ix->lines = grown;
+        ix->cap *= 2;
+    }
+    ix->lines[ix->n++] = off;
+}
+
+static int offset_order(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* 1 when boundary (GMime's reading of the header) is one the count declared
+ * exactly: then every line that starts with "--" and it was counted. */
+static int delimiter_index_covers(const delimiter_index *ix, const char *boundary)
+{
+    if (!ix || !ix->set || !ix->lines)
+        return 0;
+    size_t n = strlen(boundary);
+    if (n == 0 || n > BOUNDARY_MAX)
+        return 0;
+    const boundary_set *b = ix->set;
+    size_t key = n < 4 ? n : 4;
+    for (unsigned i = prefix_hash(boundary, key) & (BOUNDARY_SLOTS - 1); b->len[i];
+         i = (i + 1) & (BOUNDARY_SLOTS - 1))
+        if (b->len[i] == n && memcmp(b->text[i], boundary, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* smime_mime_count_parts; with keep, a count below stop_at also leaves its index
+ * there (to be cleared by the caller). */
+static unsigned count_delimiters(const char *buf, size_t len, unsigned stop_at, delimiter_index *keep)
 {
     if (len == 0)
         return 0;
     boundary_set *b = g_try_new(boundary_set, 1);
     if (!b)
         return stop_at;             /* cannot count: treat as over the limit */
+    delimiter_index ix = { 0 };
+    if (keep) {
+        ix.cap = 16;
+        ix.lines = g_try_new(size_t, ix.cap);
+    }
+    delimiter_index *rec = keep ? &ix : NULL;
     b->n = 0;
     memset(b->len, 0, sizeof(b->len));
     const char *end = buf + len;
@@ -272,15 +340,17 @@ unsigned smime_mime_count_parts(const char *buf, size_t len, unsigned stop_at)
         if (*hit == '=') {
             if (boundary_declare(b, buf, hit, end) < 0) {
                 g_free(b);
+                g_free(ix.lines);
                 return stop_at;      /* hundreds of boundaries: beyond any limit */
             }
             p = hit + 1;
             continue;
         }
         size_t n = (size_t)(line_end(hit, end) - hit);
-        if (n > 2 && boundary_starts(b, hit + 2, n - 2))
+        if (n > 2 && boundary_starts(b, hit + 2, n - 2)) {
             count++;
-        else if (n > 2 && n_early < EARLY_LINES_MAX)
+            delimiter_index_add(rec, (size_t)(hit - buf));
+        } else if (n > 2 && n_early < EARLY_LINES_MAX)
             early[n_early++] = (early_line){ hit + 2, n - 2 };
         else if (n > 2)
             early_overflow = 1;
@@ -289,21 +359,41 @@ unsigned smime_mime_count_parts(const char *buf, size_t len, unsigned stop_at)
     }
     if (count < stop_at && early_overflow && b->n) {
         count = 0;
+        ix.n = 0;
         for (const char *line = buf; count < stop_at && line < end &&
                                      (line = smime_scan_dash_line(buf, line, end)) != NULL;) {
             const char *le = line_end(line, end);
             size_t n = (size_t)(le - line);
-            if (n > 2 && boundary_starts(b, line + 2, n - 2))
+            if (n > 2 && boundary_starts(b, line + 2, n - 2)) {
                 count++;
+                delimiter_index_add(rec, (size_t)(line - buf));
+            }
             line = le < end ? le + 1 : end;
         }
     } else {
+        int added = 0;
         for (size_t i = 0; i < n_early && count < stop_at; i++)
-            if (boundary_starts(b, early[i].text, early[i].n))
+            if (boundary_starts(b, early[i].text, early[i].n)) {
                 count++;
+                delimiter_index_add(rec, (size_t)(early[i].text - 2 - buf));
+                added = 1;
+            }
+        if (added && ix.lines)
+            qsort(ix.lines, ix.n, sizeof(ix.lines[0]), offset_order);
     }
+    if (keep && count < stop_at && ix.lines) {
+        ix.set = b;
+        *keep = ix;
+        return count;
+    }
+    g_free(ix.lines);
     g_free(b);
     return count;
+}
+
+unsigned smime_mime_count_parts(const char *buf, size_t len, unsigned stop_at)
+{
+    return count_delimiters(buf, len, stop_at, NULL);
 }
 
 /* Part ids deeper than the buffer (only past the depth cap's worth of digits) are
@@ -1064,6 +1154,7 @@ typedef struct quick_build {
     GMimeParser     *headers;    /* reused for every header block */
     const char      *bounds[QUICK_NEST_MAX];   /* boundaries of the enclosing multiparts */
     unsigned         n_bounds;
+    const delimiter_index *delimiters;          /* of the buffer, from its count (borrowed) */
 } quick_build;
 
 enum { QUICK_OK = 0, QUICK_ODD = 1 };
@@ -1160,17 +1251,43 @@ static int quick_same_type(GMimeObject *a, GMimeObject *b)
  * an empty child, a line GMime takes for a delimiter and we do not (a CR among
  * the white space after it), or a child whose last line break is not the one
  * GMime takes off (it goes by the delimiter line's own CR). */
-static int quick_split(const span *body, const char *boundary, unsigned max, GArray *kids)
+static int quick_split(const span *body, const char *boundary, const delimiter_index *ix,
+                       unsigned max, GArray *kids)
 {
     size_t blen = strlen(boundary);
     size_t child_start = 0;
     int open = 0;
     size_t pos = body->start;
     const char *b = body->base;
+    /* The count's lines stand for the scan's where the body starts a line of the
+     * buffer the count read (every line of ours that starts with "--" and the
+     * boundary is among them); k runs over them. */
+    size_t k = 0;
+    if (ix && !(delimiter_index_covers(ix, boundary) && (pos == 0 || b[pos - 1] == '\n')))
+        ix = NULL;
+    if (ix) {
+        size_t hi = ix->n;
+        while (k < hi) {
+            size_t mid = k + (hi - k) / 2;
+            if (ix->lines[mid] < pos)
+                k = mid + 1;
+            else
+                hi = mid;
+        }
+    }
     while (pos < body->end) {
-        const char *dash = smime_scan_dash_line(b + body->start, b + pos, b + body->end);
-        if (!dash)
-            break;
+        const char *dash;
+        if (ix) {
+            while (k < ix->n && ix->lines[k] < pos)
+                k++;
+            if (k == ix->n || ix->lines[k] >= body->end)
+                break;
+            dash = b + ix->lines[k];
+        } else {
+            dash = smime_scan_dash_line(b + body->start, b + pos, b + body->end);
+            if (!dash)
+                break;
+        }
         pos = (size_t)(dash - b);
         const char *lf = memchr(b + pos, '\n', body->end - pos);
         size_t line_end = lf ? (size_t)(lf - b) : body->end;      /* LF excluded */
@@ -1245,7 +1362,7 @@ static int quick_fill(quick_build *qb, GMimeObject *obj, span ent, unsigned dept
         }
         span body = { ent.base, entity_body_start(&ent), ent.end };
         GArray *kids = g_array_new(FALSE, FALSE, sizeof(span));
-        if (quick_split(&body, boundary, w->lim->max_parts, kids) != QUICK_OK) {
+        if (quick_split(&body, boundary, qb->delimiters, w->lim->max_parts, kids) != QUICK_OK) {
             g_array_free(kids, TRUE);
             return QUICK_ODD;
         }
@@ -1384,9 +1501,12 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int b
 {
     /* GMime builds the whole tree before we see any of it: count first. */
     unsigned left = w->lim->max_parts > w->parts_built ? w->lim->max_parts - w->parts_built : 0;
-    unsigned parts = smime_mime_count_parts(buf, len, left + 1);
-    if (parts > left)
+    delimiter_index delimiters = { 0 };
+    unsigned parts = count_delimiters(buf, len, left + 1, w->whole_tree ? NULL : &delimiters);
+    if (parts > left) {
+        delimiter_index_clear(&delimiters);
         return limit_note(w, id[0] ? id : "1", depth, addrs, PARTS_LIMIT_NOTE);
+    }
     w->parts_built += parts;
     int outer_bare_lf = w->bare_lf;
     w->bare_lf = bare_lf;
@@ -1398,7 +1518,7 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int b
     GMimeObject *obj = NULL;
     int odd = QUICK_ODD;
     if (!w->whole_tree) {
-        quick_build qb = { .w = w, .base = buf, .whole = stream };
+        quick_build qb = { .w = w, .base = buf, .whole = stream, .delimiters = &delimiters };
         odd = as_message ? quick_message(&qb, (span){ buf, 0, len }, depth, &message)
                          : quick_entity(&qb, (span){ buf, 0, len }, depth, 0, &obj);
         if (qb.headers)
@@ -1413,6 +1533,7 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int b
             obj = NULL;
         }
     }
+    delimiter_index_clear(&delimiters);
     if (odd != QUICK_OK) {
         /* GMime builds the whole tree, as it sees the bytes. */
         g_hash_table_destroy(w->quick_kids);
