@@ -1,10 +1,13 @@
 /* ber - capped BER to DER re-encoder (see include/smime/crypto/ber.h).
  *
- * Two passes over a tree of the input's elements: the first reads every header,
+ * Input that is DER already (every element as DER writes it) is checked by one
+ * walk that builds nothing and copied.  Anything else takes two passes over a
+ * tree of the input's elements: the first reads every header,
  * checks it and sums the DER content length of each element bottom-up (a DER
  * header needs its content length before anything is written); the second
- * allocates the output once, at the size the first computed, and writes it
- * (or copies the input when the first found it DER already).
+ * allocates the output once, at the size the first computed, and writes it.
+ * test_ber's cases of one non-DER element below DER ones fail if the first walk
+ * lets a kind of difference through.
  * Recursion follows the nesting, which is capped at SMIME_BER_MAX_DEPTH. */
 #include "smime/crypto/ber.h"
 
@@ -33,7 +36,6 @@ typedef struct ber_ctx {
     size_t         max_out;
     ber_node      *nodes;   /* owned */
     size_t         n, cap;
-    int            not_der;  /* some element is written otherwise than read */
     char          *err;
     size_t         errlen;
 } ber_ctx;
@@ -88,6 +90,62 @@ static int new_node(ber_ctx *c, size_t off, uint32_t *idx)
     return 0;
 }
 
+/* 1 when the element at in[pos..end) at nesting level depth, and all below it,
+ * is already DER and passes every check of parse_element: then the re-encoding
+ * is the input, and no tree is built (the common case: most senders write DER).
+ * 0 for anything else, which parse_element then reads, to re-encode it or to say
+ * what is wrong.  *elements counts against the same cap; *after as there. */
+static int der_already(const uint8_t *in, size_t pos, size_t end, unsigned depth, size_t *elements,
+                       size_t *after)
+{
+    if (end - pos < 2 || ++*elements > SMIME_BER_MAX_ELEMENTS)
+        return 0;
+    unsigned tag = in[pos];
+    if (tag == 0x00 || (tag & 0x1f) == 0x1f)
+        return 0;
+    unsigned lb = in[pos + 1];
+    size_t hdr = 2, clen = 0;
+    if (lb == 0x80 || lb == 0xff)
+        return 0;
+    if (lb & 0x80) {
+        size_t k = lb & 0x7f;
+        if (end - pos - 2 < k)
+            return 0;
+        for (size_t i = 0; i < k; i++) {
+            if (clen > (SIZE_MAX >> 8))
+                return 0;
+            clen = (clen << 8) | in[pos + 2 + i];
+        }
+        hdr = 2 + k;
+    } else {
+        clen = lb;
+    }
+    if (clen > end - pos - hdr || hdr != der_header_len(clen))
+        return 0;
+    int constructed = (tag & 0x20) != 0;
+    int universal = (tag & 0xc0) == 0;
+    unsigned number = tag & 0x1f;
+    if (universal && !constructed && (number == 16 || number == 17))
+        return 0;
+    if (universal && constructed && !is_constructed_type(number))
+        return 0;          /* a segmented string (not DER), or a primitive-only type */
+    size_t cend = pos + hdr + clen;
+    if (!constructed) {
+        if (universal && number == 3 &&
+            (clen == 0 || in[pos + hdr] > 7 || (clen == 1 && in[pos + hdr] != 0)))
+            return 0;
+        *after = cend;
+        return 1;
+    }
+    if (depth > SMIME_BER_MAX_DEPTH)
+        return 0;
+    for (size_t p = pos + hdr; p != cend;)
+        if (!der_already(in, p, cend, depth + 1, elements, &p))
+            return 0;
+    *after = cend;
+    return 1;
+}
+
 /* Reads the element at in[pos..end) at nesting level `depth`: its node index in
  * *idx and the offset after it in *after. */
 static int parse_element(ber_ctx *c, size_t pos, size_t end, unsigned depth, uint32_t *idx,
@@ -123,8 +181,6 @@ static int parse_element(ber_ctx *c, size_t pos, size_t end, unsigned depth, uin
     }
     if (!indefinite && clen > end - pos - hdr)
         return fail_at(c, pos, "length beyond the end of its container");
-    if (indefinite || hdr != der_header_len(clen))
-        c->not_der = 1;
 
     int constructed = (tag & 0x20) != 0;
     int universal = (tag & 0xc0) == 0;
@@ -156,9 +212,7 @@ static int parse_element(ber_ctx *c, size_t pos, size_t end, unsigned depth, uin
     }
     if (depth > SMIME_BER_MAX_DEPTH)
         return fail_at(c, pos, "constructed elements nested deeper than 32 levels");
-    int string = universal && is_string_type(number);
-    if (string)
-        c->not_der = 1;                   /* written primitive */
+    int string = universal && is_string_type(number);      /* written primitive */
     c->nodes[me].kind = string ? NODE_STRING : NODE_CONSTRUCTED;
     c->nodes[me].tag = (uint8_t)(string ? tag & ~0x20u : tag);
     size_t total = bits ? 1 : 0;          /* a BIT STRING starts with its unused-bits octet */
@@ -272,6 +326,19 @@ int smime_ber_to_der(smime_span in, uint8_t **out, size_t *out_len, char *err, s
         snprintf(err, errlen, "not BER: input larger than the cap of %zu bytes", SMIME_BER_MAX_INPUT);
         return -1;
     }
+    size_t elements = 0, der_end = 0;
+    if (der_already(in.p, 0, in.len, 1, &elements, &der_end) && der_end == in.len &&
+        in.len <= SMIME_BER_MAX_OUTPUT(in.len)) {
+        uint8_t *copy = malloc(in.len);
+        if (!copy) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        memcpy(copy, in.p, in.len);
+        *out = copy;
+        *out_len = in.len;
+        return 0;
+    }
     ber_ctx c = { .in = in.p, .len = in.len, .max_out = SMIME_BER_MAX_OUTPUT(in.len),
                   .err = err, .errlen = errlen };
     uint32_t root;
@@ -294,12 +361,7 @@ int smime_ber_to_der(smime_span in, uint8_t **out, size_t *out_len, char *err, s
         snprintf(err, errlen, "out of memory");
         rc = -1;
     }
-    if (rc == 0 && !c.not_der) {
-        /* Every element already has the one encoding DER allows: the second pass
-         * would write the input again.  test_ber's cases of one non-DER element
-         * below DER ones fail if a kind of difference goes unflagged. */
-        memcpy(buf, in.p, total);
-    } else if (rc == 0) {
+    if (rc == 0) {
         uint8_t *end = write_element(&c, &c.nodes[root], buf);
         if ((size_t)(end - buf) != total) {      /* the two passes disagree: a bug here */
             snprintf(err, errlen, "internal error: DER re-encoding size mismatch");
