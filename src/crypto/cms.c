@@ -391,7 +391,7 @@ void smime_cms_pool(smime_cms *cms, smime_cert_pool *out)
     if (!cms->have_pool_digest)
         cms->have_pool_digest = smime_cert_pool_digest(cms->der, cms->n_certs, cms->pool_digest) == 0;
     *out = (smime_cert_pool){ cms->n_certs, cms->der, pool_crt, cms,
-                              cms->have_pool_digest ? cms->pool_digest : NULL };
+                              cms->have_pool_digest ? cms->pool_digest : NULL, 0 };
 }
 
 gnutls_x509_crt_t *smime_cms_certs(smime_cms *cms, size_t *n)
@@ -1004,6 +1004,7 @@ smime_sig_status smime_cms_verify_signer_view(smime_cms *cms, unsigned idx,
              dig != GNUTLS_DIG_UNKNOWN ? gnutls_digest_get_name(dig) : "none");
     size_t signer_index = 0;
     out->cert = find_signer(cms, &si, &signer_index);
+    out->cert_at = out->cert ? signer_index + 1 : 0;
     if (!out->cert && cms->n_certs_unread > 0) {
         st = signer_status(out, SMIME_SIG_LIMIT,
                            "the signature carries %zu certificates; %zu distinct ones were read "

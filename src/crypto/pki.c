@@ -117,6 +117,18 @@ static int chain_key(gnutls_x509_crt_t signer, const smime_cert_pool *pool, unsi
                      unsigned char key[SMIME_MEMO_KEY])
 {
     smime_memo_keyer k;
+    if (pool->digest && pool->signer_at && pool->signer_at <= pool->n) {
+        /* the signer is der[signer_at - 1], which the digest covers */
+        if (smime_memo_key_begin(&k, PATH_DOMAIN) < 0)
+            return -1;
+        uint64_t at = pool->signer_at;
+        smime_memo_key_part(&k, &max_chain, sizeof(max_chain));
+        smime_memo_key_part(&k, "pool digest, signer at", 22);
+        smime_memo_key_part(&k, pool->digest, 32);
+        smime_memo_key_part(&k, &at, sizeof(at));
+        smime_memo_key_end(&k, key);
+        return 0;
+    }
     gnutls_datum_t der;
     if (gnutls_x509_crt_export2(signer, GNUTLS_X509_FMT_DER, &der) < 0)
         return -1;
@@ -177,7 +189,7 @@ int smime_cert_pool_of(gnutls_x509_crt_t *crts, size_t n, gnutls_datum_t *der,
             smime_cert_pool_free_der(der, i);
             return -1;
         }
-    *out = (smime_cert_pool){ n, der, array_crt, crts, NULL };
+    *out = (smime_cert_pool){ n, der, array_crt, crts, NULL, 0 };
     return 0;
 }
 

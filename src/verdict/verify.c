@@ -215,7 +215,11 @@ static const char LINT_DOMAIN[] = "smime-milter lint findings";
 /* On the stack: about 20 findings; a certificate with more is linted every time. */
 #define LINT_MEMO_MAX (8u << 10)
 
+/* With the pool's digest and where in it the signer is, the certificates are
+ * named by their places in the pool (path[0..n): 1 + index, the signer first)
+ * instead of hashed again; otherwise by der[0..n) itself. */
 static int lint_key(const smime_lint_options *lo, const gnutls_datum_t *der, size_t n,
+                    const smime_cert_pool *pool, const uint64_t *path,
                     unsigned char key[SMIME_MEMO_KEY])
 {
     smime_memo_keyer k;
@@ -225,8 +229,14 @@ static int lint_key(const smime_lint_options *lo, const gnutls_datum_t *der, siz
     int flags[4] = { lo->no_signature_check, lo->all_dates, (int)lo->force_type, (int)lo->force_gen };
     smime_memo_key_part(&k, &epoch, sizeof(epoch));
     smime_memo_key_part(&k, flags, sizeof(flags));
-    for (size_t i = 0; i < n; i++)
-        smime_memo_key_part(&k, der[i].data, der[i].size);
+    if (path) {
+        smime_memo_key_part(&k, "pool digest, places", 19);
+        smime_memo_key_part(&k, pool->digest, 32);
+        smime_memo_key_part(&k, path, n * sizeof(path[0]));
+    } else {
+        for (size_t i = 0; i < n; i++)
+            smime_memo_key_part(&k, der[i].data, der[i].size);
+    }
     smime_memo_key_end(&k, key);
     return 0;
 }
@@ -239,14 +249,21 @@ static int lint_signer(verify_ctx *vc, gnutls_x509_crt_t signer, const smime_cha
                        const smime_cert_pool *pool, smime_sig_report *s)
 {
     gnutls_datum_t der[SMIME_CHAIN_MAX + 1];
+    uint64_t places[SMIME_CHAIN_MAX + 1];
     smime_span issuers[SMIME_CHAIN_MAX];
-    gnutls_datum_t signer_der;
-    if (gnutls_x509_crt_export2(signer, GNUTLS_X509_FMT_DER, &signer_der) < 0)
+    gnutls_datum_t signer_der = { NULL, 0 };
+    int by_place = pool->digest && pool->signer_at && pool->signer_at <= pool->n;
+    if (by_place)
+        der[0] = pool->der[pool->signer_at - 1];     /* the signer's bytes, borrowed */
+    else if (gnutls_x509_crt_export2(signer, GNUTLS_X509_FMT_DER, &signer_der) < 0)
         return 0;                       /* nothing to lint (the report says why elsewhere) */
-    der[0] = signer_der;
+    else
+        der[0] = signer_der;
+    places[0] = pool->signer_at;
     size_t n = 1;
     for (; n < chain->n_path && chain->path_pool[n] < pool->n; n++) {
         der[n] = pool->der[chain->path_pool[n]];
+        places[n] = (uint64_t)chain->path_pool[n] + 1;
         issuers[n - 1] = (smime_span){ der[n].data, der[n].size };
     }
     /* The chain validation has already checked (or failed on) the CA signatures;
@@ -254,7 +271,7 @@ static int lint_signer(verify_ctx *vc, gnutls_x509_crt_t signer, const smime_cha
     smime_lint_options lo = { .now = vc->opt->now, .no_signature_check = 1 };
     smime_memo *memo = vc->opt->chain_cache ? smime_trust_memo(vc->trust) : NULL;
     unsigned char key[SMIME_MEMO_KEY];
-    int keyed = memo && lint_key(&lo, der, n, key) == 0;
+    int keyed = memo && lint_key(&lo, der, n, pool, by_place ? places : NULL, key) == 0;
     _Alignas(max_align_t) unsigned char block[LINT_MEMO_MAX];
     size_t len = keyed ? smime_memo_get(memo, key, block, sizeof(block)) : 0;
     int rc = 0;
@@ -451,6 +468,7 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
     }
     smime_cert_pool pool;              /* the message's certificates, parsed on demand */
     smime_cms_pool(cms, &pool);
+    pool.signer_at = cs->cert_at;
     judge_signer_core(vc, &pool, cs, item, s, chain);
     const smime_verify_options *opt = vc->opt;
     if (opt->revocation && opt->revocation_mode != SMIME_REV_MODE_OFF &&

@@ -43,7 +43,7 @@ static smime_chain_status validate(const smime_trust *t, gnutls_x509_crt_t signe
                                    unsigned max_chain, int use_cache, smime_chain_result *out)
 {
     gnutls_datum_t der[8];
-    smime_cert_pool pool = { 0, der, counting_crt, crts, NULL };
+    smime_cert_pool pool = { 0, der, counting_crt, crts, NULL, 0 };
     assert_true(n <= 8);
     if (n)
         assert_int_equal(smime_cert_pool_of(crts, n, der, &pool), 0);
@@ -173,7 +173,7 @@ static void test_chain_cache(void **state)
     assert_int_equal(pool_parses, 0);
     assert_int_equal(warm.n_path, cold.n_path);
     assert_int_equal(warm.path_pool[1], 0);                     /* the CA, pool[0] */
-    assert_ptr_equal(smime_chain_crt(&warm, alice, &(smime_cert_pool){ 2, NULL, counting_crt, pool, NULL }, 1), ca);
+    assert_ptr_equal(smime_chain_crt(&warm, alice, &(smime_cert_pool){ 2, NULL, counting_crt, pool, NULL, 0 }, 1), ca);
     /* A hit reports the same path as the verification that filled it. */
     assert_int_equal(warm.len, cold.len);
     assert_true(warm.anchored);
@@ -200,6 +200,49 @@ static void test_chain_cache(void **state)
     gnutls_x509_crt_deinit(ca);
     gnutls_x509_crt_deinit(untrusted);
     gnutls_x509_crt_deinit(uroot);
+    smime_trust_free(t);
+}
+
+/* Signers named by their place in a pool with a digest (as a message's signers
+ * are): each place has its own remembered path, never another signer's, and a
+ * hit gives what a cold validation of the same signer gives. */
+static void test_chain_cache_by_place(void **state)
+{
+    (void)state;
+    smime_trust *t = load_anchors();
+    gnutls_x509_crt_t alice = load_crt("alice"), bob = load_crt("bob"), ca = load_crt("smime-ca");
+    gnutls_x509_crt_t untrusted = load_crt("untrusted"), uroot = load_crt("untrusted-root");
+    gnutls_x509_crt_t crts[] = { alice, ca, untrusted, bob, uroot };
+    gnutls_datum_t der[5];
+    smime_cert_pool pool;
+    assert_int_equal(smime_cert_pool_of(crts, 5, der, &pool), 0);
+    unsigned char digest[32];
+    assert_int_equal(smime_cert_pool_digest(der, 5, digest), 0);
+    pool.digest = digest;
+    static const smime_chain_status want[] = { SMIME_CHAIN_OK, 0, SMIME_CHAIN_UNTRUSTED, SMIME_CHAIN_OK };
+    smime_chain_result cold, warm;
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < 4; i++) {
+            if (i == 1)
+                continue;                        /* the CA itself */
+            pool.signer_at = i + 1;
+            assert_int_equal(smime_chain_validate(t, crts[i], &pool, SAMPLE_NOW, 10, 0, &cold), want[i]);
+            assert_int_equal(smime_chain_validate(t, crts[i], &pool, SAMPLE_NOW, 10, 1, &warm), want[i]);
+            assert_int_equal(warm.n_path, cold.n_path);
+            assert_string_equal(warm.signer.serial, cold.signer.serial);
+            assert_string_equal(warm.signer.subject, cold.signer.subject);
+            for (size_t k = 1; k < warm.n_path; k++)
+                assert_int_equal(warm.path_pool[k], cold.path_pool[k]);
+        }
+    }
+    unsigned long hits, misses;
+    smime_trust_cache_stats(t, &hits, &misses);
+    /* alice and bob: a miss each, then hits; the untrusted one is never kept */
+    assert_int_equal(misses, 2 + 2);
+    assert_int_equal(hits, 2);
+    smime_cert_pool_free_der(der, 5);
+    for (size_t i = 0; i < 5; i++)
+        gnutls_x509_crt_deinit(crts[i]);
     smime_trust_free(t);
 }
 
@@ -341,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_chain_ok_and_times),
         cmocka_unit_test(test_chain_failures),
         cmocka_unit_test(test_chain_cache),
+        cmocka_unit_test(test_chain_cache_by_place),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_mailboxes),
         cmocka_unit_test(test_addr_equal),

@@ -76,6 +76,8 @@ typedef struct smime_cms_signer {
     smime_sig_status  status;
     char              reason[SMIME_TEXT_MAX];
     gnutls_x509_crt_t cert;            /* borrowed from the cms; NULL if not found */
+    size_t            cert_at;         /* 1 + its index among the message's certificates
+                                        * (smime_cms_pool's der[]); 0 when not found */
     char              digest_alg[32];
     char              sig_alg[48];
     int               has_signing_time;

@@ -71,6 +71,10 @@ typedef struct smime_cert_pool {
     void *owner;
     const unsigned char *digest;  /* [32] smime_cert_pool_digest of der[], borrowed; NULL:
                                    * the path key hashes der[] itself */
+    size_t signer_at;             /* 1 + the index in der[] of the certificate whose path
+                                   * is sought, when it is one of them (then, with digest,
+                                   * the keys name it by that: its bytes are not hashed
+                                   * again); 0: it is not, or not known */
 } smime_cert_pool;
 
 /* SHA-256 over der[0..n) in order, each with its length: what a path key reads
