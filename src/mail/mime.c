@@ -1208,20 +1208,58 @@ static int quick_body_start(const quick_build *qb, span ent, size_t *body)
     return QUICK_OK;
 }
 
+/* The fields of a header block that the walk reads through GMime: the MIME
+ * fields (types, parameters, transfer encodings, dispositions) and, of a message,
+ * its authors and client (addrs_collect, authors_collect). */
+static int quick_field_read(const char *name, size_t n)
+{
+    return (n > 8 && g_ascii_strncasecmp(name, "Content-", 8) == 0) || field_is(name, n, "From") ||
+           field_is(name, n, "Sender") || field_is(name, n, "User-Agent") ||
+           field_is(name, n, "X-Mailer") || field_is(name, n, "MIME-Version");
+}
+
+/* The header block [start, body) (one quick_header_block accepts: each line a
+ * field or its fold, the blank line last) with only the fields the walk reads,
+ * each with its folds, in their order, and the blank line: GMime makes an object
+ * of every field it is given (some 2 us each), and Received, DKIM and the like
+ * are most of a message's header block.  Returns a new stream over the copy. */
+static GMimeStream *quick_header_stream(const char *b, size_t start, size_t body, size_t *kept)
+{
+    GByteArray *out = g_byte_array_sized_new((guint)(body - start));
+    int keep = 0;
+    for (size_t pos = start; pos < body;) {
+        const char *lf = memchr(b + pos, '\n', body - pos);
+        size_t next = lf ? (size_t)(lf - b) + 1 : body;
+        if (b[pos] != ' ' && b[pos] != '\t') {
+            const char *colon = memchr(b + pos, ':', next - pos);
+            /* the blank line (no colon) ends the block and is kept */
+            keep = !colon || quick_field_read(b + pos, (size_t)(colon - (b + pos)));
+        }
+        if (keep)
+            g_byte_array_append(out, (const guint8 *)b + pos, (guint)(next - pos));
+        pos = next;
+    }
+    *kept = out->len;
+    return g_mime_stream_mem_new_with_byte_array(out);   /* the stream owns out */
+}
+
 static GMimeParser *quick_parser(quick_build *qb, size_t start, size_t end, int persist)
 {
-    GMimeStream *sub = g_mime_stream_substream(qb->whole, (gint64)start, (gint64)end);
-    qb->w->parsed_bytes += end - start;
-    GMimeParser *p;
-    if (persist) {
-        p = g_mime_parser_new_with_stream(sub);
-        g_mime_parser_set_persist_stream(p, TRUE);
-    } else {
+    if (!persist) {
+        /* a header block alone (end is where its body starts) */
+        size_t kept;
+        GMimeStream *head = quick_header_stream(qb->base, start, end, &kept);
+        qb->w->parsed_bytes += kept;
         if (!qb->headers)
             qb->headers = g_mime_parser_new();
-        g_mime_parser_init_with_stream(qb->headers, sub);
-        p = g_object_ref(qb->headers);
+        g_mime_parser_init_with_stream(qb->headers, head);
+        g_object_unref(head);
+        return g_object_ref(qb->headers);
     }
+    GMimeStream *sub = g_mime_stream_substream(qb->whole, (gint64)start, (gint64)end);
+    qb->w->parsed_bytes += end - start;
+    GMimeParser *p = g_mime_parser_new_with_stream(sub);
+    g_mime_parser_set_persist_stream(p, TRUE);
     g_object_unref(sub);
     return p;
 }

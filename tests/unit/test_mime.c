@@ -23,6 +23,9 @@ typedef struct seen_item {
     unsigned char der0;
     char from0[SMIME_ADDR_MAX];
     char sender[SMIME_ADDR_MAX];
+    char client[SMIME_CLIENT_MAX];
+    size_t n_from;
+    unsigned from_headers, sender_headers, sender_mailboxes;
     const char *control_header;
     unsigned char control_byte;
     char note[160];
@@ -55,6 +58,11 @@ static int collect(smime_mime_walk *w, const smime_mime_item *item, void *ctx)
     if (item->addrs->n_from)
         snprintf(it->from0, sizeof(it->from0), "%s", item->addrs->from[0]);
     snprintf(it->sender, sizeof(it->sender), "%s", item->addrs->sender);
+    snprintf(it->client, sizeof(it->client), "%s", item->addrs->client);
+    it->n_from = item->addrs->n_from;
+    it->from_headers = item->addrs->from_headers;
+    it->sender_headers = item->addrs->sender_headers;
+    it->sender_mailboxes = item->addrs->sender_mailboxes;
     it->control_header = item->addrs->control_header;
     it->control_byte = item->addrs->control_byte;
     if (item->note)
@@ -754,6 +762,11 @@ static void quick_as_whole(const char *msg, size_t len, const smime_mime_limits 
         assert_string_equal(a->note, b->note);
         assert_string_equal(a->from0, b->from0);
         assert_string_equal(a->sender, b->sender);
+        assert_string_equal(a->client, b->client);
+        assert_int_equal(a->n_from, b->n_from);
+        assert_int_equal(a->from_headers, b->from_headers);
+        assert_int_equal(a->sender_headers, b->sender_headers);
+        assert_int_equal(a->sender_mailboxes, b->sender_mailboxes);
         assert_true(a->control_header == b->control_header);
         assert_int_equal(a->control_byte, b->control_byte);
         assert_int_equal(a->der_len, b->der_len);
@@ -769,6 +782,76 @@ static void quick_as_whole(const char *msg, size_t len, const smime_mime_limits 
         assert_true(whole->whole_at_first >= 1 && whole->parsed_at_first >= len);
     seen_free(&whole->s);
     free(whole);
+}
+
+/* A header block as real mail has it (trace fields, signatures of relays, folded
+ * fields, the client, two From fields, a Sender): GMime is given only the fields
+ * the walk reads, and what it reads of them is what the whole parse reads. */
+static void test_quick_header_fields(void **state)
+{
+    (void)state;
+    static const char msg[] =
+        "Received: from mx.example.test (mx.example.test [192.0.2.1])\r\n"
+        "\tby relay.example.test with ESMTPS id abc; Sat, 28 Nov 2026 19:56:39 +0000\r\n"
+        "DKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=sel;\r\n"
+        " h=From:To:Subject; bh=AAAA; b=BBBB\r\n"
+        "From: Alice <alice@example.test>\r\n"
+        "To: bob@example.test,\r\n"
+        " carol@example.test\r\n"
+        "User-Agent: Mozilla Thunderbird\r\n"
+        " 128.0\r\n"
+        "X-Mailer: not this one\r\n"
+        "from: Mallory <mallory@example.test>\r\n"
+        "Subject: =?utf-8?q?caf=C3=A9?=\r\n"
+        "SENDER: list@example.test\r\n"
+        "MIME-Version: 1.0\r\n"
+        "content-type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256;\r\n"
+        " boundary=\"BB\"\r\n"
+        "X-Spam: no\r\n"
+        "\r\n"
+        "--BB\r\n"
+        "Content-Type: text/plain\r\n"
+        "X-Part-Note: dropped\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--BB\r\n"
+        "Content-Type: application/pkcs7-signature\r\n"
+        "Content-Transfer-Encoding: base64\r\n"
+        "\r\n"
+        FAKE_SIGNED_DATA_B64 "\r\n"
+        "--BB--\r\n";
+    stat_seen *q = calloc(1, sizeof(*q));
+    assert_non_null(q);
+    quick_as_whole(msg, sizeof(msg) - 1, &default_limits, q);
+    assert_int_equal(q->s.n, 1);
+    assert_int_equal(q->whole_at_first, 0);            /* the quick tree found it */
+    /* GMime was given the header blocks less the fields it need not read, and
+     * the signature part whole */
+    static const char *const dropped[] = {
+        "Received: from mx.example.test (mx.example.test [192.0.2.1])\r\n"
+        "\tby relay.example.test with ESMTPS id abc; Sat, 28 Nov 2026 19:56:39 +0000\r\n",
+        "DKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=sel;\r\n"
+        " h=From:To:Subject; bh=AAAA; b=BBBB\r\n",
+        "To: bob@example.test,\r\n carol@example.test\r\n",
+        "Subject: =?utf-8?q?caf=C3=A9?=\r\n", "X-Spam: no\r\n", "X-Part-Note: dropped\r\n",
+    };
+    const char *text_part = strstr(msg, "--BB\r\n") + 6;
+    const char *sig_part = strstr(text_part, "--BB\r\n") + 6;
+    size_t given = (size_t)(strstr(msg, "\r\n\r\n") + 4 - msg) +
+                   (size_t)(strstr(text_part, "\r\n\r\n") + 4 - text_part) +
+                   (size_t)(strstr(sig_part, "\r\n--BB--") - sig_part);
+    for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
+        given -= strlen(dropped[i]);
+    assert_int_equal(q->parsed_at_first, given);
+    const seen_item *it = &q->s.items[0];
+    assert_string_equal(it->signed_bytes, "Content-Type: text/plain\r\nX-Part-Note: dropped\r\n\r\nhello");
+    assert_string_equal(it->from0, "alice@example.test");
+    assert_int_equal(it->from_headers, 2);
+    assert_int_equal(it->sender_headers, 1);
+    assert_string_equal(it->sender, "list@example.test");
+    assert_string_equal(it->client, "Mozilla Thunderbird 128.0");
+    seen_free(&q->s);
+    free(q);
 }
 
 static unsigned quick_files_walked;
@@ -932,6 +1015,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crlf_conversion),
         cmocka_unit_test(test_signed_root_slice),
+        cmocka_unit_test(test_quick_header_fields),
         cmocka_unit_test(test_nested_mixed_and_forwarded),
         cmocka_unit_test(test_opaque_without_smime_type_is_sniffed),
         cmocka_unit_test(test_not_smime_ignored),
