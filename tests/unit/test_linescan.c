@@ -126,9 +126,9 @@ static void test_sparse_against_naive(void **state)
     }
 }
 
-/* Long texts with a few of the bytes looked for, or a "\n--" line start, at
- * random places: the blocks without any are skipped 64 bytes at a time (32 a
- * test with AVX2), and whatever follows is found where it is. */
+/* Longer texts with a few of the bytes looked for, or a "\n--" line start, at
+ * random places: the blocks without any are skipped 64 bytes at a time, and
+ * whatever follows is found where it is. */
 static void test_rare_against_naive(void **state)
 {
     (void)state;
@@ -155,6 +155,38 @@ static void test_rare_against_naive(void **state)
     }
 }
 
+/* Texts longer than the length from which the AVX2 loops are used (4 MiB), with
+ * a few marks near the start, the middle or the end, read from a few offsets. */
+static void test_long_against_naive(void **state)
+{
+    (void)state;
+    static const char *const marks[] = { "\n", "\r", "-", "=", "\r\n", "\n--", "\r\n--" };
+    size_t len = (4u << 20) + 4099;
+    char *buf = malloc(len);
+    assert_non_null(buf);
+    srand(31);
+    for (int round = 0; round < 12; round++) {
+        memset(buf, 'a', len);
+        for (int k = round % 4; k > 0; k--) {
+            const char *mk = marks[rand() % 7];
+            size_t zone = (size_t)rand() % 3, at = (size_t)rand() % 5000;
+            size_t pos = zone == 0 ? at : zone == 1 ? len / 2 + at : len - 8 - at % 4000;
+            memcpy(buf + pos, mk, strlen(mk));
+        }
+        const char *end = buf + len;
+        const size_t offs[] = { 0, 1, 63, (size_t)rand() % 4096 };
+        for (size_t o = 0; o < sizeof(offs) / sizeof(offs[0]); o++) {
+            const char *p = buf + offs[o];
+            for (size_t w = 0; w < sizeof(ways) / sizeof(ways[0]); w++) {
+                assert_ptr_equal(ways[w].bare_lf(buf, p, end), naive_bare(buf, p, end));
+                assert_ptr_equal(ways[w].dash_line(buf, p, end), naive_dash(buf, p, end));
+                assert_ptr_equal(ways[w].dash_line_or(buf, p, end, '='), naive_dash_or_eq(buf, p, end));
+            }
+        }
+    }
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +194,7 @@ int main(void)
         cmocka_unit_test(test_random_against_naive),
         cmocka_unit_test(test_sparse_against_naive),
         cmocka_unit_test(test_rare_against_naive),
+        cmocka_unit_test(test_long_against_naive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
