@@ -32,6 +32,9 @@ struct smime_mime_walk {
     unsigned                 whole_trees;   /* parses GMime made whole (quick tree not
                                              * built: odd input, or asked for) */
     int                      whole_tree;    /* never build a quick tree */
+    const smime_mime_prescan *prescan;      /* the count of the top-level buffer, made
+                                             * before the walk (borrowed), until the
+                                             * parse of that buffer takes it; or NULL */
 };
 
 /* A byte range [start, end) of the buffer being walked. */
@@ -308,9 +311,13 @@ static int delimiter_index_covers(const delimiter_index *ix, const char *boundar
 }
 
 /* smime_mime_count_parts; with keep, a count below stop_at also leaves its index
- * there (to be cleared by the caller). */
-static unsigned count_delimiters(const char *buf, size_t len, unsigned stop_at, delimiter_index *keep)
+ * there (to be cleared by the caller); with bare, the bare LFs of the buffer are
+ * added to it on the way, and *counted_all says whether the pass got to its end
+ * (it stops early at stop_at). */
+static unsigned count_pass(const char *buf, size_t len, unsigned stop_at, delimiter_index *keep,
+                           size_t *bare, int *counted_all)
 {
+    *counted_all = len == 0;
     if (len == 0)
         return 0;
     boundary_set *b = g_try_new(boundary_set, 1);
@@ -335,8 +342,19 @@ static unsigned count_delimiters(const char *buf, size_t len, unsigned stop_at, 
     size_t n_early = 0;
     int early_overflow = 0;
     unsigned count = 0;
-    for (const char *p = buf, *hit; count < stop_at && p < end &&
-                                    (hit = smime_scan_dash_line_or(buf, p, end, '=')) != NULL;) {
+    for (const char *p = buf;;) {
+        if (p >= end) {
+            *counted_all = 1;
+            break;
+        }
+        if (count >= stop_at)
+            break;
+        const char *hit = bare ? smime_scan_dash_line_or_counting(buf, p, end, '=', bare)
+                               : smime_scan_dash_line_or(buf, p, end, '=');
+        if (!hit) {
+            *counted_all = 1;
+            break;
+        }
         if (*hit == '=') {
             if (boundary_declare(b, buf, hit, end) < 0) {
                 g_free(b);
@@ -391,9 +409,57 @@ static unsigned count_delimiters(const char *buf, size_t len, unsigned stop_at, 
     return count;
 }
 
+/* count_pass, and with bare_lfs the buffer's bare LFs into it: from the same pass
+ * when it went to the end, else (a count over the limit: rare) by a pass of
+ * their own. */
+static unsigned count_delimiters(const char *buf, size_t len, unsigned stop_at, delimiter_index *keep,
+                                 size_t *bare_lfs)
+{
+    size_t bare = 0;
+    int counted_all = 0;
+    unsigned n = count_pass(buf, len, stop_at, keep, bare_lfs ? &bare : NULL, &counted_all);
+    if (bare_lfs)
+        *bare_lfs = counted_all ? bare : smime_mime_crlf_length(buf, len) - len;
+    return n;
+}
+
 unsigned smime_mime_count_parts(const char *buf, size_t len, unsigned stop_at)
 {
-    return count_delimiters(buf, len, stop_at, NULL);
+    return count_delimiters(buf, len, stop_at, NULL, NULL);
+}
+
+struct smime_mime_prescan {
+    const char     *msg;          /* what was counted (borrowed) */
+    size_t          len;
+    unsigned        stop_at;      /* the bound the count stopped at: max_parts + 1 */
+    unsigned        parts;
+    size_t          bare_lfs;
+    delimiter_index delimiters;   /* owned */
+};
+
+smime_mime_prescan *smime_mime_prescan_new(const char *msg, size_t len, const smime_mime_limits *lim)
+{
+    smime_mime_prescan *pre = g_try_new0(smime_mime_prescan, 1);
+    if (!pre)
+        return NULL;
+    pre->msg = msg;
+    pre->len = len;
+    pre->stop_at = lim->max_parts + 1;    /* as parse_and_walk bounds the top level */
+    pre->parts = count_delimiters(msg, len, pre->stop_at, &pre->delimiters, &pre->bare_lfs);
+    return pre;
+}
+
+size_t smime_mime_prescan_bare_lfs(const smime_mime_prescan *pre)
+{
+    return pre->bare_lfs;
+}
+
+void smime_mime_prescan_free(smime_mime_prescan *pre)
+{
+    if (!pre)
+        return;
+    delimiter_index_clear(&pre->delimiters);
+    g_free(pre);
 }
 
 /* Part ids deeper than the buffer (only past the depth cap's worth of digits) are
@@ -1539,10 +1605,19 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int b
 {
     /* GMime builds the whole tree before we see any of it: count first. */
     unsigned left = w->lim->max_parts > w->parts_built ? w->lim->max_parts - w->parts_built : 0;
-    delimiter_index delimiters = { 0 };
-    unsigned parts = count_delimiters(buf, len, left + 1, w->whole_tree ? NULL : &delimiters);
+    delimiter_index own = { 0 };
+    const delimiter_index *delimiters = &own;
+    unsigned parts;
+    const smime_mime_prescan *pre = w->prescan;
+    if (pre && pre->msg == buf && pre->len == len && pre->stop_at == left + 1 && !w->whole_tree) {
+        parts = pre->parts;                   /* the same count, made already */
+        delimiters = &pre->delimiters;
+        w->prescan = NULL;
+    } else {
+        parts = count_delimiters(buf, len, left + 1, w->whole_tree ? NULL : &own, NULL);
+    }
     if (parts > left) {
-        delimiter_index_clear(&delimiters);
+        delimiter_index_clear(&own);
         return limit_note(w, id[0] ? id : "1", depth, addrs, PARTS_LIMIT_NOTE);
     }
     w->parts_built += parts;
@@ -1556,7 +1631,7 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int b
     GMimeObject *obj = NULL;
     int odd = QUICK_ODD;
     if (!w->whole_tree) {
-        quick_build qb = { .w = w, .base = buf, .whole = stream, .delimiters = &delimiters };
+        quick_build qb = { .w = w, .base = buf, .whole = stream, .delimiters = delimiters };
         odd = as_message ? quick_message(&qb, (span){ buf, 0, len }, depth, &message)
                          : quick_entity(&qb, (span){ buf, 0, len }, depth, 0, &obj);
         if (qb.headers)
@@ -1571,7 +1646,7 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int b
             obj = NULL;
         }
     }
-    delimiter_index_clear(&delimiters);
+    delimiter_index_clear(&own);
     if (odd != QUICK_OK) {
         /* GMime builds the whole tree, as it sees the bytes. */
         g_hash_table_destroy(w->quick_kids);
@@ -1621,17 +1696,32 @@ int smime_mime_walk_message_authors(const char *msg, size_t len, const smime_mim
     return smime_mime_walk_message_lf(msg, len, bare_lf, lim, visit, ctx, authors);
 }
 
-int smime_mime_walk_message_lf(const char *msg, size_t len, int bare_lf,
-                               const smime_mime_limits *lim, smime_mime_visit_fn visit,
-                               void *ctx, smime_mime_authors *authors)
+static int walk_top(const char *msg, size_t len, int bare_lf, const smime_mime_prescan *pre,
+                    const smime_mime_limits *lim, smime_mime_visit_fn visit, void *ctx,
+                    smime_mime_authors *authors)
 {
     if (authors)
         memset(authors, 0, sizeof(*authors));
     smime_mime_walk w = { .lim = lim, .visit = visit, .ctx = ctx, .authors = authors,
-                          .decoded_left = lim->max_decoded ? lim->max_decoded : SIZE_MAX };
+                          .decoded_left = lim->max_decoded ? lim->max_decoded : SIZE_MAX,
+                          .prescan = pre };
     /* Walked as it arrived, never converted into a second copy: the slices of
      * a message with bare LFs say so, and are hashed in CRLF form (content.h). */
     return parse_and_walk(&w, msg, len, bare_lf, 1, "", 0, NULL);
+}
+
+int smime_mime_walk_message_lf(const char *msg, size_t len, int bare_lf,
+                               const smime_mime_limits *lim, smime_mime_visit_fn visit,
+                               void *ctx, smime_mime_authors *authors)
+{
+    return walk_top(msg, len, bare_lf, NULL, lim, visit, ctx, authors);
+}
+
+int smime_mime_walk_message_prescanned(const char *msg, size_t len, const smime_mime_prescan *pre,
+                                       const smime_mime_limits *lim, smime_mime_visit_fn visit,
+                                       void *ctx, smime_mime_authors *authors)
+{
+    return walk_top(msg, len, pre->bare_lfs != 0, pre, lim, visit, ctx, authors);
 }
 
 int smime_mime_walk_message_whole_tree(const char *msg, size_t len, int bare_lf,

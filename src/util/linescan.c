@@ -50,11 +50,14 @@ __attribute__((target("avx2"))) static const char *skip_no_bare_avx2(const char 
 }
 
 /* From p in steps of 64 bytes, the first block that holds a '-' (or, with_byte,
- * the byte c), or where fewer than 65 bytes remain. */
+ * the byte c), or where fewer than 65 bytes remain; with bare, the bare LFs of
+ * the blocks passed over are added to it (p > base). */
 __attribute__((target("avx2"))) static const char *skip_no_dash_avx2(const char *p, const char *end,
-                                                                     int with_byte, char c)
+                                                                     int with_byte, char c,
+                                                                     size_t *bare)
 {
     const __m256i dash = _mm256_set1_epi8('-'), byte = _mm256_set1_epi8(with_byte ? c : '-');
+    const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
     for (; end - p >= 65; p += 64) {
         __m256i c0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
         __m256i c1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
@@ -62,6 +65,17 @@ __attribute__((target("avx2"))) static const char *skip_no_dash_avx2(const char 
                                       _mm256_or_si256(_mm256_cmpeq_epi8(c0, byte), _mm256_cmpeq_epi8(c1, byte)));
         if (!_mm256_testz_si256(any, any))
             break;
+        if (bare) {
+            __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)(p - 1));
+            __m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 31));
+            __m256i m0 = _mm256_andnot_si256(_mm256_cmpeq_epi8(b0, cr), _mm256_cmpeq_epi8(c0, lf));
+            __m256i m1 = _mm256_andnot_si256(_mm256_cmpeq_epi8(b1, cr), _mm256_cmpeq_epi8(c1, lf));
+            __m256i m = _mm256_or_si256(m0, m1);
+            if (!_mm256_testz_si256(m, m))
+                *bare += (size_t)__builtin_popcountll(
+                    (unsigned long long)(unsigned)_mm256_movemask_epi8(m0) |
+                    (unsigned long long)(unsigned)_mm256_movemask_epi8(m1) << 32);
+        }
     }
     return p;
 }
@@ -141,14 +155,49 @@ dash_block16(const char *p, size_t n, int with_byte, char c)
 }
 #endif
 
-/* Both scans in one: with_byte a constant at each call, so the one without the
- * byte pays nothing for it. */
+/* The bare LFs of [p, q), one byte at a time (at most a block's worth). */
+static size_t bare_between(const char *base, const char *p, const char *q)
+{
+    size_t n = 0;
+    for (; p < q; p++)
+        n += (size_t)bare_at(base, p);
+    return n;
+}
+
+#ifdef __SSE2__
+/* The bare LFs of the 64 bytes at p (p > base).  Counted only when there is one
+ * (one test for CRLF text), and with one population count of the block: the
+ * baseline x86-64 has no POPCNT instruction, so each count is a dozen. */
+static size_t bare_in_block64(const char *p)
+{
+    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    __m128i m[4];
+    for (int k = 0; k < 4; k++) {
+        __m128i cur = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        __m128i prev = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k - 1));
+        m[k] = _mm_andnot_si128(_mm_cmpeq_epi8(prev, cr), _mm_cmpeq_epi8(cur, lf));
+    }
+    if (!_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(m[0], m[1]), _mm_or_si128(m[2], m[3]))))
+        return 0;
+    unsigned long long bits = 0;
+    for (int k = 0; k < 4; k++)
+        bits |= (unsigned long long)(unsigned)_mm_movemask_epi8(m[k]) << (16 * k);
+    return (size_t)__builtin_popcountll(bits);
+}
+#endif
+
+/* The scans in one: with_byte and whether bare is NULL are constants at each
+ * call, so a scan pays nothing for what it is not asked.  With bare, the bare
+ * LFs of [p, the place returned) (or of [p, end)) are added to *bare. */
 static inline __attribute__((always_inline)) const char *
-scan_dash_or_byte(const char *base, const char *p, const char *end, int with_byte, char c)
+scan_dash_or_byte(const char *base, const char *p, const char *end, int with_byte, char c,
+                  size_t *bare)
 {
     if (p < end && p == base) {
         if (dash_at(base, p, end) || (with_byte && *p == c))
             return p;
+        if (bare && *p == '\n')
+            ++*bare;
         p++;
     }
 #ifdef __SSE2__
@@ -162,7 +211,7 @@ scan_dash_or_byte(const char *base, const char *p, const char *end, int with_byt
     for (; end - p >= 65; p += 64) {
 #ifdef LINESCAN_AVX2
         if (avx2) {
-            p = skip_no_dash_avx2(p, end, with_byte, c);
+            p = skip_no_dash_avx2(p, end, with_byte, c, bare);
             if (end - p < 65)
                 break;
         }
@@ -176,31 +225,46 @@ scan_dash_or_byte(const char *base, const char *p, const char *end, int with_byt
         if (with_byte)
             any = _mm_or_si128(any, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b0, byte), _mm_cmpeq_epi8(b1, byte)),
                                                  _mm_or_si128(_mm_cmpeq_epi8(b2, byte), _mm_cmpeq_epi8(b3, byte))));
-        if (!_mm_movemask_epi8(any))
-            continue;
-        const char *q = dash_block16(p, 4, with_byte, c);
-        if (q)
+        const char *q = _mm_movemask_epi8(any) ? dash_block16(p, 4, with_byte, c) : NULL;
+        if (q) {
+            if (bare)
+                *bare += bare_between(base, p, q);
             return q;
+        }
+        if (bare)
+            *bare += bare_in_block64(p);
     }
     if (end - p >= 17) {
-        const char *q = dash_block16(p, (size_t)(end - p - 1) / 16, with_byte, c);
+        size_t blocks = (size_t)(end - p - 1) / 16;
+        const char *q = dash_block16(p, blocks, with_byte, c);
+        if (bare)
+            *bare += bare_between(base, p, q ? q : p + blocks * 16);
         if (q)
             return q;
-        p += (size_t)(end - p - 1) / 16 * 16;
+        p += blocks * 16;
     }
 #endif
-    for (; p < end; p++)
+    for (; p < end; p++) {
         if (dash_at(base, p, end) || (with_byte && *p == c))
             return p;
+        if (bare)
+            *bare += (size_t)bare_at(base, p);
+    }
     return NULL;
 }
 
 const char *smime_scan_dash_line(const char *base, const char *p, const char *end)
 {
-    return scan_dash_or_byte(base, p, end, 0, 0);
+    return scan_dash_or_byte(base, p, end, 0, 0, NULL);
 }
 
 const char *smime_scan_dash_line_or(const char *base, const char *p, const char *end, char c)
 {
-    return scan_dash_or_byte(base, p, end, 1, c);
+    return scan_dash_or_byte(base, p, end, 1, c, NULL);
+}
+
+const char *smime_scan_dash_line_or_counting(const char *base, const char *p, const char *end, char c,
+                                             size_t *bare_lfs)
+{
+    return scan_dash_or_byte(base, p, end, 1, c, bare_lfs);
 }

@@ -661,7 +661,13 @@ int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
     }
     /* The message is walked and hashed as it arrived, whatever its line ends:
      * no second copy of it is made.  The caps are sized by its CRLF form. */
-    size_t crlf_len = smime_mime_crlf_length(msg, len);
+    smime_mime_prescan *pre = smime_mime_prescan_new(msg, len, &opt->mime);
+    if (!pre) {
+        smime_report_free(report);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t crlf_len = len + smime_mime_prescan_bare_lfs(pre);
     verify_ctx vc = { .trust = trust, .opt = opt, .report = report, .hash_left = SIZE_MAX,
                       .msg = msg, .msg_len = len, .msg_bare_lfs = crlf_len - len };
     if (opt->hash_factor)
@@ -671,8 +677,8 @@ int smime_verify_message(const char *msg, size_t len, const smime_trust *trust,
     smime_mime_limits lim = opt->mime;
     if (!lim.max_decoded && opt->decode_factor)
         lim.max_decoded = (size_t)opt->decode_factor * crlf_len + BUDGET_SLACK;
-    int rc = smime_mime_walk_message_lf(msg, len, crlf_len != len, &lim, on_item, &vc,
-                                        &report->authors);
+    int rc = smime_mime_walk_message_prescanned(msg, len, pre, &lim, on_item, &vc, &report->authors);
+    smime_mime_prescan_free(pre);
     if (rc < 0 || vc.oom) {
         smime_report_free(report);
         snprintf(err, errlen, "out of memory");

@@ -19,20 +19,23 @@
 #define smime_scan_bare_lf sse2_scan_bare_lf
 #define smime_scan_dash_line sse2_scan_dash_line
 #define smime_scan_dash_line_or sse2_scan_dash_line_or
+#define smime_scan_dash_line_or_counting sse2_scan_dash_line_or_counting
 #include "../../src/util/linescan.c"
 #undef smime_scan_bare_lf
 #undef smime_scan_dash_line
 #undef smime_scan_dash_line_or
+#undef smime_scan_dash_line_or_counting
 
 typedef struct scans {
     const char *(*bare_lf)(const char *, const char *, const char *);
     const char *(*dash_line)(const char *, const char *, const char *);
     const char *(*dash_line_or)(const char *, const char *, const char *, char);
+    const char *(*counting)(const char *, const char *, const char *, char, size_t *);
 } scans;
 
 static const scans ways[] = {
-    { smime_scan_bare_lf, smime_scan_dash_line, smime_scan_dash_line_or },
-    { sse2_scan_bare_lf, sse2_scan_dash_line, sse2_scan_dash_line_or },
+    { smime_scan_bare_lf, smime_scan_dash_line, smime_scan_dash_line_or, smime_scan_dash_line_or_counting },
+    { sse2_scan_bare_lf, sse2_scan_dash_line, sse2_scan_dash_line_or, sse2_scan_dash_line_or_counting },
 };
 
 static const char *naive_bare(const char *base, const char *p, const char *end)
@@ -58,6 +61,30 @@ static const char *naive_dash_or_eq(const char *base, const char *p, const char 
         if (*p == '=' || ((p == base || p[-1] == '\n') && end - p >= 2 && p[0] == '-' && p[1] == '-'))
             return p;
     return NULL;
+}
+
+static size_t naive_bare_count(const char *base, const char *p, const char *end)
+{
+    size_t n = 0;
+    for (; p < end; p++)
+        n += *p == '\n' && (p == base || p[-1] != '\r');
+    return n;
+}
+
+/* The counting scan as a caller runs it (on from after each place found, one
+ * byte on for '=', two for a "--" line): the places are the plain scan's, and
+ * the bare LFs counted on the way are all those of the text from p. */
+static void check_counting(const scans *w, const char *base, const char *p, const char *end)
+{
+    size_t bare = 0;
+    for (const char *q = p; q < end;) {
+        const char *hit = w->counting(base, q, end, '=', &bare);
+        assert_ptr_equal(hit, naive_dash_or_eq(base, q, end));
+        if (!hit)
+            break;
+        q = hit + (*hit == '=' ? 1 : 2);
+    }
+    assert_int_equal(bare, naive_bare_count(base, p, end));
 }
 
 static void test_known(void **state)
@@ -96,6 +123,7 @@ static void test_random_against_naive(void **state)
                 assert_ptr_equal(ways[w].bare_lf(buf, p, end), naive_bare(buf, p, end));
                 assert_ptr_equal(ways[w].dash_line(buf, p, end), naive_dash(buf, p, end));
                 assert_ptr_equal(ways[w].dash_line_or(buf, p, end, '='), naive_dash_or_eq(buf, p, end));
+                check_counting(&ways[w], buf, p, end);
             }
         }
     }
@@ -121,6 +149,7 @@ static void test_sparse_against_naive(void **state)
                 assert_ptr_equal(ways[w].bare_lf(buf, p, end), naive_bare(buf, p, end));
                 assert_ptr_equal(ways[w].dash_line(buf, p, end), naive_dash(buf, p, end));
                 assert_ptr_equal(ways[w].dash_line_or(buf, p, end, '='), naive_dash_or_eq(buf, p, end));
+                check_counting(&ways[w], buf, p, end);
             }
         }
     }
@@ -150,6 +179,7 @@ static void test_rare_against_naive(void **state)
                 assert_ptr_equal(ways[w].bare_lf(buf, p, end), naive_bare(buf, p, end));
                 assert_ptr_equal(ways[w].dash_line(buf, p, end), naive_dash(buf, p, end));
                 assert_ptr_equal(ways[w].dash_line_or(buf, p, end, '='), naive_dash_or_eq(buf, p, end));
+                check_counting(&ways[w], buf, p, end);
             }
         }
     }
@@ -173,6 +203,9 @@ static void test_long_against_naive(void **state)
             size_t pos = zone == 0 ? at : zone == 1 ? len / 2 + at : len - 8 - at % 4000;
             memcpy(buf + pos, mk, strlen(mk));
         }
+        /* bare LFs anywhere, some in blocks with nothing else: counted on the way */
+        for (int k = 0; k < 16; k++)
+            buf[(size_t)rand() % len] = '\n';
         const char *end = buf + len;
         const size_t offs[] = { 0, 1, 63, (size_t)rand() % 4096 };
         for (size_t o = 0; o < sizeof(offs) / sizeof(offs[0]); o++) {
@@ -181,6 +214,7 @@ static void test_long_against_naive(void **state)
                 assert_ptr_equal(ways[w].bare_lf(buf, p, end), naive_bare(buf, p, end));
                 assert_ptr_equal(ways[w].dash_line(buf, p, end), naive_dash(buf, p, end));
                 assert_ptr_equal(ways[w].dash_line_or(buf, p, end, '='), naive_dash_or_eq(buf, p, end));
+                check_counting(&ways[w], buf, p, end);
             }
         }
     }

@@ -742,21 +742,12 @@ static int collect_stats(smime_mime_walk *w, const smime_mime_item *item, void *
     return collect(w, item, &st->s);
 }
 
-/* Walks len bytes both ways and asserts the walks saw the same, byte for byte:
- * the quick walk's stats into *quick. */
-static void quick_as_whole(const char *msg, size_t len, const smime_mime_limits *lim,
-                           stat_seen *quick)
+/* The two walks saw the same, byte for byte. */
+static void assert_same_seen(const stat_seen *x, const stat_seen *y)
 {
-    stat_seen *whole = calloc(1, sizeof(*whole));
-    assert_non_null(whole);
-    memset(quick, 0, sizeof(*quick));
-    int bare_lf = smime_mime_crlf_length(msg, len) != len;
-    int rq = smime_mime_walk_message_lf(msg, len, bare_lf, lim, collect_stats, quick, NULL);
-    int rw = smime_mime_walk_message_whole_tree(msg, len, bare_lf, lim, collect_stats, whole);
-    assert_int_equal(rq, rw);
-    assert_int_equal(quick->s.n, whole->s.n);
-    for (size_t i = 0; i < quick->s.n; i++) {
-        const seen_item *a = &quick->s.items[i], *b = &whole->s.items[i];
+    assert_int_equal(x->s.n, y->s.n);
+    for (size_t i = 0; i < x->s.n; i++) {
+        const seen_item *a = &x->s.items[i], *b = &y->s.items[i];
         assert_int_equal(a->kind, b->kind);
         assert_string_equal(a->part, b->part);
         assert_string_equal(a->note, b->note);
@@ -770,18 +761,47 @@ static void quick_as_whole(const char *msg, size_t len, const smime_mime_limits 
         assert_true(a->control_header == b->control_header);
         assert_int_equal(a->control_byte, b->control_byte);
         assert_int_equal(a->der_len, b->der_len);
-        assert_true(quick->der_sum[i] == whole->der_sum[i]);
+        assert_true(x->der_sum[i] == y->der_sum[i]);
         assert_int_equal(a->signed_lf_as_crlf, b->signed_lf_as_crlf);
         assert_int_equal(a->signed_len, b->signed_len);
         assert_int_equal(!a->signed_bytes, !b->signed_bytes);
         if (a->signed_bytes)
             assert_memory_equal(a->signed_bytes, b->signed_bytes, a->signed_len);
     }
+}
+
+/* Walks len bytes both ways and asserts the walks saw the same, byte for byte:
+ * the quick walk's stats into *quick.  The walk after a prescan (verify's) sees
+ * the same again, and the prescan's bare LFs are the message's. */
+static void quick_as_whole(const char *msg, size_t len, const smime_mime_limits *lim,
+                           stat_seen *quick)
+{
+    stat_seen *whole = calloc(1, sizeof(*whole)), *prescanned = calloc(1, sizeof(*prescanned));
+    assert_non_null(whole);
+    assert_non_null(prescanned);
+    memset(quick, 0, sizeof(*quick));
+    size_t crlf_len = smime_mime_crlf_length(msg, len);
+    int bare_lf = crlf_len != len;
+    int rq = smime_mime_walk_message_lf(msg, len, bare_lf, lim, collect_stats, quick, NULL);
+    int rw = smime_mime_walk_message_whole_tree(msg, len, bare_lf, lim, collect_stats, whole);
+    assert_int_equal(rq, rw);
+    assert_same_seen(quick, whole);
+    smime_mime_prescan *pre = smime_mime_prescan_new(msg, len, lim);
+    assert_non_null(pre);
+    assert_int_equal(smime_mime_prescan_bare_lfs(pre), crlf_len - len);
+    int rp = smime_mime_walk_message_prescanned(msg, len, pre, lim, collect_stats, prescanned, NULL);
+    smime_mime_prescan_free(pre);
+    assert_int_equal(rp, rq);
+    assert_same_seen(prescanned, quick);
+    assert_int_equal(prescanned->parsed_at_first, quick->parsed_at_first);
+    assert_int_equal(prescanned->whole_at_first, quick->whole_at_first);
     /* The whole tree is GMime's parse of every byte. */
     if (whole->s.n)
         assert_true(whole->whole_at_first >= 1 && whole->parsed_at_first >= len);
     seen_free(&whole->s);
+    seen_free(&prescanned->s);
     free(whole);
+    free(prescanned);
 }
 
 /* A header block as real mail has it (trace fields, signatures of relays, folded
@@ -852,6 +872,41 @@ static void test_quick_header_fields(void **state)
     assert_string_equal(it->client, "Mozilla Thunderbird 128.0");
     seen_free(&q->s);
     free(q);
+}
+
+/* A prescan made with other limits than the walk's is not taken for its count:
+ * the walk counts again, and the limit it reports is its own. */
+static void test_prescan_other_limits(void **state)
+{
+    (void)state;
+    size_t len = strlen(SIGNED_ROOT);
+    smime_mime_limits one_part = default_limits;
+    one_part.max_parts = 1;
+    smime_mime_prescan *pre = smime_mime_prescan_new(SIGNED_ROOT, len, &one_part);
+    assert_non_null(pre);
+    assert_int_equal(smime_mime_prescan_bare_lfs(pre), smime_mime_crlf_length(SIGNED_ROOT, len) - len);
+    stat_seen *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(smime_mime_walk_message_prescanned(SIGNED_ROOT, len, pre, &default_limits,
+                                                        collect_stats, a, NULL), 0);
+    assert_int_equal(smime_mime_walk_message_lf(SIGNED_ROOT, len, 1, &default_limits, collect_stats, b,
+                                                NULL), 0);
+    assert_same_seen(a, b);
+    assert_int_equal(a->s.n, 1);
+    assert_int_equal(a->s.items[0].kind, SMIME_MIME_DETACHED);
+    seen_free(&a->s);
+    /* and with its own limits, the one-part bound holds before parsing */
+    memset(a, 0, sizeof(*a));
+    assert_int_equal(smime_mime_walk_message_prescanned(SIGNED_ROOT, len, pre, &one_part,
+                                                        collect_stats, a, NULL), 0);
+    assert_int_equal(a->s.n, 1);
+    assert_int_equal(a->s.items[0].kind, SMIME_MIME_LIMIT);
+    smime_mime_prescan_free(pre);
+    seen_free(&a->s);
+    seen_free(&b->s);
+    free(a);
+    free(b);
 }
 
 static unsigned quick_files_walked;
@@ -1016,6 +1071,7 @@ int main(void)
         cmocka_unit_test(test_crlf_conversion),
         cmocka_unit_test(test_signed_root_slice),
         cmocka_unit_test(test_quick_header_fields),
+        cmocka_unit_test(test_prescan_other_limits),
         cmocka_unit_test(test_nested_mixed_and_forwarded),
         cmocka_unit_test(test_opaque_without_smime_type_is_sniffed),
         cmocka_unit_test(test_not_smime_ignored),

@@ -144,6 +144,21 @@ int smime_mime_walk_message_lf(const char *msg, size_t len, int bare_lf,
                                const smime_mime_limits *lim, smime_mime_visit_fn visit,
                                void *ctx, smime_mime_authors *authors);
 
+/* One pass over a message before its walk answers two questions every byte is
+ * asked: the part count (an upper bound on the entities GMime would build, with
+ * the boundaries and delimiter lines it found) and the number of bare LFs (so
+ * the message's CRLF length is len + that).  msg is borrowed and must outlive
+ * the prescan; lim->max_parts is the walk's.  NULL when memory ran out. */
+typedef struct smime_mime_prescan smime_mime_prescan;
+smime_mime_prescan *smime_mime_prescan_new(const char *msg, size_t len, const smime_mime_limits *lim);
+size_t smime_mime_prescan_bare_lfs(const smime_mime_prescan *pre);
+void smime_mime_prescan_free(smime_mime_prescan *pre);
+/* smime_mime_walk_message_lf over the message pre was made of, with the same lim
+ * (max_parts): its top level is not counted again. */
+int smime_mime_walk_message_prescanned(const char *msg, size_t len, const smime_mime_prescan *pre,
+                                       const smime_mime_limits *lim, smime_mime_visit_fn visit,
+                                       void *ctx, smime_mime_authors *authors);
+
 /* From inside a visit: what GMime's parser was given so far in this walk, in
  * bytes (header blocks, the leaves decoded, whole buffers), and how many buffers
  * it parsed whole (the quick tree not built: odd input, or whole_tree). */

@@ -10,6 +10,8 @@
 #ifndef SMIME_LINESCAN_H
 #define SMIME_LINESCAN_H
 
+#include <stddef.h>
+
 /* The first LF at or after p not preceded by CR, or NULL. */
 const char *smime_scan_bare_lf(const char *base, const char *p, const char *end);
 /* The first line start q at or after p (q == base or q[-1] == '\n') with
@@ -18,5 +20,10 @@ const char *smime_scan_dash_line(const char *base, const char *p, const char *en
 /* The first place at or after p that is such a line start or holds the byte c
  * (c != '-'): two questions in one pass over the text. */
 const char *smime_scan_dash_line_or(const char *base, const char *p, const char *end, char c);
+/* The same, also adding to *bare_lfs the bare LFs of [p, the place returned), or
+ * of [p, end) when NULL: with every next search from after the place returned
+ * (which holds '-' or c, never an LF), the sum is the text's. */
+const char *smime_scan_dash_line_or_counting(const char *base, const char *p, const char *end, char c,
+                                             size_t *bare_lfs);
 
 #endif
