@@ -172,8 +172,9 @@ MILTER_CLOSED_MSGS=${BENCH_MILTER_CLOSED_MSGS:-10000}
 MILTER_ROUNDS=${BENCH_MILTER_ROUNDS:-3}
 MILTER_RATE=${BENCH_MILTER_RATE:-2000}
 if [ -x "$BUILD/smime-milter" ]; then
-    port=$((20000 + $$ % 10000))
-    null_port=$((port + 1))
+    . tests/port-lib.sh
+    port=$(free_port)
+    null_port=$(free_port "$port")
     . tests/milter-lib.sh
     milter_up "$BUILD" "$T" bench.localhost "$port" ||
         { echo "bench: milter did not start" >&2; kill "$MILTER_PID"; exit 1; }

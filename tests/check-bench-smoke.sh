@@ -51,7 +51,8 @@ done
 echo "ok: the floors refuse a tampered message"
 
 # The null milter answers the load client: every message accepted, none tagged.
-port=$((30000 + $$ % 10000))
+. tests/port-lib.sh
+port=$(free_port)
 "$BUILD/bench/null-milter" "$port" >"$T/null.log" 2>&1 &
 NPID=$!
 i=0

@@ -46,7 +46,8 @@ UNBOUND=$(command -v unbound || echo /usr/sbin/unbound)
 [ -x "$UNBOUND" ] || { echo "FAIL: unbound (the DNS server) is not installed"; exit 1; }
 
 # ---- the blackhole: reads, never answers ------------------------------------------
-bh_port=$(( 30000 + ($$ * 13) % 20000 ))
+. tests/port-lib.sh
+bh_port=$(free_port)
 cat > "$tmp/blackhole.py" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -271,7 +272,7 @@ if [ -x "$M" ] && [ -x "$LOAD" ] && command -v sqlite3 >/dev/null 2>&1; then
     chmod 777 "$md"; chmod 755 "$tmp"
     cp "$tmp/issuers.map" "$md/issuers.map"; cp "$tmp/hmac.key" "$md/dom.key"
     chmod 644 "$md/issuers.map" "$md/dom.key"
-    mport=$(( 40000 + ($$ * 3) % 10000 ))
+    mport=$(free_port "$bh_port")
     cat > "$md/milter.conf" <<EOF_CONF
 Socket       inet:$mport@127.0.0.1
 AuthservID   caa.test

@@ -26,7 +26,8 @@ S=sample-mail
 MIX="$S/01-multipart-signed-rsa2048.eml $S/11-ecdsa-p256.eml $S/14-ed25519.eml
 $S/51-body-500k-p256.eml $T/forged.eml"
 for f in $MIX; do [ -f "$f" ] || { echo "FAIL: $f missing"; exit 1; }; done
-port=$((30000 + $$ % 20000))
+. tests/port-lib.sh
+port=$(free_port)
 . tests/milter-lib.sh
 milter_up "$BUILD" "$T" protocol.test "$port" 2> "$T/up"
 up=$?

@@ -32,12 +32,8 @@ trap 'exit 1' INT TERM HUP
 bad=0
 fail() { echo "FAIL: $*"; bad=$((bad + 1)); }
 
-port_open() { bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-pick_port() {
-    p=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000 + 30000 ))
-    while port_open "$p"; do p=$((p + 1)); done
-    echo "$p"
-}
+. tests/port-lib.sh
+pick_port() { free_port "$@"; }
 wait_for() { # TENTHS COMMAND...
     limit=$1; shift
     n=0

@@ -48,12 +48,8 @@ pf_cleanup() {
 }
 
 # Free TCP ports on 127.0.0.1 (bash's /dev/tcp is the portable probe on Debian).
-port_open() { bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-pick_port() {
-    p=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000 + 30000 ))
-    while port_open "$p"; do p=$((p + 1)); done
-    echo "$p"
-}
+. tests/port-lib.sh
+pick_port() { free_port "$@"; }
 wait_for() { # TIMEOUT_TENTHS COMMAND...: polls every 0.1 s
     limit=$1; shift
     n=0
