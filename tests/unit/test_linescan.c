@@ -87,6 +87,17 @@ static void check_counting(const scans *w, const char *base, const char *p, cons
     assert_int_equal(bare, naive_bare_count(base, p, end));
 }
 
+/* Every scan, both builds, from p against the naive reading. */
+static void check_all_ways(const char *base, const char *p, const char *end)
+{
+    for (size_t w = 0; w < sizeof(ways) / sizeof(ways[0]); w++) {
+        assert_ptr_equal(ways[w].bare_lf(base, p, end), naive_bare(base, p, end));
+        assert_ptr_equal(ways[w].dash_line(base, p, end), naive_dash(base, p, end));
+        assert_ptr_equal(ways[w].dash_line_or(base, p, end, '='), naive_dash_or_eq(base, p, end));
+        check_counting(&ways[w], base, p, end);
+    }
+}
+
 static void test_known(void **state)
 {
     (void)state;
@@ -119,12 +130,7 @@ static void test_random_against_naive(void **state)
         const char *end = buf + len;
         for (size_t off = 0; off <= len; off++) {
             const char *p = buf + off;
-            for (size_t w = 0; w < sizeof(ways) / sizeof(ways[0]); w++) {
-                assert_ptr_equal(ways[w].bare_lf(buf, p, end), naive_bare(buf, p, end));
-                assert_ptr_equal(ways[w].dash_line(buf, p, end), naive_dash(buf, p, end));
-                assert_ptr_equal(ways[w].dash_line_or(buf, p, end, '='), naive_dash_or_eq(buf, p, end));
-                check_counting(&ways[w], buf, p, end);
-            }
+            check_all_ways(buf, p, end);
         }
     }
 }
@@ -145,12 +151,7 @@ static void test_sparse_against_naive(void **state)
         const char *end = buf + len;
         for (size_t off = 0; off <= len; off += 1 + (size_t)(rand() % 7)) {
             const char *p = buf + off;
-            for (size_t w = 0; w < sizeof(ways) / sizeof(ways[0]); w++) {
-                assert_ptr_equal(ways[w].bare_lf(buf, p, end), naive_bare(buf, p, end));
-                assert_ptr_equal(ways[w].dash_line(buf, p, end), naive_dash(buf, p, end));
-                assert_ptr_equal(ways[w].dash_line_or(buf, p, end, '='), naive_dash_or_eq(buf, p, end));
-                check_counting(&ways[w], buf, p, end);
-            }
+            check_all_ways(buf, p, end);
         }
     }
 }
@@ -175,12 +176,7 @@ static void test_rare_against_naive(void **state)
         const char *end = buf + len;
         for (size_t off = 0; off <= len; off += 1 + (size_t)(rand() % 97)) {
             const char *p = buf + off;
-            for (size_t w = 0; w < sizeof(ways) / sizeof(ways[0]); w++) {
-                assert_ptr_equal(ways[w].bare_lf(buf, p, end), naive_bare(buf, p, end));
-                assert_ptr_equal(ways[w].dash_line(buf, p, end), naive_dash(buf, p, end));
-                assert_ptr_equal(ways[w].dash_line_or(buf, p, end, '='), naive_dash_or_eq(buf, p, end));
-                check_counting(&ways[w], buf, p, end);
-            }
+            check_all_ways(buf, p, end);
         }
     }
 }
@@ -210,12 +206,7 @@ static void test_long_against_naive(void **state)
         const size_t offs[] = { 0, 1, 63, (size_t)rand() % 4096 };
         for (size_t o = 0; o < sizeof(offs) / sizeof(offs[0]); o++) {
             const char *p = buf + offs[o];
-            for (size_t w = 0; w < sizeof(ways) / sizeof(ways[0]); w++) {
-                assert_ptr_equal(ways[w].bare_lf(buf, p, end), naive_bare(buf, p, end));
-                assert_ptr_equal(ways[w].dash_line(buf, p, end), naive_dash(buf, p, end));
-                assert_ptr_equal(ways[w].dash_line_or(buf, p, end, '='), naive_dash_or_eq(buf, p, end));
-                check_counting(&ways[w], buf, p, end);
-            }
+            check_all_ways(buf, p, end);
         }
     }
     free(buf);
