@@ -90,6 +90,68 @@ static int new_node(ber_ctx *c, size_t off, uint32_t *idx)
     return 0;
 }
 
+/* An element's identifier and length octets, as both walks read them. */
+typedef struct ber_head {
+    unsigned tag;
+    size_t   hdr, clen;           /* header and content length (0 when indefinite) */
+    int      indefinite, constructed, universal;
+    unsigned number;              /* the tag number (low tags only) */
+} ber_head;
+
+/* Reads and checks the header of the element at in[pos..end): NULL, or what is
+ * wrong with it. */
+static const char *read_head(const uint8_t *in, size_t pos, size_t end, ber_head *h)
+{
+    if (end - pos < 2)
+        return "truncated element header";
+    h->tag = in[pos];
+    if (h->tag == 0x00)
+        return "end-of-contents where an element was expected";
+    if ((h->tag & 0x1f) == 0x1f)
+        return "high tag number";
+    unsigned lb = in[pos + 1];
+    h->hdr = 2;
+    h->clen = 0;
+    h->indefinite = 0;
+    if (lb == 0x80) {
+        h->indefinite = 1;
+    } else if (lb == 0xff) {
+        return "reserved length octet 0xff";
+    } else if (lb & 0x80) {
+        size_t k = lb & 0x7f;
+        if (end - pos - 2 < k)
+            return "truncated length";
+        for (size_t i = 0; i < k; i++) {
+            if (h->clen > (SIZE_MAX >> 8))
+                return "length too large";
+            h->clen = (h->clen << 8) | in[pos + 2 + i];
+        }
+        h->hdr = 2 + k;
+    } else {
+        h->clen = lb;
+    }
+    if (!h->indefinite && h->clen > end - pos - h->hdr)
+        return "length beyond the end of its container";
+    h->constructed = (h->tag & 0x20) != 0;
+    h->universal = (h->tag & 0xc0) == 0;
+    h->number = h->tag & 0x1f;
+    if (h->indefinite && !h->constructed)
+        return "indefinite length on a primitive element";
+    if (h->universal && !h->constructed && (h->number == 16 || h->number == 17))
+        return "primitive SEQUENCE or SET";
+    if (h->universal && h->constructed && !is_string_type(h->number) && !is_constructed_type(h->number))
+        return "constructed encoding of a primitive-only type";
+    return NULL;
+}
+
+/* 1 when the primitive element at pos (head h) is a BIT STRING that X.690 8.6.2
+ * forbids: no unused-bits octet, more than 7 unused bits, or some with no bits. */
+static int bit_string_malformed(const uint8_t *in, size_t pos, const ber_head *h)
+{
+    const uint8_t *v = in + pos + h->hdr;
+    return h->universal && h->number == 3 && (h->clen == 0 || v[0] > 7 || (h->clen == 1 && v[0] != 0));
+}
+
 /* 1 when the element at in[pos..end) at nesting level depth, and all below it,
  * is already DER and passes every check of parse_element: then the re-encoding
  * is the input, and no tree is built (the common case: most senders write DER).
@@ -98,48 +160,22 @@ static int new_node(ber_ctx *c, size_t off, uint32_t *idx)
 static int der_already(const uint8_t *in, size_t pos, size_t end, unsigned depth, size_t *elements,
                        size_t *after)
 {
-    if (end - pos < 2 || ++*elements > SMIME_BER_MAX_ELEMENTS)
+    ber_head h;
+    if (++*elements > SMIME_BER_MAX_ELEMENTS || read_head(in, pos, end, &h) || h.indefinite ||
+        h.hdr != der_header_len(h.clen))
         return 0;
-    unsigned tag = in[pos];
-    if (tag == 0x00 || (tag & 0x1f) == 0x1f)
-        return 0;
-    unsigned lb = in[pos + 1];
-    size_t hdr = 2, clen = 0;
-    if (lb == 0x80 || lb == 0xff)
-        return 0;
-    if (lb & 0x80) {
-        size_t k = lb & 0x7f;
-        if (end - pos - 2 < k)
-            return 0;
-        for (size_t i = 0; i < k; i++) {
-            if (clen > (SIZE_MAX >> 8))
-                return 0;
-            clen = (clen << 8) | in[pos + 2 + i];
-        }
-        hdr = 2 + k;
-    } else {
-        clen = lb;
-    }
-    if (clen > end - pos - hdr || hdr != der_header_len(clen))
-        return 0;
-    int constructed = (tag & 0x20) != 0;
-    int universal = (tag & 0xc0) == 0;
-    unsigned number = tag & 0x1f;
-    if (universal && !constructed && (number == 16 || number == 17))
-        return 0;
-    if (universal && constructed && !is_constructed_type(number))
-        return 0;          /* a segmented string (not DER), or a primitive-only type */
-    size_t cend = pos + hdr + clen;
-    if (!constructed) {
-        if (universal && number == 3 &&
-            (clen == 0 || in[pos + hdr] > 7 || (clen == 1 && in[pos + hdr] != 0)))
+    if (h.universal && h.constructed && is_string_type(h.number))
+        return 0;          /* a segmented string: DER writes it primitive */
+    size_t cend = pos + h.hdr + h.clen;
+    if (!h.constructed) {
+        if (bit_string_malformed(in, pos, &h))
             return 0;
         *after = cend;
         return 1;
     }
     if (depth > SMIME_BER_MAX_DEPTH)
         return 0;
-    for (size_t p = pos + hdr; p != cend;)
+    for (size_t p = pos + h.hdr; p != cend;)
         if (!der_already(in, p, cend, depth + 1, elements, &p))
             return 0;
     *after = cend;
@@ -152,52 +188,20 @@ static int parse_element(ber_ctx *c, size_t pos, size_t end, unsigned depth, uin
                          size_t *after)
 {
     const uint8_t *in = c->in;
-    if (end - pos < 2)
-        return fail_at(c, pos, "truncated element header");
-    unsigned tag = in[pos];
-    if (tag == 0x00)
-        return fail_at(c, pos, "end-of-contents where an element was expected");
-    if ((tag & 0x1f) == 0x1f)
-        return fail_at(c, pos, "high tag number");
-    unsigned lb = in[pos + 1];
-    size_t hdr = 2, clen = 0;
-    int indefinite = 0;
-    if (lb == 0x80) {
-        indefinite = 1;
-    } else if (lb == 0xff) {
-        return fail_at(c, pos, "reserved length octet 0xff");
-    } else if (lb & 0x80) {
-        size_t k = lb & 0x7f;
-        if (end - pos - 2 < k)
-            return fail_at(c, pos, "truncated length");
-        for (size_t i = 0; i < k; i++) {
-            if (clen > (SIZE_MAX >> 8))
-                return fail_at(c, pos, "length too large");
-            clen = (clen << 8) | in[pos + 2 + i];
-        }
-        hdr = 2 + k;
-    } else {
-        clen = lb;
-    }
-    if (!indefinite && clen > end - pos - hdr)
-        return fail_at(c, pos, "length beyond the end of its container");
-
-    int constructed = (tag & 0x20) != 0;
-    int universal = (tag & 0xc0) == 0;
-    unsigned number = tag & 0x1f;
-    if (indefinite && !constructed)
-        return fail_at(c, pos, "indefinite length on a primitive element");
-    if (universal && !constructed && (number == 16 || number == 17))
-        return fail_at(c, pos, "primitive SEQUENCE or SET");
-    if (universal && constructed && !is_string_type(number) && !is_constructed_type(number))
-        return fail_at(c, pos, "constructed encoding of a primitive-only type");
+    ber_head h;
+    const char *why = read_head(in, pos, end, &h);
+    if (why)
+        return fail_at(c, pos, why);
+    unsigned tag = h.tag, number = h.number;
+    size_t hdr = h.hdr, clen = h.clen;
+    int indefinite = h.indefinite, constructed = h.constructed, universal = h.universal;
     int bits = universal && number == 3;
 
     uint32_t me;
     if (new_node(c, pos, &me) < 0)
         return -1;
     if (!constructed) {
-        if (bits && (clen == 0 || in[pos + hdr] > 7 || (clen == 1 && in[pos + hdr] != 0)))
+        if (bit_string_malformed(in, pos, &h))
             return fail_at(c, pos, "malformed BIT STRING");
         ber_node *n = &c->nodes[me];
         n->kind = NODE_PRIMITIVE;
