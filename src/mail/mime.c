@@ -119,29 +119,37 @@ static unsigned prefix_hash(const char *p, size_t n)
 }
 
 /* Every boundary is keyed by its first four bytes (fewer when shorter), so a line
- * is matched against the few candidates that share its first bytes.  Returns -1
- * when the set is full. */
+ * is matched against the few candidates that share its first bytes.  The slot of
+ * v[0..n) (1 <= n <= BOUNDARY_MAX): the one that holds it, or the empty one where
+ * it would go; -1 when neither (never while the set is at most half full). */
+static int boundary_slot(const boundary_set *b, const char *v, size_t n)
+{
+    size_t key = n < 4 ? n : 4;
+    unsigned i = prefix_hash(v, key) & (BOUNDARY_SLOTS - 1);
+    for (unsigned probe = 0; probe < BOUNDARY_SLOTS; probe++, i = (i + 1) & (BOUNDARY_SLOTS - 1))
+        if (b->len[i] == 0 || (b->len[i] == n && memcmp(b->text[i], v, n) == 0))
+            return (int)i;
+    return -1;
+}
+
+/* Returns -1 when the set is full. */
 static int boundary_add(boundary_set *b, const char *v, size_t n)
 {
     if (n == 0)
         return 0;
     if (n > BOUNDARY_MAX)
         n = BOUNDARY_MAX;
-    size_t key = n < 4 ? n : 4;
-    unsigned i = prefix_hash(v, key) & (BOUNDARY_SLOTS - 1);
-    for (unsigned probe = 0; probe < BOUNDARY_SLOTS; probe++, i = (i + 1) & (BOUNDARY_SLOTS - 1)) {
-        if (b->len[i] == 0) {
-            if (b->n + 1 >= BOUNDARY_SLOTS / 2)
-                return -1;
-            b->len[i] = (unsigned char)n;
-            memcpy(b->text[i], v, n);
-            b->n++;
-            return 0;
-        }
-        if (b->len[i] == n && memcmp(b->text[i], v, n) == 0)
-            return 0;
-    }
-    return -1;
+    int i = boundary_slot(b, v, n);
+    if (i < 0)
+        return -1;
+    if (b->len[i])
+        return 0;                     /* declared already */
+    if (b->n + 1 >= BOUNDARY_SLOTS / 2)
+        return -1;
+    b->len[i] = (unsigned char)n;
+    memcpy(b->text[i], v, n);
+    b->n++;
+    return 0;
 }
 
 /* 1 when the text after a line's "--" starts with a declared boundary. */
@@ -301,13 +309,8 @@ static int delimiter_index_covers(const delimiter_index *ix, const char *boundar
     size_t n = strlen(boundary);
     if (n == 0 || n > BOUNDARY_MAX)
         return 0;
-    const boundary_set *b = ix->set;
-    size_t key = n < 4 ? n : 4;
-    for (unsigned i = prefix_hash(boundary, key) & (BOUNDARY_SLOTS - 1); b->len[i];
-         i = (i + 1) & (BOUNDARY_SLOTS - 1))
-        if (b->len[i] == n && memcmp(b->text[i], boundary, n) == 0)
-            return 1;
-    return 0;
+    int i = boundary_slot(ix->set, boundary, n);
+    return i >= 0 && ix->set->len[i] != 0;
 }
 
 /* smime_mime_count_parts; with keep, a count below stop_at also leaves its index
