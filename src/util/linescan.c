@@ -10,8 +10,8 @@
 
 /* The build targets baseline x86-64 (SSE2); AVX2 is chosen at run time, per call,
  * from the CPU's feature bits (a constant of the process).  A body larger than
- * the caches' share of one core is read at the speed of these loops, three of
- * which pass over every byte of a large message besides its hash (issue 19). */
+ * the caches' share of one core is read at the speed of these loops, one of
+ * which passes over every byte of a message besides its hash (issue 19). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(LINESCAN_NO_AVX2)
 #include <immintrin.h>
 #define LINESCAN_AVX2 1
@@ -30,22 +30,28 @@ static int use_avx2(const char *p, const char *end)
     return (size_t)(end - p) >= LINESCAN_AVX2_MIN && __builtin_cpu_supports("avx2");
 }
 
-/* From p in steps of 64 bytes, the first block that holds a bare LF (an LF whose
- * previous byte, p[-1] included, is no CR), or where fewer than 64 bytes remain;
- * p > base. */
-__attribute__((target("avx2"))) static const char *skip_no_bare_avx2(const char *p, const char *end)
+/* The bare LFs (an LF whose previous byte, p[-1] included, is no CR) of the 64
+ * bytes at p as two byte masks; 1 when there is one (p > base). */
+__attribute__((target("avx2"), always_inline)) static inline int bare_masks64_avx2(const char *p, __m256i m[2])
 {
     const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
-    for (; end - p >= 64; p += 64) {
-        __m256i c0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
-        __m256i c1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
-        __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)(p - 1));
-        __m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 31));
-        __m256i any = _mm256_or_si256(_mm256_andnot_si256(_mm256_cmpeq_epi8(b0, cr), _mm256_cmpeq_epi8(c0, lf)),
-                                      _mm256_andnot_si256(_mm256_cmpeq_epi8(b1, cr), _mm256_cmpeq_epi8(c1, lf)));
-        if (!_mm256_testz_si256(any, any))
-            break;
+    for (int k = 0; k < 2; k++) {
+        __m256i cur = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
+        __m256i prev = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k - 1));
+        m[k] = _mm256_andnot_si256(_mm256_cmpeq_epi8(prev, cr), _mm256_cmpeq_epi8(cur, lf));
     }
+    __m256i any = _mm256_or_si256(m[0], m[1]);
+    return !_mm256_testz_si256(any, any);
+}
+
+/* From p in steps of 64 bytes, the first block that holds a bare LF, or where
+ * fewer than 64 bytes remain; p > base. */
+__attribute__((target("avx2"))) static const char *skip_no_bare_avx2(const char *p, const char *end)
+{
+    __m256i m[2];
+    for (; end - p >= 64; p += 64)
+        if (bare_masks64_avx2(p, m))
+            break;
     return p;
 }
 
@@ -57,7 +63,6 @@ __attribute__((target("avx2"))) static const char *skip_no_dash_avx2(const char 
                                                                      size_t *bare)
 {
     const __m256i dash = _mm256_set1_epi8('-'), byte = _mm256_set1_epi8(with_byte ? c : '-');
-    const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
     for (; end - p >= 65; p += 64) {
         __m256i c0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
         __m256i c1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
@@ -65,17 +70,10 @@ __attribute__((target("avx2"))) static const char *skip_no_dash_avx2(const char 
                                       _mm256_or_si256(_mm256_cmpeq_epi8(c0, byte), _mm256_cmpeq_epi8(c1, byte)));
         if (!_mm256_testz_si256(any, any))
             break;
-        if (bare) {
-            __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)(p - 1));
-            __m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 31));
-            __m256i m0 = _mm256_andnot_si256(_mm256_cmpeq_epi8(b0, cr), _mm256_cmpeq_epi8(c0, lf));
-            __m256i m1 = _mm256_andnot_si256(_mm256_cmpeq_epi8(b1, cr), _mm256_cmpeq_epi8(c1, lf));
-            __m256i m = _mm256_or_si256(m0, m1);
-            if (!_mm256_testz_si256(m, m))
-                *bare += (size_t)__builtin_popcountll(
-                    (unsigned long long)(unsigned)_mm256_movemask_epi8(m0) |
-                    (unsigned long long)(unsigned)_mm256_movemask_epi8(m1) << 32);
-        }
+        __m256i m[2];
+        if (bare && bare_masks64_avx2(p, m))
+            *bare += (size_t)__builtin_popcountll((unsigned long long)(unsigned)_mm256_movemask_epi8(m[0]) |
+                                                  (unsigned long long)(unsigned)_mm256_movemask_epi8(m[1]) << 32);
     }
     return p;
 }
@@ -85,6 +83,35 @@ static int bare_at(const char *base, const char *q)
 {
     return *q == '\n' && (q == base || q[-1] != '\r');
 }
+
+#ifdef __SSE2__
+/* The bare LFs of the 64 bytes at p as four byte masks; 1 when there is one
+ * (p > base, so p - 1 is inside the text). */
+static inline int bare_masks64(const char *p, __m128i m[4])
+{
+    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    for (int k = 0; k < 4; k++) {
+        __m128i cur = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        __m128i prev = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k - 1));
+        m[k] = _mm_andnot_si128(_mm_cmpeq_epi8(prev, cr), _mm_cmpeq_epi8(cur, lf));
+    }
+    return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(m[0], m[1]), _mm_or_si128(m[2], m[3]))) != 0;
+}
+
+/* The bare LFs of the 64 bytes at p, with one population count of the block (the
+ * baseline x86-64 has no POPCNT instruction: each count is a dozen), and none for
+ * a block without (CRLF text). */
+static size_t bare_in_block64(const char *p)
+{
+    __m128i m[4];
+    if (!bare_masks64(p, m))
+        return 0;
+    unsigned long long bits = 0;
+    for (int k = 0; k < 4; k++)
+        bits |= (unsigned long long)(unsigned)_mm_movemask_epi8(m[k]) << (16 * k);
+    return (size_t)__builtin_popcountll(bits);
+}
+#endif
 
 const char *smime_scan_bare_lf(const char *base, const char *p, const char *end)
 {
@@ -102,16 +129,9 @@ const char *smime_scan_bare_lf(const char *base, const char *p, const char *end)
         p = skip_no_bare_avx2(p, end);
 #endif
     /* 64 bytes a test: in CRLF text most blocks hold an LF, none a bare one */
-    for (; end - p >= 64; p += 64) {
-        __m128i any = _mm_setzero_si128();
-        for (int k = 0; k < 64; k += 16) {
-            __m128i cur = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
-            __m128i prev = _mm_loadu_si128((const __m128i *)(const void *)(p + k - 1));
-            any = _mm_or_si128(any, _mm_andnot_si128(_mm_cmpeq_epi8(prev, cr), _mm_cmpeq_epi8(cur, lf)));
-        }
-        if (_mm_movemask_epi8(any))
+    for (__m128i m[4]; end - p >= 64; p += 64)
+        if (bare_masks64(p, m))
             break;       /* the loop below finds it within these 64 bytes */
-    }
     for (; end - p >= 16; p += 16) {
         __m128i cur = _mm_loadu_si128((const __m128i *)(const void *)p);
         __m128i prev = _mm_loadu_si128((const __m128i *)(const void *)(p - 1));
@@ -163,28 +183,6 @@ static size_t bare_between(const char *base, const char *p, const char *q)
         n += (size_t)bare_at(base, p);
     return n;
 }
-
-#ifdef __SSE2__
-/* The bare LFs of the 64 bytes at p (p > base).  Counted only when there is one
- * (one test for CRLF text), and with one population count of the block: the
- * baseline x86-64 has no POPCNT instruction, so each count is a dozen. */
-static size_t bare_in_block64(const char *p)
-{
-    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
-    __m128i m[4];
-    for (int k = 0; k < 4; k++) {
-        __m128i cur = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-        __m128i prev = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k - 1));
-        m[k] = _mm_andnot_si128(_mm_cmpeq_epi8(prev, cr), _mm_cmpeq_epi8(cur, lf));
-    }
-    if (!_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(m[0], m[1]), _mm_or_si128(m[2], m[3]))))
-        return 0;
-    unsigned long long bits = 0;
-    for (int k = 0; k < 4; k++)
-        bits |= (unsigned long long)(unsigned)_mm_movemask_epi8(m[k]) << (16 * k);
-    return (size_t)__builtin_popcountll(bits);
-}
-#endif
 
 /* The scans in one: with_byte and whether bare is NULL are constants at each
  * call, so a scan pays nothing for what it is not asked.  With bare, the bare
