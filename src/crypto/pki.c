@@ -117,7 +117,7 @@ static int chain_key(gnutls_x509_crt_t signer, const smime_cert_pool *pool, unsi
                      unsigned char key[SMIME_MEMO_KEY])
 {
     smime_memo_keyer k;
-    if (pool->digest && pool->signer_at && pool->signer_at <= pool->n) {
+    if (smime_cert_pool_signer_der(pool)) {
         /* the signer is der[signer_at - 1], which the digest covers */
         if (smime_memo_key_begin(&k, PATH_DOMAIN) < 0)
             return -1;
@@ -148,6 +148,12 @@ static int chain_key(gnutls_x509_crt_t signer, const smime_cert_pool *pool, unsi
     }
     smime_memo_key_end(&k, key);
     return 0;
+}
+
+const gnutls_datum_t *smime_cert_pool_signer_der(const smime_cert_pool *pool)
+{
+    return pool->digest && pool->signer_at && pool->signer_at <= pool->n ? &pool->der[pool->signer_at - 1]
+                                                                         : NULL;
 }
 
 int smime_cert_pool_digest(const gnutls_datum_t *der, size_t n, unsigned char out[32])

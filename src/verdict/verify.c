@@ -252,9 +252,10 @@ static int lint_signer(verify_ctx *vc, gnutls_x509_crt_t signer, const smime_cha
     uint64_t places[SMIME_CHAIN_MAX + 1];
     smime_span issuers[SMIME_CHAIN_MAX];
     gnutls_datum_t signer_der = { NULL, 0 };
-    int by_place = pool->digest && pool->signer_at && pool->signer_at <= pool->n;
+    const gnutls_datum_t *in_pool = smime_cert_pool_signer_der(pool);
+    int by_place = in_pool != NULL;
     if (by_place)
-        der[0] = pool->der[pool->signer_at - 1];     /* the signer's bytes, borrowed */
+        der[0] = *in_pool;                           /* the signer's bytes, borrowed */
     else if (gnutls_x509_crt_export2(signer, GNUTLS_X509_FMT_DER, &signer_der) < 0)
         return 0;                       /* nothing to lint (the report says why elsewhere) */
     else

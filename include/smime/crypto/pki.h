@@ -80,6 +80,9 @@ typedef struct smime_cert_pool {
 /* SHA-256 over der[0..n) in order, each with its length: what a path key reads
  * of a pool, made once for all the signers of a message.  0, or -1. */
 int smime_cert_pool_digest(const gnutls_datum_t *der, size_t n, unsigned char out[32]);
+/* The DER of the certificate whose path is sought, when the memo keys may name it
+ * by its place (pool->digest set, pool->signer_at inside der[]); else NULL. */
+const gnutls_datum_t *smime_cert_pool_signer_der(const smime_cert_pool *pool);
 
 typedef struct smime_chain_result {
     smime_chain_status status;
