@@ -162,7 +162,7 @@ kill "$BH_PID" 2>/dev/null; wait "$BH_PID" 2>/dev/null; BH_PID=""
 C="$T/priv"
 mkdir -p "$C/run"
 chown nobody "$C/run"
-P2=$(pick_port)
+P2=$(free_port "$MPORT" "$INJECT" "$FILTER")
 cat > "$C/root.conf" <<EOF
 Socket              inet:$P2@127.0.0.1
 TrustAnchors        $T/milter/anchors.pem

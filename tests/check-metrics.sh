@@ -44,14 +44,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-port_open() { bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-# below the kernel's ephemeral range (32768.. on Debian), so that no outgoing
-# connection takes the port between the probe and the bind
-pick_port() {
-    p=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000 + 20000 ))
-    while port_open "$p" || [ "$p" = "${MPORT:-}" ] || [ "$p" = "${HPORT:-}" ]; do p=$((p + 1)); done
-    echo "$p"
-}
+. tests/port-lib.sh
 wait_for() { # TIMEOUT_TENTHS COMMAND...
     limit=$1; shift
     i=0
@@ -60,9 +53,9 @@ wait_for() { # TIMEOUT_TENTHS COMMAND...
         sleep 0.1
     done
 }
-MPORT=$(pick_port)
-HPORT=$(pick_port)
-PPORT=$(pick_port)
+MPORT=$(free_port)
+HPORT=$(free_port "$MPORT")
+PPORT=$(free_port "$MPORT" "$HPORT")
 URL="http://127.0.0.1:$HPORT/metrics"
 
 conf() {

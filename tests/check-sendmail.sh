@@ -123,18 +123,13 @@ if LD_LIBRARY_PATH=$LD_LIBRARY_PATH ldd "$SENDMAIL" | grep -q 'not found'; then
 fi
 
 # ---- ports, the sink, the milter ----
-# Ports below the kernel's ephemeral range (32768.. on Debian), where no outgoing
-# connection can take one between our probe and Sendmail's bind.
+# Distinct free ports (tests/port-lib.sh: below the kernel's ephemeral range).
 USED=""
-next_port() { # VAR: sets VAR to a free port in 20000..32767 not used by this test yet
-    q=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000 + 20000 ))
-    while port_open "$q" || echo " $USED " | grep -q " $q "; do
-        q=$((q + 1)); [ "$q" -gt 32767 ] && q=20000
-    done
+for v in MPORT PORT_T PORT_R PORT_N PORT_L PORT_E SINK; do
+    q=$(free_port $USED)
     USED="$USED $q"
-    eval "$1=$q"
-}
-for v in MPORT PORT_T PORT_R PORT_N PORT_L PORT_E SINK; do next_port "$v"; done
+    eval "$v=$q"
+done
 
 mkdir -p "$T/sink"
 python3 tests/smtp-sink.py "$SINK" "$T/sink" >"$T/sink.log" 2>&1 &

@@ -33,7 +33,6 @@ bad=0
 fail() { echo "FAIL: $*"; bad=$((bad + 1)); }
 
 . tests/port-lib.sh
-pick_port() { free_port "$@"; }
 wait_for() { # TENTHS COMMAND...
     limit=$1; shift
     n=0
@@ -51,7 +50,7 @@ chown nobody "$T/run" "$T/spool" "$T/db"
 cp "$T/anchors.pem" "$T/private/anchors.pem"
 echo "partner.example results=pass action=reject" > "$T/private/signing.policy"
 chmod 700 "$T/private"
-PORT=$(pick_port)
+PORT=$(free_port)
 
 base() { # the good configuration
     cat <<EOF
@@ -165,7 +164,7 @@ grep -q "cannot listen on inet:$PORT@127.0.0.1: Address already in use" "$T/d2.o
 # a failure after detaching (the telemetry database is unusable) is still told
 mkdir -p "$T/db2"; chown nobody "$T/db2"; echo "not a database" > "$T/db2/telemetry.db"
 chown nobody "$T/db2/telemetry.db"
-P3=$(pick_port)
+P3=$(free_port "$PORT")
 base | sed -e "s|^Socket .*|Socket inet:$P3@127.0.0.1|" -e "s|$T/db/|$T/db2/|" \
     -e "s|smime-milter.pid|third.pid|" > "$T/third.conf"
 timeout 20 "$M" -c "$T/third.conf" > "$T/d3.out" 2>&1; rc=$?
@@ -296,7 +295,7 @@ elif command -v strace > /dev/null && command -v systemd-analyze > /dev/null &&
     umask 022
     # one message over the local socket (milter-load speaks TCP only: a relay)
     if [ -x "$LOAD" ] && command -v python3 > /dev/null; then
-        RP=$(pick_port)
+        RP=$(free_port "$PORT" "$P3")
         python3 -c '
 import socket, sys, threading
 ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

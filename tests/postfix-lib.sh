@@ -49,7 +49,6 @@ pf_cleanup() {
 
 # Free TCP ports on 127.0.0.1 (bash's /dev/tcp is the portable probe on Debian).
 . tests/port-lib.sh
-pick_port() { free_port "$@"; }
 wait_for() { # TIMEOUT_TENTHS COMMAND...: polls every 0.1 s
     limit=$1; shift
     n=0
@@ -59,10 +58,9 @@ wait_for() { # TIMEOUT_TENTHS COMMAND...: polls every 0.1 s
     done
 }
 pf_pick_ports() { # sets MPORT (the milter), INJECT and FILTER (Postfix)
-    MPORT=$(pick_port)
-    INJECT=$(pick_port); [ "$INJECT" = "$MPORT" ] && INJECT=$((INJECT + 1))
-    FILTER=$((INJECT + 1))
-    while port_open "$FILTER" || [ "$FILTER" = "$MPORT" ]; do FILTER=$((FILTER + 1)); done
+    MPORT=$(free_port)
+    INJECT=$(free_port "$MPORT")
+    FILTER=$(free_port "$MPORT" "$INJECT")
 }
 
 # The milter's directories: spool and run (pid file, telemetry) owned by nobody,
