@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include "smime/util/base64.h"
 #include "smime/util/linescan.h"
 
 struct smime_mime_walk {
@@ -602,6 +603,42 @@ static int decode_charge(smime_mime_walk *w, size_t n)
 #define PARTS_LIMIT_NOTE "more MIME parts than the limit; the rest were not checked"
 #define DECODE_LIMIT_NOTE "decoded content beyond the limit for this message; not checked"
 
+static GMimeStream *stream_over(const char *buf, size_t len, GByteArray **arr_out)
+{
+    /* The stream must not copy or free our buffer: wrap it in a GByteArray that
+     * does not own it, and take the array back apart before it is freed. */
+    GByteArray *arr = g_byte_array_new_take((guint8 *)buf, len);
+    GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(arr);
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
+    *arr_out = arr;
+    return stream;
+}
+
+static void stream_release(GMimeStream *stream, GByteArray *arr)
+{
+    g_object_unref(stream);
+    /* Hand the borrowed bytes back without freeing them. */
+    (void)g_byte_array_steal(arr, NULL);
+    g_byte_array_unref(arr);
+}
+
+/* The bytes of a memory stream (as GMime's parser leaves a part's content when
+ * it reads from memory: a bounded view of the message buffer), len of them.
+ * Returns 1 with *p and *n, or 0 for any other stream. */
+static int stream_bytes(GMimeStream *s, gint64 len, const char **p, size_t *n)
+{
+    if (!GMIME_IS_STREAM_MEM(s))
+        return 0;
+    GByteArray *buf = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+    gint64 end = s->bound_end < 0 ? (gint64)(buf ? buf->len : 0) : s->bound_end;
+    if (!buf || s->bound_start < 0 || end < s->bound_start || end > (gint64)buf->len ||
+        end - s->bound_start != len)
+        return 0;
+    *p = (const char *)buf->data + s->bound_start;
+    *n = (size_t)len;
+    return 1;
+}
+
 /* Decoded content of a leaf part (transfer encoding undone).  Returns a GByteArray
  * the caller unrefs; NULL if the part has no content, or (with *over set) when its
  * encoded size is more than the decoding budget left: no encoding GMime undoes
@@ -609,23 +646,55 @@ static int decode_charge(smime_mime_walk *w, size_t n)
 static GByteArray *part_decoded(smime_mime_walk *w, GMimePart *part, int *over)
 {
     *over = 0;
-    GMimeDataWrapper *content = g_mime_part_get_content(part);
-    if (!content)
+    /* a quick tree's base64 leaf: its content lies in the buffer, GMime has none */
+    const span *in_place = w->quick_kids ? g_hash_table_lookup(w->quick_kids, part) : NULL;
+    GMimeDataWrapper *content = in_place ? NULL : g_mime_part_get_content(part);
+    if (!in_place && !content)
         return NULL;
-    GMimeStream *raw = g_mime_data_wrapper_get_stream(content);
-    gint64 raw_len = raw ? g_mime_stream_length(raw) : -1;
+    GMimeStream *raw = content ? g_mime_data_wrapper_get_stream(content) : NULL;
+    gint64 raw_len = in_place ? (gint64)(in_place->end - in_place->start)
+                     : raw    ? g_mime_stream_length(raw)
+                              : -1;
     if (raw_len < 0 || decode_charge(w, (size_t)raw_len) < 0) {
         *over = 1;
         return NULL;
     }
     /* Sized for the largest possible result up front: a growing array would
      * double its way there and hold up to twice the decoded bytes at its peak. */
-    GMimeStream *mem =
-        g_mime_stream_mem_new_with_byte_array(g_byte_array_sized_new((guint)raw_len));
+    GByteArray *arr = g_byte_array_sized_new((guint)raw_len + 2);
+    const char *text = NULL;
+    size_t text_len = 0, n;
+    if (in_place) {
+        text = in_place->base + in_place->start;
+        text_len = (size_t)raw_len;
+    }
+    /* Base64 as encoders write it is decoded here, straight from the message's
+     * bytes: GMime's filter streams cost more than the decoding.  The whole-tree
+     * walk keeps GMime's decoder, which the tests hold this one to. */
+    if (!w->whole_tree &&
+        (in_place || (g_mime_data_wrapper_get_encoding(content) == GMIME_CONTENT_ENCODING_BASE64 &&
+                      stream_bytes(raw, raw_len, &text, &text_len)))) {
+        g_byte_array_set_size(arr, (guint)raw_len + 2);
+        if (smime_base64_decode(text, text_len, 0, arr->data, &n) == 0) {
+            g_byte_array_set_size(arr, (guint)n);
+            return arr;
+        }
+        g_byte_array_set_size(arr, 0);  /* not as encoders write it: GMime's lenience decides */
+    }
+    GByteArray *borrowed = NULL;
+    GMimeStream *in_place_stream = NULL;
+    if (in_place) {
+        in_place_stream = stream_over(text, text_len, &borrowed);
+        content = g_mime_data_wrapper_new_with_stream(in_place_stream, GMIME_CONTENT_ENCODING_BASE64);
+    }
+    GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(arr);
     g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
     g_mime_data_wrapper_write_to_stream(content, mem);
-    GByteArray *arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
     g_object_unref(mem);
+    if (in_place) {
+        g_object_unref(content);
+        stream_release(in_place_stream, borrowed);
+    }
     return arr;
 }
 
@@ -761,20 +830,9 @@ static int limit_note(smime_mime_walk *w, const char *part, unsigned depth,
                      note);
 }
 
-static void addrs_collect(GMimeMessage *msg, smime_mime_addrs *out)
+/* The From addresses of list, after those already in out. */
+static void addrs_add_from(InternetAddressList *from, smime_mime_addrs *out)
 {
-    memset(out, 0, sizeof(*out));
-    /* GMime reads only one From; a second one is what a spoofer adds, so count. */
-    GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(msg));
-    int nh = headers ? g_mime_header_list_get_count(headers) : 0;
-    for (int i = 0; i < nh; i++) {
-        const char *name = g_mime_header_get_name(g_mime_header_list_get_header_at(headers, i));
-        if (name && !g_ascii_strcasecmp(name, "From"))
-            out->from_headers++;
-        else if (name && !g_ascii_strcasecmp(name, "Sender"))
-            out->sender_headers++;
-    }
-    InternetAddressList *from = g_mime_message_get_from(msg);
     int n = from ? internet_address_list_length(from) : 0;
     for (int i = 0; i < n && out->n_from < SMIME_MAX_ADDRS; i++) {
         InternetAddress *ia = internet_address_list_get_address(from, i);
@@ -796,19 +854,18 @@ static void addrs_collect(GMimeMessage *msg, smime_mime_addrs *out)
             }
         }
     }
-    const char *client = g_mime_object_get_header(GMIME_OBJECT(msg), "User-Agent");
-    if (!client)
-        client = g_mime_object_get_header(GMIME_OBJECT(msg), "X-Mailer");
-    if (client)
-        snprintf(out->client, sizeof(out->client), "%s", client);
-    InternetAddressList *sender = g_mime_message_get_sender(msg);
+}
+
+/* The Sender addresses of list, after those already counted in out: the first
+ * of them all, when it is a mailbox, is the Sender. */
+static void addrs_add_sender(InternetAddressList *sender, smime_mime_addrs *out)
+{
     int ns = sender ? internet_address_list_length(sender) : 0;
-    for (int i = 0; i < ns; i++)
-        out->sender_mailboxes +=
-            INTERNET_ADDRESS_IS_MAILBOX(internet_address_list_get_address(sender, i)) ? 1 : 2;
-    if (ns > 0) {
-        InternetAddress *ia = internet_address_list_get_address(sender, 0);
-        if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+    for (int i = 0; i < ns; i++) {
+        InternetAddress *ia = internet_address_list_get_address(sender, i);
+        int first = out->sender_mailboxes == 0;
+        out->sender_mailboxes += INTERNET_ADDRESS_IS_MAILBOX(ia) ? 1 : 2;
+        if (first && INTERNET_ADDRESS_IS_MAILBOX(ia)) {
             const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
             if (a)
                 snprintf(out->sender, SMIME_ADDR_MAX, "%s", a);
@@ -842,25 +899,53 @@ static void authors_add_list(InternetAddressList *list, smime_mime_authors *out)
     }
 }
 
-/* Every From header of the top-level message, each parsed on its own; the number
- * of headers looked at is bounded by what the parts cap let GMime build. */
-static void authors_collect(GMimeMessage *msg, smime_mime_authors *out)
+/* The addresses and client of a message whose header fields are head's, into
+ * *out, and its authors (every From field, each parsed on its own) into *authors
+ * (NULL: not wanted).  msg is the message GMime made of the fields, or NULL when
+ * the header block was parsed as a part (the quick tree's messages): then the
+ * From and Sender fields are parsed here, each on its own and the lists joined in
+ * order, as GMime joins them into a message's; the tests hold the two ways to
+ * the same addresses.  The number of fields looked at is bounded by what the
+ * parts cap let GMime build. */
+static void addrs_collect(GMimeObject *head, GMimeMessage *msg, smime_mime_addrs *out,
+                          smime_mime_authors *authors)
 {
-    GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+    memset(out, 0, sizeof(*out));
+    GMimeHeaderList *headers = g_mime_object_get_header_list(head);
     int nh = headers ? g_mime_header_list_get_count(headers) : 0;
     for (int i = 0; i < nh; i++) {
         GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
         const char *name = g_mime_header_get_name(h);
-        if (!name || g_ascii_strcasecmp(name, "From"))
+        int from = name && !g_ascii_strcasecmp(name, "From");
+        int sender = !from && name && !g_ascii_strcasecmp(name, "Sender");
+        /* a second From is what a spoofer adds: count them */
+        out->from_headers += (unsigned)from;
+        out->sender_headers += (unsigned)sender;
+        if (authors && from)
+            authors->from_headers++;
+        if (!(from && (authors || !msg)) && !(sender && !msg))
             continue;
-        out->from_headers++;
         const char *raw = g_mime_header_get_raw_value(h);
         InternetAddressList *list = raw ? internet_address_list_parse(NULL, raw) : NULL;
-        if (list) {
-            authors_add_list(list, out);
-            g_object_unref(list);
-        }
+        if (!list)
+            continue;
+        if (from && authors)
+            authors_add_list(list, authors);
+        if (from && !msg)
+            addrs_add_from(list, out);
+        if (sender && !msg)
+            addrs_add_sender(list, out);
+        g_object_unref(list);
     }
+    if (msg) {
+        addrs_add_from(g_mime_message_get_from(msg), out);
+        addrs_add_sender(g_mime_message_get_sender(msg), out);
+    }
+    const char *client = g_mime_object_get_header(head, "User-Agent");
+    if (!client)
+        client = g_mime_object_get_header(head, "X-Mailer");
+    if (client)
+        snprintf(out->client, sizeof(out->client), "%s", client);
 }
 
 void smime_mime_authors_add(smime_mime_authors *authors, const char *from_value)
@@ -1163,18 +1248,19 @@ static int walk_object(smime_mime_walk *w, GMimeObject *obj, span ent, const cha
     return 0;
 }
 
-static int walk_message(smime_mime_walk *w, GMimeMessage *msg, span ent, const char *prefix,
-                        unsigned depth)
+/* A message whose header fields are head's and whose MIME entity is root (msg:
+ * the message GMime made, or NULL; see addrs_collect). */
+static int walk_message_fields(smime_mime_walk *w, GMimeObject *head, GMimeMessage *msg,
+                               GMimeObject *root, span ent, const char *prefix, unsigned depth)
 {
     smime_mime_addrs *addrs = g_new(smime_mime_addrs, 1);
-    addrs_collect(msg, addrs);
+    smime_mime_authors *authors = depth == 0 && prefix[0] == '\0' ? w->authors : NULL;
+    addrs_collect(head, msg, addrs, authors);
     author_controls(ent.base, ent.start, entity_body_start(&ent), addrs);
-    if (w->authors && depth == 0 && prefix[0] == '\0') {
-        authors_collect(msg, w->authors);
-        w->authors->control = addrs->control_header && !strcmp(addrs->control_header, "From");
+    if (authors) {
+        authors->control = addrs->control_header && !strcmp(addrs->control_header, "From");
         w->authors = NULL;           /* only the message itself */
     }
-    GMimeObject *root = g_mime_message_get_mime_part(msg);
     int rc = 0;
     if (root)
         rc = walk_object(w, root, ent, prefix, 1, depth, addrs);
@@ -1182,24 +1268,14 @@ static int walk_message(smime_mime_walk *w, GMimeMessage *msg, span ent, const c
     return rc;
 }
 
-static GMimeStream *stream_over(const char *buf, size_t len, GByteArray **arr_out)
+static int walk_message(smime_mime_walk *w, GMimeMessage *msg, span ent, const char *prefix,
+                        unsigned depth)
 {
-    /* The stream must not copy or free our buffer: wrap it in a GByteArray that
-     * does not own it, and take the array back apart before it is freed. */
-    GByteArray *arr = g_byte_array_new_take((guint8 *)buf, len);
-    GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(arr);
-    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
-    *arr_out = arr;
-    return stream;
+    return walk_message_fields(w, GMIME_OBJECT(msg), msg, g_mime_message_get_mime_part(msg), ent,
+                               prefix, depth);
 }
 
-static void stream_release(GMimeStream *stream, GByteArray *arr)
-{
-    g_object_unref(stream);
-    /* Hand the borrowed bytes back without freeing them. */
-    (void)g_byte_array_steal(arr, NULL);
-    g_byte_array_unref(arr);
-}
+
 
 /* ---- the quick tree: GMime reads the header blocks, our split the structure ----
  *
@@ -1220,7 +1296,9 @@ typedef struct quick_build {
     smime_mime_walk *w;
     const char      *base;
     GMimeStream     *whole;      /* over the buffer being walked (borrowed) */
-    GMimeParser     *headers;    /* reused for every header block */
+    GMimeParser     *headers;    /* reused for every header block, */
+    GMimeStream     *header_stream;  /* with this stream */
+    GByteArray      *header_bytes;   /* over these bytes (not the stream's) */
     const char      *bounds[QUICK_NEST_MAX];   /* boundaries of the enclosing multiparts */
     unsigned         n_bounds;
     const delimiter_index *delimiters;          /* of the buffer, from its count (borrowed) */
@@ -1279,7 +1357,7 @@ static int quick_body_start(const quick_build *qb, span ent, size_t *body)
 
 /* The fields of a header block that the walk reads through GMime: the MIME
  * fields (types, parameters, transfer encodings, dispositions) and, of a message,
- * its authors and client (addrs_collect, authors_collect). */
+ * its authors and client (addrs_collect). */
 static int quick_field_read(const char *name, size_t n)
 {
     return (n > 8 && g_ascii_strncasecmp(name, "Content-", 8) == 0) || field_is(name, n, "From") ||
@@ -1288,13 +1366,13 @@ static int quick_field_read(const char *name, size_t n)
 }
 
 /* The header block [start, body) (one quick_header_block accepts: each line a
- * field or its fold, the blank line last) with only the fields the walk reads,
- * each with its folds, in their order, and the blank line: GMime makes an object
- * of every field it is given (some 2 us each), and Received, DKIM and the like
- * are most of a message's header block.  Returns a new stream over the copy. */
-static GMimeStream *quick_header_stream(const char *b, size_t start, size_t body, size_t *kept)
+ * field or its fold, the blank line last) into out, with only the fields the walk
+ * reads, each with its folds, in their order, and the blank line: GMime makes an
+ * object of every field it is given (some 2 us each), and Received, DKIM and the
+ * like are most of a message's header block.  Returns the bytes kept. */
+static size_t quick_header_bytes(const char *b, size_t start, size_t body, GByteArray *out)
 {
-    GByteArray *out = g_byte_array_sized_new((guint)(body - start));
+    g_byte_array_set_size(out, 0);
     int keep = 0;
     for (size_t pos = start; pos < body;) {
         const char *lf = memchr(b + pos, '\n', body - pos);
@@ -1308,21 +1386,26 @@ static GMimeStream *quick_header_stream(const char *b, size_t start, size_t body
             g_byte_array_append(out, (const guint8 *)b + pos, (guint)(next - pos));
         pos = next;
     }
-    *kept = out->len;
-    return g_mime_stream_mem_new_with_byte_array(out);   /* the stream owns out */
+    return out->len;
 }
 
 static GMimeParser *quick_parser(quick_build *qb, size_t start, size_t end, int persist)
 {
     if (!persist) {
         /* a header block alone (end is where its body starts) */
-        size_t kept;
-        GMimeStream *head = quick_header_stream(qb->base, start, end, &kept);
-        qb->w->parsed_bytes += kept;
-        if (!qb->headers)
+        if (!qb->headers) {
             qb->headers = g_mime_parser_new();
-        g_mime_parser_init_with_stream(qb->headers, head);
-        g_object_unref(head);
+            qb->header_stream = g_mime_stream_mem_new();
+            qb->header_bytes = g_byte_array_new();
+        }
+        qb->w->parsed_bytes += quick_header_bytes(qb->base, start, end, qb->header_bytes);
+        /* one stream over one array for every block: what GMime makes of a block
+         * holds copies, and none of its objects outlives the next block */
+        g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(qb->header_stream), qb->header_bytes);
+        g_mime_parser_init_with_stream(qb->headers, qb->header_stream);
+        /* the content of a block alone is empty: a stream of its own is cheaper
+         * than a null stream and a view of the block */
+        g_mime_parser_set_persist_stream(qb->headers, FALSE);
         return g_object_ref(qb->headers);
     }
     GMimeStream *sub = g_mime_stream_substream(qb->whole, (gint64)start, (gint64)end);
@@ -1540,29 +1623,29 @@ static int quick_object(quick_build *qb, span ent, unsigned depth, int signature
     size_t body;
     if (quick_body_start(qb, ent, &body) != QUICK_OK)
         return QUICK_ODD;
-    if (signature_slot && !as_message) {
-        /* Its content is read whatever its type, so it is parsed whole at once.
-         * GMime types an entity by its header block alone, and a leaf's content
-         * runs to the end of its slice as it does to the delimiter in place; what
-         * is not a leaf might split otherwise, and is left to the whole parse. */
-        GObject *whole = quick_construct(qb, ent.start, ent.end, 1, 0);
-        if (!whole || !GMIME_IS_PART(whole)) {
-            if (whole)
-                g_object_unref(whole);
-            return QUICK_ODD;
-        }
-        *out = whole;
-        return QUICK_OK;
-    }
     GObject *head = quick_construct(qb, ent.start, body, 0, as_message);
     GMimeObject *root = quick_root(head, as_message);
-    if (!root) {
+    /* A signature's content is read whatever its type.  GMime types an entity by
+     * its header block alone, and a leaf's content runs to the end of its slice
+     * as it does to the delimiter in place; what is not a leaf might split
+     * otherwise, and is left to the whole parse. */
+    if (!root || (signature_slot && !GMIME_IS_PART(root))) {
         if (head)
             g_object_unref(head);
         return QUICK_ODD;
     }
     if ((signature_slot || depth <= qb->w->lim->max_depth) &&
         quick_needs_content(root, signature_slot)) {
+        if (!as_message &&
+            g_mime_part_get_content_encoding(GMIME_PART(root)) == GMIME_CONTENT_ENCODING_BASE64) {
+            /* part_decoded reads the content from the message's bytes: a leaf's
+             * runs from its header block to the end of its slice */
+            span *content = g_new(span, 1);
+            *content = (span){ ent.base, body, ent.end };
+            g_hash_table_insert(qb->w->quick_kids, root, content);
+            *out = head;
+            return QUICK_OK;
+        }
         GObject *whole = quick_construct(qb, ent.start, ent.end, 1, as_message);
         GMimeObject *wroot = quick_root(whole, as_message);
         int same = wroot && quick_same_type(root, wroot);
@@ -1635,10 +1718,15 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int b
     int odd = QUICK_ODD;
     if (!w->whole_tree) {
         quick_build qb = { .w = w, .base = buf, .whole = stream, .delimiters = delimiters };
-        odd = as_message ? quick_message(&qb, (span){ buf, 0, len }, depth, &message)
-                         : quick_entity(&qb, (span){ buf, 0, len }, depth, 0, &obj);
-        if (qb.headers)
+        /* A message's header block too is parsed as a part's: a GMime message
+         * would make an address list of each of six fields, and the walk reads
+         * two, parsed in addrs_collect. */
+        odd = quick_entity(&qb, (span){ buf, 0, len }, depth, 0, &obj);
+        if (qb.headers) {
             g_object_unref(qb.headers);
+            g_object_unref(qb.header_stream);
+            g_byte_array_free(qb.header_bytes, TRUE);
+        }
         if (odd != QUICK_OK) {
             g_hash_table_remove_all(w->quick_kids);
             if (message)
@@ -1669,6 +1757,9 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int b
     if (message) {
         rc = walk_message(w, message, whole, id, depth);
         g_object_unref(message);
+    } else if (obj && as_message) {
+        rc = walk_message_fields(w, obj, NULL, obj, whole, id, depth);
+        g_object_unref(obj);
     } else if (obj) {
         rc = walk_object(w, obj, whole, id, 1, depth, addrs);
         g_object_unref(obj);
