@@ -1355,14 +1355,16 @@ static int quick_body_start(const quick_build *qb, span ent, size_t *body)
     return QUICK_OK;
 }
 
-/* The fields of a header block that the walk reads through GMime: the MIME
- * fields (types, parameters, transfer encodings, dispositions) and, of a message,
- * its authors and client (addrs_collect). */
-static int quick_field_read(const char *name, size_t n)
+/* The fields of a header block that the walk reads through GMime: the type and
+ * the transfer encoding, and of a message (message) its authors and client
+ * (addrs_collect).  GMime types an entity by its Content-Type fields alone and
+ * decodes it by its Content-Transfer-Encoding alone: a disposition, a
+ * description or MIME-Version changes neither, and each costs objects. */
+static int quick_field_read(const char *name, size_t n, int message)
 {
-    return (n > 8 && g_ascii_strncasecmp(name, "Content-", 8) == 0) || field_is(name, n, "From") ||
-           field_is(name, n, "Sender") || field_is(name, n, "User-Agent") ||
-           field_is(name, n, "X-Mailer") || field_is(name, n, "MIME-Version");
+    return field_is(name, n, "Content-Type") || field_is(name, n, "Content-Transfer-Encoding") ||
+           (message && (field_is(name, n, "From") || field_is(name, n, "Sender") ||
+                        field_is(name, n, "User-Agent") || field_is(name, n, "X-Mailer")));
 }
 
 /* The header block [start, body) (one quick_header_block accepts: each line a
@@ -1370,7 +1372,8 @@ static int quick_field_read(const char *name, size_t n)
  * reads, each with its folds, in their order, and the blank line: GMime makes an
  * object of every field it is given (some 2 us each), and Received, DKIM and the
  * like are most of a message's header block.  Returns the bytes kept. */
-static size_t quick_header_bytes(const char *b, size_t start, size_t body, GByteArray *out)
+static size_t quick_header_bytes(const char *b, size_t start, size_t body, int message,
+                                 GByteArray *out)
 {
     g_byte_array_set_size(out, 0);
     int keep = 0;
@@ -1380,7 +1383,7 @@ static size_t quick_header_bytes(const char *b, size_t start, size_t body, GByte
         if (b[pos] != ' ' && b[pos] != '\t') {
             const char *colon = memchr(b + pos, ':', next - pos);
             /* the blank line (no colon) ends the block and is kept */
-            keep = !colon || quick_field_read(b + pos, (size_t)(colon - (b + pos)));
+            keep = !colon || quick_field_read(b + pos, (size_t)(colon - (b + pos)), message);
         }
         if (keep)
             g_byte_array_append(out, (const guint8 *)b + pos, (guint)(next - pos));
@@ -1389,7 +1392,10 @@ static size_t quick_header_bytes(const char *b, size_t start, size_t body, GByte
     return out->len;
 }
 
-static GMimeParser *quick_parser(quick_build *qb, size_t start, size_t end, int persist)
+/* A parser over [start, end): the header block alone (!persist; message: a
+ * message's fields), or a view of the bytes. */
+static GMimeParser *quick_parser(quick_build *qb, size_t start, size_t end, int persist,
+                                 int message)
 {
     if (!persist) {
         /* a header block alone (end is where its body starts) */
@@ -1398,7 +1404,7 @@ static GMimeParser *quick_parser(quick_build *qb, size_t start, size_t end, int 
             qb->header_stream = g_mime_stream_mem_new();
             qb->header_bytes = g_byte_array_new();
         }
-        qb->w->parsed_bytes += quick_header_bytes(qb->base, start, end, qb->header_bytes);
+        qb->w->parsed_bytes += quick_header_bytes(qb->base, start, end, message, qb->header_bytes);
         /* one stream over one array for every block: what GMime makes of a block
          * holds copies, and none of its objects outlives the next block */
         g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(qb->header_stream), qb->header_bytes);
@@ -1592,13 +1598,18 @@ static int quick_fill(quick_build *qb, GMimeObject *obj, span ent, unsigned dept
     return QUICK_OK;
 }
 
+/* What quick_object makes of an entity: a part, a GMimeMessage (the message of
+ * a message/rfc822 part), or a part of a message's header block (the buffer's
+ * message: walk_message_fields reads its fields). */
+typedef enum quick_kind { QUICK_PART, QUICK_MESSAGE, QUICK_TOP_MESSAGE } quick_kind;
+
 /* One GMime object over [start, end) of the buffer: a message or a part. */
 static GObject *quick_construct(quick_build *qb, size_t start, size_t end, int persist,
-                                int as_message)
+                                quick_kind kind)
 {
-    GMimeParser *p = quick_parser(qb, start, end, persist);
-    GObject *o = as_message ? (GObject *)g_mime_parser_construct_message(p, NULL)
-                            : (GObject *)g_mime_parser_construct_part(p, NULL);
+    GMimeParser *p = quick_parser(qb, start, end, persist, kind != QUICK_PART);
+    GObject *o = kind == QUICK_MESSAGE ? (GObject *)g_mime_parser_construct_message(p, NULL)
+                                       : (GObject *)g_mime_parser_construct_part(p, NULL);
     g_object_unref(p);
     return o;
 }
@@ -1612,18 +1623,20 @@ static GMimeObject *quick_root(GObject *o, int as_message)
 }
 
 /* The entity or message ent into *out (a new reference, also when the build
- * gives up after making it).  GMime reads the header block only; a part the walk
- * decodes (quick_needs_content: an opaque signed or enveloped body, the
- * signature of a multipart/signed) is parsed whole on its own slice, its
- * content running to the end of the slice as it runs to the delimiter in the
- * message. */
+ * gives up after making it).  GMime reads the header block only.  The content of
+ * a part the walk decodes (quick_needs_content: an opaque signed or enveloped
+ * body, the signature of a multipart/signed) runs from its header block to the
+ * end of its slice, as it runs to the delimiter in the message: base64 is read
+ * from there by part_decoded; any other encoding, and a message, is parsed whole
+ * by GMime on that slice. */
 static int quick_object(quick_build *qb, span ent, unsigned depth, int signature_slot,
-                        int as_message, GObject **out)
+                        quick_kind kind, GObject **out)
 {
+    int as_message = kind == QUICK_MESSAGE;
     size_t body;
     if (quick_body_start(qb, ent, &body) != QUICK_OK)
         return QUICK_ODD;
-    GObject *head = quick_construct(qb, ent.start, body, 0, as_message);
+    GObject *head = quick_construct(qb, ent.start, body, 0, kind);
     GMimeObject *root = quick_root(head, as_message);
     /* A signature's content is read whatever its type.  GMime types an entity by
      * its header block alone, and a leaf's content runs to the end of its slice
@@ -1638,15 +1651,13 @@ static int quick_object(quick_build *qb, span ent, unsigned depth, int signature
         quick_needs_content(root, signature_slot)) {
         if (!as_message &&
             g_mime_part_get_content_encoding(GMIME_PART(root)) == GMIME_CONTENT_ENCODING_BASE64) {
-            /* part_decoded reads the content from the message's bytes: a leaf's
-             * runs from its header block to the end of its slice */
             span *content = g_new(span, 1);
             *content = (span){ ent.base, body, ent.end };
             g_hash_table_insert(qb->w->quick_kids, root, content);
             *out = head;
             return QUICK_OK;
         }
-        GObject *whole = quick_construct(qb, ent.start, ent.end, 1, as_message);
+        GObject *whole = quick_construct(qb, ent.start, ent.end, 1, kind);
         GMimeObject *wroot = quick_root(whole, as_message);
         int same = wroot && quick_same_type(root, wroot);
         g_object_unref(head);
@@ -1667,7 +1678,7 @@ static int quick_entity(quick_build *qb, span ent, unsigned depth, int signature
                         GMimeObject **out)
 {
     GObject *o = NULL;
-    int rc = quick_object(qb, ent, depth, signature_slot, 0, &o);
+    int rc = quick_object(qb, ent, depth, signature_slot, QUICK_PART, &o);
     *out = (GMimeObject *)o;
     return rc;
 }
@@ -1676,7 +1687,7 @@ static int quick_entity(quick_build *qb, span ent, unsigned depth, int signature
 static int quick_message(quick_build *qb, span ent, unsigned depth, GMimeMessage **out)
 {
     GObject *o = NULL;
-    int rc = quick_object(qb, ent, depth, 0, 1, &o);
+    int rc = quick_object(qb, ent, depth, 0, QUICK_MESSAGE, &o);
     *out = (GMimeMessage *)o;
     return rc;
 }
@@ -1721,7 +1732,10 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int b
         /* A message's header block too is parsed as a part's: a GMime message
          * would make an address list of each of six fields, and the walk reads
          * two, parsed in addrs_collect. */
-        odd = quick_entity(&qb, (span){ buf, 0, len }, depth, 0, &obj);
+        GObject *top = NULL;
+        odd = quick_object(&qb, (span){ buf, 0, len }, depth, 0,
+                           as_message ? QUICK_TOP_MESSAGE : QUICK_PART, &top);
+        obj = (GMimeObject *)top;
         if (qb.headers) {
             g_object_unref(qb.headers);
             g_object_unref(qb.header_stream);

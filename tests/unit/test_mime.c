@@ -837,6 +837,8 @@ static void test_quick_header_fields(void **state)
         "--BB\r\n"
         "Content-Type: application/pkcs7-signature\r\n"
         "Content-Transfer-Encoding: base64\r\n"
+        "Content-Disposition: attachment; filename=\"smime.p7s\"\r\n"
+        "Content-Description: S/MIME Cryptographic Signature\r\n"
         "\r\n"
         FAKE_SIGNED_DATA_B64 "\r\n"
         "--BB--\r\n";
@@ -854,6 +856,8 @@ static void test_quick_header_fields(void **state)
         " h=From:To:Subject; bh=AAAA; b=BBBB\r\n",
         "To: bob@example.test,\r\n carol@example.test\r\n",
         "Subject: =?utf-8?q?caf=C3=A9?=\r\n", "X-Spam: no\r\n", "X-Part-Note: dropped\r\n",
+        "MIME-Version: 1.0\r\n", "Content-Disposition: attachment; filename=\"smime.p7s\"\r\n",
+        "Content-Description: S/MIME Cryptographic Signature\r\n",
     };
     const char *text_part = strstr(msg, "--BB\r\n") + 6;
     const char *sig_part = strstr(text_part, "--BB\r\n") + 6;
