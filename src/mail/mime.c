@@ -1299,6 +1299,7 @@ typedef struct quick_build {
     GMimeParser     *headers;    /* reused for every header block, */
     GMimeStream     *header_stream;  /* with this stream */
     GByteArray      *header_bytes;   /* over these bytes (not the stream's) */
+    GObject         *passed_over;    /* stands for every leaf the walk passes over */
     const char      *bounds[QUICK_NEST_MAX];   /* boundaries of the enclosing multiparts */
     unsigned         n_bounds;
     const delimiter_index *delimiters;          /* of the buffer, from its count (borrowed) */
@@ -1390,6 +1391,43 @@ static size_t quick_header_bytes(const char *b, size_t start, size_t body, int m
         pos = next;
     }
     return out->len;
+}
+
+/* 1 when GMime would make of the header block [start, body) (one
+ * quick_header_block accepts) a leaf that the walk passes over: its one
+ * Content-Type field names a text, image, audio or video type, or it has none
+ * (text/plain, in every parent the quick build takes: not in a digest).  GMime
+ * types an entity by that field alone, and the walk reads nothing of such a leaf
+ * but its type: walk_leaf acts on message/rfc822 and pkcs7-mime only.  Anything
+ * else (a type on a folded line or after a comment too) is left to GMime. */
+static int quick_passed_over(const char *b, size_t start, size_t body)
+{
+    static const char *const types[] = { "text/", "image/", "audio/", "video/" };
+    const char *value = NULL, *value_end = NULL;
+    unsigned fields = 0;
+    for (size_t pos = start; pos < body;) {
+        const char *lf = memchr(b + pos, '\n', body - pos);
+        size_t next = lf ? (size_t)(lf - b) + 1 : body;
+        if (b[pos] != ' ' && b[pos] != '\t') {
+            const char *colon = memchr(b + pos, ':', next - pos);
+            if (colon && field_is(b + pos, (size_t)(colon - (b + pos)), "Content-Type")) {
+                fields++;
+                value = colon + 1;
+                value_end = b + next;
+            }
+        }
+        pos = next;
+    }
+    if (fields != 1)
+        return fields == 0;
+    while (value < value_end && (*value == ' ' || *value == '\t'))
+        value++;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        size_t n = strlen(types[i]);
+        if ((size_t)(value_end - value) >= n && g_ascii_strncasecmp(value, types[i], n) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 /* A parser over [start, end): the header block alone (!persist; message: a
@@ -1636,6 +1674,13 @@ static int quick_object(quick_build *qb, span ent, unsigned depth, int signature
     size_t body;
     if (quick_body_start(qb, ent, &body) != QUICK_OK)
         return QUICK_ODD;
+    if (kind == QUICK_PART && !signature_slot && quick_passed_over(qb->base, ent.start, body)) {
+        /* one bare part for them all: no type, so walk_leaf passes it over too */
+        if (!qb->passed_over)
+            qb->passed_over = g_object_new(GMIME_TYPE_PART, NULL);
+        *out = g_object_ref(qb->passed_over);
+        return QUICK_OK;
+    }
     GObject *head = quick_construct(qb, ent.start, body, 0, kind);
     GMimeObject *root = quick_root(head, as_message);
     /* A signature's content is read whatever its type.  GMime types an entity by
@@ -1741,6 +1786,8 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int b
             g_object_unref(qb.header_stream);
             g_byte_array_free(qb.header_bytes, TRUE);
         }
+        if (qb.passed_over)
+            g_object_unref(qb.passed_over);
         if (odd != QUICK_OK) {
             g_hash_table_remove_all(w->quick_kids);
             if (message)

@@ -848,21 +848,20 @@ static void test_quick_header_fields(void **state)
     assert_int_equal(q->s.n, 1);
     assert_int_equal(q->whole_at_first, 0);            /* the quick tree found it */
     /* GMime was given the header blocks less the fields it need not read, the
-     * signature part's too: its base64 is decoded from the message's bytes */
+     * signature part's too (its base64 is decoded from the message's bytes), and
+     * nothing of the text part: the walk passes text over */
     static const char *const dropped[] = {
         "Received: from mx.example.test (mx.example.test [192.0.2.1])\r\n"
         "\tby relay.example.test with ESMTPS id abc; Sat, 28 Nov 2026 19:56:39 +0000\r\n",
         "DKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=sel;\r\n"
         " h=From:To:Subject; bh=AAAA; b=BBBB\r\n",
         "To: bob@example.test,\r\n carol@example.test\r\n",
-        "Subject: =?utf-8?q?caf=C3=A9?=\r\n", "X-Spam: no\r\n", "X-Part-Note: dropped\r\n",
-        "MIME-Version: 1.0\r\n", "Content-Disposition: attachment; filename=\"smime.p7s\"\r\n",
+        "Subject: =?utf-8?q?caf=C3=A9?=\r\n", "X-Spam: no\r\n", "MIME-Version: 1.0\r\n", "Content-Disposition: attachment; filename=\"smime.p7s\"\r\n",
         "Content-Description: S/MIME Cryptographic Signature\r\n",
     };
     const char *text_part = strstr(msg, "--BB\r\n") + 6;
     const char *sig_part = strstr(text_part, "--BB\r\n") + 6;
     size_t given = (size_t)(strstr(msg, "\r\n\r\n") + 4 - msg) +
-                   (size_t)(strstr(text_part, "\r\n\r\n") + 4 - text_part) +
                    (size_t)(strstr(sig_part, "\r\n\r\n") + 4 - sig_part);
     for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
         given -= strlen(dropped[i]);
@@ -874,6 +873,62 @@ static void test_quick_header_fields(void **state)
     assert_int_equal(it->sender_headers, 1);
     assert_string_equal(it->sender, "list@example.test");
     assert_string_equal(it->client, "Mozilla Thunderbird 128.0");
+    seen_free(&q->s);
+    free(q);
+}
+
+/* Leaves the walk passes over are not given to GMime, by their one Content-Type
+ * field; a leaf typed otherwise, or in a way only GMime reads (two Content-Type
+ * fields, a type on a folded line), still is, and the walk finds what the whole
+ * parse finds. */
+static void test_quick_passed_over_leaves(void **state)
+{
+    (void)state;
+    static const char msg[] =
+        "From: alice@example.test\r\n"
+        "Content-Type: multipart/mixed; boundary=MM\r\n"
+        "\r\n"
+        "--MM\r\n"
+        "Content-Type: TEXT/plain\r\n"
+        "\r\n"
+        "one\r\n"
+        "--MM\r\n"
+        "\r\n"
+        "no type: text/plain\r\n"
+        "--MM\r\n"
+        "Content-Type:  image/png\r\n"
+        "Content-Transfer-Encoding: base64\r\n"
+        "\r\n"
+        "iVBORw0KGgo=\r\n"
+        "--MM\r\n"
+        "Content-Type: text/plain\r\n"
+        "Content-Type: application/pkcs7-mime; smime-type=signed-data\r\n"
+        "Content-Transfer-Encoding: base64\r\n"
+        "\r\n"
+        FAKE_SIGNED_DATA_B64 "\r\n"
+        "--MM\r\n"
+        "Content-Type:\r\n"
+        " application/pkcs7-mime; smime-type=signed-data\r\n"
+        "Content-Transfer-Encoding: base64\r\n"
+        "\r\n"
+        FAKE_SIGNED_DATA_B64 "\r\n"
+        "--MM\r\n"
+        "Content-Type: video/mp4\r\n"
+        "\r\n"
+        "...\r\n"
+        "--MM\r\n"
+        "Content-Type: application/pkcs7-mime; smime-type=signed-data\r\n"
+        "Content-Transfer-Encoding: base64\r\n"
+        "\r\n"
+        FAKE_SIGNED_DATA_B64 "\r\n"
+        "--MM--\r\n";
+    stat_seen *q = calloc(1, sizeof(*q));
+    assert_non_null(q);
+    quick_as_whole(msg, sizeof(msg) - 1, &default_limits, q);
+    assert_int_equal(q->whole_at_first, 0);            /* the quick tree found them */
+    assert_true(q->s.n >= 2);
+    assert_string_equal(q->s.items[q->s.n - 2].part, "5");
+    assert_string_equal(q->s.items[q->s.n - 1].part, "7");
     seen_free(&q->s);
     free(q);
 }
@@ -1075,6 +1130,7 @@ int main(void)
         cmocka_unit_test(test_crlf_conversion),
         cmocka_unit_test(test_signed_root_slice),
         cmocka_unit_test(test_quick_header_fields),
+        cmocka_unit_test(test_quick_passed_over_leaves),
         cmocka_unit_test(test_prescan_other_limits),
         cmocka_unit_test(test_nested_mixed_and_forwarded),
         cmocka_unit_test(test_opaque_without_smime_type_is_sniffed),
