@@ -26,9 +26,10 @@ struct smime_mime_walk {
                                              * line ends: its slices are hashed as if
                                              * each were CRLF (signed_lf_as_crlf) */
     GHashTable              *quick_kids;    /* of the tree being walked when it is a
-                                             * quick tree: multipart object -> its
-                                             * children's spans (owned), as found when
-                                             * the tree was built; or NULL */
+                                             * quick tree: what the build found in the
+                                             * bytes (owned), a multipart object -> its
+                                             * children's spans, a base64 leaf -> the
+                                             * span of its content; or NULL */
     size_t                   parsed_bytes;  /* bytes handed to GMime's parser */
     unsigned                 whole_trees;   /* parses GMime made whole (quick tree not
                                              * built: odd input, or asked for) */
@@ -1274,8 +1275,6 @@ static int walk_message(smime_mime_walk *w, GMimeMessage *msg, span ent, const c
     return walk_message_fields(w, GMIME_OBJECT(msg), msg, g_mime_message_get_mime_part(msg), ent,
                                prefix, depth);
 }
-
-
 
 /* ---- the quick tree: GMime reads the header blocks, our split the structure ----
  *

@@ -3,8 +3,7 @@
 
 #include <stdint.h>
 
-/* One more than each alphabet character's value; 0 for every other byte, so
- * that four ranks multiplied together are zero when any of them is not data. */
+/* One more than each alphabet character's value; 0 for every other byte. */
 static const unsigned char rank1[256] = {
     ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
     ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15,
