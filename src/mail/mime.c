@@ -1367,6 +1367,20 @@ static int quick_field_read(const char *name, size_t n, int message)
                         field_is(name, n, "User-Agent") || field_is(name, n, "X-Mailer")));
 }
 
+/* One line of a header block that quick_header_block accepts, the one at *pos
+ * (< body): moves *pos to the next.  Returns 1 with *colon at the colon of a
+ * field's first line, or NULL for the blank line; 0 for a fold. */
+static int header_line(const char *b, size_t *pos, size_t body, const char **colon)
+{
+    size_t at = *pos;
+    const char *lf = memchr(b + at, '\n', body - at);
+    *pos = lf ? (size_t)(lf - b) + 1 : body;
+    if (b[at] == ' ' || b[at] == '\t')
+        return 0;
+    *colon = memchr(b + at, ':', *pos - at);
+    return 1;
+}
+
 /* The header block [start, body) (one quick_header_block accepts: each line a
  * field or its fold, the blank line last) into out, with only the fields the walk
  * reads, each with its folds, in their order, and the blank line: GMime makes an
@@ -1377,17 +1391,13 @@ static size_t quick_header_bytes(const char *b, size_t start, size_t body, int m
 {
     g_byte_array_set_size(out, 0);
     int keep = 0;
-    for (size_t pos = start; pos < body;) {
-        const char *lf = memchr(b + pos, '\n', body - pos);
-        size_t next = lf ? (size_t)(lf - b) + 1 : body;
-        if (b[pos] != ' ' && b[pos] != '\t') {
-            const char *colon = memchr(b + pos, ':', next - pos);
+    for (size_t pos = start, line; (line = pos) < body;) {
+        const char *colon;
+        if (header_line(b, &pos, body, &colon))
             /* the blank line (no colon) ends the block and is kept */
-            keep = !colon || quick_field_read(b + pos, (size_t)(colon - (b + pos)), message);
-        }
+            keep = !colon || quick_field_read(b + line, (size_t)(colon - (b + line)), message);
         if (keep)
-            g_byte_array_append(out, (const guint8 *)b + pos, (guint)(next - pos));
-        pos = next;
+            g_byte_array_append(out, (const guint8 *)b + line, (guint)(pos - line));
     }
     return out->len;
 }
@@ -1404,18 +1414,14 @@ static int quick_passed_over(const char *b, size_t start, size_t body)
     static const char *const types[] = { "text/", "image/", "audio/", "video/" };
     const char *value = NULL, *value_end = NULL;
     unsigned fields = 0;
-    for (size_t pos = start; pos < body;) {
-        const char *lf = memchr(b + pos, '\n', body - pos);
-        size_t next = lf ? (size_t)(lf - b) + 1 : body;
-        if (b[pos] != ' ' && b[pos] != '\t') {
-            const char *colon = memchr(b + pos, ':', next - pos);
-            if (colon && field_is(b + pos, (size_t)(colon - (b + pos)), "Content-Type")) {
-                fields++;
-                value = colon + 1;
-                value_end = b + next;
-            }
+    for (size_t pos = start, line; (line = pos) < body;) {
+        const char *colon;
+        if (header_line(b, &pos, body, &colon) && colon &&
+            field_is(b + line, (size_t)(colon - (b + line)), "Content-Type")) {
+            fields++;
+            value = colon + 1;
+            value_end = b + pos;
         }
-        pos = next;
     }
     if (fields != 1)
         return fields == 0;
