@@ -1435,6 +1435,65 @@ static int quick_passed_over(const char *b, size_t start, size_t body)
     return 0;
 }
 
+/* The value of a field's first line, [*v, *end) less the white space around it. */
+static void field_value_trim(const char **v, const char **end)
+{
+    while (*v < *end && (**v == ' ' || **v == '\t'))
+        (*v)++;
+    while (*end > *v && ((*end)[-1] == ' ' || (*end)[-1] == '\t' || (*end)[-1] == '\r' ||
+                         (*end)[-1] == '\n'))
+        (*end)--;
+}
+
+/* The subtype ("pkcs7-signature" or "x-pkcs7-signature") when GMime would make
+ * of the header block [start, body) (one quick_header_block accepts) an
+ * application/(x-)pkcs7-signature leaf in base64, or NULL: its one Content-Type
+ * field names that type on its first line, then ends or goes on with a
+ * parameter or white space; its one Content-Transfer-Encoding field is "base64"
+ * on one line, as GMime compares it (case aside, white space stripped).  Anything
+ * else is left to GMime. */
+static const char *quick_base64_signature(const char *b, size_t start, size_t body)
+{
+    static const char *const subtypes[] = { "pkcs7-signature", "x-pkcs7-signature" };
+    const char *type = NULL, *type_end = NULL, *cte = NULL, *cte_end = NULL;
+    unsigned types = 0, ctes = 0;
+    int in_cte = 0, cte_folded = 0;
+    for (size_t pos = start, line; (line = pos) < body;) {
+        const char *colon;
+        if (!header_line(b, &pos, body, &colon)) {
+            cte_folded |= in_cte;
+            continue;
+        }
+        in_cte = 0;
+        size_t n = colon ? (size_t)(colon - (b + line)) : 0;
+        if (colon && field_is(b + line, n, "Content-Type")) {
+            types++;
+            type = colon + 1;
+            type_end = b + pos;
+        } else if (colon && field_is(b + line, n, "Content-Transfer-Encoding")) {
+            ctes++;
+            cte = colon + 1;
+            cte_end = b + pos;
+            in_cte = 1;
+        }
+    }
+    if (types != 1 || ctes != 1 || cte_folded)
+        return NULL;
+    field_value_trim(&cte, &cte_end);
+    field_value_trim(&type, &type_end);
+    if (cte_end - cte != 6 || g_ascii_strncasecmp(cte, "base64", 6) != 0 ||
+        (size_t)(type_end - type) < 12 || g_ascii_strncasecmp(type, "application/", 12) != 0)
+        return NULL;
+    type += 12;
+    for (size_t i = 0; i < sizeof(subtypes) / sizeof(subtypes[0]); i++) {
+        size_t k = strlen(subtypes[i]);
+        if ((size_t)(type_end - type) >= k && g_ascii_strncasecmp(type, subtypes[i], k) == 0 &&
+            (type + k == type_end || type[k] == ';' || type[k] == ' ' || type[k] == '\t'))
+            return subtypes[i];
+    }
+    return NULL;
+}
+
 /* A parser over [start, end): the header block alone (!persist; message: a
  * message's fields), or a view of the bytes. */
 static GMimeParser *quick_parser(quick_build *qb, size_t start, size_t end, int persist,
@@ -1684,6 +1743,22 @@ static int quick_object(quick_build *qb, span ent, unsigned depth, int signature
         if (!qb->passed_over)
             qb->passed_over = g_object_new(GMIME_TYPE_PART, NULL);
         *out = g_object_ref(qb->passed_over);
+        return QUICK_OK;
+    }
+    const char *signature = kind == QUICK_PART && signature_slot
+                                ? quick_base64_signature(qb->base, ent.start, body)
+                                : NULL;
+    if (signature) {
+        /* a part of that type with no fields but it: its content is read from the
+         * bytes by part_decoded, as any base64 leaf's below */
+        GMimeObject *part = g_object_new(GMIME_TYPE_PART, NULL);
+        GMimeContentType *ct = g_mime_content_type_new("application", signature);
+        g_mime_object_set_content_type(part, ct);
+        g_object_unref(ct);
+        span *content = g_new(span, 1);
+        *content = (span){ ent.base, body, ent.end };
+        g_hash_table_insert(qb->w->quick_kids, part, content);
+        *out = (GObject *)part;
         return QUICK_OK;
     }
     GObject *head = quick_construct(qb, ent.start, body, 0, kind);

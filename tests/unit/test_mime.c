@@ -847,22 +847,18 @@ static void test_quick_header_fields(void **state)
     quick_as_whole(msg, sizeof(msg) - 1, &default_limits, q);
     assert_int_equal(q->s.n, 1);
     assert_int_equal(q->whole_at_first, 0);            /* the quick tree found it */
-    /* GMime was given the header blocks less the fields it need not read, the
-     * signature part's too (its base64 is decoded from the message's bytes), and
-     * nothing of the text part: the walk passes text over */
+    /* GMime was given the message's header block less the fields it need not
+     * read, and nothing of its parts: the walk passes text over, and the
+     * signature's type and base64 are read from its fields by us */
     static const char *const dropped[] = {
         "Received: from mx.example.test (mx.example.test [192.0.2.1])\r\n"
         "\tby relay.example.test with ESMTPS id abc; Sat, 28 Nov 2026 19:56:39 +0000\r\n",
         "DKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=sel;\r\n"
         " h=From:To:Subject; bh=AAAA; b=BBBB\r\n",
         "To: bob@example.test,\r\n carol@example.test\r\n",
-        "Subject: =?utf-8?q?caf=C3=A9?=\r\n", "X-Spam: no\r\n", "MIME-Version: 1.0\r\n", "Content-Disposition: attachment; filename=\"smime.p7s\"\r\n",
-        "Content-Description: S/MIME Cryptographic Signature\r\n",
+        "Subject: =?utf-8?q?caf=C3=A9?=\r\n", "X-Spam: no\r\n", "MIME-Version: 1.0\r\n",
     };
-    const char *text_part = strstr(msg, "--BB\r\n") + 6;
-    const char *sig_part = strstr(text_part, "--BB\r\n") + 6;
-    size_t given = (size_t)(strstr(msg, "\r\n\r\n") + 4 - msg) +
-                   (size_t)(strstr(sig_part, "\r\n\r\n") + 4 - sig_part);
+    size_t given = (size_t)(strstr(msg, "\r\n\r\n") + 4 - msg);
     for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
         given -= strlen(dropped[i]);
     assert_int_equal(q->parsed_at_first, given);
@@ -931,6 +927,70 @@ static void test_quick_passed_over_leaves(void **state)
     assert_string_equal(q->s.items[q->s.n - 1].part, "7");
     seen_free(&q->s);
     free(q);
+}
+
+/* A signature part whose type and base64 are read from its fields by us, and
+ * ones whose fields only GMime can read (folded, doubled, commented, another
+ * type or encoding): each way the walk finds what the whole parse finds. */
+static void test_quick_signature_fields(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *fields;
+        int ours;               /* read by us: the signature is found, decoded */
+    } variants[] = {
+        { "Content-Type: application/pkcs7-signature; name=smime.p7s\r\n"
+          "Content-Transfer-Encoding: base64\r\n", 1 },
+        { "Content-Type: Application/X-PKCS7-Signature\r\n"
+          "Content-Transfer-Encoding: BASE64 \r\n", 1 },
+        { "Content-Type: application/pkcs7-signature\r\n"
+          "Content-Transfer-Encoding:\r\n base64\r\n", 0 },
+        { "Content-Type: application/pkcs7-signature\r\n"
+          "Content-Transfer-Encoding: base64\r\n (folded)\r\n", 0 },
+        { "Content-Type: application/pkcs7-signature\r\n"
+          "Content-Transfer-Encoding: base64\r\n"
+          "Content-Transfer-Encoding: 7bit\r\n", 0 },
+        { "Content-Type: application/pkcs7-signature\r\n"
+          "Content-Transfer-Encoding: base64 (as sent)\r\n", 0 },
+        { "Content-Type: (sig) application/pkcs7-signature\r\n"
+          "Content-Transfer-Encoding: base64\r\n", 0 },
+        { "Content-Type: application/pkcs7-signatures\r\n"
+          "Content-Transfer-Encoding: base64\r\n", 0 },
+        { "Content-Type: application/octet-stream\r\n"
+          "Content-Transfer-Encoding: base64\r\n", 0 },
+        { "Content-Transfer-Encoding: base64\r\n", 0 },
+        { "Content-Type: application/pkcs7-signature\r\n", 0 },
+    };
+    for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+        char msg[2048];
+        snprintf(msg, sizeof(msg),
+                 "From: alice@example.test\r\n"
+                 "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\";\r\n"
+                 " micalg=sha-256; boundary=SS\r\n"
+                 "\r\n"
+                 "--SS\r\n"
+                 "Content-Type: text/plain\r\n"
+                 "\r\n"
+                 "hello\r\n"
+                 "--SS\r\n"
+                 "%s"
+                 "\r\n"
+                 FAKE_SIGNED_DATA_B64 "\r\n"
+                 "--SS--\r\n",
+                 variants[i].fields);
+        stat_seen *q = calloc(1, sizeof(*q));
+        assert_non_null(q);
+        quick_as_whole(msg, strlen(msg), &default_limits, q);
+        if (variants[i].ours) {
+            assert_int_equal(q->s.n, 1);
+            assert_int_equal(q->whole_at_first, 0);
+            /* GMime was given the message's header block alone */
+            assert_int_equal(q->parsed_at_first, strstr(msg, "\r\n\r\n") + 4 - msg);
+            assert_int_equal(q->s.items[0].der_len, 13);
+        }
+        seen_free(&q->s);
+        free(q);
+    }
 }
 
 /* A prescan made with other limits than the walk's is not taken for its count:
@@ -1131,6 +1191,7 @@ int main(void)
         cmocka_unit_test(test_signed_root_slice),
         cmocka_unit_test(test_quick_header_fields),
         cmocka_unit_test(test_quick_passed_over_leaves),
+        cmocka_unit_test(test_quick_signature_fields),
         cmocka_unit_test(test_prescan_other_limits),
         cmocka_unit_test(test_nested_mixed_and_forwarded),
         cmocka_unit_test(test_opaque_without_smime_type_is_sniffed),
