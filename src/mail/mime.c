@@ -924,7 +924,9 @@ static void addrs_collect(GMimeObject *head, GMimeMessage *msg, smime_mime_addrs
         out->sender_headers += (unsigned)sender;
         if (authors && from)
             authors->from_headers++;
-        if (!(from && (authors || !msg)) && !(sender && !msg))
+        /* parsed here: a From for the authors, and without GMime's message the
+         * From and Sender fields it would have parsed */
+        if (!((from && authors) || (!msg && (from || sender))))
             continue;
         const char *raw = g_mime_header_get_raw_value(h);
         InternetAddressList *list = raw ? internet_address_list_parse(NULL, raw) : NULL;
@@ -1402,6 +1404,42 @@ static size_t quick_header_bytes(const char *b, size_t start, size_t body, int m
     return out->len;
 }
 
+
+
+
+/* The fields called name in the header block [start, body) (one
+ * quick_header_block accepts): returns how many there are, with the first line
+ * of the last one's value, less the white space around it, in [*value, *end),
+ * and whether a fold continues it (*folded). */
+static unsigned quick_field(const char *b, size_t start, size_t body, const char *name,
+                            const char **value, const char **end, int *folded)
+{
+    unsigned fields = 0;
+    int in_field = 0;
+    *value = *end = NULL;
+    *folded = 0;
+    for (size_t pos = start, line; (line = pos) < body;) {
+        const char *colon;
+        if (!header_line(b, &pos, body, &colon)) {
+            *folded |= in_field;
+            continue;
+        }
+        in_field = colon && field_is(b + line, (size_t)(colon - (b + line)), name);
+        if (in_field) {
+            fields++;
+            *value = colon + 1;
+            *end = b + pos;
+            *folded = 0;
+        }
+    }
+    while (*value < *end && (**value == ' ' || **value == '\t'))
+        (*value)++;
+    while (*end > *value && ((*end)[-1] == ' ' || (*end)[-1] == '\t' || (*end)[-1] == '\r' ||
+                             (*end)[-1] == '\n'))
+        (*end)--;
+    return fields;
+}
+
 /* 1 when GMime would make of the header block [start, body) (one
  * quick_header_block accepts) a leaf that the walk passes over: its one
  * Content-Type field names a text, image, audio or video type, or it has none
@@ -1412,37 +1450,17 @@ static size_t quick_header_bytes(const char *b, size_t start, size_t body, int m
 static int quick_passed_over(const char *b, size_t start, size_t body)
 {
     static const char *const types[] = { "text/", "image/", "audio/", "video/" };
-    const char *value = NULL, *value_end = NULL;
-    unsigned fields = 0;
-    for (size_t pos = start, line; (line = pos) < body;) {
-        const char *colon;
-        if (header_line(b, &pos, body, &colon) && colon &&
-            field_is(b + line, (size_t)(colon - (b + line)), "Content-Type")) {
-            fields++;
-            value = colon + 1;
-            value_end = b + pos;
-        }
-    }
+    const char *value, *value_end;
+    int folded;
+    unsigned fields = quick_field(b, start, body, "Content-Type", &value, &value_end, &folded);
     if (fields != 1)
         return fields == 0;
-    while (value < value_end && (*value == ' ' || *value == '\t'))
-        value++;
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
         size_t n = strlen(types[i]);
         if ((size_t)(value_end - value) >= n && g_ascii_strncasecmp(value, types[i], n) == 0)
             return 1;
     }
     return 0;
-}
-
-/* The value of a field's first line, [*v, *end) less the white space around it. */
-static void field_value_trim(const char **v, const char **end)
-{
-    while (*v < *end && (**v == ' ' || **v == '\t'))
-        (*v)++;
-    while (*end > *v && ((*end)[-1] == ' ' || (*end)[-1] == '\t' || (*end)[-1] == '\r' ||
-                         (*end)[-1] == '\n'))
-        (*end)--;
 }
 
 /* The subtype ("pkcs7-signature" or "x-pkcs7-signature") when GMime would make
@@ -1455,32 +1473,12 @@ static void field_value_trim(const char **v, const char **end)
 static const char *quick_base64_signature(const char *b, size_t start, size_t body)
 {
     static const char *const subtypes[] = { "pkcs7-signature", "x-pkcs7-signature" };
-    const char *type = NULL, *type_end = NULL, *cte = NULL, *cte_end = NULL;
-    unsigned types = 0, ctes = 0;
-    int in_cte = 0, cte_folded = 0;
-    for (size_t pos = start, line; (line = pos) < body;) {
-        const char *colon;
-        if (!header_line(b, &pos, body, &colon)) {
-            cte_folded |= in_cte;
-            continue;
-        }
-        in_cte = 0;
-        size_t n = colon ? (size_t)(colon - (b + line)) : 0;
-        if (colon && field_is(b + line, n, "Content-Type")) {
-            types++;
-            type = colon + 1;
-            type_end = b + pos;
-        } else if (colon && field_is(b + line, n, "Content-Transfer-Encoding")) {
-            ctes++;
-            cte = colon + 1;
-            cte_end = b + pos;
-            in_cte = 1;
-        }
-    }
-    if (types != 1 || ctes != 1 || cte_folded)
+    const char *type, *type_end, *cte, *cte_end;
+    int type_folded, cte_folded;
+    if (quick_field(b, start, body, "Content-Type", &type, &type_end, &type_folded) != 1 ||
+        quick_field(b, start, body, "Content-Transfer-Encoding", &cte, &cte_end, &cte_folded) != 1 ||
+        cte_folded)
         return NULL;
-    field_value_trim(&cte, &cte_end);
-    field_value_trim(&type, &type_end);
     if (cte_end - cte != 6 || g_ascii_strncasecmp(cte, "base64", 6) != 0 ||
         (size_t)(type_end - type) < 12 || g_ascii_strncasecmp(type, "application/", 12) != 0)
         return NULL;
@@ -1492,6 +1490,16 @@ static const char *quick_base64_signature(const char *b, size_t start, size_t bo
             return subtypes[i];
     }
     return NULL;
+}
+
+/* Records that the content of the leaf obj (ent, its header block ending at body)
+ * lies in the buffer from there to the end of its slice, as it runs to the
+ * delimiter in the message: part_decoded reads it from there. */
+static void quick_content_in_place(quick_build *qb, GMimeObject *obj, span ent, size_t body)
+{
+    span *content = g_new(span, 1);
+    *content = (span){ ent.base, body, ent.end };
+    g_hash_table_insert(qb->w->quick_kids, obj, content);
 }
 
 /* A parser over [start, end): the header block alone (!persist; message: a
@@ -1749,15 +1757,13 @@ static int quick_object(quick_build *qb, span ent, unsigned depth, int signature
                                 ? quick_base64_signature(qb->base, ent.start, body)
                                 : NULL;
     if (signature) {
-        /* a part of that type with no fields but it: its content is read from the
-         * bytes by part_decoded, as any base64 leaf's below */
+        /* a part of that type with no fields but it, its content in place as any
+         * base64 leaf's below */
         GMimeObject *part = g_object_new(GMIME_TYPE_PART, NULL);
         GMimeContentType *ct = g_mime_content_type_new("application", signature);
         g_mime_object_set_content_type(part, ct);
         g_object_unref(ct);
-        span *content = g_new(span, 1);
-        *content = (span){ ent.base, body, ent.end };
-        g_hash_table_insert(qb->w->quick_kids, part, content);
+        quick_content_in_place(qb, part, ent, body);
         *out = (GObject *)part;
         return QUICK_OK;
     }
@@ -1776,9 +1782,7 @@ static int quick_object(quick_build *qb, span ent, unsigned depth, int signature
         quick_needs_content(root, signature_slot)) {
         if (!as_message &&
             g_mime_part_get_content_encoding(GMIME_PART(root)) == GMIME_CONTENT_ENCODING_BASE64) {
-            span *content = g_new(span, 1);
-            *content = (span){ ent.base, body, ent.end };
-            g_hash_table_insert(qb->w->quick_kids, root, content);
+            quick_content_in_place(qb, root, ent, body);
             *out = head;
             return QUICK_OK;
         }
