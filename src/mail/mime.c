@@ -100,17 +100,53 @@ char *smime_mime_to_crlf(const char *in, size_t len, size_t max_len, size_t *out
 /* ---- counting entities before GMime builds them ---- */
 
 #define BOUNDARY_MAX     70      /* RFC 2046 5.1.1 */
-#define BOUNDARY_SLOTS   1024    /* hash slots for declared boundaries (power of 2); at
-                                  * most half are filled, past that the count is over
-                                  * any limit */
+#define BOUNDARY_SLOTS_MIN 64    /* hash slots for declared boundaries (powers of 2): */
+#define BOUNDARY_SLOTS_MAX 1024  /* doubled when half are filled; past the last half the
+                                  * count is over any limit */
 
-/* The lengths apart from the texts: a slot is empty when its length is 0, so a
- * new set clears 1 KiB rather than the 72 KiB of texts (once per parse). */
+/* A message declares a boundary or two, so the set starts small and grows.  Sized
+ * for the worst case at once (72 KiB), every message's prescan took and gave back
+ * a block as large as a thread's heap keeps: glibc then trimmed that heap after
+ * nearly every message, and each trim (madvise, with a TLB shootdown across the
+ * daemon's cores) and the page faults after it cost some 15 % of the milter's
+ * CPU on small messages.  A slot is empty when its length is 0. */
 typedef struct boundary_set {
-    unsigned      n;
-    unsigned char len[BOUNDARY_SLOTS];
-    char          text[BOUNDARY_SLOTS][BOUNDARY_MAX];
+    unsigned       n;
+    unsigned       n_slots;
+    unsigned char *len;                   /* [n_slots]; owned, with text */
+    char         (*text)[BOUNDARY_MAX];   /* [n_slots], in the same block */
 } boundary_set;
+
+/* Gives set empty slots of n_slots (which it must hold every member in);
+ * -1 when out of memory, set unchanged. */
+static int boundary_slots_alloc(boundary_set *set, unsigned n_slots)
+{
+    unsigned char *block = g_try_malloc((size_t)n_slots * (1 + BOUNDARY_MAX));
+    if (!block)
+        return -1;
+    memset(block, 0, n_slots);
+    set->len = block;
+    set->text = (char (*)[BOUNDARY_MAX])(block + n_slots);
+    set->n_slots = n_slots;
+    return 0;
+}
+
+static boundary_set *boundary_set_new(void)
+{
+    boundary_set *set = g_try_new0(boundary_set, 1);
+    if (set && boundary_slots_alloc(set, BOUNDARY_SLOTS_MIN) < 0) {
+        g_free(set);
+        return NULL;
+    }
+    return set;
+}
+
+static void boundary_set_free(boundary_set *set)
+{
+    if (set)
+        g_free(set->len);
+    g_free(set);
+}
 
 static unsigned prefix_hash(const char *p, size_t n)
 {
@@ -127,11 +163,32 @@ static unsigned prefix_hash(const char *p, size_t n)
 static int boundary_slot(const boundary_set *b, const char *v, size_t n)
 {
     size_t key = n < 4 ? n : 4;
-    unsigned i = prefix_hash(v, key) & (BOUNDARY_SLOTS - 1);
-    for (unsigned probe = 0; probe < BOUNDARY_SLOTS; probe++, i = (i + 1) & (BOUNDARY_SLOTS - 1))
+    unsigned mask = b->n_slots - 1;
+    unsigned i = prefix_hash(v, key) & mask;
+    for (unsigned probe = 0; probe < b->n_slots; probe++, i = (i + 1) & mask)
         if (b->len[i] == 0 || (b->len[i] == n && memcmp(b->text[i], v, n) == 0))
             return (int)i;
     return -1;
+}
+
+/* Doubles b's slots, every member rehashed; -1 at the largest size or out of
+ * memory, b unchanged. */
+static int boundary_set_grow(boundary_set *b)
+{
+    if (b->n_slots >= BOUNDARY_SLOTS_MAX)
+        return -1;
+    boundary_set grown = { .n = b->n };
+    if (boundary_slots_alloc(&grown, b->n_slots * 2) < 0)
+        return -1;
+    for (unsigned i = 0; i < b->n_slots; i++)
+        if (b->len[i]) {
+            int j = boundary_slot(&grown, b->text[i], b->len[i]);
+            grown.len[j] = b->len[i];
+            memcpy(grown.text[j], b->text[i], b->len[i]);
+        }
+    g_free(b->len);
+    *b = grown;
+    return 0;
 }
 
 /* Returns -1 when the set is full. */
@@ -146,8 +203,11 @@ static int boundary_add(boundary_set *b, const char *v, size_t n)
         return -1;
     if (b->len[i])
         return 0;                     /* declared already */
-    if (b->n + 1 >= BOUNDARY_SLOTS / 2)
-        return -1;
+    if (b->n + 1 >= b->n_slots / 2) {
+        if (boundary_set_grow(b) < 0)
+            return -1;
+        i = boundary_slot(b, v, n);
+    }
     b->len[i] = (unsigned char)n;
     memcpy(b->text[i], v, n);
     b->n++;
@@ -158,8 +218,9 @@ static int boundary_add(boundary_set *b, const char *v, size_t n)
 static int boundary_starts(const boundary_set *b, const char *p, size_t n)
 {
     for (size_t key = 1; key <= 4 && key <= n; key++) {
-        unsigned i = prefix_hash(p, key) & (BOUNDARY_SLOTS - 1);
-        for (; b->len[i]; i = (i + 1) & (BOUNDARY_SLOTS - 1)) {
+        unsigned mask = b->n_slots - 1;
+        unsigned i = prefix_hash(p, key) & mask;
+        for (; b->len[i]; i = (i + 1) & mask) {
             size_t bl = b->len[i];
             if ((bl < 4 ? bl : 4) == key && bl <= n && memcmp(b->text[i], p, bl) == 0)
                 return 1;
@@ -272,7 +333,7 @@ typedef struct delimiter_index {
 
 static void delimiter_index_clear(delimiter_index *ix)
 {
-    g_free(ix->set);
+    boundary_set_free(ix->set);
     g_free(ix->lines);
     memset(ix, 0, sizeof(*ix));
 }
@@ -325,7 +386,7 @@ static unsigned count_pass(const char *buf, size_t len, unsigned stop_at, delimi
     *counted_all = len == 0;
     if (len == 0)
         return 0;
-    boundary_set *b = g_try_new(boundary_set, 1);
+    boundary_set *b = boundary_set_new();
     if (!b)
         return stop_at;             /* cannot count: treat as over the limit */
     delimiter_index ix = { 0 };
@@ -334,8 +395,6 @@ static unsigned count_pass(const char *buf, size_t len, unsigned stop_at, delimi
         ix.lines = g_try_new(size_t, ix.cap);
     }
     delimiter_index *rec = keep ? &ix : NULL;
-    b->n = 0;
-    memset(b->len, 0, sizeof(b->len));
     const char *end = buf + len;
     /* Every "boundary" followed by "=" declares a candidate, wherever it stands
      * (counting more candidates than GMime honours only raises the bound), and
@@ -362,7 +421,7 @@ static unsigned count_pass(const char *buf, size_t len, unsigned stop_at, delimi
         }
         if (*hit == '=') {
             if (boundary_declare(b, buf, hit, end) < 0) {
-                g_free(b);
+                boundary_set_free(b);
                 g_free(ix.lines);
                 return stop_at;      /* hundreds of boundaries: beyond any limit */
             }
@@ -410,7 +469,7 @@ static unsigned count_pass(const char *buf, size_t len, unsigned stop_at, delimi
         return count;
     }
     g_free(ix.lines);
-    g_free(b);
+    boundary_set_free(b);
     return count;
 }
 

@@ -45,8 +45,12 @@ void smime_report_free(smime_report *r)
 
 smime_sig_report *smime_report_add_sig(smime_report *r)
 {
+    /* From one, as most messages carry one signature: a signature's report is
+     * some 21 KiB, and four at once made every message take and give back a block
+     * large enough for glibc to trim a thread's heap after it (see mime.c's
+     * boundary_set). */
     if (r->n_sigs == r->sigs_alloc) {
-        size_t n = r->sigs_alloc ? r->sigs_alloc * 2 : 4;
+        size_t n = r->sigs_alloc ? r->sigs_alloc * 2 : 1;
         smime_sig_report *p = realloc(r->sigs, n * sizeof(*p));
         if (!p)
             return NULL;

@@ -550,6 +550,30 @@ static void test_count_parts_lines_before_declaration(void **state)
     }
 }
 
+/* The declared boundaries are kept in a set that starts small and grows: every
+ * boundary declared before and after each growth still counts its lines, with
+ * boundaries that share their first bytes (one hash key) among them; past the
+ * largest set (511 boundaries, the outer one among them) the count is over any limit. */
+static void test_count_parts_many_boundaries(void **state)
+{
+    (void)state;
+    const int sizes[] = { 1, 30, 31, 32, 63, 64, 200, 509, 510, 511, 600 };
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        int n = sizes[k];
+        GString *m = g_string_new("Content-Type: multipart/mixed; boundary=outer\r\n\r\n");
+        for (int i = 0; i < n; i++)
+            g_string_append_printf(m, "--outer\r\nContent-Type: multipart/mixed; "
+                                      "boundary=\"%s%d\"\r\n\r\n", i % 2 ? "same" : "b", i);
+        for (int i = 0; i < n; i++)
+            g_string_append_printf(m, "--%s%d\r\n\r\n--%s%d--\r\n", i % 2 ? "same" : "b", i,
+                                   i % 2 ? "same" : "b", i);
+        g_string_append(m, "--outer--\r\n");
+        unsigned want = n + 1 <= 511 ? (unsigned)(3 * n + 1) : 100000;
+        assert_int_equal(smime_mime_count_parts(m->str, m->len, 100000), want);
+        g_string_free(m, TRUE);
+    }
+}
+
 /* A message whose declared parts exceed the cap is reported before GMime parses
  * it, with the same words as a cap reached while walking. */
 static void test_part_cap_holds_before_parsing(void **state)
@@ -1203,6 +1227,7 @@ int main(void)
         cmocka_unit_test(test_lf_and_crlf_slices_agree),
         cmocka_unit_test(test_count_parts_before_parsing),
         cmocka_unit_test(test_count_parts_lines_before_declaration),
+        cmocka_unit_test(test_count_parts_many_boundaries),
         cmocka_unit_test(test_part_cap_holds_before_parsing),
         cmocka_unit_test(test_decode_budget),
         cmocka_unit_test(test_author_control_bytes),
