@@ -1355,7 +1355,10 @@ static int walk_message(smime_mime_walk *w, GMimeMessage *msg, span ent, const c
 typedef struct quick_build {
     smime_mime_walk *w;
     const char      *base;
-    GMimeStream     *whole;      /* over the buffer being walked (borrowed) */
+    size_t           len;        /* of the buffer being walked, at base */
+    GMimeStream     *whole;      /* over that buffer, made when a leaf is parsed whole */
+    GByteArray      *whole_arr;  /* (most messages have none); both handed to and
+                                  * released by parse_and_walk, after the walk */
     GMimeParser     *headers;    /* reused for every header block, */
     GMimeStream     *header_stream;  /* with this stream */
     GByteArray      *header_bytes;   /* over these bytes (not the stream's) */
@@ -1583,6 +1586,8 @@ static GMimeParser *quick_parser(quick_build *qb, size_t start, size_t end, int 
         g_mime_parser_set_persist_stream(qb->headers, FALSE);
         return g_object_ref(qb->headers);
     }
+    if (!qb->whole)
+        qb->whole = stream_over(qb->base, qb->len, &qb->whole_arr);
     GMimeStream *sub = g_mime_stream_substream(qb->whole, (gint64)start, (gint64)end);
     qb->w->parsed_bytes += end - start;
     GMimeParser *p = g_mime_parser_new_with_stream(sub);
@@ -1908,15 +1913,15 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int b
     w->parts_built += parts;
     int outer_bare_lf = w->bare_lf;
     w->bare_lf = bare_lf;
-    GByteArray *arr;
-    GMimeStream *stream = stream_over(buf, len, &arr);
+    GByteArray *arr = NULL;
+    GMimeStream *stream = NULL;      /* over buf: for GMime's parsers only */
     GHashTable *outer_kids = w->quick_kids;
     w->quick_kids = g_hash_table_new_full(NULL, NULL, NULL, g_free);
     GMimeMessage *message = NULL;
     GMimeObject *obj = NULL;
     int odd = QUICK_ODD;
     if (!w->whole_tree) {
-        quick_build qb = { .w = w, .base = buf, .whole = stream, .delimiters = delimiters };
+        quick_build qb = { .w = w, .base = buf, .len = len, .delimiters = delimiters };
         /* A message's header block too is parsed as a part's: a GMime message
          * would make an address list of each of six fields, and the walk reads
          * two, parsed in addrs_collect. */
@@ -1931,6 +1936,8 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int b
         }
         if (qb.passed_over)
             g_object_unref(qb.passed_over);
+        stream = qb.whole;
+        arr = qb.whole_arr;
         if (odd != QUICK_OK) {
             g_hash_table_remove_all(w->quick_kids);
             if (message)
@@ -1948,6 +1955,8 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int b
         w->quick_kids = NULL;
         w->whole_trees++;
         w->parsed_bytes += len;
+        if (!stream)
+            stream = stream_over(buf, len, &arr);
         GMimeParser *parser = g_mime_parser_new_with_stream(stream);
         g_mime_parser_set_persist_stream(parser, TRUE);
         if (as_message)
@@ -1971,7 +1980,8 @@ static int parse_and_walk(smime_mime_walk *w, const char *buf, size_t len, int b
     if (w->quick_kids)
         g_hash_table_destroy(w->quick_kids);
     w->quick_kids = outer_kids;
-    stream_release(stream, arr);
+    if (stream)
+        stream_release(stream, arr);
     w->bare_lf = outer_bare_lf;
     return rc;
 }
