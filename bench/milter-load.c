@@ -436,7 +436,8 @@ static int load_message(const char *path, message *m)
     char *blank = strstr(m->raw, "\r\n\r\n");
     if (!blank)
         return -1;            /* the bench mix is in CRLF form */
-    m->body = (size_t)(blank - m->raw) + 2;
+    /* the body as an MTA sends it: after the blank line, which ends the header */
+    m->body = (size_t)(blank - m->raw) + 4;
     return 0;
 }
 

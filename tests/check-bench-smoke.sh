@@ -1,6 +1,7 @@
 #!/bin/sh
 # The bench programs still run and `make bench` still writes its JSON: each floor
-# program (crypto-limit, cms-peers, null-milter driven by milter-load) and the
+# program (crypto-limit, cms-peers, null-milter driven by milter-load, as the
+# libmilter floor and as the crypto milter floor) and the
 # in-process figures over a few messages for a few milliseconds of CPU, then
 # bench/run.sh itself with every duration and count at its smallest, into a
 # temporary file.  Checks that each prints a positive figure and that the JSON
@@ -70,6 +71,38 @@ wait "$NPID" 2>/dev/null || true
 NPID=
 echo "ok: null milter accepted 40 of 40"
 
+# The crypto milter floor verifies what it receives: every mix message accepted
+# and tagged; a tampered body is no floor, and stops it (exit 3).
+port=$(free_port)
+"$BUILD/bench/null-milter" "$port" $MIX >"$T/floor.log" 2>&1 &
+NPID=$!
+i=0
+until "$BUILD/bench/milter-load" 127.0.0.1 "$port" 1 1 "$S/01-multipart-signed-rsa2048.eml" >/dev/null 2>&1; do
+    i=$((i + 1))
+    [ $i -lt 100 ] && kill -0 "$NPID" 2>/dev/null || fail "crypto milter did not answer: $(cat "$T/floor.log")"
+    sleep 0.1
+done
+"$BUILD/bench/milter-load" 127.0.0.1 "$port" 4 40 $MIX >"$T/out" || fail "milter-load against the crypto milter"
+for k in milter_accepted milter_tagged; do
+    [ "$(awk -v k=$k '$1 == k { print $2 }' "$T/out")" = 40 ] || fail "crypto milter: $(tr '\n' ' ' <"$T/out")"
+done
+# one letter of the signed text changed: a body as long as sample 01's, so it is
+# the hash that must refuse it
+sed 's/^Hi Carol,/Hi Karol,/' "$S/01-multipart-signed-rsa2048.eml" >"$T/tampered.eml"
+cmp -s "$T/tampered.eml" "$S/01-multipart-signed-rsa2048.eml" && fail "sample 01 no longer says Hi Carol"
+"$BUILD/bench/milter-load" 127.0.0.1 "$port" 1 1 "$T/tampered.eml" >"$T/out" 2>&1 || true
+i=0
+while kill -0 "$NPID" 2>/dev/null && [ $i -lt 50 ]; do
+    i=$((i + 1))
+    sleep 0.1
+done
+kill -0 "$NPID" 2>/dev/null && fail "the crypto milter took a tampered message and runs on"
+rc=0
+wait "$NPID" 2>/dev/null || rc=$?
+NPID=
+[ "$rc" = 3 ] || fail "the crypto milter stopped with $rc at a tampered message: $(cat "$T/floor.log")"
+echo "ok: crypto milter verified and tagged 40 of 40, and stopped at a tampered one"
+
 # The whole of make bench at its smallest: it runs, and its JSON has every key.
 # The telemetry bench's default is 10 million records (minutes of loading); here
 # 2,000 show that it runs.
@@ -88,7 +121,8 @@ milter_latency_achieved_msgs_per_s milter_saturated_p50_ms milter_saturated_p99_
 cpu_speed_slowest_pct_before_milter cpu_speed_slowest_pct_after_milter milter_connections mix
 openssl_mix_excludes seconds_per_figure
 crypto_limit_msgs_per_s pipeline_cpu_msgs_per_s pipeline_vs_limit null_milter_cpu_us_per_msg
-milter_cpu_us_per_msg openssl_cms_msgs_per_s gnutls_pkcs7_msgs_per_s large_body_vs_sha256""".split()
+milter_cpu_us_per_msg openssl_cms_msgs_per_s gnutls_pkcs7_msgs_per_s large_body_vs_sha256
+crypto_milter_cpu_us_per_msg crypto_milter_cpu_spread crypto_milter_limits milter_over_crypto_milter""".split()
 missing = [k for k in keys if k not in d]
 if missing:
     sys.exit("missing keys: %s" % " ".join(missing))
