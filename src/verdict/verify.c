@@ -84,7 +84,10 @@ typedef struct verify_ctx {
     size_t                      hash_left;      /* bytes that may still be hashed */
     int64_t                     cpu_deadline_ms;/* thread CPU clock; 0: none */
     unsigned                    skipped;        /* SignerInfos not verified (a cap) */
-    smime_sig_report           *skipped_report; /* the one neutral entry that counts them */
+    size_t                      skipped_at;     /* 1 + the index of the one neutral entry
+                                                 * that counts them; 0: none yet (an index,
+                                                 * not a pointer: every signature added
+                                                 * after it may move the array) */
     unsigned                    covering_depth; /* depth of the entity an opaque signature
                                                  * over the whole message holds; 0: none */
 } verify_ctx;
@@ -521,20 +524,21 @@ static void judge_signer(verify_ctx *vc, smime_cms *cms, const smime_cms_signer 
 static void note_skipped(verify_ctx *vc, const smime_mime_item *item, unsigned count,
                          const char *why)
 {
-    if (!vc->skipped_report) {
+    if (!vc->skipped_at) {
         smime_sig_report *s = new_sig(vc, item);
         if (!s)
             return;
-        vc->skipped_report = s;
+        vc->skipped_at = vc->report->n_sigs;
         s->result = SMIME_RESULT_NEUTRAL;
         s->code = "limit";
         if (item->addrs->n_from)
             snprintf(s->identifier, sizeof(s->identifier), "%s", item->addrs->from[0]);
         snprintf(s->reason, sizeof(s->reason), "%s", why);
     }
+    smime_sig_report *counted = &vc->report->sigs[vc->skipped_at - 1];
     vc->skipped += count;
-    size_t len = strcspn(vc->skipped_report->reason, ";");
-    snprintf(vc->skipped_report->reason + len, sizeof(vc->skipped_report->reason) - len,
+    size_t len = strcspn(counted->reason, ";");
+    snprintf(counted->reason + len, sizeof(counted->reason) - len,
              "; %u signature%s not verified", vc->skipped, vc->skipped == 1 ? "" : "s");
 }
 

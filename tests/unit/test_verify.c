@@ -228,6 +228,41 @@ static void test_lf_equals_crlf(void **state)
     smime_report_free(b);
 }
 
+/* Signatures past MaxSignatures are counted in one neutral entry, found again
+ * for each later skipped one after other entries were added (the report's array
+ * grows and moves meanwhile: under ASan a kept pointer fails here). */
+static void test_skipped_signatures_counted_in_one_entry(void **state)
+{
+    (void)state;
+    size_t len;
+    char *raw = test_read_file(SAMPLE_DIR "01-multipart-signed-rsa2048.eml", &len);
+    const char *entity = strstr(raw, "Content-Type: multipart/signed");
+    assert_non_null(entity);
+    GString *m = g_string_new("From: Alice Example <alice@example.test>\r\n"
+                              "Content-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n");
+    for (int i = 0; i < 2; i++)
+        g_string_append_printf(m, "--outer\r\n%s\r\n", entity);
+    g_string_append(m, "--outer\r\nContent-Type: application/pkcs7-mime; smime-type=signed-data\r\n"
+                       "Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n");
+    g_string_append_printf(m, "--outer\r\n%s\r\n--outer--\r\n", entity);
+    smime_verify_options opt;
+    smime_verify_options_default(&opt, SAMPLE_NOW);
+    opt.max_signatures = 1;
+    smime_report *r = NULL;
+    char err[256];
+    assert_int_equal(smime_verify_message(m->str, m->len, trust, &opt, &r, err, sizeof(err)), 0);
+    assert_int_equal(r->n_sigs, 3);
+    assert_int_equal(r->sigs[0].result, SMIME_RESULT_PASS);
+    assert_int_equal(r->sigs[1].result, SMIME_RESULT_NEUTRAL);
+    assert_string_equal(r->sigs[1].code, "limit");
+    assert_string_equal(r->sigs[1].reason,
+                        "more signatures than the limit for one message; 2 signatures not verified");
+    assert_string_equal(r->sigs[2].code, "malformed-mime");
+    smime_report_free(r);
+    g_string_free(m, TRUE);
+    free(raw);
+}
+
 static void test_size_cap(void **state)
 {
     (void)state;
@@ -545,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_author_control_bytes),
         cmocka_unit_test(test_lf_equals_crlf),
         cmocka_unit_test(test_size_cap),
+        cmocka_unit_test(test_skipped_signatures_counted_in_one_entry),
         cmocka_unit_test(test_hostile_bytes),
         cmocka_unit_test(test_truncated_signature_is_not_pass),
         cmocka_unit_test(test_encrypted_note),
