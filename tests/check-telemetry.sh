@@ -441,6 +441,62 @@ else
     fail "valgrind not installed (tools/deps.sh installs it)"
 fi
 
+# A writer that PostgreSQL aborts to break a deadlock runs its transaction again
+# instead of dropping the batch. The deadlock is made on purpose: another session
+# holds the message's sender domain, uncommitted; the writer's trigger inserts the
+# certificate's fact row and waits for that domain; the session then inserts the
+# same fact row and waits for the writer. The writer waited first and, with the
+# shorter deadlock_timeout, is the one aborted (the server log says which).
+pg_deadlock_test() {
+    pg_db() { "$pg_bin/psql" -X -A -t -q -h 127.0.0.1 -p "$port" -U postgres -d "$1" -c "$2"; }
+    dl_uri="postgresql://postgres@127.0.0.1:$port/deadlock"
+    dl_mail=sample-mail/01-multipart-signed-rsa2048.eml
+    "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U postgres deadlock_learn &&
+    "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U postgres deadlock || { fail "deadlock: createdb"; return; }
+    # the rows the message makes, learnt from a database of their own
+    "$TOOL" record --db "postgresql://postgres@127.0.0.1:$port/deadlock_learn" --trust-anchors "$ANCHORS" \
+        --secret "$tmp/pg.secret" --at 2026-06-01 "$dl_mail" >"$tmp/dl-learn.log" 2>&1 ||
+        { fail "deadlock: recording the message"; cat "$tmp/dl-learn.log"; return; }
+    want=$(pg_db deadlock_learn 'SELECT count(*) FROM signature')
+    domain_sql=$(pg_db deadlock_learn "SELECT format('INSERT INTO sender_domains (sender_domain) VALUES (%L);', sender_domain) FROM sender_domains")
+    fact_cols="fact_key, cert_id, issuer_dn, issuer_key_id, root_subject, policy_oid, cert_type, generation, findings, key_alg, validity_days, not_before_month, sbr_scope, cn_form, name_attrs"
+    fact_sql=$(pg_db deadlock_learn "SELECT format('INSERT INTO cert_facts ($fact_cols) VALUES (%L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L);', $fact_cols) FROM cert_facts")
+    [ "$want" -ge 1 ] && [ "$(printf '%s\n' "$domain_sql" | wc -l)" = 1 ] &&
+        [ "$(printf '%s\n' "$fact_sql" | wc -l)" = 1 ] ||
+        { fail "deadlock: expected one fact and one domain, got: $domain_sql $fact_sql"; return; }
+    "$TOOL" report --db "$dl_uri" >/dev/null 2>"$tmp/dl-migrate.log" ||
+        { fail "deadlock: migrating"; cat "$tmp/dl-migrate.log"; return; }
+    pg_db deadlock "ALTER DATABASE deadlock SET deadlock_timeout = '3s'" >/dev/null
+    log_from=$(( $(wc -c <"$tmp/pg/server.log") + 1 ))   # the earlier writers may have deadlocked too
+    rm -f "$tmp/dl.fifo"; mkfifo "$tmp/dl.fifo"
+    "$pg_bin/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d deadlock <"$tmp/dl.fifo" >"$tmp/dl-holder.log" 2>&1 &
+    holder=$!
+    exec 7>"$tmp/dl.fifo"
+    printf "SET deadlock_timeout = '60s';\nBEGIN;\n%s\n" "$domain_sql" >&7
+    "$TOOL" record --db "$dl_uri" --trust-anchors "$ANCHORS" --secret "$tmp/pg.secret" --at 2026-06-01 \
+        "$dl_mail" >"$tmp/dl-writer.log" 2>&1 &
+    writer=$!
+    waited=0
+    for i in $(seq 1 200); do
+        [ "$(pg_db deadlock "SELECT count(*) FROM pg_stat_activity WHERE datname = 'deadlock' AND wait_event_type = 'Lock'")" = 1 ] &&
+            { waited=1; break; }
+        sleep 0.05
+    done
+    [ $waited -eq 1 ] || fail "deadlock: the writer never waited for the held domain"
+    printf '%s\nCOMMIT;\n' "$fact_sql" >&7
+    exec 7>&-
+    wait "$holder"
+    if wait "$writer"; then ok "deadlock: the writer's record exits 0"
+    else fail "deadlock: the writer failed:"; cat "$tmp/dl-writer.log"; fi
+    got=$(pg_db deadlock 'SELECT count(*) FROM signature')
+    [ "$got" = "$want" ] && ok "deadlock: the aborted write ran again ($got records)" ||
+        fail "deadlock: $got records written, expected $want"
+    tail -c +"$log_from" "$tmp/pg/server.log" >"$tmp/dl-server.log"
+    grep -A 16 'ERROR:  deadlock detected' "$tmp/dl-server.log" | grep -q 'STATEMENT:  INSERT INTO signature' &&
+        ok "deadlock: PostgreSQL aborted the writer" ||
+        fail "deadlock: the server did not abort the writer (log: $(grep -c 'deadlock detected' "$tmp/dl-server.log") deadlocks)"
+}
+
 # ---- PostgreSQL: a real server on loopback ---------------------------------------
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
@@ -540,6 +596,7 @@ else
             v=$(psql_q "SELECT value FROM telemetry_meta WHERE key = 'schema_version'")
             [ "$v" = 99 ] && ok "postgresql: newer schema left untouched" || fail "postgresql: schema now $v"
             psql_q "UPDATE telemetry_meta SET value = '4' WHERE key = 'schema_version'"
+            pg_deadlock_test
             # a database that went away: writes fail, are counted and reported, mail is not held
             as_pg "$pg_ctl" stop -D "$pg_data" -m fast -w -t 30 >/dev/null 2>&1
             "$TOOL" record --db "$PGURI" --trust-anchors "$ANCHORS" --secret "$tmp/pg.secret" sample-mail/01-*.eml \

@@ -193,12 +193,23 @@ static int ensure_ready(pg_sink *s, char *err, size_t errlen)
     return 0;
 }
 
-static int pg_write(void *impl, const smime_telemetry_record *recs, size_t n, char *err,
-                    size_t errlen)
+/* SQLSTATEs after which the same transaction, run again, may succeed: writers
+ * that meet in the roll-up rows the triggers keep can deadlock (40P01) or fail
+ * to serialise (40001), and PostgreSQL then aborts one of them. */
+static int pg_retryable(const PGresult *res)
 {
-    pg_sink *s = impl;
-    if (ensure_ready(s, err, errlen) < 0)
-        return -1;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    return state && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0);
+}
+
+#define PG_WRITE_ATTEMPTS 3     /* a transaction aborted by a deadlock, run again */
+
+/* One transaction writing recs; -1 with *retry set when PostgreSQL aborted it
+ * in a way worth running again. */
+static int pg_write_once(pg_sink *s, const smime_telemetry_record *recs, size_t n, int *retry,
+                         char *err, size_t errlen)
+{
+    *retry = 0;
     if (exec(s->conn, "BEGIN", "starting a write", err, errlen) < 0)
         return -1;
     for (size_t r = 0; r < n; r++) {
@@ -209,13 +220,38 @@ static int pg_write(void *impl, const smime_telemetry_record *recs, size_t n, ch
                                      NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
             set_pg_err(err, errlen, "insert", s->conn);
+            *retry = pg_retryable(res);
             PQclear(res);
             exec(s->conn, "ROLLBACK", "rollback", NULL, 0);
             return -1;
         }
         PQclear(res);
     }
-    return exec(s->conn, "COMMIT", "committing a write", err, errlen);
+    PGresult *res = PQexec(s->conn, "COMMIT");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        set_pg_err(err, errlen, "committing a write", s->conn);
+        *retry = pg_retryable(res);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    return 0;
+}
+
+static int pg_write(void *impl, const smime_telemetry_record *recs, size_t n, char *err,
+                    size_t errlen)
+{
+    pg_sink *s = impl;
+    if (ensure_ready(s, err, errlen) < 0)
+        return -1;
+    for (int attempt = 0; attempt < PG_WRITE_ATTEMPTS; attempt++) {
+        int retry;
+        if (pg_write_once(s, recs, n, &retry, err, errlen) == 0)
+            return 0;
+        if (!retry)
+            break;
+    }
+    return -1;
 }
 
 static int pg_query(void *impl, const char *since_day, const char *until_day,
